@@ -1,0 +1,79 @@
+// swift-tools-version: 6.0
+// Triplicate: encrypted, deduplicated 3-2-1 backups of a photographer's work.
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "Triplicate",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "Triplicate", targets: ["Triplicate"]),
+        .executable(name: "triplicate", targets: ["TriplicateCLI"]),
+        .library(name: "PhotoFixtures", targets: ["PhotoFixtures"]),
+        .executable(name: "triplicate-photoset", targets: ["PhotoSetTool"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // C modules: system libraries, each a module map over a small shim header.
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "CBlake2", pkgConfig: "libb2", providers: [.apt(["libb2-dev"])]),
+        .systemLibrary(name: "CLibCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+
+        // Core: chunking, hashing, compression, encryption, format codecs, the destination protocol.
+        // Pure functions of bytes; no file or network I/O.
+        .target(
+            name: "TriplicateCore",
+            dependencies: ["CZstd", "CBlake2", "CLibCrypto"],
+            swiftSettings: strict
+        ),
+        // Destinations: concrete places a repository lives (local directory / NAS mount).
+        .target(
+            name: "TriplicateDestinations",
+            dependencies: ["TriplicateCore"],
+            swiftSettings: strict
+        ),
+        // Engine: repository open/init, backup, restore, check, stats. The `Triplicate` library.
+        .target(
+            name: "Triplicate",
+            dependencies: ["TriplicateCore", "TriplicateDestinations"],
+            swiftSettings: strict
+        ),
+        // The reference CLI: argument parsing, progress, exit codes; no engine logic.
+        .executableTarget(
+            name: "TriplicateCLI",
+            dependencies: [
+                "Triplicate",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
+        // A deterministic generator of a photographer's working set, for tests, the demo and benchmarks.
+        .target(
+            name: "PhotoFixtures",
+            dependencies: ["CSQLite"],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "PhotoSetTool",
+            dependencies: ["PhotoFixtures"],
+            swiftSettings: strict
+        ),
+
+        .testTarget(name: "TriplicateCoreTests", dependencies: ["TriplicateCore", "CLibCrypto", "CZstd"], swiftSettings: strict),
+        .testTarget(
+            name: "TriplicateTests",
+            dependencies: ["Triplicate", "PhotoFixtures"],
+            resources: [],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "PhotoFixturesTests", dependencies: ["PhotoFixtures"], swiftSettings: strict),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,8 @@
+// CSQLite: libsqlite3, used only by the photo-set generator to write a real Lightroom-like catalog.
+#ifndef TRIPLICATE_CSQLITE_SHIM_H
+#define TRIPLICATE_CSQLITE_SHIM_H
+#include <sqlite3.h>
+
+/// SQLITE_TRANSIENT is a macro over a function-pointer cast that Swift cannot import.
+static inline sqlite3_destructor_type tri_sqlite_transient(void) { return SQLITE_TRANSIENT; }
+#endif

@@ -1,0 +1,73 @@
+// BackupOptions: what a backup takes (paths, excludes, tags, tuning) and what it reports back.
+internal import Synchronization
+
+/// Settings of one backup.
+public struct BackupOptions: Sendable {
+    /// Exclude patterns (shell globs; FORMAT-independent, see ``ExcludeMatcher``).
+    public var excludes: [String]
+    /// Tags recorded in the snapshot.
+    public var tags: [String]
+    /// Target size of a pack in bytes; a pack is finished once it reaches this size.
+    public var packSize: Int
+    /// zstd level for blobs that compress.
+    public var compressionLevel: Int32
+    /// Write an index file after this many packs, so that an interrupted backup loses little.
+    public var packsPerIndexFile: Int
+    /// Host name recorded in the snapshot (default: this machine's).
+    public var hostname: String?
+    /// Called with progress after each file and each pack; must be cheap and thread safe.
+    public var progress: (@Sendable (BackupProgress) -> Void)?
+    /// Set to true (from a signal handler, say) to stop the backup at the next file or chunk.
+    public var cancellation: Cancellation?
+
+    /// Default options: no excludes or tags, 32 MiB packs, zstd level 3.
+    public init(excludes: [String] = [], tags: [String] = [], packSize: Int = 32 << 20, compressionLevel: Int32 = 3,
+                packsPerIndexFile: Int = 16, hostname: String? = nil,
+                progress: (@Sendable (BackupProgress) -> Void)? = nil, cancellation: Cancellation? = nil) {
+        self.excludes = excludes
+        self.tags = tags
+        self.packSize = packSize
+        self.compressionLevel = compressionLevel
+        self.packsPerIndexFile = packsPerIndexFile
+        self.hostname = hostname
+        self.progress = progress
+        self.cancellation = cancellation
+    }
+}
+
+/// A flag that asks a running operation to stop; safe to set from any thread or a signal handler's queue.
+public final class Cancellation: Sendable {
+    private let flag = Atomic<Bool>(false)
+    /// A flag that is not set.
+    public init() {}
+    /// Asks the operation to stop.
+    public func cancel() { flag.store(true, ordering: .relaxed) }
+    /// True once ``cancel()`` was called.
+    public var isCancelled: Bool { flag.load(ordering: .relaxed) }
+}
+
+/// Progress of a running backup.
+public struct BackupProgress: Sendable {
+    /// Files processed so far (read or reused).
+    public var files: Int
+    /// Bytes of file content processed so far.
+    public var bytes: Int64
+    /// Bytes actually read from files so far.
+    public var bytesRead: Int64
+    /// Bytes written to the repository so far.
+    public var bytesStored: Int64
+    /// The file being processed.
+    public var currentPath: String
+}
+
+/// The outcome of a backup.
+public struct BackupResult: Sendable {
+    /// The snapshot written.
+    public var snapshot: Snapshot
+    /// Files and folders that could not be read, each with the reason; they are missing from the snapshot.
+    public var errors: [String]
+    /// Things worth knowing that are not errors (files that changed while read, skipped special files).
+    public var warnings: [String]
+    /// Packs of an earlier interrupted backup that this backup indexed and reused.
+    public var adoptedPacks: Int
+}

@@ -1,0 +1,100 @@
+// ChunkReader: reads a file through one large buffer and cuts it into FastCDC chunks, without copying chunks.
+#if canImport(Glibc)
+internal import Glibc
+#endif
+internal import TriplicateDestinations
+
+/// Streams the chunks of an open file. The buffer must hold at least twice the chunker's maximum size; each
+/// chunk returned by ``next()`` points into it and stays valid until the following call.
+final class ChunkReader {
+    private let fd: Int32
+    private let path: String
+    private let chunker: FastCDC
+    private let buffer: UnsafeMutableRawBufferPointer
+    private var start = 0
+    private var filled = 0
+    private var eof = false
+    /// Offset in the file of the next chunk.
+    private(set) var offset: Int64 = 0
+
+    init(fd: Int32, path: String, chunker: FastCDC, buffer: UnsafeMutableRawBufferPointer) {
+        self.fd = fd
+        self.path = path
+        self.chunker = chunker
+        self.buffer = buffer
+    }
+
+    /// The next chunk, or nil at the end of the file.
+    func next() throws(FileSystemError) -> UnsafeRawBufferPointer? {
+        if filled - start < chunker.parameters.maxSize && !eof { try refill() }
+        guard start < filled else { return nil }
+        let window = UnsafeRawBufferPointer(rebasing: buffer[start..<filled])
+        let length = chunker.cut(window)
+        start += length
+        offset += Int64(length)
+        return UnsafeRawBufferPointer(rebasing: window[0..<length])
+    }
+
+    private func refill() throws(FileSystemError) {
+        guard let base = buffer.baseAddress else { return }
+        if start > 0 {
+            memmove(base, base + start, filled - start)
+            filled -= start
+            start = 0
+        }
+        while !eof && filled < buffer.count {
+            let n = read(fd, base + filled, buffer.count - filled)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw FileSystemError("read", path)
+            }
+            if n == 0 { eof = true } else { filled += n }
+        }
+    }
+}
+
+/// Chunking of a whole file, for `triplicate debug chunk` and tools.
+public enum ChunkStream {
+    /// Calls `body(offset, length)` for every chunk of the file at `path`, reading it in bounded memory.
+    public static func cut(path: String, chunker: FastCDC, _ body: (Int64, Int) throws -> Void) throws {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw TriplicateError(.sourceUnreadable, "cannot open \(path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(4 * chunker.parameters.maxSize, 1 << 20), alignment: 64)
+        defer { buffer.deallocate() }
+        let reader = ChunkReader(fd: fd, path: path, chunker: chunker, buffer: buffer)
+        while true {
+            let offset = reader.offset
+            let chunk: UnsafeRawBufferPointer?
+            do { chunk = try reader.next() } catch {
+                throw TriplicateError(.sourceUnreadable, "cannot read \(path): \(error.reason)")
+            }
+            guard let chunk else { break }
+            try body(offset, chunk.count)
+        }
+    }
+}
+
+extension Repository {
+    /// The total size of the regular files under `paths`, leaving out `excludes`: a quick metadata-only walk
+    /// used to show an ETA. Unreadable entries count as zero.
+    public static func estimateSize(paths: [String], excludes: [String]) -> Int64 {
+        let matcher = ExcludeMatcher(patterns: excludes)
+        func walk(_ path: String) -> Int64 {
+            guard let info = try? SourceInfo.lstatPath(path) else { return 0 }
+            switch info.kind {
+            case .file: return Int64(info.size)
+            case .directory:
+                guard let entries = try? FileSystem.listDirectory(path) else { return 0 }
+                var total: Int64 = 0
+                for e in entries {
+                    let child = path == "/" ? "/" + e.name : path + "/" + e.name
+                    if !matcher.excludes(path: child, name: e.name) { total += walk(child) }
+                }
+                return total
+            default: return 0
+            }
+        }
+        return paths.reduce(0) { $0 + walk(absolute($1)) }
+    }
+}

@@ -1,0 +1,25 @@
+// ExcludeMatcher: decides which source paths a backup leaves out.
+#if canImport(Glibc)
+internal import Glibc
+#endif
+
+/// Exclude patterns, as shell globs (`*`, `?`, `[...]`):
+/// - a pattern without `/` is matched against every file and folder name (`*.tmp`, `.DS_Store`, `Cache`);
+/// - a pattern with `/` is matched against the whole absolute path, where `*` does not cross `/`
+///   (`/home/*/Photos/Exports`); a match of a folder excludes everything below it.
+struct ExcludeMatcher: Sendable {
+    let patterns: [String]
+
+    func excludes(path: String, name: String) -> Bool {
+        for p in patterns {
+            if p.contains("/") {
+                var pattern = p
+                while pattern.count > 1, pattern.hasSuffix("/") { pattern.removeLast() }
+                if fnmatch(pattern, path, FNM_PATHNAME) == 0 { return true }
+            } else if fnmatch(p, name, 0) == 0 {
+                return true
+            }
+        }
+        return false
+    }
+}

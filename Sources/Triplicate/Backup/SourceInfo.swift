@@ -1,0 +1,56 @@
+// SourceInfo: what lstat says about a source entry, in the form a tree node needs.
+#if canImport(Glibc)
+internal import Glibc
+#endif
+internal import TriplicateDestinations
+
+/// The metadata of one source entry (from `lstat`; symlinks are not followed).
+struct SourceInfo {
+    enum Kind { case file, directory, symlink, other }
+    var kind: Kind
+    var mode: UInt32
+    var size: UInt64
+    var mtime: Timestamp
+    var ctime: Timestamp
+    var inode: UInt64
+    var device: UInt64
+
+    init(_ st: stat) {
+        switch st.st_mode & S_IFMT {
+        case S_IFREG: kind = .file
+        case S_IFDIR: kind = .directory
+        case S_IFLNK: kind = .symlink
+        default: kind = .other
+        }
+        mode = UInt32(st.st_mode & 0o7777)
+        size = UInt64(max(st.st_size, 0))
+        mtime = Timestamp(seconds: Int64(st.st_mtim.tv_sec), nanoseconds: UInt32(st.st_mtim.tv_nsec))
+        ctime = Timestamp(seconds: Int64(st.st_ctim.tv_sec), nanoseconds: UInt32(st.st_ctim.tv_nsec))
+        inode = UInt64(st.st_ino)
+        device = UInt64(st.st_dev)
+    }
+
+    static func lstatPath(_ path: String) throws(FileSystemError) -> SourceInfo {
+        var st = stat()
+        guard lstat(path, &st) == 0 else { throw FileSystemError("lstat", path) }
+        return SourceInfo(st)
+    }
+
+    static func fstatFD(_ fd: Int32, path: String) throws(FileSystemError) -> SourceInfo {
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw FileSystemError("fstat", path) }
+        return SourceInfo(st)
+    }
+
+    static func readLink(_ path: String) throws(FileSystemError) -> [UInt8] {
+        var buf = [UInt8](repeating: 0, count: 4096)
+        let n = buf.withUnsafeMutableBufferPointer { b in
+            b.withMemoryRebound(to: CChar.self) { c in
+                guard let base = c.baseAddress else { return -1 }
+                return readlink(path, base, c.count)
+            }
+        }
+        guard n >= 0 else { throw FileSystemError("readlink", path) }
+        return Array(buf[0..<n])
+    }
+}

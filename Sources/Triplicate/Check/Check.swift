@@ -1,0 +1,213 @@
+// Check: verifies a repository's structure and, on request, every byte of every pack.
+internal import Foundation
+
+/// What `check` found.
+public struct CheckReport: Sendable {
+    /// Problems that lose data or make a snapshot unrestorable: each names the file and what depends on it.
+    public var errors: [String] = []
+    /// Harmless findings: leftovers of interrupted backups, unreferenced blobs.
+    public var notes: [String] = []
+    /// Packs that are damaged or missing.
+    public var damagedPacks: [String] = []
+    /// For each damaged pack, the snapshot files that have data in it (`snapshot-short:/path`).
+    public var affectedFiles: [String: [String]] = [:]
+    /// Figures.
+    public var snapshots = 0, packs = 0, indexFiles = 0, blobs = 0, packsRead = 0
+    /// True when no error was found.
+    public var isHealthy: Bool { errors.isEmpty }
+}
+
+extension Repository {
+    /// Checks the repository: config and keys (already proved by opening it), every index file against the
+    /// packs present, every snapshot's trees and chunks present in the index; with `readData`, every pack is
+    /// read whole, its name compared with its SHA-256, its table and every blob authenticated and every blob
+    /// re-hashed. Damaged packs are named together with the files that depend on them.
+    public func check(readData: Bool = false) async throws(TriplicateError) -> CheckReport {
+        var report = CheckReport()
+        var index = MasterIndex()
+        for info in try await list(Layout.index, what: "index files") {
+            guard let id = Layout.id(of: info.name) else {
+                report.notes.append("\(info.name): not an index file name; ignored")
+                continue
+            }
+            do {
+                let file = try await loadIndexFile(id)
+                for p in file.packs { index.add(pack: p.id, entries: p.entries) }
+                report.indexFiles += 1
+            } catch {
+                report.errors.append("\(info.name): \(error.message)")
+            }
+        }
+        report.blobs = index.count
+        var packSizes: [ObjectID: Int64] = [:]
+        for info in try await list(Layout.data, what: "packs") {
+            guard let id = Layout.id(of: info.name), info.name == Layout.pack(id) else {
+                report.notes.append("\(info.name): not a pack name; ignored")
+                continue
+            }
+            packSizes[id] = info.size
+        }
+        report.packs = packSizes.count
+        var damaged: [ObjectID: String] = [:]
+        for pack in index.packs {
+            let name = Layout.pack(pack)
+            guard let size = packSizes[pack] else {
+                damaged[pack] = "\(name) is missing but the index names it"
+                continue
+            }
+            let entries = index.entriesByPack[pack] ?? []
+            let end = entries.map { Int64($0.offset) + Int64($0.storedLength) }.max() ?? Int64(FileHeader.length)
+            if end + Int64(PackFormat.trailerLength + AESGCM.tagLength) > size {
+                damaged[pack] = "\(name) is truncated: \(size) bytes, but the index places a blob ending at \(end)"
+            }
+        }
+        for (pack, size) in packSizes where !index.hasPack(pack) {
+            report.notes.append("\(Layout.pack(pack)) (\(size) bytes) is in no index file: left by an interrupted backup; harmless, the next backup reuses it")
+        }
+        if readData {
+            for pack in index.packs.sorted() where damaged[pack] == nil {
+                if let problem = await verifyPack(pack, expected: index.entriesByPack[pack] ?? []) { damaged[pack] = problem }
+                report.packsRead += 1
+            }
+        }
+        // Walk every snapshot: trees must decode and every blob must be indexed (and not in a damaged pack).
+        let reader = try BlobReader(repository: self, index: index)
+        var used = Set<ObjectID>()
+        var affected: [ObjectID: [String]] = [:]
+        let snapshotInfos = try await list(Layout.snapshots, what: "snapshots")
+        for info in snapshotInfos {
+            guard let sid = Layout.id(of: info.name) else { continue }
+            let snapshot: Snapshot
+            do { snapshot = try await loadSnapshot(sid) } catch {
+                report.errors.append("\(info.name): \(error.message)")
+                continue
+            }
+            report.snapshots += 1
+            guard let root = snapshot.record.treeID else { continue }
+            var walker = CheckWalker(reader: reader, index: index, damaged: damaged, snapshot: sid)
+            await walker.walk(tree: root, path: "", used: &used)
+            report.errors.append(contentsOf: walker.errors)
+            for (pack, files) in walker.affected { affected[pack, default: []].append(contentsOf: files) }
+        }
+        for (pack, problem) in damaged.sorted(by: { $0.key < $1.key }) {
+            let files = affected[pack] ?? []
+            report.damagedPacks.append(Layout.pack(pack))
+            report.affectedFiles[Layout.pack(pack)] = files
+            var line = "damaged pack: \(problem)"
+            if files.isEmpty {
+                line += "; no snapshot uses it (prune can remove it)"
+            } else {
+                line += "; files affected: " + files.prefix(20).joined(separator: ", ") + (files.count > 20 ? " and \(files.count - 20) more" : "")
+            }
+            report.errors.append(line)
+        }
+        let unused = index.allLocations.filter { !used.contains($0.entry.id) }
+        if !unused.isEmpty {
+            let bytes = unused.reduce(Int64(0)) { $0 + Int64($1.entry.storedLength) }
+            report.notes.append("\(unused.count) blobs (\(bytes) bytes) are used by no snapshot: left by an interrupted backup or a removed snapshot; harmless")
+        }
+        return report
+    }
+
+    /// Reads a whole pack and verifies it; returns a description of the first problem, or nil.
+    private func verifyPack(_ pack: ObjectID, expected: [PackEntry]) async -> String? {
+        let name = Layout.pack(pack)
+        let bytes: [UInt8]
+        do { bytes = try await destination.get(name) } catch { return "\(name) cannot be read: \(error)" }
+        if SHA256.hash(bytes) != pack { return "\(name) does not match its name (its bytes changed since it was written)" }
+        do {
+            guard bytes.count > FileHeader.length + 4 else { return "\(name) is truncated" }
+            let tableLength = try PackFormat.tableLength(trailer: Array(bytes.suffix(4)), context: name)
+            guard tableLength + 4 + FileHeader.length <= bytes.count else { return "\(name) has a bad table length" }
+            let tableStart = bytes.count - 4 - tableLength
+            let entries = try PackFormat.openTable(header: Array(bytes[0..<FileHeader.length]),
+                                                   sealedTable: Array(bytes[tableStart..<(bytes.count - 4)]),
+                                                   packSize: Int64(tableStart), keys: keys, context: name)
+            let header = try FileHeader.decode(bytes, expecting: .pack, context: name)
+            let key = try keys.fileKey(kind: .pack, salt: header.salt)
+            let cipher = try AESGCM(), zstd = try ZstdDecompressor()
+            for e in entries {
+                try bytes.withUnsafeBytesTyped { (b) throws(CoreError) in
+                    let r = Int(e.offset)..<(Int(e.offset) + Int(e.storedLength))
+                    _ = try PackFormat.openBlob(UnsafeRawBufferPointer(rebasing: b[r]), entry: e, packKey: key, keys: keys,
+                                                cipher: cipher, zstd: zstd, context: name)
+                }
+            }
+            let have = Set(entries.map { $0.id })
+            if let missing = expected.first(where: { !have.contains($0.id) }) {
+                return "\(name) lacks blob \(missing.id.short) that the index places in it"
+            }
+            if let moved = expected.first(where: { e in !entries.contains(e) }) {
+                return "\(name) holds blob \(moved.id.short) elsewhere than the index says"
+            }
+        } catch {
+            return "\(name): \(error)"
+        }
+        return nil
+    }
+}
+
+/// Walks one snapshot's trees for check, collecting missing blobs and the files in damaged packs.
+struct CheckWalker {
+    let reader: BlobReader
+    let index: MasterIndex
+    let damaged: [ObjectID: String]
+    let snapshot: ObjectID
+    var errors: [String] = []
+    var affected: [ObjectID: [String]] = [:]
+
+    init(reader: BlobReader, index: MasterIndex, damaged: [ObjectID: String], snapshot: ObjectID) {
+        self.reader = reader
+        self.index = index
+        self.damaged = damaged
+        self.snapshot = snapshot
+    }
+
+    private func damagedPack(of blob: ObjectID) -> ObjectID? {
+        guard let loc = index.location(blob) else { return nil }
+        let pack = index.packID(loc.pack)
+        return damaged[pack] != nil ? pack : nil
+    }
+
+    mutating func walk(tree: ObjectID, path: String, used: inout Set<ObjectID>) async {
+        used.insert(tree)
+        let display = "snapshot \(snapshot.short):" + (path.isEmpty ? "/" : path)
+        guard index.contains(tree) else {
+            errors.append("\(display): tree \(tree.short) is missing from the index")
+            return
+        }
+        if let pack = damagedPack(of: tree) {
+            affected[pack, default: []].append("\(snapshot.short):\(path.isEmpty ? "/" : path) (folder listing)")
+            return
+        }
+        let t: Tree
+        do { t = try await reader.tree(tree) } catch {
+            errors.append("\(display): \(error.message)")
+            return
+        }
+        for node in t.nodes {
+            let childPath = path + "/" + node.nameString
+            if !TreeNode.isSafeName(node.name) {
+                errors.append("snapshot \(snapshot.short):\(path.isEmpty ? "/" : path): entry with a hostile name \(String(reflecting: node.nameString)); restore refuses it")
+            }
+            switch node.content {
+            case .directory(let sub):
+                await walk(tree: sub, path: childPath, used: &used)
+            case .file(let chunks, _, _, _):
+                var reported = Set<ObjectID>()
+                for c in chunks {
+                    used.insert(c)
+                    if !index.contains(c) {
+                        errors.append("snapshot \(snapshot.short):\(childPath): chunk \(c.short) is missing from the index")
+                        break
+                    }
+                    if let pack = damagedPack(of: c), reported.insert(pack).inserted {
+                        affected[pack, default: []].append("\(snapshot.short):\(childPath)")
+                    }
+                }
+            case .symlink:
+                break
+            }
+        }
+    }
+}

@@ -1,0 +1,96 @@
+// BlobReader: fetches blobs from packs through the index, authenticates them and re-checks their IDs.
+
+/// Reads blobs (chunks and trees) of a repository. Caches pack keys; not thread safe (one per task).
+final class BlobReader {
+    let repository: Repository
+    let index: MasterIndex
+    private var packKeys: [ObjectID: [UInt8]] = [:]
+    private let cipher: AESGCM
+    private let zstd: ZstdDecompressor
+    private var trees: [ObjectID: Tree] = [:]
+
+    init(repository: Repository, index: MasterIndex) throws(TriplicateError) {
+        self.repository = repository
+        self.index = index
+        do {
+            cipher = try AESGCM()
+            zstd = try ZstdDecompressor()
+        } catch { throw TriplicateError(.corrupt, "cannot set up decryption: \(error)") }
+    }
+
+    /// The key of `pack`, read from its header (and cached).
+    func packKey(_ pack: ObjectID) async throws(TriplicateError) -> [UInt8] {
+        if let k = packKeys[pack] { return k }
+        let name = Layout.pack(pack)
+        let header: [UInt8]
+        do { header = try await repository.destination.get(name, range: 0..<Int64(FileHeader.length)) } catch {
+            if error.kind == .notFound {
+                throw TriplicateError(.corrupt, "pack \(name) is missing from \(repository.destination.displayName). Run `triplicate check`.")
+            }
+            throw TriplicateError(error, doing: "cannot read pack \(name)")
+        }
+        do {
+            let h = try FileHeader.decode(header, expecting: .pack, context: name)
+            let k = try repository.keys.fileKey(kind: .pack, salt: h.salt)
+            packKeys[pack] = k
+            return k
+        } catch { throw TriplicateError.corrupt(error, file: name) }
+    }
+
+    /// The plaintext of blob `id`, authenticated and checked against its ID.
+    func blob(_ id: ObjectID) async throws(TriplicateError) -> [UInt8] {
+        guard let loc = index.location(id) else {
+            throw TriplicateError(.corrupt, "blob \(id.short) is not in any index file: the repository is incomplete. Run `triplicate check`.")
+        }
+        let pack = index.packID(loc.pack)
+        let name = Layout.pack(pack)
+        let key = try await packKey(pack)
+        let e = loc.entry
+        let sealed: [UInt8]
+        do {
+            sealed = try await repository.destination.get(name, range: Int64(e.offset)..<Int64(e.offset) + Int64(e.storedLength))
+        } catch {
+            if error.kind == .notFound {
+                throw TriplicateError(.corrupt, "pack \(name) is missing from \(repository.destination.displayName). Run `triplicate check`.")
+            }
+            throw TriplicateError(.corrupt, "pack \(name) cannot be read at \(e.offset): \(error)")
+        }
+        do {
+            return try sealed.withUnsafeBytesTyped { (s) throws(CoreError) -> [UInt8] in
+                try PackFormat.openBlob(s, entry: e, packKey: key, keys: repository.keys, cipher: cipher, zstd: zstd, context: name)
+            }
+        } catch { throw TriplicateError.corrupt(error, file: "pack \(name)") }
+    }
+
+    /// The decoded tree `id` (cached).
+    func tree(_ id: ObjectID) async throws(TriplicateError) -> Tree {
+        if let t = trees[id] { return t }
+        let bytes = try await blob(id)
+        do {
+            let t = try Tree.decode(bytes, context: "tree \(id.short)")
+            trees[id] = t
+            return t
+        } catch { throw TriplicateError.corrupt(error, file: "tree \(id.short)") }
+    }
+
+    /// The node at `path` (components separated by `/`) below the root tree `root`, or nil for the root itself.
+    func node(at path: String, root: ObjectID) async throws(TriplicateError) -> TreeNode? {
+        let components = path.split(separator: "/").map(String.init).filter { $0 != "." && !$0.isEmpty }
+        guard !components.isEmpty else { return nil }
+        var tree = try await self.tree(root)
+        var current: TreeNode?
+        for (i, c) in components.enumerated() {
+            guard let n = tree.nodes.first(where: { $0.name == Array(c.utf8) }) else {
+                throw TriplicateError(.invalidArgument, "\(path) is not in the snapshot (no \(c) in /\(components[..<i].joined(separator: "/")))")
+            }
+            current = n
+            if i < components.count - 1 {
+                guard case .directory(let sub) = n.content else {
+                    throw TriplicateError(.invalidArgument, "\(path): \(c) is not a directory in the snapshot")
+                }
+                tree = try await self.tree(sub)
+            }
+        }
+        return current
+    }
+}

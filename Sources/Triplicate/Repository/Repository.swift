@@ -1,0 +1,242 @@
+// Repository: opening and creating a repository on a destination, and reading its snapshots and blobs.
+internal import Foundation
+
+/// An open repository: its destination, its config and the keys unlocked by a password.
+///
+/// A `Repository` is immutable and `Sendable`; every operation (backup, restore, check, stats) reads what it
+/// needs from the destination when it runs, so several processes may use one repository at once.
+public final class Repository: Sendable {
+    /// Where the repository lives.
+    public let destination: any Destination
+    /// The plaintext config.
+    public let config: RepositoryConfig
+    /// The unlocked keys.
+    public let keys: RepositoryKeys
+
+    /// The repository ID.
+    public var id: ObjectID { keys.repositoryID }
+
+    private init(destination: any Destination, config: RepositoryConfig, keys: RepositoryKeys) {
+        self.destination = destination
+        self.config = config
+        self.keys = keys
+    }
+
+    /// Options for creating a repository.
+    public struct InitOptions: Sendable {
+        /// scrypt cost of the first key file.
+        public var scrypt: KeyDerivation.ScryptParameters
+        /// Creates options (default scrypt cost).
+        public init(scrypt: KeyDerivation.ScryptParameters = .default) { self.scrypt = scrypt }
+    }
+
+    /// Creates a new repository on `destination`, protected by `password`.
+    ///
+    /// Refuses a destination that already holds a repository or any other file. Writes the key file first and
+    /// the config last, so an interrupted init leaves no config, and the location does not look like a repository.
+    public static func initialize(
+        on destination: any Destination, password: String, options: InitOptions = InitOptions()
+    ) async throws(TriplicateError) -> Repository {
+        guard !password.isEmpty else { throw TriplicateError(.invalidArgument, "an empty password is not allowed") }
+        if let local = destination as? LocalDirectory {
+            do { try local.createRoot() } catch { throw TriplicateError(error, doing: "cannot create \(local.root)") }
+        }
+        let existing: [ObjectInfo]
+        do { existing = try await destination.list(prefix: "") } catch {
+            throw TriplicateError(error, doing: "cannot look into \(destination.displayName)")
+        }
+        if existing.contains(where: { $0.name == Layout.config }) {
+            throw TriplicateError(.alreadyExists, "\(destination.displayName) already holds a repository; nothing was changed")
+        }
+        if !existing.isEmpty {
+            throw TriplicateError(.alreadyExists, "\(destination.displayName) is not empty (\(existing.count) files); choose an empty folder for a new repository")
+        }
+        do {
+            let repositoryID = ObjectID(bytes: try KeyDerivation.randomBytes(32))
+            let master = try RepositoryKeys.randomMaster()
+            let keys = try RepositoryKeys(master: master, repositoryID: repositoryID)
+            let keyFile = try KeyFile.create(master: master, password: password, repositoryID: repositoryID,
+                                             parameters: options.scrypt, hostname: Host.currentName, now: Date())
+            let keyBytes = try keyFile.encode()
+            let config = RepositoryConfig(id: repositoryID)
+            try await put(destination, Layout.key(SHA256.hash(keyBytes)), keyBytes)
+            try await put(destination, Layout.config, try config.encode())
+            return Repository(destination: destination, config: config, keys: keys)
+        } catch let e as CoreError {
+            throw TriplicateError(.invalidArgument, "cannot create the repository keys: \(e)")
+        } catch let e as TriplicateError {
+            throw e
+        } catch {
+            throw TriplicateError(.invalidArgument, "\(error)")
+        }
+    }
+
+    private static func put(_ d: any Destination, _ name: String, _ bytes: [UInt8]) async throws(TriplicateError) {
+        do { try await d.put(name, data: bytes) } catch { throw TriplicateError(error, doing: "cannot write \(name)") }
+    }
+
+    /// Opens the repository on `destination` with `password`.
+    ///
+    /// Errors: ``TriplicateError/Kind-swift.enum/noRepository`` when nothing is there,
+    /// ``TriplicateError/Kind-swift.enum/notARepository`` for a folder of other files,
+    /// ``TriplicateError/Kind-swift.enum/unsupportedVersion`` for a newer format,
+    /// ``TriplicateError/Kind-swift.enum/wrongPassword`` when no key file opens.
+    public static func open(_ destination: any Destination, password: String) async throws(TriplicateError) -> Repository {
+        let configBytes: [UInt8]
+        do { configBytes = try await destination.get(Layout.config) } catch {
+            switch error.kind {
+            case .unavailable:
+                throw TriplicateError(.noRepository, "there is no repository at \(destination.displayName): \(error.message)")
+            case .notFound:
+                let anything = (try? await destination.list(prefix: "")) ?? []
+                if anything.isEmpty {
+                    throw TriplicateError(.noRepository, "there is no repository at \(destination.displayName) (run `triplicate init` to create one)")
+                }
+                throw TriplicateError(.notARepository, "\(destination.displayName) is not a Triplicate repository (it has files but no config)")
+            default:
+                throw TriplicateError(error, doing: "cannot read the config of \(destination.displayName)")
+            }
+        }
+        let config: RepositoryConfig
+        do { config = try RepositoryConfig.decode(configBytes) } catch {
+            throw TriplicateError(.notARepository, "\(destination.displayName) is not a Triplicate repository (its config file is not ours)")
+        }
+        guard config.version <= RepositoryConfig.currentVersion else {
+            throw TriplicateError(.unsupportedVersion, "\(destination.displayName) uses repository format version \(config.version); this build of Triplicate reads version \(RepositoryConfig.currentVersion). Upgrade Triplicate to use it; nothing was changed.")
+        }
+        guard config.version == RepositoryConfig.currentVersion, let repositoryID = config.repositoryID else {
+            throw TriplicateError(.notARepository, "\(destination.displayName) has an invalid config (version \(config.version))")
+        }
+        let keyInfos: [ObjectInfo]
+        do { keyInfos = try await destination.list(prefix: Layout.keys) } catch {
+            throw TriplicateError(error, doing: "cannot list the key files of \(destination.displayName)")
+        }
+        guard !keyInfos.isEmpty else {
+            throw TriplicateError(.corrupt, "\(destination.displayName) has no key files (keys/ is empty): the repository cannot be unlocked")
+        }
+        var damaged: [String] = []
+        for info in keyInfos.sorted(by: { $0.name < $1.name }) {
+            guard let bytes = try? await destination.get(info.name), let keyFile = try? KeyFile.decode(bytes, context: info.name) else {
+                damaged.append(info.name)
+                continue
+            }
+            do {
+                let master = try keyFile.open(password: password, repositoryID: repositoryID, context: info.name)
+                let keys: RepositoryKeys
+                do { keys = try RepositoryKeys(master: master, repositoryID: repositoryID) } catch {
+                    throw TriplicateError(.corrupt, "cannot derive keys: \(error)")
+                }
+                return Repository(destination: destination, config: config, keys: keys)
+            } catch let e as TriplicateError {
+                throw e
+            } catch {
+                continue
+            }
+        }
+        var message = "wrong password: no key file of \(destination.displayName) opens with it"
+        if !damaged.isEmpty { message += " (unreadable key files: \(damaged.joined(separator: ", ")))" }
+        throw TriplicateError(.wrongPassword, message)
+    }
+
+    // MARK: Snapshots
+
+    /// Every snapshot in the repository, oldest first. A damaged snapshot file is an error naming it.
+    public func snapshots() async throws(TriplicateError) -> [Snapshot] {
+        let infos = try await list(Layout.snapshots, what: "snapshots")
+        var out: [Snapshot] = []
+        for info in infos {
+            guard let id = Layout.id(of: info.name) else { continue }
+            out.append(try await loadSnapshot(id))
+        }
+        return out.sorted { ($0.record.time, $0.id) < ($1.record.time, $1.id) }
+    }
+
+    /// Loads one snapshot file.
+    public func loadSnapshot(_ id: ObjectID) async throws(TriplicateError) -> Snapshot {
+        let name = Layout.snapshot(id)
+        let bytes = try await get(name)
+        guard SHA256.hash(bytes) == id else {
+            throw TriplicateError(.corrupt, "\(name) is damaged: its content does not match its name")
+        }
+        do {
+            let payload = try SealedFile.open(bytes, kind: .snapshot, keys: keys, context: name)
+            return Snapshot(id: id, record: try SnapshotRecord.decode(payload, context: name))
+        } catch { throw TriplicateError.corrupt(error, file: name) }
+    }
+
+    /// Finds a snapshot by `latest` or a unique prefix of its ID.
+    public func findSnapshot(_ spec: String) async throws(TriplicateError) -> Snapshot {
+        let all = try await snapshots()
+        if spec == "latest" {
+            guard let last = all.last else { throw TriplicateError(.invalidArgument, "the repository has no snapshots yet") }
+            return last
+        }
+        let lower = spec.lowercased()
+        guard !lower.isEmpty, lower.allSatisfy({ $0.isHexDigit }) else {
+            throw TriplicateError(.invalidArgument, "\"\(spec)\" is not a snapshot ID or `latest`")
+        }
+        let matches = all.filter { $0.id.hex.hasPrefix(lower) }
+        switch matches.count {
+        case 1: return matches[0]
+        case 0: throw TriplicateError(.invalidArgument, "no snapshot has an ID starting with \(spec) (see `triplicate snapshots`)")
+        default: throw TriplicateError(.invalidArgument, "\(matches.count) snapshots have IDs starting with \(spec); give more digits")
+        }
+    }
+
+    // MARK: Files
+
+    func list(_ prefix: String, what: String) async throws(TriplicateError) -> [ObjectInfo] {
+        do { return try await destination.list(prefix: prefix) } catch {
+            throw TriplicateError(error, doing: "cannot list the \(what) of \(destination.displayName)")
+        }
+    }
+
+    func get(_ name: String) async throws(TriplicateError) -> [UInt8] {
+        do { return try await destination.get(name) } catch {
+            if error.kind == .notFound {
+                throw TriplicateError(.corrupt, "\(name) is missing from \(destination.displayName). Run `triplicate check`.")
+            }
+            throw TriplicateError(error, doing: "cannot read \(name)")
+        }
+    }
+
+    func put(_ name: String, _ bytes: [UInt8]) async throws(TriplicateError) {
+        try await Self.put(destination, name, bytes)
+    }
+
+    /// Loads every index file into one in-memory index. Damaged index files are an error naming them.
+    func loadIndex() async throws(TriplicateError) -> MasterIndex {
+        var index = MasterIndex()
+        for info in try await list(Layout.index, what: "index files") {
+            guard let id = Layout.id(of: info.name) else { continue }
+            let file = try await loadIndexFile(id)
+            for p in file.packs { index.add(pack: p.id, entries: p.entries) }
+        }
+        return index
+    }
+
+    func loadIndexFile(_ id: ObjectID) async throws(TriplicateError) -> IndexFile {
+        let name = Layout.index(id)
+        let bytes = try await get(name)
+        guard SHA256.hash(bytes) == id else {
+            throw TriplicateError(.corrupt, "\(name) is damaged: its content does not match its name")
+        }
+        do {
+            return try IndexFile.decode(try SealedFile.open(bytes, kind: .index, keys: keys, context: name), context: name)
+        } catch { throw TriplicateError.corrupt(error, file: name) }
+    }
+}
+
+/// One snapshot: its ID (the SHA-256 of its file) and its record.
+public struct Snapshot: Sendable, Equatable {
+    /// The snapshot ID.
+    public var id: ObjectID
+    /// What the snapshot says.
+    public var record: SnapshotRecord
+}
+
+/// The host name, for snapshot records.
+enum Host {
+    static var currentName: String { ProcessInfo.processInfo.hostName }
+    static var userName: String { ProcessInfo.processInfo.environment["USER"] ?? ProcessInfo.processInfo.environment["LOGNAME"] ?? "unknown" }
+}

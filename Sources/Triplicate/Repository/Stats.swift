@@ -1,0 +1,56 @@
+// Stats: how much the repository stores against how much it protects.
+
+/// Repository figures: original bytes across snapshots against bytes stored, with the ratios.
+public struct RepositoryStats: Sendable, Codable {
+    /// Number of snapshots.
+    public var snapshots: Int
+    /// Sum over snapshots of the size of every file they hold (what a restore of all of them would write).
+    public var originalBytes: Int64
+    /// Plaintext bytes of the distinct chunks (after deduplication, before compression).
+    public var uniqueBytes: Int64
+    /// Bytes of the sealed blobs in packs (after compression and encryption).
+    public var blobBytes: Int64
+    /// Bytes of every repository file (packs, index files, snapshots, keys, config).
+    public var storedBytes: Int64
+    /// Distinct data chunks.
+    public var chunks: Int
+    /// Distinct tree blobs.
+    public var trees: Int
+    /// Packs.
+    public var packs: Int
+    /// Index files.
+    public var indexFiles: Int
+    /// originalBytes / uniqueBytes: how much deduplication saved (1 = nothing).
+    public var deduplicationRatio: Double
+    /// uniqueBytes / blobBytes: how much compression saved (1 = nothing).
+    public var compressionRatio: Double
+    /// originalBytes / storedBytes.
+    public var overallRatio: Double
+}
+
+extension Repository {
+    /// Computes ``RepositoryStats`` from the index, the snapshots' root summaries and the file listing.
+    public func stats() async throws(TriplicateError) -> RepositoryStats {
+        let index = try await loadIndex()
+        let all = try await snapshots()
+        var unique: Int64 = 0, blob: Int64 = 0, chunks = 0, trees = 0
+        for loc in index.allLocations {
+            blob += Int64(loc.entry.storedLength)
+            if loc.entry.type == .data {
+                unique += Int64(loc.entry.rawLength)
+                chunks += 1
+            } else {
+                trees += 1
+            }
+        }
+        var stored: Int64 = 0
+        for info in try await list("", what: "files") { stored += info.size }
+        let original = all.reduce(Int64(0)) { $0 + $1.record.summary.bytes }
+        let indexFiles = try await list(Layout.index, what: "index files").count
+        func ratio(_ a: Int64, _ b: Int64) -> Double { b > 0 ? Double(a) / Double(b) : 1 }
+        return RepositoryStats(snapshots: all.count, originalBytes: original, uniqueBytes: unique, blobBytes: blob,
+                               storedBytes: stored, chunks: chunks, trees: trees, packs: index.packs.count,
+                               indexFiles: indexFiles, deduplicationRatio: ratio(original, unique),
+                               compressionRatio: ratio(unique, blob), overallRatio: ratio(original, stored))
+    }
+}

@@ -1,0 +1,152 @@
+// Restore: writes a snapshot, or a part of it, into a target folder without ever leaving that folder.
+internal import Foundation
+#if canImport(Glibc)
+internal import Glibc
+#endif
+internal import TriplicateDestinations
+
+/// The outcome of a restore.
+public struct RestoreResult: Sendable {
+    /// Files written.
+    public var files: Int
+    /// Folders created or updated.
+    public var directories: Int
+    /// Symbolic links created.
+    public var symlinks: Int
+    /// Bytes of file content written.
+    public var bytes: Int64
+}
+
+extension Repository {
+    /// Restores `snapshot` (or only `path` inside it) into `target`.
+    ///
+    /// With a `path` naming a folder, that folder's content goes into `target`; naming a file, that file does.
+    /// Every byte written is authenticated and its chunk ID re-checked. Nothing is ever written outside
+    /// `target`: each folder is entered with `openat(…, O_NOFOLLOW)`, so a symbolic link on the way (already in the
+    /// target, or created by the restore) is refused, and names that are empty, `.`, `..`, or contain `/` or NUL
+    /// are refused. Files are written under a temporary name and renamed into place, so an interrupted restore
+    /// leaves no half-written file under a real name.
+    public func restore(_ snapshot: Snapshot, path: String? = nil, to target: String) async throws(TriplicateError) -> RestoreResult {
+        guard let rootID = snapshot.record.treeID else { throw TriplicateError(.corrupt, "snapshot \(snapshot.id.short) has no tree") }
+        let index = try await loadIndex()
+        let reader = try BlobReader(repository: self, index: index)
+        let node = try await reader.node(at: path ?? "", root: rootID)
+        do { try FileSystem.makeDirectories(target) } catch {
+            throw TriplicateError(.targetWrite, "cannot create the target folder \(target): \(error.reason)")
+        }
+        let fd = Glibc.open(target, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw TriplicateError(.targetWrite, "cannot open the target folder \(target): \(String(cString: strerror(errno)))")
+        }
+        defer { close(fd) }
+        let run = RestoreRun(reader: reader, target: target)
+        if let node {
+            switch node.content {
+            case .directory(let tree): try await run.restoreTree(tree, dirfd: fd, display: target)
+            default: try await run.restore(node, dirfd: fd, display: target)
+            }
+        } else {
+            try await run.restoreTree(rootID, dirfd: fd, display: target)
+        }
+        return run.result
+    }
+}
+
+/// The state of one restore.
+final class RestoreRun {
+    let reader: BlobReader
+    let target: String
+    var result = RestoreResult(files: 0, directories: 0, symlinks: 0, bytes: 0)
+
+    init(reader: BlobReader, target: String) {
+        self.reader = reader
+        self.target = target
+    }
+
+    private func fail(_ what: String, _ display: String) -> TriplicateError {
+        TriplicateError(.targetWrite, "cannot \(what) \(display): \(String(cString: strerror(errno)))")
+    }
+
+    func restoreTree(_ id: ObjectID, dirfd: Int32, display: String) async throws(TriplicateError) {
+        let tree = try await reader.tree(id)
+        for node in tree.nodes { try await restore(node, dirfd: dirfd, display: display) }
+    }
+
+    func restore(_ node: TreeNode, dirfd: Int32, display parent: String) async throws(TriplicateError) {
+        guard TreeNode.isSafeName(node.name) else {
+            throw TriplicateError(.refused, "refusing to restore an entry named \(String(reflecting: node.nameString)) in \(parent): the repository holds a hostile or damaged name; nothing outside the target was written")
+        }
+        let name = node.nameString
+        let display = parent + "/" + name
+        switch node.content {
+        case .directory(let tree):
+            if mkdirat(dirfd, name, 0o700) != 0 && errno != EEXIST { throw fail("create folder", display) }
+            let fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+            guard fd >= 0 else {
+                if errno == ELOOP || errno == ENOTDIR {
+                    throw TriplicateError(.refused, "refusing to restore into \(display): it exists and is not a folder (a symbolic link or a file); nothing was written through it")
+                }
+                throw fail("open folder", display)
+            }
+            defer { close(fd) }
+            try await restoreTree(tree, dirfd: fd, display: display)
+            _ = fchmod(fd, mode_t(node.mode & 0o7777))
+            var times = [Self.timespecOf(node.mtime), Self.timespecOf(node.mtime)]
+            _ = futimens(fd, &times)
+            result.directories += 1
+        case .file(let chunks, _, _, _):
+            let tmp = ".triplicate-restore-" + FileSystem.uniqueSuffix()
+            let fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+            guard fd >= 0 else { throw fail("create file", display) }
+            var ok = false
+            defer {
+                if !ok {
+                    close(fd)
+                    unlinkat(dirfd, tmp, 0)
+                }
+            }
+            var written: Int64 = 0
+            for c in chunks {
+                let data = try await reader.blob(c)
+                do { try FileSystem.writeAll(fd, data, path: display) } catch {
+                    throw TriplicateError(.targetWrite, "cannot write \(display): \(error.reason)")
+                }
+                written += Int64(data.count)
+            }
+            guard written == Int64(node.size) else {
+                throw TriplicateError(.corrupt, "\(display): the snapshot says \(node.size) bytes but its chunks hold \(written)")
+            }
+            _ = fchmod(fd, mode_t(node.mode & 0o7777))
+            var times = [Self.timespecOf(node.mtime), Self.timespecOf(node.mtime)]
+            _ = futimens(fd, &times)
+            guard fsync(fd) == 0 else { throw fail("flush", display) }
+            ok = true
+            close(fd)
+            try replace(dirfd: dirfd, tmp: tmp, name: name, display: display)
+            result.files += 1
+            result.bytes += written
+        case .symlink(let target):
+            let tmp = ".triplicate-restore-" + FileSystem.uniqueSuffix()
+            let linkTarget = String(decoding: target, as: UTF8.self)
+            guard !target.contains(0), symlinkat(linkTarget, dirfd, tmp) == 0 else { throw fail("create link", display) }
+            var times = [Self.timespecOf(node.mtime), Self.timespecOf(node.mtime)]
+            _ = utimensat(dirfd, tmp, &times, AT_SYMLINK_NOFOLLOW)
+            try replace(dirfd: dirfd, tmp: tmp, name: name, display: display)
+            result.symlinks += 1
+        }
+    }
+
+    /// Renames the temporary entry over `name`, refusing to replace a folder.
+    private func replace(dirfd: Int32, tmp: String, name: String, display: String) throws(TriplicateError) {
+        if renameat(dirfd, tmp, dirfd, name) != 0 {
+            let e = errno
+            unlinkat(dirfd, tmp, 0)
+            errno = e
+            throw fail("put in place", display)
+        }
+    }
+
+    static func timespecOf(_ t: Timestamp) -> timespec {
+        timespec(tv_sec: Int(t.seconds), tv_nsec: Int(t.nanoseconds))
+    }
+}

@@ -1,0 +1,56 @@
+// TriplicateError: the engine's one error type, each case saying what happened, where, and what to do.
+
+/// An error from a repository operation. ``kind`` says what class of failure it is (the CLI maps kinds to exit
+/// codes); ``message`` is for a person and names the file or object concerned and what to do.
+public struct TriplicateError: Error, Sendable, CustomStringConvertible {
+    /// Classes of failure.
+    public enum Kind: Sendable, Hashable {
+        /// Nothing is at the given location (no folder, or an empty one).
+        case noRepository
+        /// Something is there, but it is not a Triplicate repository.
+        case notARepository
+        /// The repository was written by a newer format version than this build reads.
+        case unsupportedVersion
+        /// No key file opens with the password given.
+        case wrongPassword
+        /// `init` found an existing repository or a non-empty folder.
+        case alreadyExists
+        /// A repository file is damaged (authentication failed, malformed, missing).
+        case corrupt
+        /// The destination failed (unavailable, full, denied, I/O error).
+        case destination(DestinationError.Kind)
+        /// A source file or folder could not be read.
+        case sourceUnreadable
+        /// A snapshot, path or argument was not found or is not valid.
+        case invalidArgument
+        /// Restore refused to write something because it would leave the target or is hostile.
+        case refused
+        /// A target file could not be written during restore.
+        case targetWrite
+        /// The operation was cancelled.
+        case cancelled
+    }
+
+    /// What class of failure.
+    public var kind: Kind
+    /// What happened, to which file, and what to do.
+    public var message: String
+
+    /// Creates an error.
+    public init(_ kind: Kind, _ message: String) {
+        self.kind = kind
+        self.message = message
+    }
+
+    public var description: String { message }
+
+    /// Wraps a destination error, keeping its kind.
+    init(_ e: DestinationError, doing: String) {
+        self.init(.destination(e.kind), "\(doing): \(e)")
+    }
+
+    /// Wraps a core error raised while reading a repository file.
+    static func corrupt(_ e: CoreError, file: String) -> TriplicateError {
+        TriplicateError(.corrupt, "\(file) is damaged: \(e). Run `triplicate check --read-data` to see what depends on it.")
+    }
+}

@@ -1,0 +1,291 @@
+// Commands: one ArgumentParser command per CLI verb; each parses, calls the library, and prints.
+import ArgumentParser
+import Foundation
+import Synchronization
+import Triplicate
+
+struct InitCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "init", abstract: "Create a new, empty repository.")
+    @OptionGroup var repository: RepositoryOptions
+
+    func run() async throws {
+        await runReporting {
+            let dest = try repository.destination()
+            let repo = try await Repository.initialize(on: dest, password: try repository.password(confirm: true))
+            print("created repository \(repo.id.short) at \(dest.displayName)")
+            print("Keep the password safe: without it the backups cannot be read by anyone, including you.")
+            return Exit.ok
+        }
+    }
+}
+
+struct BackupCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "backup", abstract: "Back up files and folders into a new snapshot.")
+    @OptionGroup var repository: RepositoryOptions
+    @Argument(help: "Files or folders to back up.") var paths: [String]
+    @Option(name: .long, help: ArgumentHelp("Leave out matching names (no /) or absolute paths (with /); repeatable.", valueName: "PATTERN"))
+    var exclude: [String] = []
+    @Option(name: .long, help: ArgumentHelp("Tag the snapshot; repeatable.", valueName: "TAG")) var tag: [String] = []
+    @Flag(name: .long, help: "Print the result as JSON.") var json = false
+    @Flag(name: .long, help: "Print nothing but errors.") var quiet = false
+    @Option(name: .long, help: ArgumentHelp("Target pack size in MiB (advanced).", valueName: "MIB")) var packSize: Int = 32
+
+    func run() async throws {
+        await runReporting {
+            let repo = try await repository.open()
+            let cancellation = Cancellation()
+            Interrupts.install(cancellation)
+            let showProgress = Terminal.isInteractive && !quiet && !json
+            let total = showProgress ? Repository.estimateSize(paths: paths, excludes: exclude) : 0
+            let printer = ProgressPrinter(total: total)
+            var options = BackupOptions(excludes: exclude, tags: tag, packSize: max(packSize, 1) << 20, cancellation: cancellation)
+            if showProgress { options.progress = { printer.update($0) } }
+            let result = try await repo.backup(paths: paths, options: options)
+            if showProgress { Terminal.clearStatus() }
+            for e in result.errors { Terminal.warn("could not back up " + e) }
+            if !quiet { for w in result.warnings { Terminal.warn(w) } }
+            let s = result.snapshot.record.summary
+            if json {
+                try Terminal.json(BackupJSON(result))
+            } else if !quiet {
+                print("snapshot \(result.snapshot.id.short) saved")
+                print("  files: \(s.files) (\(s.filesRead) read, \(s.files - s.filesRead) unchanged), folders: \(s.directories), links: \(s.symlinks)")
+                print("  processed \(Terminal.bytes(s.bytes)), read \(Terminal.bytes(s.bytesRead)), new data \(Terminal.bytes(s.bytesAdded)), stored \(Terminal.bytes(s.bytesStored)) in \(printer.elapsedText())")
+                if result.adoptedPacks > 0 { print("  reused \(result.adoptedPacks) packs left by an interrupted backup") }
+                if !result.errors.isEmpty { print("  \(result.errors.count) entries could not be read and are not in the snapshot") }
+            }
+            return result.errors.isEmpty ? Exit.ok : Exit.partial
+        }
+    }
+}
+
+/// The JSON form of a backup result.
+struct BackupJSON: Encodable {
+    var snapshot: String
+    var summary: SnapshotSummary
+    var errors: [String]
+    var warnings: [String]
+    var adoptedPacks: Int
+    init(_ r: BackupResult) {
+        snapshot = r.snapshot.id.hex
+        summary = r.snapshot.record.summary
+        errors = r.errors
+        warnings = r.warnings
+        adoptedPacks = r.adoptedPacks
+    }
+}
+
+/// Renders backup progress on one terminal line, at most five times a second.
+final class ProgressPrinter: Sendable {
+    private let start = Date()
+    private let last = Mutex<Date>(.distantPast)
+    let total: Int64
+    init(total: Int64) { self.total = total }
+
+    func update(_ p: BackupProgress) {
+        let now = Date()
+        let due = last.withLock { l -> Bool in
+            guard now.timeIntervalSince(l) >= 0.2 else { return false }
+            l = now
+            return true
+        }
+        guard due else { return }
+        let elapsed = max(now.timeIntervalSince(start), 0.001)
+        let rate = Double(p.bytes) / elapsed
+        var line = "\(p.files) files, \(Terminal.bytes(p.bytes))"
+        if total > 0 { line += " of \(Terminal.bytes(total))" }
+        line += String(format: ", %.1f MB/s", rate / 1_000_000)
+        if total > p.bytes, rate > 0 {
+            let eta = Int(Double(total - p.bytes) / rate)
+            line += String(format: ", ETA %d:%02d", eta / 60, eta % 60)
+        }
+        Terminal.status(line)
+    }
+
+    func elapsedText() -> String { String(format: "%.1f s", Date().timeIntervalSince(start)) }
+}
+
+struct SnapshotsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "snapshots", abstract: "List the snapshots, oldest first.")
+    @OptionGroup var repository: RepositoryOptions
+    @Flag(name: .long, help: "Print JSON.") var json = false
+
+    func run() async throws {
+        await runReporting {
+            let repo = try await repository.open()
+            let all = try await repo.snapshots()
+            if json {
+                try Terminal.json(all.map { SnapshotJSON(id: $0.id.hex, record: $0.record) })
+                return Exit.ok
+            }
+            if all.isEmpty {
+                print("no snapshots yet")
+                return Exit.ok
+            }
+            print("ID        Time                 Host             Files      Size  Tags  Paths")
+            for s in all {
+                let r = s.record
+                let host = r.hostname.padding(toLength: 16, withPad: " ", startingAt: 0)
+                let files = String(r.summary.files).leftPad(6)
+                let size = Terminal.bytes(r.summary.bytes).leftPad(10)
+                print("\(s.id.short)  \(Terminal.date(r.date))  \(host) \(files)  \(size)  \(r.tags.joined(separator: ","))  \(r.paths.joined(separator: " "))")
+            }
+            print("\(all.count) snapshots")
+            return Exit.ok
+        }
+    }
+}
+
+struct SnapshotJSON: Encodable {
+    var id: String
+    var record: SnapshotRecord
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: Keys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(record.time, forKey: .time)
+        try c.encode(record.tree, forKey: .tree)
+        try c.encode(record.paths, forKey: .paths)
+        try c.encode(record.hostname, forKey: .hostname)
+        try c.encode(record.username, forKey: .username)
+        try c.encode(record.tags, forKey: .tags)
+        try c.encodeIfPresent(record.parent, forKey: .parent)
+        try c.encode(record.summary, forKey: .summary)
+    }
+    enum Keys: String, CodingKey { case id, time, tree, paths, hostname, username, tags, parent, summary }
+}
+
+extension String {
+    func leftPad(_ n: Int) -> String { count >= n ? self : String(repeating: " ", count: n - count) + self }
+}
+
+struct LsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "ls", abstract: "List the files of a snapshot.")
+    @OptionGroup var repository: RepositoryOptions
+    @Argument(help: "`latest` or a unique snapshot ID prefix.") var snapshot: String
+    @Argument(help: "A path inside the snapshot (default: everything).") var path: String?
+
+    func run() async throws {
+        await runReporting {
+            let repo = try await repository.open()
+            let snap = try await repo.findSnapshot(snapshot)
+            for e in try await repo.list(snap, path: path) {
+                let n = e.node
+                let type = switch n.content { case .directory: "d"; case .symlink: "l"; case .file: "-" }
+                let mode = type + Self.permissions(n.mode)
+                var line = "\(mode) \(String(n.size).leftPad(12)) \(Terminal.date(Date(timeIntervalSince1970: TimeInterval(n.mtime.seconds)))) \(e.path)"
+                if case .symlink(let t) = n.content { line += " -> " + String(decoding: t, as: UTF8.self) }
+                print(line)
+            }
+            return Exit.ok
+        }
+    }
+
+    static func permissions(_ mode: UInt32) -> String {
+        let chars = Array("rwxrwxrwx")
+        return String((0..<9).map { mode & (1 << (8 - UInt32($0))) != 0 ? chars[$0] : "-" })
+    }
+}
+
+struct RestoreCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "restore", abstract: "Restore a snapshot, or a path inside it, into a folder.")
+    @OptionGroup var repository: RepositoryOptions
+    @Argument(help: ArgumentHelp("`latest` or an ID prefix, optionally followed by :PATH inside the snapshot.", valueName: "SNAPSHOT[:PATH]"))
+    var snapshot: String
+    @Option(name: .long, help: ArgumentHelp("The folder to restore into (created if missing).", valueName: "DIR")) var target: String
+
+    func run() async throws {
+        await runReporting {
+            let repo = try await repository.open()
+            var spec = snapshot
+            var path: String?
+            if let colon = snapshot.firstIndex(of: ":") {
+                spec = String(snapshot[..<colon])
+                path = String(snapshot[snapshot.index(after: colon)...])
+            }
+            let snap = try await repo.findSnapshot(spec)
+            let started = Date()
+            let r = try await repo.restore(snap, path: path, to: target)
+            print("restored \(r.files) files, \(r.directories) folders, \(r.symlinks) links, \(Terminal.bytes(r.bytes)) from snapshot \(snap.id.short) into \(target) in \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
+            return Exit.ok
+        }
+    }
+}
+
+struct CheckCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "check", abstract: "Verify the repository's structure, and with --read-data every byte.")
+    @OptionGroup var repository: RepositoryOptions
+    @Flag(name: .long, help: "Read, decrypt and re-hash every pack.") var readData = false
+
+    func run() async throws {
+        await runReporting {
+            let repo = try await repository.open()
+            let r = try await repo.check(readData: readData)
+            print("checked \(r.snapshots) snapshots, \(r.indexFiles) index files, \(r.packs) packs, \(r.blobs) blobs" + (readData ? ", read \(r.packsRead) packs" : ""))
+            for n in r.notes { print("note: " + n) }
+            for e in r.errors { print("error: " + e) }
+            if r.isHealthy {
+                print("no errors found")
+                return Exit.ok
+            }
+            print("\(r.errors.count) errors found")
+            return Exit.error
+        }
+    }
+}
+
+struct StatsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "stats", abstract: "Show stored against original bytes, with deduplication and compression ratios.")
+    @OptionGroup var repository: RepositoryOptions
+    @Flag(name: .long, help: "Print JSON.") var json = false
+
+    func run() async throws {
+        await runReporting {
+            let repo = try await repository.open()
+            let s = try await repo.stats()
+            if json {
+                try Terminal.json(s)
+                return Exit.ok
+            }
+            print("snapshots:          \(s.snapshots)")
+            print("original bytes:     \(Terminal.bytes(s.originalBytes)) (all snapshots together)")
+            print("unique bytes:       \(Terminal.bytes(s.uniqueBytes)) in \(s.chunks) chunks (\(s.trees) trees)")
+            print("stored bytes:       \(Terminal.bytes(s.storedBytes)) in \(s.packs) packs, \(s.indexFiles) index files")
+            print(String(format: "deduplication:      %.2fx", s.deduplicationRatio))
+            print(String(format: "compression:        %.2fx", s.compressionRatio))
+            print(String(format: "overall:            %.2fx", s.overallRatio))
+            return Exit.ok
+        }
+    }
+}
+
+struct DebugCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "debug", abstract: "Tools for developers.", subcommands: [ChunkCommand.self])
+}
+
+struct ChunkCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "chunk",
+        abstract: "Print the FastCDC chunks of a file as JSON lines {\"offset\": O, \"length\": L}.")
+    @Argument(help: "The file to chunk.") var file: String
+    @Option(name: .long, help: "Minimum chunk size.") var min: Int
+    @Option(name: .long, help: "Average chunk size.") var avg: Int
+    @Option(name: .long, help: "Maximum chunk size.") var max: Int
+    @Option(name: .long, help: "Normalization level (0-3).") var level: Int = 1
+    @Option(name: .long, help: "Gear table seed (0 = the reference table).") var seed: UInt64 = 0
+
+    func run() async throws {
+        await runReporting {
+            let chunker = try FastCDC(ChunkerParameters(minSize: min, averageSize: avg, maxSize: max, normalization: level, seed: seed))
+            var out = ""
+            try ChunkStream.cut(path: file, chunker: chunker) { offset, length in
+                out += "{\"offset\": \(offset), \"length\": \(length)}\n"
+                if out.utf8.count > 1 << 16 {
+                    FileHandle.standardOutput.write(Data(out.utf8))
+                    out = ""
+                }
+            }
+            FileHandle.standardOutput.write(Data(out.utf8))
+            return Exit.ok
+        }
+    }
+}

@@ -1,0 +1,87 @@
+// Zstd: zstd compression of blobs through libzstd, with reusable contexts owned by Swift.
+internal import CZstd
+
+/// A zstd compression context: owns a `ZSTD_CCtx` and frees it on deinit. Not thread safe: one per worker.
+public final class ZstdCompressor {
+    private let ctx: OpaquePointer
+    /// The compression level in use.
+    public let level: Int32
+
+    /// Creates a compressor at `level` (1...19; 3 is zstd's default).
+    public init(level: Int32 = 3) throws(CoreError) {
+        guard let c = ZSTD_createCCtx() else { throw .library("ZSTD_createCCtx returned NULL (out of memory)") }
+        ctx = c
+        self.level = level
+        let rc = ZSTD_CCtx_setParameter(c, ZSTD_c_compressionLevel, level)
+        guard ZSTD_isError(rc) == 0 else {
+            ZSTD_freeCCtx(c)
+            throw .library("ZSTD_CCtx_setParameter(level \(level)): \(String(cString: ZSTD_getErrorName(rc)))")
+        }
+    }
+
+    deinit { ZSTD_freeCCtx(ctx) }
+
+    /// Compresses `input` into `output`, appending one zstd frame with the content size in its header.
+    /// Returns false, leaving `output` as it was, when the frame would not be smaller than `limit` bytes.
+    public func compress(_ input: UnsafeRawBufferPointer, into output: inout [UInt8], limit: Int) throws(CoreError) -> Bool {
+        let start = output.count
+        let bound = ZSTD_compressBound(input.count)
+        output.append(contentsOf: repeatElement(0, count: bound))
+        let written = output.withUnsafeMutableBytes { o in
+            ZSTD_compress2(ctx, o.baseAddress.map { $0 + start }, min(bound, max(limit, 0)), input.baseAddress, input.count)
+        }
+        if ZSTD_isError(written) != 0 {
+            output.removeSubrange(start...)
+            // "Destination buffer is too small" means the frame would not fit under the limit: keep the raw bytes.
+            if ZSTD_getErrorCode(written) == ZSTD_error_dstSize_tooSmall { return false }
+            throw .library("ZSTD_compress2: \(String(cString: ZSTD_getErrorName(written)))")
+        }
+        output.removeSubrange((start + written)...)
+        return true
+    }
+
+    /// Compresses `input` into a new array (no size limit).
+    public func compress(_ input: [UInt8]) throws(CoreError) -> [UInt8] {
+        var out: [UInt8] = []
+        _ = try input.withUnsafeBytesTyped { (i) throws(CoreError) in try compress(i, into: &out, limit: Int.max) }
+        return out
+    }
+}
+
+/// A zstd decompression context: owns a `ZSTD_DCtx` and frees it on deinit. Not thread safe: one per worker.
+public final class ZstdDecompressor {
+    private let ctx: OpaquePointer
+
+    /// Creates a decompression context.
+    public init() throws(CoreError) {
+        guard let c = ZSTD_createDCtx() else { throw .library("ZSTD_createDCtx returned NULL (out of memory)") }
+        ctx = c
+    }
+
+    deinit { ZSTD_freeDCtx(ctx) }
+
+    /// Decompresses a single frame that must expand to exactly `expectedSize` bytes.
+    public func decompress(_ input: UnsafeRawBufferPointer, expectedSize: Int) throws(CoreError) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: expectedSize)
+        let n = out.withUnsafeMutableBytes { o in
+            ZSTD_decompressDCtx(ctx, o.baseAddress, expectedSize, input.baseAddress, input.count)
+        }
+        guard ZSTD_isError(n) == 0 else {
+            throw .malformed("zstd frame does not decode: \(String(cString: ZSTD_getErrorName(n)))")
+        }
+        guard n == expectedSize else { throw .malformed("zstd frame decodes to \(n) bytes, expected \(expectedSize)") }
+        return out
+    }
+
+    /// Decompresses a single frame whose header records its content size (as every frame Triplicate writes
+    /// does, and as the `zstd` CLI writes), refusing frames larger than `maxSize`.
+    public func decompress(_ input: [UInt8], maxSize: Int) throws(CoreError) -> [UInt8] {
+        try input.withUnsafeBytesTyped { (i) throws(CoreError) -> [UInt8] in
+            let size = ZSTD_getFrameContentSize(i.baseAddress, i.count)
+            guard size != tri_zstd_contentsize_error() else { throw .malformed("not a zstd frame") }
+            guard size != tri_zstd_contentsize_unknown() else { throw .malformed("zstd frame without a content size") }
+            guard size <= UInt64(maxSize) else { throw .malformed("zstd frame of \(size) bytes exceeds \(maxSize)") }
+            return try decompress(i, expectedSize: Int(size))
+        }
+    }
+}

@@ -1,0 +1,121 @@
+// AESGCM: AES-256-GCM sealing and opening through OpenSSL's EVP interface, with the context owned by Swift.
+internal import CLibCrypto
+
+/// An AES-256-GCM context (an `EVP_CIPHER_CTX` freed on deinit). Not thread safe: one per worker.
+///
+/// Output layout is `ciphertext || 16-byte tag`; nonces are 12 bytes. Callers guarantee that a (key, nonce) pair
+/// never seals two different plaintexts (see FORMAT.md, "Nonces").
+public final class AESGCM {
+    /// Key length in bytes.
+    public static let keyLength = 32
+    /// Nonce length in bytes.
+    public static let nonceLength = 12
+    /// Tag length in bytes.
+    public static let tagLength = 16
+
+    private let ctx: OpaquePointer
+
+    /// Creates a context.
+    public init() throws(CoreError) {
+        guard let c = EVP_CIPHER_CTX_new() else { throw .library("EVP_CIPHER_CTX_new returned NULL") }
+        ctx = c
+    }
+
+    deinit { EVP_CIPHER_CTX_free(ctx) }
+
+    private func check(_ rc: Int32, _ call: String) throws(CoreError) {
+        guard rc == 1 else {
+            let code = ERR_get_error()
+            throw .library("\(call) failed (OpenSSL error \(code))")
+        }
+    }
+
+    /// Encrypts `plaintext` and appends `ciphertext || tag` to `output`.
+    public func seal(
+        key: [UInt8], nonce: [UInt8], aad: [UInt8], plaintext: UnsafeRawBufferPointer, into output: inout [UInt8]
+    ) throws(CoreError) {
+        guard key.count == Self.keyLength, nonce.count == Self.nonceLength else {
+            throw .invalidArgument("AES-256-GCM needs a 32-byte key and a 12-byte nonce")
+        }
+        try check(EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), nil, nil, nil), "EVP_EncryptInit_ex")
+        try check(tri_gcm_set_ivlen(ctx, Int32(Self.nonceLength)), "set GCM IV length")
+        try check(EVP_EncryptInit_ex(ctx, nil, nil, key, nonce), "EVP_EncryptInit_ex(key)")
+        var outl: Int32 = 0
+        if !aad.isEmpty {
+            try check(EVP_EncryptUpdate(ctx, nil, &outl, aad, Int32(aad.count)), "EVP_EncryptUpdate(aad)")
+        }
+        let start = output.count
+        output.append(contentsOf: repeatElement(0, count: plaintext.count + Self.tagLength))
+        let rc: Int32 = output.withUnsafeMutableBufferPointer { o in
+            guard let base = o.baseAddress else { return 0 }
+            let dst = base + start
+            var n: Int32 = 0
+            if plaintext.count > 0 {
+                guard EVP_EncryptUpdate(ctx, dst, &n, plaintext.baseAddress?.assumingMemoryBound(to: UInt8.self),
+                                        Int32(plaintext.count)) == 1 else { return 0 }
+            }
+            var fin: Int32 = 0
+            guard EVP_EncryptFinal_ex(ctx, dst + Int(n), &fin) == 1 else { return 0 }
+            return tri_gcm_get_tag(ctx, dst + plaintext.count, Int32(Self.tagLength))
+        }
+        if rc != 1 { output.removeSubrange(start...) }
+        try check(rc, "AES-256-GCM seal")
+    }
+
+    /// Encrypts `plaintext`, returning `ciphertext || tag`.
+    public func seal(key: [UInt8], nonce: [UInt8], aad: [UInt8], plaintext: [UInt8]) throws(CoreError) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(plaintext.count + Self.tagLength)
+        try plaintext.withUnsafeBytesTyped { (p) throws(CoreError) in
+            try seal(key: key, nonce: nonce, aad: aad, plaintext: p, into: &out)
+        }
+        return out
+    }
+
+    /// Authenticates and decrypts `ciphertext || tag`. Throws ``CoreError/authenticationFailed(_:)`` naming
+    /// `what` when the tag does not match (altered bytes, wrong key, wrong nonce or associated data).
+    public func open(
+        key: [UInt8], nonce: [UInt8], aad: [UInt8], sealed: UnsafeRawBufferPointer, what: @autoclosure () -> String
+    ) throws(CoreError) -> [UInt8] {
+        guard key.count == Self.keyLength, nonce.count == Self.nonceLength else {
+            throw .invalidArgument("AES-256-GCM needs a 32-byte key and a 12-byte nonce")
+        }
+        guard sealed.count >= Self.tagLength else { throw .authenticationFailed(what() + " (shorter than a tag)") }
+        let n = sealed.count - Self.tagLength
+        try check(EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), nil, nil, nil), "EVP_DecryptInit_ex")
+        try check(tri_gcm_set_ivlen(ctx, Int32(Self.nonceLength)), "set GCM IV length")
+        try check(EVP_DecryptInit_ex(ctx, nil, nil, key, nonce), "EVP_DecryptInit_ex(key)")
+        var outl: Int32 = 0
+        if !aad.isEmpty {
+            try check(EVP_DecryptUpdate(ctx, nil, &outl, aad, Int32(aad.count)), "EVP_DecryptUpdate(aad)")
+        }
+        var out = [UInt8](repeating: 0, count: n)
+        guard let src = sealed.baseAddress?.assumingMemoryBound(to: UInt8.self) else {
+            throw .authenticationFailed(what())
+        }
+        let ok: Bool = out.withUnsafeMutableBufferPointer { o in
+            var m: Int32 = 0
+            if n > 0 {
+                guard let dst = o.baseAddress, EVP_DecryptUpdate(ctx, dst, &m, src, Int32(n)) == 1 else { return false }
+            }
+            guard tri_gcm_set_tag(ctx, src + n, Int32(Self.tagLength)) == 1 else { return false }
+            var fin: Int32 = 0
+            var scratch: UInt8 = 0
+            return withUnsafeMutablePointer(to: &scratch) { s in
+                EVP_DecryptFinal_ex(ctx, n > 0 ? (o.baseAddress.map { $0 + Int(m) } ?? s) : s, &fin) == 1
+            }
+        }
+        guard ok else {
+            ERR_clear_error()
+            throw .authenticationFailed(what())
+        }
+        return out
+    }
+
+    /// Authenticates and decrypts `ciphertext || tag` held in an array.
+    public func open(key: [UInt8], nonce: [UInt8], aad: [UInt8], sealed: [UInt8], what: @autoclosure () -> String) throws(CoreError) -> [UInt8] {
+        try sealed.withUnsafeBytesTyped { (s) throws(CoreError) -> [UInt8] in
+            try open(key: key, nonce: nonce, aad: aad, sealed: s, what: what())
+        }
+    }
+}

@@ -1,0 +1,63 @@
+// KeyDerivation: HKDF-SHA256, scrypt and secure random bytes through OpenSSL.
+internal import CLibCrypto
+
+/// Key-derivation and randomness primitives.
+public enum KeyDerivation {
+    /// HKDF-SHA256 (RFC 5869): extract with `salt`, expand with `info` to `length` bytes.
+    public static func hkdfSHA256(ikm: [UInt8], salt: [UInt8], info: [UInt8], length: Int) throws(CoreError) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: length)
+        let ok = out.withUnsafeMutableBufferPointer { o in
+            tri_hkdf_sha256(ikm, ikm.count, salt, salt.count, info, info.count, o.baseAddress, length)
+        }
+        guard ok == 1 else { throw .library("HKDF-SHA256 derivation failed") }
+        return out
+    }
+
+    /// HKDF-SHA256 with an ASCII `info` label.
+    public static func hkdfSHA256(ikm: [UInt8], salt: [UInt8], info: String, length: Int) throws(CoreError) -> [UInt8] {
+        try hkdfSHA256(ikm: ikm, salt: salt, info: Array(info.utf8), length: length)
+    }
+
+    /// Parameters of scrypt (RFC 7914).
+    public struct ScryptParameters: Sendable, Hashable, Codable {
+        /// CPU/memory cost, a power of two.
+        public var n: UInt64
+        /// Block size.
+        public var r: UInt64
+        /// Parallelism.
+        public var p: UInt64
+        /// Creates parameters.
+        public init(n: UInt64, r: UInt64, p: UInt64) { self.n = n; self.r = r; self.p = p }
+        /// The default for new key files: N = 2^16, r = 8, p = 1 (64 MiB, about 0.2 s here).
+        public static let `default` = ScryptParameters(n: 1 << 16, r: 8, p: 1)
+        /// Memory scrypt needs with these parameters, in bytes (128·r·(N + p + 1) plus slack).
+        public var memoryBytes: UInt64 { 128 &* r &* (n &+ p &+ 2) }
+    }
+
+    /// scrypt (RFC 7914) of `password` with `salt`, giving `length` bytes.
+    public static func scrypt(password: [UInt8], salt: [UInt8], parameters: ScryptParameters, length: Int) throws(CoreError) -> [UInt8] {
+        let p = parameters
+        guard p.n >= 2, p.n & (p.n - 1) == 0, p.n <= 1 << 22, (1...32).contains(p.r), (1...16).contains(p.p) else {
+            throw .invalidArgument("scrypt parameters out of range (N=\(p.n), r=\(p.r), p=\(p.p))")
+        }
+        var out = [UInt8](repeating: 0, count: length)
+        let rc = out.withUnsafeMutableBufferPointer { o in
+            password.withUnsafeBufferPointer { pw in
+                pw.withMemoryRebound(to: CChar.self) { pwc in
+                    EVP_PBE_scrypt(pwc.baseAddress, pwc.count, salt, salt.count, p.n, p.r, p.p,
+                                   p.memoryBytes + (1 << 20), o.baseAddress, length)
+                }
+            }
+        }
+        guard rc == 1 else { throw .library("scrypt derivation failed (N=\(p.n), r=\(p.r), p=\(p.p))") }
+        return out
+    }
+
+    /// `count` bytes from OpenSSL's CSPRNG.
+    public static func randomBytes(_ count: Int) throws(CoreError) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: count)
+        let rc = out.withUnsafeMutableBufferPointer { RAND_bytes($0.baseAddress, Int32(count)) }
+        guard rc == 1 else { throw .library("RAND_bytes failed: the system random generator is unavailable") }
+        return out
+    }
+}

@@ -1,0 +1,120 @@
+// Destination: the protocol every place a repository can live implements (local directory, drive, cloud).
+
+/// One object held by a destination.
+public struct ObjectInfo: Sendable, Hashable {
+    /// The object's name, relative to the repository root, with `/` separators (e.g. `data/3f/3f…`).
+    public var name: String
+    /// Its size in bytes.
+    public var size: Int64
+
+    /// Creates an object description.
+    public init(name: String, size: Int64) {
+        self.name = name
+        self.size = size
+    }
+}
+
+/// A failure of a destination operation, saying what went wrong, to which object, and whether retrying can help.
+///
+/// Error policy: ``Kind-swift.enum/transient`` is the only kind a caller should retry (a network hiccup, a 503,
+/// a busy server). Every other kind is permanent for this attempt: retrying a full disk, a missing object or an
+/// unplugged drive gives the same answer until a person acts.
+public struct DestinationError: Error, Sendable, CustomStringConvertible {
+    /// What kind of failure this is.
+    public enum Kind: Sendable, Hashable {
+        /// The object does not exist.
+        case notFound
+        /// The destination itself is not there: an unmounted drive, a missing directory, an unreachable server.
+        case unavailable
+        /// No space left on the destination (ENOSPC, EDQUOT, or a storage cap).
+        case noSpace
+        /// The destination refused access (permissions, credentials).
+        case denied
+        /// A name that this destination cannot or will not store (empty, absolute, `..`, illegal characters).
+        case invalidName
+        /// A passing failure worth retrying after a pause.
+        case transient
+        /// Any other failure that retrying will not fix (an I/O error, a size mismatch after write).
+        case permanent
+    }
+
+    /// What kind of failure this is.
+    public var kind: Kind
+    /// The object (or path) concerned, when there is one.
+    public var object: String?
+    /// A message for a person: what happened and what to do.
+    public var message: String
+
+    /// Creates an error.
+    public init(_ kind: Kind, object: String?, _ message: String) {
+        self.kind = kind
+        self.object = object
+        self.message = message
+    }
+
+    /// True when a retry after a pause may succeed.
+    public var isRetryable: Bool { kind == .transient }
+
+    public var description: String {
+        if let object { return "\(object): \(message)" }
+        return message
+    }
+}
+
+/// A place where a repository's files live: a local directory or NAS mount, a removable drive, a cloud bucket.
+///
+/// Contract, which every implementation must meet and which the shared conformance tests check:
+/// - **Names** are relative paths of lowercase ASCII letters, digits, `.`, `_` and `-` in components separated
+///   by `/`; no component is empty, `.` or `..`. A destination rejects any other name with ``DestinationError/Kind-swift.enum/invalidName``.
+/// - **put** is atomic: a reader sees either no object or the whole object, never part of one, even after a crash
+///   or power loss at any moment. It is durable when it returns. It is idempotent: putting the same bytes under
+///   the same name again succeeds and changes nothing.
+/// - **get** returns the whole object or a byte range of it; a range reaching past the end is an error.
+///   A missing object is ``DestinationError/Kind-swift.enum/notFound``.
+/// - **list** returns every object whose name starts with the prefix, in no particular order, with sizes.
+/// - **delete** removes an object; deleting a missing object succeeds (it is idempotent too).
+/// - **stat** returns the object's size, or throws ``DestinationError/Kind-swift.enum/notFound``.
+/// Implementations are `Sendable` and may be called concurrently.
+public protocol Destination: Sendable {
+    /// A short description for messages, e.g. `local:/mnt/nas/photos-repo`.
+    var displayName: String { get }
+    /// Stores `data` under `name` atomically, durably and idempotently.
+    func put(_ name: String, data: [UInt8]) async throws(DestinationError)
+    /// Returns the whole object.
+    func get(_ name: String) async throws(DestinationError) -> [UInt8]
+    /// Returns the bytes `range` of the object.
+    func get(_ name: String, range: Range<Int64>) async throws(DestinationError) -> [UInt8]
+    /// Lists the objects whose names begin with `prefix`.
+    func list(prefix: String) async throws(DestinationError) -> [ObjectInfo]
+    /// Deletes the object; succeeds if it is already gone.
+    func delete(_ name: String) async throws(DestinationError)
+    /// The object's name and size, or ``DestinationError/Kind-swift.enum/notFound``.
+    func stat(_ name: String) async throws(DestinationError) -> ObjectInfo
+}
+
+/// Validation of object names shared by every destination.
+public enum ObjectName {
+    /// True when `name` follows the naming rule of ``Destination``.
+    public static func isValid(_ name: String) -> Bool {
+        guard !name.isEmpty, name.utf8.count <= 512 else { return false }
+        for component in name.split(separator: "/", omittingEmptySubsequences: false) {
+            guard !component.isEmpty, component != ".", component != ".." else { return false }
+            for c in component.utf8 {
+                switch c {
+                case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                     UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "-"):
+                    continue
+                default:
+                    return false
+                }
+            }
+        }
+        return true
+    }
+
+    /// True when `prefix` is empty or a valid name, optionally ending in `/`.
+    public static func isValidPrefix(_ prefix: String) -> Bool {
+        if prefix.isEmpty { return true }
+        return isValid(prefix.hasSuffix("/") ? String(prefix.dropLast()) : prefix)
+    }
+}

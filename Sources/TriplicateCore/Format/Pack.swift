@@ -1,0 +1,264 @@
+// Pack: the packfile codec — blobs compressed, sealed and concatenated, then an encrypted table and a trailer.
+
+/// What a blob holds.
+public enum BlobType: UInt8, Sendable, Hashable {
+    /// File content: one chunk.
+    case data = 0
+    /// A directory listing (a tree).
+    case tree = 1
+}
+
+/// Where one blob lies inside a pack, and how to open it.
+public struct PackEntry: Sendable, Hashable {
+    /// The blob's ID: keyed BLAKE2b-256 of its plaintext.
+    public var id: ObjectID
+    /// Data or tree.
+    public var type: BlobType
+    /// How the plaintext was stored before sealing.
+    public var compression: Compression
+    /// Byte offset of the sealed blob in the pack (also its nonce counter).
+    public var offset: UInt32
+    /// Length of the sealed blob: stored bytes plus the 16-byte tag.
+    public var storedLength: UInt32
+    /// Length of the plaintext (the chunk or tree encoding).
+    public var rawLength: UInt32
+
+    /// Creates an entry.
+    public init(id: ObjectID, type: BlobType, compression: Compression, offset: UInt32, storedLength: UInt32, rawLength: UInt32) {
+        self.id = id
+        self.type = type
+        self.compression = compression
+        self.offset = offset
+        self.storedLength = storedLength
+        self.rawLength = rawLength
+    }
+}
+
+/// When to compress a blob.
+public enum CompressionPolicy: Sendable {
+    /// Compress when a sample shows the data shrinks; store raw otherwise (already-compressed RAW, JPEG).
+    case auto
+    /// Always try zstd on the whole blob; keep it only if it shrinks.
+    case always
+    /// Never compress.
+    case never
+}
+
+/// The constants and codecs of the packfile format (FORMAT.md, "Packs").
+public enum PackFormat {
+    /// Largest plaintext blob accepted, in bytes.
+    public static let maxBlobSize = 64 << 20
+    /// Largest pack a writer may produce.
+    public static let maxPackSize: Int64 = Int64(UInt32.max)
+    /// Length of the trailer (the u32 LE length of the sealed table).
+    public static let trailerLength = 4
+    /// Encoded length of one table entry.
+    public static let tableEntryLength = 42
+
+    /// The nonce of the blob sealed at `offset`: the offset as u64 LE, then four zero bytes.
+    public static func blobNonce(offset: UInt32) -> [UInt8] {
+        var w = ByteWriter(capacity: 12)
+        w.u64(UInt64(offset))
+        w.u32(0)
+        return w.bytes
+    }
+
+    /// The nonce of the pack table: twelve 0xFF bytes, which no blob offset can produce.
+    public static let tableNonce = [UInt8](repeating: 0xFF, count: 12)
+
+    /// The associated data of a blob: type, compression, raw length (u32 LE) and ID.
+    public static func blobAAD(type: BlobType, compression: Compression, rawLength: UInt32, id: ObjectID) -> [UInt8] {
+        var w = ByteWriter(capacity: 38)
+        w.u8(type.rawValue)
+        w.u8(compression.rawValue)
+        w.u32(rawLength)
+        w.id(id)
+        return w.bytes
+    }
+
+    /// Encodes the plaintext table of `entries`.
+    public static func encodeTable(_ entries: [PackEntry]) -> [UInt8] {
+        var w = ByteWriter(capacity: 4 + entries.count * tableEntryLength)
+        w.u32(UInt32(entries.count))
+        for e in entries {
+            w.u8(e.type.rawValue)
+            w.u8(e.compression.rawValue)
+            w.u32(e.storedLength)
+            w.u32(e.rawLength)
+            w.id(e.id)
+        }
+        return w.bytes
+    }
+
+    /// Decodes a plaintext table; offsets are rebuilt from the stored lengths, starting after the header.
+    public static func decodeTable(_ bytes: [UInt8], packSize: Int64, context: String) throws(CoreError) -> [PackEntry] {
+        var r = ByteReader(bytes, context: context + " (pack table)")
+        let count = Int(try r.u32())
+        guard count <= r.remaining / tableEntryLength else { throw r.fail("entry count \(count) exceeds the table") }
+        var entries: [PackEntry] = []
+        entries.reserveCapacity(count)
+        var offset = Int64(FileHeader.length)
+        for _ in 0..<count {
+            guard let type = BlobType(rawValue: try r.u8()) else { throw r.fail("unknown blob type") }
+            guard let compression = Compression(rawValue: try r.u8()) else { throw r.fail("unknown compression") }
+            let stored = try r.u32()
+            let raw = try r.u32()
+            let id = try r.id()
+            guard stored >= UInt32(AESGCM.tagLength), Int(raw) <= maxBlobSize else { throw r.fail("blob lengths out of range") }
+            guard offset + Int64(stored) <= packSize else { throw r.fail("blob at \(offset) runs past the end of the pack") }
+            entries.append(PackEntry(id: id, type: type, compression: compression, offset: UInt32(offset),
+                                     storedLength: stored, rawLength: raw))
+            offset += Int64(stored)
+        }
+        try r.expectEnd()
+        return entries
+    }
+
+    /// Reads the sealed table's length from the pack's last four bytes.
+    public static func tableLength(trailer: [UInt8], context: String) throws(CoreError) -> Int {
+        var r = ByteReader(trailer, context: context + " (trailer)")
+        return Int(try r.u32())
+    }
+
+    /// Authenticates and decodes a pack's table, given its header and the sealed table bytes.
+    public static func openTable(header: [UInt8], sealedTable: [UInt8], packSize: Int64, keys: RepositoryKeys, context: String) throws(CoreError) -> [PackEntry] {
+        let h = try FileHeader.decode(header, expecting: .pack, context: context)
+        let key = try keys.fileKey(kind: .pack, salt: h.salt)
+        let plain = try AESGCM().open(key: key, nonce: tableNonce, aad: h.encoded, sealed: sealedTable,
+                                      what: context + " (pack table)")
+        return try decodeTable(plain, packSize: packSize, context: context)
+    }
+
+    /// Authenticates, decrypts and decompresses one blob and checks that its plaintext hashes to its ID.
+    ///
+    /// - Parameters:
+    ///   - sealed: exactly the entry's `storedLength` bytes at its offset.
+    ///   - packKey: the pack's key (``RepositoryKeys/fileKey(kind:salt:)`` with the header's salt).
+    public static func openBlob(
+        _ sealed: UnsafeRawBufferPointer, entry: PackEntry, packKey: [UInt8], keys: RepositoryKeys,
+        cipher: AESGCM, zstd: ZstdDecompressor, context: @autoclosure () -> String
+    ) throws(CoreError) -> [UInt8] {
+        guard sealed.count == Int(entry.storedLength) else {
+            throw .malformed("\(context()): blob \(entry.id.short) has \(sealed.count) bytes, expected \(entry.storedLength)")
+        }
+        let aad = blobAAD(type: entry.type, compression: entry.compression, rawLength: entry.rawLength, id: entry.id)
+        let opened = try cipher.open(key: packKey, nonce: blobNonce(offset: entry.offset), aad: aad, sealed: sealed,
+                                     what: "\(context()) blob \(entry.id.short)")
+        let plain: [UInt8]
+        switch entry.compression {
+        case .none: plain = opened
+        case .zstd:
+            plain = try opened.withUnsafeBytesTyped { (o) throws(CoreError) -> [UInt8] in
+                try zstd.decompress(o, expectedSize: Int(entry.rawLength))
+            }
+        }
+        guard plain.count == Int(entry.rawLength) else {
+            throw .malformed("\(context()): blob \(entry.id.short) has \(plain.count) bytes, expected \(entry.rawLength)")
+        }
+        guard keys.idHasher.id(plain) == entry.id else {
+            throw .malformed("\(context()): blob \(entry.id.short) does not hash to its ID")
+        }
+        return plain
+    }
+}
+
+/// Builds one pack in memory: compresses, seals and appends blobs, then seals the table.
+///
+/// Not thread safe; one builder per writer. The pack key comes from a fresh random salt, so a rebuilt pack
+/// never reuses a (key, nonce) pair.
+public final class PackBuilder {
+    private let keys: RepositoryKeys
+    private let header: FileHeader
+    private let packKey: [UInt8]
+    private let cipher: AESGCM
+    private let zstd: ZstdCompressor
+    private let probe: ZstdCompressor
+    private var scratch: [UInt8] = []
+    /// The pack's bytes so far (header and sealed blobs).
+    public private(set) var bytes: [UInt8]
+    /// The entries added so far.
+    public private(set) var entries: [PackEntry] = []
+    /// Sum of the plaintext lengths added.
+    public private(set) var rawBytes: Int64 = 0
+
+    /// Starts a new pack.
+    public init(keys: RepositoryKeys, level: Int32 = 3, reserve: Int = 0) throws(CoreError) {
+        self.keys = keys
+        header = try FileHeader.fresh(.pack)
+        packKey = try keys.fileKey(kind: .pack, salt: header.salt)
+        cipher = try AESGCM()
+        zstd = try ZstdCompressor(level: level)
+        probe = try ZstdCompressor(level: 1)
+        bytes = header.encoded
+        bytes.reserveCapacity(reserve)
+    }
+
+    /// Current size of the pack in bytes (before the table).
+    public var size: Int { bytes.count }
+
+    /// True when no blob has been added.
+    public var isEmpty: Bool { entries.isEmpty }
+
+    /// Decides whether compressing `data` is worth it: blobs up to 64 KiB are simply tried; for larger ones the
+    /// first 32 KiB are compressed at zstd level 1, and the blob is compressed only if that sample shrank by at
+    /// least 3%. This keeps the cost on already-compressed RAW data to about 2% of a full compression.
+    private func worthCompressing(_ data: UnsafeRawBufferPointer) throws(CoreError) -> Bool {
+        let sampleLength = 32 << 10
+        guard data.count > 2 * sampleLength else { return true }
+        scratch.removeAll(keepingCapacity: true)
+        let sample = UnsafeRawBufferPointer(rebasing: data[0..<sampleLength])
+        return try probe.compress(sample, into: &scratch, limit: sampleLength * 97 / 100)
+    }
+
+    /// Compresses (per `policy`), seals and appends one blob; returns its entry.
+    @discardableResult
+    public func add(type: BlobType, id: ObjectID, data: UnsafeRawBufferPointer, policy: CompressionPolicy) throws(CoreError) -> PackEntry {
+        guard data.count <= PackFormat.maxBlobSize else { throw .invalidArgument("blob of \(data.count) bytes exceeds the maximum") }
+        guard Int64(bytes.count) + Int64(data.count) + 1024 < PackFormat.maxPackSize else {
+            throw .invalidArgument("pack would exceed 4 GiB")
+        }
+        var compression = Compression.none
+        scratch.removeAll(keepingCapacity: true)
+        let tryIt: Bool
+        switch policy {
+        case .never: tryIt = false
+        case .always: tryIt = true
+        case .auto: tryIt = try worthCompressing(data)
+        }
+        if tryIt {
+            scratch.removeAll(keepingCapacity: true)
+            if try zstd.compress(data, into: &scratch, limit: data.count - 1) { compression = .zstd }
+        }
+        let offset = UInt32(bytes.count)
+        let aad = PackFormat.blobAAD(type: type, compression: compression, rawLength: UInt32(data.count), id: id)
+        let nonce = PackFormat.blobNonce(offset: offset)
+        if compression == .zstd {
+            try scratch.withUnsafeBytesTyped { (s) throws(CoreError) in
+                try cipher.seal(key: packKey, nonce: nonce, aad: aad, plaintext: s, into: &bytes)
+            }
+        } else {
+            try cipher.seal(key: packKey, nonce: nonce, aad: aad, plaintext: data, into: &bytes)
+        }
+        let entry = PackEntry(id: id, type: type, compression: compression, offset: offset,
+                              storedLength: UInt32(bytes.count) - offset, rawLength: UInt32(data.count))
+        entries.append(entry)
+        rawBytes += Int64(data.count)
+        return entry
+    }
+
+    /// Seals the table, appends it and the trailer, and returns the finished pack with its name (SHA-256).
+    /// The builder must not be used afterwards.
+    public func finish() throws(CoreError) -> (id: ObjectID, bytes: [UInt8], entries: [PackEntry]) {
+        let table = PackFormat.encodeTable(entries)
+        let before = bytes.count
+        try table.withUnsafeBytesTyped { (t) throws(CoreError) in
+            try cipher.seal(key: packKey, nonce: PackFormat.tableNonce, aad: header.encoded, plaintext: t, into: &bytes)
+        }
+        var w = ByteWriter(capacity: 4)
+        w.u32(UInt32(bytes.count - before))
+        bytes.append(contentsOf: w.bytes)
+        let out = bytes
+        bytes = []
+        return (SHA256.hash(out), out, entries)
+    }
+}

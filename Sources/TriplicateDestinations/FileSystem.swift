@@ -1,0 +1,193 @@
+// FileSystem: thin, errno-preserving wrappers over POSIX file calls, shared by the local destinations and the engine.
+#if canImport(Glibc)
+internal import Glibc
+#elseif canImport(Darwin)
+internal import Darwin
+#endif
+
+/// A failed system call: which call, on which path, and the errno it returned.
+package struct FileSystemError: Error, Sendable, CustomStringConvertible {
+    /// The call that failed, e.g. `open`.
+    package var operation: String
+    /// The path concerned.
+    package var path: String
+    /// The errno value.
+    package var code: Int32
+
+    package init(_ operation: String, _ path: String, code: Int32 = errno) {
+        self.operation = operation
+        self.path = path
+        self.code = code
+    }
+
+    /// The system's text for the errno.
+    package var reason: String { String(cString: strerror(code)) }
+
+    package var description: String { "\(operation) \(path): \(reason)" }
+}
+
+/// POSIX file operations with durable writes. Every function keeps the errno so callers can classify failures.
+package enum FileSystem {
+    /// A directory entry with the facts `list` needs.
+    package struct DirectoryEntry: Sendable {
+        package var name: String
+        package var isDirectory: Bool
+        package var size: Int64
+    }
+
+    package static func isDirectory(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    package static func exists(_ path: String) -> Bool {
+        var st = stat()
+        return lstat(path, &st) == 0
+    }
+
+    /// `mkdir -p`: creates `path` and any missing parents (mode 0755).
+    package static func makeDirectories(_ path: String) throws(FileSystemError) {
+        if isDirectory(path) { return }
+        if let slash = path.lastIndex(of: "/"), slash != path.startIndex {
+            try makeDirectories(String(path[..<slash]))
+        }
+        if mkdir(path, 0o755) != 0 && errno != EEXIST { throw FileSystemError("mkdir", path) }
+    }
+
+    /// Flushes a directory's entries to stable storage (after creating, renaming or removing in it).
+    package static func syncDirectory(_ path: String) throws(FileSystemError) {
+        let fd = open(path.isEmpty ? "/" : path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw FileSystemError("open", path) }
+        defer { close(fd) }
+        // Some file systems (FUSE, some network shares) do not support fsync on directories; that is not a failure.
+        if fsync(fd) != 0 && errno != EINVAL && errno != ENOTSUP && errno != ENOSYS {
+            throw FileSystemError("fsync", path)
+        }
+    }
+
+    /// 16 random hex digits for temporary names.
+    package static func uniqueSuffix() -> String {
+        var g = SystemRandomNumberGenerator()
+        let v = g.next() as UInt64
+        let s = String(v, radix: 16)
+        return String(repeating: "0", count: 16 - s.count) + s
+    }
+
+    /// Writes `data` to a new file at `path` (which must not exist) and fsyncs it.
+    package static func writeFile(_ path: String, data: [UInt8], mode: UInt32 = 0o644) throws(FileSystemError) {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode_t(mode))
+        guard fd >= 0 else { throw FileSystemError("open", path) }
+        var ok = false
+        defer { if !ok { close(fd) } }
+        try writeAll(fd, data, path: path)
+        if fsync(fd) != 0 { throw FileSystemError("fsync", path) }
+        ok = true
+        if close(fd) != 0 { throw FileSystemError("close", path) }
+    }
+
+    /// Writes every byte of `data` to `fd`, retrying short writes and EINTR.
+    package static func writeAll(_ fd: Int32, _ data: [UInt8], path: String) throws(FileSystemError) {
+        try data.withUnsafeBytesTyped { (buf) throws(FileSystemError) in try writeAll(fd, buf, path: path) }
+    }
+
+    /// Writes every byte of `buf` to `fd`, retrying short writes and EINTR.
+    package static func writeAll(_ fd: Int32, _ buf: UnsafeRawBufferPointer, path: String) throws(FileSystemError) {
+        guard let base = buf.baseAddress else { return }
+        var done = 0
+        while done < buf.count {
+            let n = write(fd, base + done, buf.count - done)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw FileSystemError("write", path)
+            }
+            if n == 0 { throw FileSystemError("write", path, code: EIO) }
+            done += n
+        }
+    }
+
+    package static func rename(_ from: String, _ to: String) throws(FileSystemError) {
+        if Glibc.rename(from, to) != 0 { throw FileSystemError("rename", from) }
+    }
+
+    package static func remove(_ path: String) throws(FileSystemError) {
+        if unlink(path) != 0 { throw FileSystemError("unlink", path) }
+    }
+
+    package static func removeQuietly(_ path: String) { _ = unlink(path) }
+
+    package static func size(_ path: String) throws(FileSystemError) -> Int64 {
+        var st = stat()
+        guard stat(path, &st) == 0 else { throw FileSystemError("stat", path) }
+        guard (st.st_mode & S_IFMT) == S_IFREG else { throw FileSystemError("stat", path, code: EISDIR) }
+        return Int64(st.st_size)
+    }
+
+    /// Reads a whole regular file.
+    package static func readFile(_ path: String) throws(FileSystemError) -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw FileSystemError("open", path) }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw FileSystemError("fstat", path) }
+        guard (st.st_mode & S_IFMT) == S_IFREG else { throw FileSystemError("open", path, code: EISDIR) }
+        return try readExactly(fd, offset: 0, count: Int(st.st_size), path: path)
+    }
+
+    /// Reads bytes `range` of a file; a range past the end is an error (EIO-like short read reported as ERANGE).
+    package static func readRange(_ path: String, range: Range<Int64>) throws(FileSystemError) -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw FileSystemError("open", path) }
+        defer { close(fd) }
+        return try readExactly(fd, offset: range.lowerBound, count: Int(range.count), path: path)
+    }
+
+    /// Reads exactly `count` bytes at `offset` with pread; fewer available is ERANGE.
+    package static func readExactly(_ fd: Int32, offset: Int64, count: Int, path: String) throws(FileSystemError) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: count)
+        var done = 0
+        var failure: FileSystemError?
+        out.withUnsafeMutableBytes { buf in
+            guard let base = buf.baseAddress else { return }
+            while done < count {
+                let n = pread(fd, base + done, count - done, off_t(offset) + off_t(done))
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    failure = FileSystemError("read", path)
+                    return
+                }
+                if n == 0 {
+                    failure = FileSystemError("read", path, code: ERANGE)
+                    return
+                }
+                done += n
+            }
+        }
+        if let failure { throw failure }
+        return out
+    }
+
+    /// Lists a directory (without `.` and `..`), with each entry's kind and size (lstat; symlinks are not followed).
+    package static func listDirectory(_ path: String) throws(FileSystemError) -> [DirectoryEntry] {
+        guard let d = opendir(path) else { throw FileSystemError("opendir", path) }
+        defer { closedir(d) }
+        var out: [DirectoryEntry] = []
+        while true {
+            errno = 0
+            guard let ent = readdir(d) else {
+                if errno != 0 { throw FileSystemError("readdir", path) }
+                break
+            }
+            let name = withUnsafeBytes(of: ent.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            if name == "." || name == ".." { continue }
+            var st = stat()
+            guard lstat(path + "/" + name, &st) == 0 else {
+                if errno == ENOENT { continue }
+                throw FileSystemError("lstat", path + "/" + name)
+            }
+            out.append(DirectoryEntry(name: name, isDirectory: (st.st_mode & S_IFMT) == S_IFDIR, size: Int64(st.st_size)))
+        }
+        return out
+    }
+}

@@ -1,0 +1,166 @@
+// LocalDirectory: a repository in a directory of a local disk or a mounted NAS share.
+public import TriplicateCore
+#if canImport(Glibc)
+internal import Glibc
+#elseif canImport(Darwin)
+internal import Darwin
+#endif
+
+/// A destination in a local directory (internal disk, external disk, NAS mount).
+///
+/// Writes go to a temporary name in the target folder, are flushed with `fsync`, renamed over the final name,
+/// and the folder is flushed too; the size is checked afterwards. After a crash at any moment a reader sees
+/// either the old state or the whole new object, plus at most a temporary file (`*.tmp-*`) that ``list(prefix:)``
+/// never shows.
+public struct LocalDirectory: Destination {
+    /// The repository's root folder, absolute.
+    public let root: String
+
+    /// A destination rooted at `path`. Nothing is touched until an operation runs.
+    public init(path: String) {
+        var p = path
+        while p.count > 1, p.hasSuffix("/") { p.removeLast() }
+        root = p
+    }
+
+    public var displayName: String { "local:\(root)" }
+
+    /// True when the root folder exists.
+    public var exists: Bool { FileSystem.isDirectory(root) }
+
+    /// Creates the root folder (and its parents) if it is missing.
+    public func createRoot() throws(DestinationError) {
+        do { try FileSystem.makeDirectories(root) } catch { throw map(error, object: nil, op: "create the repository folder") }
+    }
+
+    private func path(_ name: String) throws(DestinationError) -> String {
+        guard ObjectName.isValid(name) else {
+            throw DestinationError(.invalidName, object: name, "is not a valid object name")
+        }
+        return root + "/" + name
+    }
+
+    private func requireRoot() throws(DestinationError) {
+        guard FileSystem.isDirectory(root) else {
+            throw DestinationError(.unavailable, object: root, "the repository folder does not exist (is the disk or share mounted?)")
+        }
+    }
+
+    public func put(_ name: String, data: [UInt8]) async throws(DestinationError) {
+        let final = try path(name)
+        try requireRoot()
+        let dir = String(final[..<(final.lastIndex(of: "/") ?? final.endIndex)])
+        do {
+            if !FileSystem.isDirectory(dir) {
+                try FileSystem.makeDirectories(dir)
+                try FileSystem.syncDirectory(String(dir[..<(dir.lastIndex(of: "/") ?? dir.endIndex)]))
+            }
+            let tmp = final + ".tmp-" + FileSystem.uniqueSuffix()
+            do {
+                try FileSystem.writeFile(tmp, data: data)
+                try FileSystem.rename(tmp, final)
+            } catch {
+                FileSystem.removeQuietly(tmp)
+                throw error
+            }
+            try FileSystem.syncDirectory(dir)
+            let size = try FileSystem.size(final)
+            guard size == Int64(data.count) else {
+                throw DestinationError(.permanent, object: name, "has \(size) bytes after writing \(data.count): the disk is failing or full")
+            }
+        } catch let e as FileSystemError {
+            throw map(e, object: name, op: "write")
+        } catch let e as DestinationError {
+            throw e
+        } catch {
+            throw DestinationError(.permanent, object: name, "\(error)")
+        }
+    }
+
+    public func get(_ name: String) async throws(DestinationError) -> [UInt8] {
+        let p = try path(name)
+        do { return try FileSystem.readFile(p) } catch { throw mapRead(error, name: name) }
+    }
+
+    public func get(_ name: String, range: Range<Int64>) async throws(DestinationError) -> [UInt8] {
+        let p = try path(name)
+        do { return try FileSystem.readRange(p, range: range) } catch { throw mapRead(error, name: name) }
+    }
+
+    public func list(prefix: String) async throws(DestinationError) -> [ObjectInfo] {
+        guard ObjectName.isValidPrefix(prefix) else {
+            throw DestinationError(.invalidName, object: prefix, "is not a valid prefix")
+        }
+        try requireRoot()
+        // Walk the deepest folder that the prefix names completely, then filter by the full prefix.
+        let folder = prefix.contains("/") ? String(prefix[..<(prefix.lastIndex(of: "/") ?? prefix.startIndex)]) : ""
+        var out: [ObjectInfo] = []
+        do {
+            try walk(relative: folder, prefix: prefix, into: &out)
+        } catch {
+            throw map(error, object: prefix, op: "list")
+        }
+        return out
+    }
+
+    private func walk(relative: String, prefix: String, into out: inout [ObjectInfo]) throws(FileSystemError) {
+        let dir = relative.isEmpty ? root : root + "/" + relative
+        let entries: [FileSystem.DirectoryEntry]
+        do { entries = try FileSystem.listDirectory(dir) } catch {
+            if error.code == ENOENT || error.code == ENOTDIR { return }
+            throw error
+        }
+        for e in entries {
+            if e.name.contains(".tmp-") { continue }
+            let rel = relative.isEmpty ? e.name : relative + "/" + e.name
+            if e.isDirectory {
+                // Descend only where the prefix can still match.
+                if rel.hasPrefix(prefix) || prefix.hasPrefix(rel + "/") { try walk(relative: rel, prefix: prefix, into: &out) }
+            } else if rel.hasPrefix(prefix), ObjectName.isValid(rel) {
+                out.append(ObjectInfo(name: rel, size: e.size))
+            }
+        }
+    }
+
+    public func delete(_ name: String) async throws(DestinationError) {
+        let p = try path(name)
+        do {
+            try FileSystem.remove(p)
+            try FileSystem.syncDirectory(String(p[..<(p.lastIndex(of: "/") ?? p.endIndex)]))
+        } catch {
+            if error.code == ENOENT { return }
+            throw map(error, object: name, op: "delete")
+        }
+    }
+
+    public func stat(_ name: String) async throws(DestinationError) -> ObjectInfo {
+        let p = try path(name)
+        do { return ObjectInfo(name: name, size: try FileSystem.size(p)) } catch { throw mapRead(error, name: name) }
+    }
+
+    private func mapRead(_ e: FileSystemError, name: String) -> DestinationError {
+        if e.code == ENOENT || e.code == ENOTDIR {
+            if !FileSystem.isDirectory(root) {
+                return DestinationError(.unavailable, object: root, "the repository folder does not exist (is the disk or share mounted?)")
+            }
+            return DestinationError(.notFound, object: name, "does not exist in \(displayName)")
+        }
+        return map(e, object: name, op: "read")
+    }
+
+    private func map(_ e: FileSystemError, object: String?, op: String) -> DestinationError {
+        let what = "could not \(op) (\(e.operation) \(e.path): \(e.reason))"
+        switch e.code {
+        case ENOSPC, EDQUOT:
+            return DestinationError(.noSpace, object: object, "\(what); free some space on \(root) and run the backup again")
+        case EACCES, EPERM, EROFS:
+            return DestinationError(.denied, object: object, "\(what); check the permissions of \(root)")
+        case ENOENT where !FileSystem.isDirectory(root), ENODEV, ENXIO, ENOTCONN:
+            return DestinationError(.unavailable, object: object, "\(what); is the disk or share still connected?")
+        case EINTR, EAGAIN, ETIMEDOUT:
+            return DestinationError(.transient, object: object, what)
+        default:
+            return DestinationError(.permanent, object: object, what)
+        }
+    }
+}
