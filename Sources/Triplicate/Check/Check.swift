@@ -48,17 +48,19 @@ extension Repository {
             packSizes[id] = info.size
         }
         report.packs = packSizes.count
-        var damaged: [ObjectID: String] = [:]
+        var damaged: [ObjectID: PackDamage] = [:]
         for pack in index.packs {
             let name = Layout.pack(pack)
             guard let size = packSizes[pack] else {
-                damaged[pack] = "\(name) is missing but the index names it"
+                damaged[pack] = PackDamage(problem: "\(name) is missing but the index names it")
                 continue
             }
-            let entries = index.entriesByPack[pack] ?? []
-            let end = entries.map { Int64($0.offset) + Int64($0.storedLength) }.max() ?? Int64(FileHeader.length)
-            if end + Int64(PackFormat.trailerLength + AESGCM.tagLength) > size {
-                damaged[pack] = "\(name) is truncated: \(size) bytes, but the index places a blob ending at \(end)"
+            // A pack ends with at least a sealed table (a tag) and the trailer after its last blob.
+            let limit = size - Int64(PackFormat.trailerLength + AESGCM.tagLength)
+            let cut = (index.entriesByPack[pack] ?? []).filter { Int64($0.offset) + Int64($0.storedLength) > limit }
+            if !cut.isEmpty {
+                damaged[pack] = PackDamage(problem: "\(name) is truncated to \(size) bytes; \(cut.count) blobs the index places in it are cut off",
+                                           blobs: Set(cut.map(\.id)))
             }
         }
         for (pack, size) in packSizes where !index.hasPack(pack) {
@@ -66,7 +68,7 @@ extension Repository {
         }
         if readData {
             for pack in index.packs.sorted() where damaged[pack] == nil {
-                if let problem = await verifyPack(pack, expected: index.entriesByPack[pack] ?? []) { damaged[pack] = problem }
+                if let damage = await verifyPack(pack, expected: index.entriesByPack[pack] ?? []) { damaged[pack] = damage }
                 report.packsRead += 1
             }
         }
@@ -89,13 +91,14 @@ extension Repository {
             report.errors.append(contentsOf: walker.errors)
             for (pack, files) in walker.affected { affected[pack, default: []].append(contentsOf: files) }
         }
-        for (pack, problem) in damaged.sorted(by: { $0.key < $1.key }) {
+        for (pack, damage) in damaged.sorted(by: { $0.key < $1.key }) {
+            let problem = damage.problem
             let files = affected[pack] ?? []
             report.damagedPacks.append(Layout.pack(pack))
             report.affectedFiles[Layout.pack(pack)] = files
             var line = "damaged pack: \(problem)"
             if files.isEmpty {
-                line += "; no snapshot uses it (prune can remove it)"
+                line += "; no snapshot has data in its damaged part"
             } else {
                 line += "; files affected: " + files.prefix(20).joined(separator: ", ") + (files.count > 20 ? " and \(files.count - 20) more" : "")
             }
@@ -109,54 +112,80 @@ extension Repository {
         return report
     }
 
-    /// Reads a whole pack and verifies it; returns a description of the first problem, or nil.
-    private func verifyPack(_ pack: ObjectID, expected: [PackEntry]) async -> String? {
+    /// Reads a whole pack and verifies it; returns what is wrong, or nil when every byte is right.
+    private func verifyPack(_ pack: ObjectID, expected: [PackEntry]) async -> PackDamage? {
         let name = Layout.pack(pack)
         let bytes: [UInt8]
-        do { bytes = try await destination.get(name) } catch { return "\(name) cannot be read: \(error)" }
-        if SHA256.hash(bytes) != pack { return "\(name) does not match its name (its bytes changed since it was written)" }
+        do { bytes = try await destination.get(name) } catch { return PackDamage(problem: "\(name) cannot be read: \(error)") }
+        var problems: [String] = []
+        if SHA256.hash(bytes) != pack { problems.append("its bytes no longer match its name") }
+        // Open every blob the index places here, so that only the files using a damaged blob are named.
+        var bad = Set<ObjectID>()
         do {
-            guard bytes.count > FileHeader.length + 4 else { return "\(name) is truncated" }
+            let header = try FileHeader.decode(bytes, expecting: .pack, context: name)
+            let key = try keys.fileKey(kind: .pack, salt: header.salt)
+            let cipher = try AESGCM(), zstd = try ZstdDecompressor()
+            for e in expected {
+                let end = Int(e.offset) + Int(e.storedLength)
+                guard end <= bytes.count else {
+                    bad.insert(e.id)
+                    continue
+                }
+                do {
+                    try bytes.withUnsafeBytesTyped { (b) throws(CoreError) in
+                        _ = try PackFormat.openBlob(UnsafeRawBufferPointer(rebasing: b[Int(e.offset)..<end]), entry: e,
+                                                    packKey: key, keys: keys, cipher: cipher, zstd: zstd, context: name)
+                    }
+                } catch {
+                    bad.insert(e.id)
+                }
+            }
+        } catch {
+            return PackDamage(problem: "\(name): \(error)")
+        }
+        if !bad.isEmpty { problems.append("\(bad.count) of its \(expected.count) blobs fail authentication") }
+        // The table must still open and agree with the index.
+        do {
+            guard bytes.count > FileHeader.length + 4 else { throw CoreError.malformed("truncated") }
             let tableLength = try PackFormat.tableLength(trailer: Array(bytes.suffix(4)), context: name)
-            guard tableLength + 4 + FileHeader.length <= bytes.count else { return "\(name) has a bad table length" }
+            guard tableLength + 4 + FileHeader.length <= bytes.count else { throw CoreError.malformed("bad table length") }
             let tableStart = bytes.count - 4 - tableLength
             let entries = try PackFormat.openTable(header: Array(bytes[0..<FileHeader.length]),
                                                    sealedTable: Array(bytes[tableStart..<(bytes.count - 4)]),
                                                    packSize: Int64(tableStart), keys: keys, context: name)
-            let header = try FileHeader.decode(bytes, expecting: .pack, context: name)
-            let key = try keys.fileKey(kind: .pack, salt: header.salt)
-            let cipher = try AESGCM(), zstd = try ZstdDecompressor()
-            for e in entries {
-                try bytes.withUnsafeBytesTyped { (b) throws(CoreError) in
-                    let r = Int(e.offset)..<(Int(e.offset) + Int(e.storedLength))
-                    _ = try PackFormat.openBlob(UnsafeRawBufferPointer(rebasing: b[r]), entry: e, packKey: key, keys: keys,
-                                                cipher: cipher, zstd: zstd, context: name)
-                }
-            }
-            let have = Set(entries.map { $0.id })
-            if let missing = expected.first(where: { !have.contains($0.id) }) {
-                return "\(name) lacks blob \(missing.id.short) that the index places in it"
-            }
-            if let moved = expected.first(where: { e in !entries.contains(e) }) {
-                return "\(name) holds blob \(moved.id.short) elsewhere than the index says"
-            }
+            let table = Set(entries)
+            if expected.contains(where: { !table.contains($0) }) { problems.append("its table disagrees with the index") }
         } catch {
-            return "\(name): \(error)"
+            problems.append("its table cannot be read (\(error))")
         }
-        return nil
+        guard !problems.isEmpty else { return nil }
+        return PackDamage(problem: "\(name): " + problems.joined(separator: "; "), blobs: bad)
     }
+}
+
+/// What is wrong with one pack: a description, and which blobs are unreadable (nil: all of them).
+struct PackDamage: Sendable {
+    var problem: String
+    var blobs: Set<ObjectID>?
+
+    init(problem: String, blobs: Set<ObjectID>? = nil) {
+        self.problem = problem
+        self.blobs = blobs
+    }
+
+    func affects(_ blob: ObjectID) -> Bool { blobs?.contains(blob) ?? true }
 }
 
 /// Walks one snapshot's trees for check, collecting missing blobs and the files in damaged packs.
 struct CheckWalker {
     let reader: BlobReader
     let index: MasterIndex
-    let damaged: [ObjectID: String]
+    let damaged: [ObjectID: PackDamage]
     let snapshot: ObjectID
     var errors: [String] = []
     var affected: [ObjectID: [String]] = [:]
 
-    init(reader: BlobReader, index: MasterIndex, damaged: [ObjectID: String], snapshot: ObjectID) {
+    init(reader: BlobReader, index: MasterIndex, damaged: [ObjectID: PackDamage], snapshot: ObjectID) {
         self.reader = reader
         self.index = index
         self.damaged = damaged
@@ -166,7 +195,7 @@ struct CheckWalker {
     private func damagedPack(of blob: ObjectID) -> ObjectID? {
         guard let loc = index.location(blob) else { return nil }
         let pack = index.packID(loc.pack)
-        return damaged[pack] != nil ? pack : nil
+        return damaged[pack]?.affects(blob) == true ? pack : nil
     }
 
     mutating func walk(tree: ObjectID, path: String, used: inout Set<ObjectID>) async {

@@ -1,0 +1,102 @@
+// BadInputTests: wrong password, missing or foreign repositories, newer formats and unreadable sources.
+import Foundation
+import Testing
+@testable import Triplicate
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@Suite struct BadInputTests {
+    @Test func wrongPasswordIsRefusedAndChangesNothing() async throws {
+        let t = TempDir("pw")
+        let path = t.sub("repo")
+        _ = try await makeRepository(path)
+        let before = try await objects(path, "")
+        await #expect {
+            try await Repository.open(LocalDirectory(path: path), password: "wrong")
+        } throws: { ($0 as? TriplicateError)?.kind == .wrongPassword }
+        #expect(try await objects(path, "") == before)
+    }
+
+    @Test func noRepositoryEmptyFolderAndForeignFolder() async throws {
+        let t = TempDir("norepo")
+        await #expect {
+            try await Repository.open(LocalDirectory(path: t.sub("missing")), password: "x")
+        } throws: { ($0 as? TriplicateError)?.kind == .noRepository }
+        try FileManager.default.createDirectory(atPath: t.sub("empty"), withIntermediateDirectories: true)
+        await #expect {
+            try await Repository.open(LocalDirectory(path: t.sub("empty")), password: "x")
+        } throws: { ($0 as? TriplicateError)?.kind == .noRepository }
+        try writeFile(t.sub("foreign/holiday.jpg"), [1, 2, 3])
+        await #expect {
+            try await Repository.open(LocalDirectory(path: t.sub("foreign")), password: "x")
+        } throws: { ($0 as? TriplicateError)?.kind == .notARepository }
+        try writeFile(t.sub("foreign2/config"), Array("[core]\nbare = true\n".utf8))
+        await #expect {
+            try await Repository.open(LocalDirectory(path: t.sub("foreign2")), password: "x")
+        } throws: { ($0 as? TriplicateError)?.kind == .notARepository }
+        // init refuses a non-empty folder and an existing repository.
+        await #expect {
+            try await makeRepository(t.sub("foreign"))
+        } throws: { ($0 as? TriplicateError)?.kind == .alreadyExists }
+        _ = try await makeRepository(t.sub("repo"))
+        await #expect {
+            try await makeRepository(t.sub("repo"))
+        } throws: { ($0 as? TriplicateError)?.kind == .alreadyExists }
+        #expect(FileManager.default.fileExists(atPath: t.sub("foreign/holiday.jpg")))
+    }
+
+    @Test func aNewerFormatVersionIsRefusedBeforeThePassword() async throws {
+        let t = TempDir("newer")
+        let path = t.sub("repo")
+        let repo = try await makeRepository(path)
+        var config = repo.config
+        config.version = 2
+        try Data(try config.encode()).write(to: URL(fileURLWithPath: path + "/config"))
+        await #expect {
+            try await Repository.open(LocalDirectory(path: path), password: TestKeys.password)
+        } throws: { e in
+            guard let e = e as? TriplicateError else { return false }
+            return e.kind == .unsupportedVersion && e.message.contains("version 2")
+        }
+    }
+
+    @Test func aMissingSourcePathIsAnErrorBeforeAnythingIsWritten() async throws {
+        let t = TempDir("missing")
+        let path = t.sub("repo")
+        let repo = try await makeRepository(path)
+        await #expect {
+            try await repo.backup(paths: [t.sub("no such folder")])
+        } throws: { ($0 as? TriplicateError)?.kind == .sourceUnreadable }
+        #expect(try await objects(path, "snapshots/").isEmpty)
+        #expect(try await objects(path, "data/").isEmpty)
+    }
+
+    @Test func aFileThatChangesWhileReadIsReported() async throws {
+        // /proc files report size 0 but have content: the backup sees the size change while reading.
+        guard FileManager.default.fileExists(atPath: "/proc/version") else {
+            print("skipped: /proc/version is not available on this system")
+            return
+        }
+        let t = TempDir("changing")
+        let repo = try await makeRepository(t.sub("repo"))
+        let r = try await repo.backup(paths: ["/proc/version"])
+        #expect(r.warnings.contains { $0.contains("/proc/version") && $0.contains("changed while it was read") })
+        let out = t.sub("out")
+        _ = try await repo.restore(r.snapshot, to: out)
+        let restored = try String(contentsOfFile: out + "/version", encoding: .utf8)
+        #expect(restored.hasPrefix("Linux"))
+    }
+
+    @Test func specialFilesAreSkippedWithAWarning() async throws {
+        let t = TempDir("fifo")
+        let src = t.sub("src")
+        try writeFile(src + "/a.txt", Array("a".utf8))
+        mkfifo(src + "/pipe", 0o644)
+        let repo = try await makeRepository(t.sub("repo"))
+        let r = try await repo.backup(paths: [src])
+        #expect(r.errors.isEmpty)
+        #expect(r.warnings.contains { $0.contains("pipe") })
+        #expect(try await repo.list(r.snapshot).map(\.path) == ["/src", "/src/a.txt"])
+    }
+}

@@ -1,0 +1,103 @@
+// CorruptionTests: damaged packs, index files and snapshots are found, named, and cost only what depends on them.
+import Foundation
+import Testing
+@testable import Triplicate
+
+/// Flips one byte of a file in place.
+func flipByte(_ path: String, at offset: Int) throws {
+    var data = try Data(contentsOf: URL(fileURLWithPath: path))
+    data[offset] ^= 0x55
+    try data.write(to: URL(fileURLWithPath: path))
+}
+
+@Suite struct CorruptionTests {
+    /// Backs up two RAW files and one sidecar; returns the repository, its path, the snapshot and the source.
+    func setUp(_ t: TempDir) async throws -> (Repository, String, Snapshot, String) {
+        let src = t.sub("Photos")
+        try writeFile(src + "/A.NEF", pseudoRandomBytes(1_500_000, seed: 11))
+        try writeFile(src + "/B.NEF", pseudoRandomBytes(1_500_000, seed: 12))
+        try writeFile(src + "/A.xmp", Array(String(repeating: "xmp ", count: 500).utf8))
+        let path = t.sub("repo")
+        let repo = try await makeRepository(path)
+        return (repo, path, try await repo.backup(paths: [src]).snapshot, src)
+    }
+
+    @Test func aFlippedByteInAPackIsNamedWithTheFilesThatDependOnIt() async throws {
+        let t = TempDir("flip")
+        let (repo, path, snap, src) = try await setUp(t)
+        // Find the pack and offset of A.NEF's first chunk and damage it.
+        let entries = try await repo.list(snap)
+        guard let a = entries.first(where: { $0.path == "/Photos/A.NEF" }), case .file(let chunks, _, _, _) = a.node.content,
+              let first = chunks.first else {
+            Issue.record("A.NEF not in the snapshot")
+            return
+        }
+        let index = try await repo.loadIndex()
+        let loc = try #require(index.location(first))
+        let packName = "data/" + String(index.packID(loc.pack).hex.prefix(2)) + "/" + index.packID(loc.pack).hex
+        try flipByte(path + "/" + packName, at: Int(loc.entry.offset) + 100)
+
+        let quick = try await repo.check(readData: false)
+        #expect(quick.isHealthy, "structure alone cannot see a flipped byte inside a blob")
+        let report = try await repo.check(readData: true)
+        #expect(!report.isHealthy)
+        #expect(report.damagedPacks == [packName])
+        let affected = report.affectedFiles[packName] ?? []
+        #expect(affected.contains { $0.hasSuffix(":/Photos/A.NEF") })
+        #expect(!affected.contains { $0.hasSuffix(":/Photos/B.NEF") })
+        #expect(report.errors.contains { $0.contains(packName) && $0.contains("A.NEF") })
+
+        // The other files still restore byte for byte; the damaged one fails with an error naming the pack.
+        let out = t.sub("out")
+        _ = try await repo.restore(snap, path: "Photos/B.NEF", to: out)
+        _ = try await repo.restore(snap, path: "Photos/A.xmp", to: out)
+        #expect(FileManager.default.contentsEqual(atPath: out + "/B.NEF", andPath: src + "/B.NEF"))
+        #expect(FileManager.default.contentsEqual(atPath: out + "/A.xmp", andPath: src + "/A.xmp"))
+        await #expect {
+            try await repo.restore(snap, path: "Photos/A.NEF", to: out)
+        } throws: { e in
+            guard let e = e as? TriplicateError else { return false }
+            return e.kind == .corrupt && e.message.contains(packName)
+        }
+        #expect(!FileManager.default.fileExists(atPath: out + "/A.NEF"))
+    }
+
+    @Test func aTruncatedPackIsFoundWithoutReadingData() async throws {
+        let t = TempDir("trunc")
+        let (repo, path, _, _) = try await setUp(t)
+        let pack = try #require(try await objects(path, "data/").first)
+        let h = try FileHandle(forWritingTo: URL(fileURLWithPath: path + "/" + pack))
+        try h.truncate(atOffset: 2000)
+        try h.close()
+        let report = try await repo.check(readData: false)
+        #expect(report.damagedPacks == [pack])
+        // The trees were cut off with the data, so check names the pack and the folder listing it lost.
+        #expect(report.errors.contains { $0.contains("truncated") && $0.contains(pack) && $0.contains(":/ (folder listing)") }, "\(report.errors)")
+    }
+
+    @Test func aCorruptedIndexFileIsNamed() async throws {
+        let t = TempDir("index")
+        let (repo, path, snap, _) = try await setUp(t)
+        let index = try #require(try await objects(path, "index/").first)
+        try flipByte(path + "/" + index, at: 60)
+        let report = try await repo.check()
+        #expect(report.errors.contains { $0.contains(index) })
+        await #expect {
+            try await repo.restore(snap, to: t.sub("out"))
+        } throws: { ($0 as? TriplicateError)?.message.contains(index) == true }
+    }
+
+    @Test func aCorruptedSnapshotIsNamedAndTheOthersStillWork() async throws {
+        let t = TempDir("snap")
+        let (repo, path, first, src) = try await setUp(t)
+        try writeFile(src + "/C.xmp", Array("new".utf8))
+        let second = try await repo.backup(paths: [src]).snapshot
+        try flipByte(path + "/snapshots/" + first.id.hex, at: 50)
+        let report = try await repo.check()
+        #expect(report.errors.contains { $0.contains(first.id.hex) })
+        await #expect(throws: TriplicateError.self) { try await repo.snapshots() }
+        let loaded = try await repo.loadSnapshot(second.id)
+        _ = try await repo.restore(loaded, to: t.sub("out"))
+        #expect(FileManager.default.fileExists(atPath: t.sub("out") + "/Photos/C.xmp"))
+    }
+}
