@@ -7,11 +7,16 @@ struct TriplicateCommand: AsyncParsableCommand {
         commandName: "triplicate",
         abstract: "Encrypted, deduplicated backups of a photographer's work, for the 3-2-1 rule.",
         discussion: """
-            The repository comes from --repo or TRIPLICATE_REPOSITORY; the password from TRIPLICATE_PASSWORD, \
+            The repository comes from --repo or TRIPLICATE_REPOSITORY; the password from TRIPLICATE_PASSWORD,
             --password-file, or a prompt on a terminal.
 
-            Exit codes: 0 success; 1 error; 3 backup finished but some source files could not be read; \
-            10 no repository at that location; 12 wrong password; 130 interrupted.
+            Exit codes:
+              0 success
+              1 error
+              3 backup finished but some source files could not be read
+              10 no repository at that location
+              12 wrong password
+              130 interrupted
             """,
         version: "0.1.0 (repository format 1)",
         subcommands: [

@@ -1,0 +1,135 @@
+// CLITests: the `triplicate` command end to end — exit codes, JSON output, debug chunk, help.
+import Foundation
+import Testing
+@testable import Triplicate
+
+@Suite struct CLITests {
+    @Test func initBackupSnapshotsRestoreCheckStats() throws {
+        let t = TempDir("cli")
+        let src = t.sub("Photos")
+        try makeSampleTree(src)
+        let repo = t.sub("repo")
+        let initRun = try runCLI(["init", "--repo", repo])
+        #expect(initRun.status == 0, "\(initRun.stderr)")
+        let backup = try runCLI(["backup", src, "--tag", "wedding", "--json"], env: ["TRIPLICATE_REPOSITORY": repo])
+        #expect(backup.status == 0, "\(backup.stderr)")
+        let json = try JSONSerialization.jsonObject(with: Data(backup.stdout.utf8)) as? [String: Any]
+        let snapshotID = try #require(json?["snapshot"] as? String)
+        #expect(snapshotID.count == 64)
+        let summary = try #require(json?["summary"] as? [String: Any])
+        #expect(summary["files"] as? Int == 5)
+
+        let list = try runCLI(["snapshots", "--repo", repo, "--json"])
+        let snaps = try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [[String: Any]]
+        #expect(snaps?.count == 1)
+        #expect(snaps?.first?["tags"] as? [String] == ["wedding"])
+
+        let ls = try runCLI(["ls", String(snapshotID.prefix(6)), "Photos/Lightroom", "--repo", repo])
+        #expect(ls.status == 0)
+        #expect(ls.stdout.contains("/Photos/Lightroom/Catalog.lrcat"))
+
+        let out = t.sub("out")
+        let restore = try runCLI(["restore", "latest:Photos/2024", "--target", out, "--repo", repo])
+        #expect(restore.status == 0, "\(restore.stderr)")
+        #expect(try TreeFingerprint.of(out) == TreeFingerprint.of(src + "/2024"))
+
+        let check = try runCLI(["check", "--read-data", "--repo", repo])
+        #expect(check.status == 0)
+        #expect(check.stdout.contains("no errors found"))
+
+        let stats = try runCLI(["stats", "--repo", repo, "--json"])
+        let s = try JSONSerialization.jsonObject(with: Data(stats.stdout.utf8)) as? [String: Any]
+        #expect((s?["originalBytes"] as? Int ?? 0) > 1_000_000)
+        #expect((s?["compressionRatio"] as? Double ?? 0) > 1)
+    }
+
+    @Test func exitCodes() throws {
+        let t = TempDir("exit")
+        let repo = t.sub("repo")
+        #expect(try runCLI(["snapshots", "--repo", t.sub("nothing")]).status == 10)
+        try writeFile(t.sub("foreign/a.jpg"), [1])
+        let foreign = try runCLI(["snapshots", "--repo", t.sub("foreign")])
+        #expect(foreign.status == 10)
+        #expect(foreign.stderr.contains("not a Triplicate repository"))
+        #expect(try runCLI(["init", "--repo", repo]).status == 0)
+        let wrong = try runCLI(["snapshots", "--repo", repo], password: "not the password")
+        #expect(wrong.status == 12)
+        #expect(wrong.stderr.contains("wrong password"))
+        let none = try runCLI(["snapshots", "--repo", repo], password: nil)
+        #expect(none.status == 1)
+        #expect(none.stderr.contains("TRIPLICATE_PASSWORD"))
+        let missing = try runCLI(["backup", t.sub("no-such-folder"), "--repo", repo])
+        #expect(missing.status == 1)
+        #expect(missing.stderr.contains("does not exist"))
+        #expect(try runCLI(["restore", "ffffffff", "--target", t.sub("o"), "--repo", repo]).status == 1)
+        // A password file works and its first line is the password.
+        try writeFile(t.sub("pw"), Array((TestKeys.password + "\n").utf8))
+        #expect(try runCLI(["snapshots", "--repo", repo, "--password-file", t.sub("pw")], password: nil).status == 0)
+    }
+
+    @Test func unreadableSourceFilesGiveExitCodeThree() throws {
+        // Root reads everything, so the backup runs as the unprivileged user `nobody` through setpriv.
+        guard getuid() == 0, FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv") else {
+            print("skipped: needs root and setpriv to run the backup as an unprivileged user")
+            return
+        }
+        let t = TempDir("unreadable")
+        chmod(t.path, 0o777)
+        let src = t.sub("src")
+        try writeFile(src + "/ok.txt", Array("fine".utf8))
+        try writeFile(src + "/secret.txt", Array("hidden".utf8))
+        chmod(src + "/secret.txt", 0o000)
+        let repo = t.sub("repo")
+        #expect(try runCLI(["init", "--repo", repo]).status == 0)
+        _ = try runProcess("/bin/chmod", ["-R", "a+rwX", repo], password: nil)
+        _ = try runProcess("/bin/chmod", ["0755", src], password: nil)
+        chmod(src + "/ok.txt", 0o644)
+        var parent = URL(fileURLWithPath: t.path)
+        while parent.path != "/" {
+            chmod(parent.path, (try? FileManager.default.attributesOfItem(atPath: parent.path)[.posixPermissions] as? Int).map { mode_t($0 | 0o005) } ?? 0o755)
+            parent.deleteLastPathComponent()
+        }
+        let binary = packageRoot + "/.build/debug/triplicate"
+        let r = try runProcess("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", binary, "backup", src, "--repo", repo],
+                               env: ["HOME": t.path])
+        #expect(r.status == 3, "\(r.stderr)")
+        #expect(r.stderr.contains("secret.txt"))
+        let ls = try runCLI(["ls", "latest", "--repo", repo])
+        #expect(ls.stdout.contains("/src/ok.txt"))
+        #expect(!ls.stdout.contains("secret.txt"))
+    }
+
+    @Test func debugChunkPrintsTheReferenceChunks() throws {
+        let fixture = sharedFixtures + "/fastcdc/SekienAkashita.jpg"
+        guard FileManager.default.fileExists(atPath: fixture) else {
+            print("skipped: \(fixture) is not present (it lives in the project's shared fixtures)")
+            return
+        }
+        let r = try runCLI(["debug", "chunk", fixture, "--min", "4096", "--avg", "16384", "--max", "65535"], password: nil)
+        #expect(r.status == 0)
+        let lines = r.stdout.split(separator: "\n")
+        #expect(lines == [
+            #"{"offset": 0, "length": 21325}"#, #"{"offset": 21325, "length": 17140}"#, #"{"offset": 38465, "length": 28084}"#,
+            #"{"offset": 66549, "length": 18217}"#, #"{"offset": 84766, "length": 24700}"#,
+        ])
+    }
+
+    @Test func debugChunkOfZeros() throws {
+        let t = TempDir("zeros")
+        try writeFile(t.sub("z"), [UInt8](repeating: 0, count: 10_240))
+        let r = try runCLI(["debug", "chunk", t.sub("z"), "--min", "64", "--avg", "256", "--max", "1024"], password: nil)
+        let lengths = r.stdout.split(separator: "\n").map { $0.contains("\"length\": 1024") }
+        #expect(lengths.count == 10 && lengths.allSatisfy { $0 })
+        let bad = try runCLI(["debug", "chunk", t.sub("z"), "--min", "1", "--avg", "256", "--max", "1024"], password: nil)
+        #expect(bad.status == 1)
+        #expect(bad.stderr.contains("min"))
+    }
+
+    @Test func helpListsEveryCommandAndTheExitCodes() throws {
+        let r = try runCLI(["--help"], password: nil)
+        #expect(r.status == 0)
+        for word in ["init", "backup", "snapshots", "ls", "restore", "check", "stats", "debug", "12 wrong password", "130 interrupted"] {
+            #expect(r.stdout.contains(word), "help lacks \(word)")
+        }
+    }
+}
