@@ -1,0 +1,110 @@
+// CoreBenchmarks: throughput of the backup hot path's stages (chunking, hashing, compression, sealing, packing).
+import Benchmark
+import Triplicate
+
+/// 64 MiB of deterministic high-entropy bytes (like compressed RAW data).
+let noise: [UInt8] = {
+    var state: UInt64 = 0x5EED
+    var out = [UInt8](repeating: 0, count: 64 << 20)
+    out.withUnsafeMutableBytes { raw in
+        let words = raw.bindMemory(to: UInt64.self)
+        for i in words.indices {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            words[i] = z ^ (z >> 31)
+        }
+    }
+    return out
+}()
+
+/// 64 MiB of 12-bit-like sensor samples in 16-bit words (compressible, like uncompressed NEF data).
+let sensor: [UInt8] = {
+    var out = [UInt8](repeating: 0, count: 64 << 20)
+    var state: UInt32 = 1
+    for i in stride(from: 0, to: out.count, by: 2) {
+        state = state &* 1_103_515_245 &+ 12345
+        let v = UInt16(2048 + Int((i / 2) % 4096) / 4 + Int(state >> 24) % 64) & 0x0FFF
+        out[i] = UInt8(v & 0xFF)
+        out[i + 1] = UInt8(v >> 8)
+    }
+    return out
+}()
+
+let benchmarks: @Sendable () -> Void = {
+    Benchmark.defaultConfiguration = .init(metrics: [.throughput, .wallClock, .peakMemoryResident], maxDuration: .seconds(3))
+    let mib = noise.count >> 20
+
+    Benchmark("FastCDC media profile (64 MiB)", configuration: .init(scalingFactor: .one)) { benchmark in
+        let chunker = try FastCDC(ChunkingProfile.media.parameters(seed: 0x1234))
+        for _ in benchmark.scaledIterations {
+            noise.withUnsafeBytes { all in
+                var start = 0
+                while start < all.count {
+                    start += chunker.cut(UnsafeRawBufferPointer(rebasing: all[start...]))
+                }
+                blackHole(start)
+            }
+        }
+        benchmark.measurement(.custom("MiB/iteration"), mib)
+    }
+
+    Benchmark("keyed BLAKE2b-256 (64 MiB in 2 MiB chunks)") { benchmark in
+        let hasher = try KeyedBlake2b(key: [UInt8](repeating: 7, count: 32))
+        for _ in benchmark.scaledIterations {
+            noise.withUnsafeBytes { all in
+                for start in stride(from: 0, to: all.count, by: 2 << 20) {
+                    blackHole(hasher.id(UnsafeRawBufferPointer(rebasing: all[start..<(start + (2 << 20))])))
+                }
+            }
+        }
+    }
+
+    Benchmark("zstd level 3 on sensor data (64 MiB in 2 MiB chunks)") { benchmark in
+        let zstd = try ZstdCompressor(level: 3)
+        var out: [UInt8] = []
+        for _ in benchmark.scaledIterations {
+            try sensor.withUnsafeBytesTyped { (all) throws(CoreError) in
+                for start in stride(from: 0, to: all.count, by: 2 << 20) {
+                    out.removeAll(keepingCapacity: true)
+                    _ = try zstd.compress(UnsafeRawBufferPointer(rebasing: all[start..<(start + (2 << 20))]), into: &out, limit: 2 << 20)
+                }
+            }
+        }
+    }
+
+    Benchmark("AES-256-GCM seal (64 MiB in 2 MiB chunks)") { benchmark in
+        let gcm = try AESGCM()
+        let key = [UInt8](repeating: 1, count: 32)
+        var out: [UInt8] = []
+        out.reserveCapacity((2 << 20) + 16)
+        for _ in benchmark.scaledIterations {
+            try noise.withUnsafeBytesTyped { (all) throws(CoreError) in
+                for start in stride(from: 0, to: all.count, by: 2 << 20) {
+                    out.removeAll(keepingCapacity: true)
+                    try gcm.seal(key: key, nonce: PackFormat.blobNonce(offset: UInt32(start)), aad: [],
+                                 plaintext: UnsafeRawBufferPointer(rebasing: all[start..<(start + (2 << 20))]), into: &out)
+                }
+            }
+        }
+    }
+
+    Benchmark("pack building, RAW-like data (64 MiB: chunk, hash, sample, seal)") { benchmark in
+        let keys = try RepositoryKeys(master: [UInt8](repeating: 3, count: 32), repositoryID: ObjectID(bytes: [UInt8](repeating: 4, count: 32)))
+        let chunker = try FastCDC(ChunkingProfile.media.parameters(seed: keys.chunkerSeed))
+        for _ in benchmark.scaledIterations {
+            let pack = try PackBuilder(keys: keys, reserve: noise.count + (1 << 20))
+            try noise.withUnsafeBytesTyped { (all) throws(CoreError) in
+                var start = 0
+                while start < all.count {
+                    let length = chunker.cut(UnsafeRawBufferPointer(rebasing: all[start...]))
+                    let chunk = UnsafeRawBufferPointer(rebasing: all[start..<(start + length)])
+                    try pack.add(type: .data, id: keys.idHasher.id(chunk), data: chunk, policy: .auto)
+                    start += length
+                }
+            }
+            blackHole(try pack.finish().id)
+        }
+    }
+}

@@ -1,0 +1,64 @@
+# Triplicate: the two commands a fresh Debian/Ubuntu machine with a Swift 6 toolchain needs.
+#   make demo  - install the C libraries, build, back up a generated photo set, restore and verify it
+#   make test  - install what the tests need and run them
+
+SWIFT      ?= swift
+DEMO_DIR   ?= $(CURDIR)/demo-output
+DEMO_SIZE  ?= 64MB
+APT_PKGS    = libzstd-dev libb2-dev libssl-dev libsqlite3-dev pkg-config
+TEST_PKGS   = zstd dosfstools fusefat util-linux
+SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: all build release deps test-deps test demo clean
+
+all: build
+
+# Install the -dev packages only when one is missing (dpkg -s is cheap; apt-get update is not).
+deps:
+	@missing=""; for p in $(APT_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
+test-deps: deps
+	@missing=""; for p in $(TEST_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release
+
+# The tests run the debug `triplicate` binary, so build everything first.
+test: test-deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+demo: release
+	@rm -rf "$(DEMO_DIR)" && mkdir -p "$(DEMO_DIR)"
+	@echo "== generating a $(DEMO_SIZE) photo set in $(DEMO_DIR)/Photos"
+	.build/release/triplicate-photoset generate "$(DEMO_DIR)/Photos" --size $(DEMO_SIZE) --seed 1
+	@echo "== creating a repository in $(DEMO_DIR)/repo"
+	TRIPLICATE_PASSWORD=demo-password .build/release/triplicate init --repo "$(DEMO_DIR)/repo"
+	@echo "== first backup"
+	TRIPLICATE_PASSWORD=demo-password .build/release/triplicate backup "$(DEMO_DIR)/Photos" --repo "$(DEMO_DIR)/repo"
+	@echo "== a working day: new import, develop edits, sidecars, DNG metadata, a renamed folder, deletions"
+	.build/release/triplicate-photoset edit "$(DEMO_DIR)/Photos" --session 1 --seed 1
+	@echo "== second backup"
+	TRIPLICATE_PASSWORD=demo-password .build/release/triplicate backup "$(DEMO_DIR)/Photos" --repo "$(DEMO_DIR)/repo"
+	@echo "== restore the latest snapshot and compare it with the originals"
+	TRIPLICATE_PASSWORD=demo-password .build/release/triplicate restore latest --target "$(DEMO_DIR)/restored" --repo "$(DEMO_DIR)/repo"
+	diff -r "$(DEMO_DIR)/Photos" "$(DEMO_DIR)/restored/Photos" && echo "restored files are identical to the originals"
+	@echo "== verify every byte of the repository"
+	TRIPLICATE_PASSWORD=demo-password .build/release/triplicate check --read-data --repo "$(DEMO_DIR)/repo"
+	@echo "== what was stored"
+	TRIPLICATE_PASSWORD=demo-password .build/release/triplicate snapshots --repo "$(DEMO_DIR)/repo"
+	TRIPLICATE_PASSWORD=demo-password .build/release/triplicate stats --repo "$(DEMO_DIR)/repo"
+
+clean:
+	rm -rf .build "$(DEMO_DIR)"

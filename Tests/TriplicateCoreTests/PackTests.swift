@@ -1,0 +1,251 @@
+// PackTests: PackBuilder → finish → openTable/openBlob round trips, compression choices, tampering and the pack's name.
+
+import Testing
+
+@testable import TriplicateCore
+
+/// A finished pack split into the parts a reader fetches: header, sealed table, and blobs.
+struct OpenedPack {
+    var id: ObjectID
+    var bytes: [UInt8]
+    var entries: [PackEntry]
+    var keys: RepositoryKeys
+
+    /// Reads the table the way a reader does: header, trailer, then the sealed table before it.
+    func table(keys: RepositoryKeys? = nil, bytes: [UInt8]? = nil) throws -> [PackEntry] {
+        let b = bytes ?? self.bytes
+        let tableLength = try PackFormat.tableLength(trailer: Array(b.suffix(PackFormat.trailerLength)), context: "pack")
+        let tableEnd = b.count - PackFormat.trailerLength
+        return try PackFormat.openTable(
+            header: Array(b.prefix(FileHeader.length)), sealedTable: Array(b[(tableEnd - tableLength)..<tableEnd]),
+            packSize: Int64(b.count), keys: keys ?? self.keys, context: "pack")
+    }
+
+    /// Opens the blob of `entry` from `bytes` (the pack's, unless altered ones are given).
+    func blob(_ entry: PackEntry, bytes: [UInt8]? = nil, keys: RepositoryKeys? = nil) throws -> [UInt8] {
+        let b = bytes ?? self.bytes
+        let k = keys ?? self.keys
+        let header = try FileHeader.decode(b, expecting: .pack, context: "pack")
+        let packKey = try k.fileKey(kind: .pack, salt: header.salt)
+        let range = Int(entry.offset)..<Int(entry.offset + entry.storedLength)
+        return try b.withUnsafeBytes { raw in
+            try PackFormat.openBlob(UnsafeRawBufferPointer(rebasing: raw[range]), entry: entry, packKey: packKey,
+                                    keys: k, cipher: AESGCM(), zstd: ZstdDecompressor(), context: "pack")
+        }
+    }
+}
+
+/// Keys for tests: a master secret of `seed`-derived bytes and a fixed repository ID.
+func testKeys(seed: UInt64 = 1) throws -> RepositoryKeys {
+    try RepositoryKeys(master: pseudoRandomBytes(count: 32, seed: seed), repositoryID: ObjectID(bytes: [UInt8](repeating: 0xA5, count: 32)))
+}
+
+@Suite("Packs")
+struct PackTests {
+    /// Blobs of every shape: compressible and random data, tiny and large, plus a tree.
+    static func blobs() throws -> [(type: BlobType, data: [UInt8])] {
+        [
+            (.data, patternedBytes(count: 300_000)),
+            (.data, pseudoRandomBytes(count: 300_000, seed: 11)),
+            (.data, patternedBytes(count: 1000)),
+            (.data, pseudoRandomBytes(count: 1000, seed: 12)),
+            (.data, []),
+            (.data, [0x42]),
+            (.tree, try Tree(nodes: TreeSamples.all).encode()),
+        ]
+    }
+
+    static func build(policy: CompressionPolicy, keys: RepositoryKeys) throws -> (OpenedPack, [[UInt8]]) {
+        let builder = try PackBuilder(keys: keys)
+        #expect(builder.isEmpty && builder.size == FileHeader.length)
+        var datas: [[UInt8]] = []
+        var raw: Int64 = 0
+        for (type, data) in try blobs() {
+            let id = keys.idHasher.id(data)
+            let entry = try data.withUnsafeBytes { try builder.add(type: type, id: id, data: $0, policy: policy) }
+            #expect(entry.id == id && entry.type == type && entry.rawLength == UInt32(data.count))
+            #expect(Int(entry.offset) + Int(entry.storedLength) == builder.size)
+            datas.append(data)
+            raw += Int64(data.count)
+        }
+        #expect(builder.rawBytes == raw)
+        let (id, bytes, entries) = try builder.finish()
+        return (OpenedPack(id: id, bytes: bytes, entries: entries, keys: keys), datas)
+    }
+
+    @Test(
+        "every blob round-trips through the sealed table and openBlob, for each policy",
+        arguments: [CompressionPolicy.auto, .always, .never])
+    func roundTrip(policy: CompressionPolicy) throws {
+        let keys = try testKeys()
+        let (pack, datas) = try Self.build(policy: policy, keys: keys)
+        let table = try pack.table()
+        #expect(table == pack.entries)
+        #expect(table.count == datas.count)
+        #expect(table.first?.offset == UInt32(FileHeader.length))
+        for (entry, data) in zip(table, datas) {
+            #expect(try pack.blob(entry) == data)
+        }
+        #expect(Array(pack.bytes.prefix(8)) == utf8("TRIPPACK"))
+    }
+
+    @Test("compression follows the policy: compressible blobs use zstd, incompressible ones are stored as is")
+    func compressionChoice() throws {
+        let keys = try testKeys()
+        // blobs(): 0 compressible large, 1 random large, 2 compressible small, 3 random small, 4 empty, 5 one byte, 6 tree.
+        let (auto, _) = try Self.build(policy: .auto, keys: keys)
+        #expect(auto.entries.map(\.compression) == [.zstd, .none, .zstd, .none, .none, .none, .zstd])
+        let (always, _) = try Self.build(policy: .always, keys: keys)
+        #expect(always.entries.map(\.compression) == [.zstd, .none, .zstd, .none, .none, .none, .zstd])
+        let (never, _) = try Self.build(policy: .never, keys: keys)
+        #expect(never.entries.allSatisfy { $0.compression == .none })
+        for e in never.entries { #expect(e.storedLength == e.rawLength + UInt32(AESGCM.tagLength)) }
+        for e in auto.entries where e.compression == .zstd { #expect(e.storedLength < e.rawLength) }
+    }
+
+    @Test("the pack's name is the SHA-256 of its bytes, and two packs of the same blobs differ (fresh salt)")
+    func name() throws {
+        let keys = try testKeys()
+        let (a, _) = try Self.build(policy: .auto, keys: keys)
+        let (b, _) = try Self.build(policy: .auto, keys: keys)
+        #expect(a.id == SHA256.hash(a.bytes))
+        #expect(b.id == SHA256.hash(b.bytes))
+        #expect(a.id != b.id)
+        #expect(a.entries == b.entries)
+    }
+
+    @Test("a flipped byte inside any blob makes openBlob fail authentication")
+    func flippedBlobByte() throws {
+        let (pack, _) = try Self.build(policy: .auto, keys: try testKeys())
+        for entry in pack.entries {
+            let positions = [0, Int(entry.storedLength) / 2, Int(entry.storedLength) - 1]
+            for p in positions {
+                let altered = flipping(pack.bytes, at: Int(entry.offset) + p, bit: p % 8)
+                expectCoreError(.authenticationFailed, "blob at \(entry.offset), byte \(p)") { try pack.blob(entry, bytes: altered) }
+            }
+        }
+    }
+
+    @Test("opening a blob under another entry's ID, type, compression, length or offset fails")
+    func wrongEntry() throws {
+        let (pack, _) = try Self.build(policy: .auto, keys: try testKeys())
+        let e0 = pack.entries[0], e2 = pack.entries[2]
+        var swapped = e0
+        swapped.id = e2.id
+        expectCoreError(.authenticationFailed, "ID of another blob") { try pack.blob(swapped) }
+        var otherType = e0
+        otherType.type = .tree
+        expectCoreError(.authenticationFailed, "type") { try pack.blob(otherType) }
+        var otherCompression = e0
+        otherCompression.compression = .none
+        expectCoreError(.authenticationFailed, "compression") { try pack.blob(otherCompression) }
+        var otherRaw = e0
+        otherRaw.rawLength += 1
+        expectCoreError(.authenticationFailed, "raw length") { try pack.blob(otherRaw) }
+        // The same sealed bytes presented as if they lay at another offset: the nonce differs.
+        var moved = pack.entries[3]
+        let sealed = Array(pack.bytes[Int(moved.offset)..<Int(moved.offset + moved.storedLength)])
+        var relocated = pack.bytes
+        moved.offset = pack.entries[1].offset
+        relocated.replaceSubrange(Int(moved.offset)..<Int(moved.offset) + sealed.count, with: sealed)
+        expectCoreError(.authenticationFailed, "offset") { try pack.blob(moved, bytes: relocated) }
+        // A stored length that does not match the slice handed in is malformed before decryption.
+        var short = e0
+        short.storedLength -= 1
+        let b = pack.bytes
+        let error = #expect(throws: CoreError.self) {
+            try b.withUnsafeBytes { raw in
+                try PackFormat.openBlob(
+                    UnsafeRawBufferPointer(rebasing: raw[Int(e0.offset)..<Int(e0.offset + e0.storedLength)]),
+                    entry: short, packKey: try pack.keys.fileKey(kind: .pack, salt: Array(b[12..<44])), keys: pack.keys,
+                    cipher: AESGCM(), zstd: ZstdDecompressor(), context: "pack")
+            }
+        }
+        #expect(error?.kind == .malformed)
+    }
+
+    @Test("a blob whose plaintext does not hash to its ID is malformed even though it authenticates")
+    func idMismatch() throws {
+        let keys = try testKeys()
+        let builder = try PackBuilder(keys: keys)
+        let data = utf8("content")
+        let wrongID = keys.idHasher.id(utf8("other content"))
+        _ = try data.withUnsafeBytes { try builder.add(type: .data, id: wrongID, data: $0, policy: .never) }
+        let (id, bytes, entries) = try builder.finish()
+        let pack = OpenedPack(id: id, bytes: bytes, entries: entries, keys: keys)
+        expectCoreError(.malformed) { try pack.blob(entries[0]) }
+    }
+
+    @Test("another repository's keys open neither the table nor the blobs")
+    func wrongKeys() throws {
+        let (pack, _) = try Self.build(policy: .auto, keys: try testKeys(seed: 1))
+        let other = try testKeys(seed: 2)
+        expectCoreError(.authenticationFailed) { try pack.table(keys: other) }
+        expectCoreError(.authenticationFailed) { try pack.blob(pack.entries[0], keys: other) }
+    }
+
+    @Test("a damaged header, table or trailer is refused")
+    func damagedTable() throws {
+        let (pack, _) = try Self.build(policy: .auto, keys: try testKeys())
+        let b = pack.bytes
+        expectCoreError(.malformed, "magic") { try pack.table(bytes: flipping(b, at: 0)) }
+        expectCoreError(.malformed, "version") { try pack.table(bytes: flipping(b, at: 8)) }
+        expectCoreError(.authenticationFailed, "salt") { try pack.table(bytes: flipping(b, at: 20)) }
+        let tableEnd = b.count - PackFormat.trailerLength
+        expectCoreError(.authenticationFailed, "table byte") { try pack.table(bytes: flipping(b, at: tableEnd - 20)) }
+        expectCoreError(.authenticationFailed, "table tag") { try pack.table(bytes: flipping(b, at: tableEnd - 1)) }
+        // A trailer claiming one byte less hands the reader a table missing its first byte.
+        var shortTrailer = b
+        shortTrailer[tableEnd] &-= 1
+        expectCoreError(.authenticationFailed, "trailer") { try pack.table(bytes: shortTrailer) }
+        // A pack size too small for the blobs the table lists.
+        let header = Array(b.prefix(FileHeader.length))
+        let tableLength = try PackFormat.tableLength(trailer: Array(b.suffix(4)), context: "p")
+        let sealedTable = Array(b[(tableEnd - tableLength)..<tableEnd])
+        expectCoreError(.malformed, "pack size") {
+            try PackFormat.openTable(header: header, sealedTable: sealedTable, packSize: Int64(FileHeader.length) + 10,
+                                     keys: pack.keys, context: "p")
+        }
+        expectCoreError(.malformed, "short trailer") { try PackFormat.tableLength(trailer: [1, 2, 3], context: "p") }
+    }
+
+    @Test("the table codec round-trips and rejects truncation, trailing bytes and unknown type or compression")
+    func tableCodec() throws {
+        let entries = try Self.build(policy: .auto, keys: try testKeys()).0.entries
+        let plain = PackFormat.encodeTable(entries)
+        #expect(plain.count == 4 + entries.count * PackFormat.tableEntryLength)
+        #expect(try PackFormat.decodeTable(plain, packSize: Int64(UInt32.max), context: "p") == entries)
+        for n in [0, 3, 4, plain.count - 1] {
+            expectCoreError(.malformed, "first \(n)") {
+                try PackFormat.decodeTable(Array(plain.prefix(n)), packSize: Int64(UInt32.max), context: "p")
+            }
+        }
+        expectCoreError(.malformed) { try PackFormat.decodeTable(plain + [0], packSize: Int64(UInt32.max), context: "p") }
+        expectCoreError(.malformed) { try PackFormat.decodeTable(flipping(plain, at: 4, bit: 1), packSize: Int64(UInt32.max), context: "p") }
+        expectCoreError(.malformed) { try PackFormat.decodeTable(flipping(plain, at: 5, bit: 1), packSize: Int64(UInt32.max), context: "p") }
+    }
+
+    @Test("nonces and associated data have the documented layout; the table nonce is twelve 0xFF bytes")
+    func noncesAndAAD() {
+        #expect(PackFormat.blobNonce(offset: 44) == [44, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0])
+        #expect(PackFormat.blobNonce(offset: 0x0102_0304) == [4, 3, 2, 1, 0, 0, 0, 0, 0, 0, 0, 0])
+        #expect(PackFormat.blobNonce(offset: .max) == [0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0, 0, 0, 0, 0, 0])
+        #expect(PackFormat.tableNonce == [UInt8](repeating: 0xFF, count: 12))
+        let id = ObjectID(bytes: [UInt8](1...32))
+        #expect(PackFormat.blobAAD(type: .tree, compression: .zstd, rawLength: 0x0A0B, id: id)
+                == [1, 1, 0x0B, 0x0A, 0, 0] + [UInt8](1...32))
+    }
+
+    @Test("a blob larger than the maximum is refused")
+    func oversizedBlob() throws {
+        let builder = try PackBuilder(keys: try testKeys())
+        let count = PackFormat.maxBlobSize + 1
+        let raw = UnsafeMutableRawBufferPointer.allocate(byteCount: count, alignment: 16)
+        defer { raw.deallocate() }
+        raw.initializeMemory(as: UInt8.self, repeating: 0)
+        expectCoreError(.invalidArgument) {
+            try builder.add(type: .data, id: ObjectID(bytes: []), data: UnsafeRawBufferPointer(raw), policy: .never)
+        }
+        #expect(builder.isEmpty)
+    }
+}

@@ -1,0 +1,173 @@
+// TreeTests: the canonical tree encoding — round trip, order independence, rejected encodings, and safe names.
+
+import Testing
+
+@testable import TriplicateCore
+
+/// Sample directory entries covering every node kind.
+enum TreeSamples {
+    static func id(_ seed: UInt64) -> ObjectID { ObjectID(bytes: pseudoRandomBytes(count: 32, seed: seed)) }
+
+    static let file = TreeNode(
+        name: utf8("DSC_0001.NEF"), mode: 0o644, mtime: Timestamp(seconds: 1_764_342_149, nanoseconds: 123_456_789),
+        size: 25_000_000,
+        content: .file(chunks: [id(1), id(2), id(3)], profile: ChunkingProfile.media.id,
+                       ctime: Timestamp(seconds: 1_764_342_150, nanoseconds: 1), inode: 0xFFFF_FFFF_FFFF_FFFF))
+    static let emptyFile = TreeNode(
+        name: utf8("empty.txt"), mode: 0o600, mtime: Timestamp(seconds: -1, nanoseconds: 999_999_999), size: 0,
+        content: .file(chunks: [], profile: ChunkingProfile.general.id, ctime: Timestamp(seconds: 0, nanoseconds: 0),
+                       inode: 0))
+    static let directory = TreeNode(
+        name: utf8("Lightroom"), mode: 0o755, mtime: Timestamp(seconds: 0, nanoseconds: 0), size: 0,
+        content: .directory(tree: id(4)))
+    static let symlink = TreeNode(
+        name: utf8("latest"), mode: 0o777, mtime: Timestamp(seconds: Int64.min, nanoseconds: 0), size: 9,
+        content: .symlink(target: utf8("Lightroom")))
+    static let unicode = TreeNode(
+        name: utf8("Ålesund–夜景.dng"), mode: 0o4755, mtime: Timestamp(seconds: Int64.max, nanoseconds: 5), size: 1,
+        content: .file(chunks: [id(5)], profile: ChunkingProfile.media.id,
+                       ctime: Timestamp(seconds: 7, nanoseconds: 8), inode: 42))
+    /// A name that is not UTF-8: stored and returned as raw bytes.
+    static let rawName = TreeNode(
+        name: [0x66, 0xFF, 0xFE, 0x80], mode: 0o644, mtime: Timestamp(seconds: 1, nanoseconds: 2), size: 0,
+        content: .directory(tree: id(6)))
+
+    static let all = [file, emptyFile, directory, symlink, unicode, rawName]
+}
+
+@Suite("Tree encoding")
+struct TreeTests {
+    @Test("encode then decode gives the same tree, for every node kind and extreme field values")
+    func roundTrip() throws {
+        let tree = try Tree(nodes: TreeSamples.all)
+        let decoded = try Tree.decode(tree.encode(), context: "tree")
+        #expect(decoded == tree)
+        #expect(decoded.nodes.count == TreeSamples.all.count)
+        #expect(try Tree.decode(try Tree(nodes: []).encode(), context: "empty") == (try Tree(nodes: [])))
+    }
+
+    @Test("the empty tree encodes as version 1 and a zero count")
+    func emptyEncoding() throws {
+        #expect(try Tree(nodes: []).encode() == [1, 0, 0, 0, 0])
+    }
+
+    @Test("a one-node tree has the documented byte layout")
+    func layout() throws {
+        let node = TreeNode(
+            name: utf8("a"), mode: 0o755, mtime: Timestamp(seconds: 2, nanoseconds: 3), size: 1,
+            content: .symlink(target: utf8("b")))
+        let expected: [UInt8] =
+            [1, 1, 0, 0, 0]  // version, node count
+            + [1, 0, 0x61]  // name length, name
+            + [3]  // kind: symlink
+            + [0xED, 0x01, 0, 0]  // mode 0o755
+            + [2, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0]  // mtime seconds, nanoseconds
+            + [1, 0, 0, 0, 0, 0, 0, 0]  // size
+            + [1, 0, 0x62]  // target length, target
+        #expect(try Tree(nodes: [node]).encode() == expected)
+    }
+
+    @Test("nodes are sorted by name bytes: any input order gives identical bytes")
+    func canonical() throws {
+        let reference = try Tree(nodes: TreeSamples.all).encode()
+        var nodes = TreeSamples.all
+        for step in 0..<24 {
+            // A deterministic walk through orders: rotate, and every other step reverse.
+            nodes = Array(nodes.dropFirst(step % nodes.count + 1) + nodes.prefix(step % nodes.count + 1))
+            if step % 2 == 1 { nodes.reverse() }
+            #expect(try Tree(nodes: nodes).encode() == reference)
+        }
+        let names = try Tree(nodes: TreeSamples.all.reversed()).nodes.map(\.name)
+        #expect(names == names.sorted { $0.lexicographicallyPrecedes($1) })
+        // Byte order, not string order: "B" (0x42) sorts before "a" (0x61), and "a" before "a.b".
+        let order = try Tree(nodes: ["a.b", "a", "B", "é", "z"].map { symlinkNode($0) }).nodes.map(\.nameString)
+        #expect(order == ["B", "a", "a.b", "z", "é"])
+    }
+
+    @Test("two nodes with the same name are refused when building a tree")
+    func duplicateOnBuild() {
+        expectCoreError(.invalidArgument) { try Tree(nodes: [TreeSamples.file, TreeSamples.directory, TreeSamples.file]) }
+    }
+
+    @Test("a tree whose names are unsorted or repeated does not decode")
+    func unsortedOrDuplicate() throws {
+        let a = symlinkNode("a"), b = symlinkNode("b")
+        // Build the encodings by hand: Tree.init would sort them.
+        expectCoreError(.malformed, "unsorted") { try Tree.decode(encodeRaw([b, a]), context: "t") }
+        expectCoreError(.malformed, "duplicate") { try Tree.decode(encodeRaw([a, a]), context: "t") }
+        #expect(try Tree.decode(encodeRaw([a, b]), context: "t").nodes == [a, b])
+    }
+
+    @Test("a trailing byte, an unknown kind, an unknown version or any truncation does not decode")
+    func damaged() throws {
+        let good = try Tree(nodes: TreeSamples.all).encode()
+        expectCoreError(.malformed, "trailing byte") { try Tree.decode(good + [0], context: "t") }
+        expectCoreError(.malformed, "version 2") { try Tree.decode([2] + good.dropFirst(), context: "t") }
+        expectCoreError(.malformed, "version 0") { try Tree.decode([0] + good.dropFirst(), context: "t") }
+        for n in 0..<good.count {
+            expectCoreError(.malformed, "first \(n) bytes") { try Tree.decode(Array(good.prefix(n)), context: "t") }
+        }
+        // The kind byte of a single node sits after the count (5 bytes), the name length (2) and the name.
+        let one = try Tree(nodes: [TreeSamples.directory]).encode()
+        let kindOffset = 5 + 2 + TreeSamples.directory.name.count
+        #expect(one[kindOffset] == 2)
+        for kind: UInt8 in [0, 4, 0xFF] {
+            var bad = one
+            bad[kindOffset] = kind
+            expectCoreError(.malformed, "kind \(kind)") { try Tree.decode(bad, context: "t") }
+        }
+    }
+
+    @Test("huge counts in a short encoding are malformed without a large allocation")
+    func hostileCounts() throws {
+        expectCoreError(.malformed) { try Tree.decode([1, 0xFF, 0xFF, 0xFF, 0xFF], context: "t") }
+        // A file node claiming 2^32 - 1 chunks.
+        var bad = try Tree(nodes: [TreeSamples.emptyFile]).encode()
+        bad.replaceSubrange((bad.count - 4)..., with: [0xFF, 0xFF, 0xFF, 0xFF])
+        expectCoreError(.malformed) { try Tree.decode(bad, context: "t") }
+    }
+
+    @Test(
+        "isSafeName refuses empty, dot, dot-dot, slashes and NUL",
+        arguments: ["", ".", "..", "/", "a/b", "/etc", "../x", "x/", "a\u{0}b", "\u{0}"])
+    func unsafeNames(_ name: String) {
+        #expect(!TreeNode.isSafeName(utf8(name)))
+    }
+
+    @Test(
+        "isSafeName accepts ordinary names, UTF-8, spaces and names that merely start with dots",
+        arguments: ["a", "DSC_0001.NEF", "Catalog.lrcat", ".hidden", "...", "..x", "..hidden", "x..", "nom café",
+                    "夜景", "Ålesund–2026", "back\\slash", "a b"])
+    func safeNames(_ name: String) {
+        #expect(TreeNode.isSafeName(utf8(name)))
+    }
+
+    @Test("isSafeName judges bytes: invalid UTF-8 without slash or NUL is a safe component")
+    func rawBytesName() {
+        #expect(TreeNode.isSafeName([0xFF, 0xFE]))
+        #expect(!TreeNode.isSafeName([0xFF, 0x2F]))
+        #expect(!TreeNode.isSafeName([0x2E, 0x2E, 0x00]))
+    }
+
+    @Test("timestamps order by seconds, then nanoseconds")
+    func timestampOrder() {
+        #expect(Timestamp(seconds: 1, nanoseconds: 999) < Timestamp(seconds: 2, nanoseconds: 0))
+        #expect(Timestamp(seconds: -1, nanoseconds: 5) < Timestamp(seconds: 0, nanoseconds: 0))
+        #expect(Timestamp(seconds: 3, nanoseconds: 1) < Timestamp(seconds: 3, nanoseconds: 2))
+    }
+
+    // MARK: helpers
+
+    /// A symlink node named `name` pointing at "t".
+    func symlinkNode(_ name: String) -> TreeNode {
+        TreeNode(name: utf8(name), mode: 0o777, mtime: Timestamp(seconds: 0, nanoseconds: 0), size: 1,
+                 content: .symlink(target: utf8("t")))
+    }
+
+    /// Encodes `nodes` in the given order, bypassing the sorting of `Tree.init`.
+    func encodeRaw(_ nodes: [TreeNode]) throws -> [UInt8] {
+        var encoded: [UInt8] = [1] + [UInt8(nodes.count), 0, 0, 0]
+        for n in nodes { encoded += try Tree(nodes: [n]).encode().dropFirst(5) }
+        return encoded
+    }
+}
