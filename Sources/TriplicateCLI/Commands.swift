@@ -28,7 +28,11 @@ struct BackupCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Tag the snapshot; repeatable.", valueName: "TAG")) var tag: [String] = []
     @Flag(name: .long, help: "Print the result as JSON.") var json = false
     @Flag(name: .long, help: "Print nothing but errors.") var quiet = false
-    @Option(name: .long, help: ArgumentHelp("Target pack size in MiB (advanced).", valueName: "MIB")) var packSize: Int = 32
+    @Option(name: .long, help: ArgumentHelp("Target pack size in MiB, 1-512 (advanced).", valueName: "MIB")) var packSize: Int = 32
+
+    func validate() throws {
+        guard (1...512).contains(packSize) else { throw ValidationError("--pack-size must be between 1 and 512 MiB") }
+    }
 
     func run() async throws {
         await runReporting {
@@ -113,7 +117,8 @@ struct SnapshotsCommand: AsyncParsableCommand {
     func run() async throws {
         await runReporting {
             let repo = try await repository.open()
-            let all = try await repo.snapshots()
+            let (all, damaged) = try await repo.snapshotListing()
+            for d in damaged { Terminal.warn(d) }
             if json {
                 try Terminal.json(all.map { SnapshotJSON(id: $0.id.hex, record: $0.record) })
                 return Exit.ok

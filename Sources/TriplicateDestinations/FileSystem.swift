@@ -31,6 +31,8 @@ package enum FileSystem {
     /// A directory entry with the facts `list` needs.
     package struct DirectoryEntry: Sendable {
         package var name: String
+        /// False when the on-disk name is not valid UTF-8 (``name`` then holds a repaired copy).
+        package var hasValidName: Bool
         package var isDirectory: Bool
         package var size: Int64
     }
@@ -45,13 +47,13 @@ package enum FileSystem {
         return lstat(path, &st) == 0
     }
 
-    /// `mkdir -p`: creates `path` and any missing parents (mode 0755).
+    /// `mkdir -p`: creates `path` and any missing parents (mode 0700: repository folders are private).
     package static func makeDirectories(_ path: String) throws(FileSystemError) {
         if isDirectory(path) { return }
         if let slash = path.lastIndex(of: "/"), slash != path.startIndex {
             try makeDirectories(String(path[..<slash]))
         }
-        if mkdir(path, 0o755) != 0 && errno != EEXIST { throw FileSystemError("mkdir", path) }
+        if mkdir(path, 0o700) != 0 && errno != EEXIST { throw FileSystemError("mkdir", path) }
     }
 
     /// Flushes a directory's entries to stable storage (after creating, renaming or removing in it).
@@ -74,7 +76,7 @@ package enum FileSystem {
     }
 
     /// Writes `data` to a new file at `path` (which must not exist) and fsyncs it.
-    package static func writeFile(_ path: String, data: [UInt8], mode: UInt32 = 0o644) throws(FileSystemError) {
+    package static func writeFile(_ path: String, data: [UInt8], mode: UInt32 = 0o600) throws(FileSystemError) {
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode_t(mode))
         guard fd >= 0 else { throw FileSystemError("open", path) }
         var ok = false
@@ -177,16 +179,19 @@ package enum FileSystem {
                 if errno != 0 { throw FileSystemError("readdir", path) }
                 break
             }
-            let name = withUnsafeBytes(of: ent.pointee.d_name) { raw in
-                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-            }
+            let raw = withUnsafeBytes(of: ent.pointee.d_name) { Array($0.prefix(while: { $0 != 0 })) }
+            let name = String(decoding: raw, as: UTF8.self)
             if name == "." || name == ".." { continue }
             var st = stat()
             guard lstat(path + "/" + name, &st) == 0 else {
-                if errno == ENOENT { continue }
+                if errno == ENOENT || Array(name.utf8) != raw {
+                    if Array(name.utf8) != raw { out.append(DirectoryEntry(name: name, hasValidName: false, isDirectory: false, size: 0)) }
+                    continue
+                }
                 throw FileSystemError("lstat", path + "/" + name)
             }
-            out.append(DirectoryEntry(name: name, isDirectory: (st.st_mode & S_IFMT) == S_IFDIR, size: Int64(st.st_size)))
+            out.append(DirectoryEntry(name: name, hasValidName: Array(name.utf8) == raw,
+                                      isDirectory: (st.st_mode & S_IFMT) == S_IFDIR, size: Int64(st.st_size)))
         }
         return out
     }

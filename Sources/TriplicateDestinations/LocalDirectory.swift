@@ -53,7 +53,12 @@ public struct LocalDirectory: Destination {
         do {
             if !FileSystem.isDirectory(dir) {
                 try FileSystem.makeDirectories(dir)
-                try FileSystem.syncDirectory(String(dir[..<(dir.lastIndex(of: "/") ?? dir.endIndex)]))
+                // Make every new folder's entry durable: each parent up to and including the root.
+                var parent = dir
+                while parent.count > root.count, let slash = parent.lastIndex(of: "/") {
+                    parent = String(parent[..<slash])
+                    try FileSystem.syncDirectory(parent)
+                }
             }
             let tmp = final + ".tmp-" + FileSystem.uniqueSuffix()
             do {

@@ -64,22 +64,57 @@ struct KeyDerivationTests {
             """))
     }
 
+    @Test("RFC 7914 §12 vector 3: scrypt(\"pleaseletmein\", \"SodiumChloride\", N=16384, r=8, p=1) to 64 bytes")
+    func scryptVector3() throws {
+        let dk = try KeyDerivation.scrypt(
+            password: utf8("pleaseletmein"), salt: utf8("SodiumChloride"), parameters: .init(n: 16384, r: 8, p: 1),
+            length: 64)
+        #expect(dk == unhex("""
+            70 23 bd cb 3a fd 73 48 46 1c 06 cd 81 fd 38 eb fd a8 fb ba 90 4f 8e 3e a9 b5 43 f6 54 5d a1 f2
+            d5 43 29 55 61 3f 0f cf 62 d4 97 05 24 2a 9a f9 e6 1e 85 dc 0d 65 1e 40 df cf 01 7b 45 57 58 87
+            """))
+    }
+
+    @Test("scrypt output of any length is a prefix of the longer output with the same inputs")
+    func scryptLength() throws {
+        let params = KeyDerivation.ScryptParameters(n: 16, r: 1, p: 1)
+        let long = try KeyDerivation.scrypt(password: [], salt: [], parameters: params, length: 64)
+        let short = try KeyDerivation.scrypt(password: [], salt: [], parameters: params, length: 32)
+        #expect(short == Array(long.prefix(32)))
+    }
+
     @Test(
-        "scrypt parameters outside the accepted range are refused before any work",
+        "scrypt parameters outside the accepted bounds are refused before any work",
         arguments: [
             KeyDerivation.ScryptParameters(n: 0, r: 8, p: 1),
             KeyDerivation.ScryptParameters(n: 1, r: 8, p: 1),
             KeyDerivation.ScryptParameters(n: 1000, r: 8, p: 1),
-            KeyDerivation.ScryptParameters(n: 1 << 23, r: 8, p: 1),
+            KeyDerivation.ScryptParameters(n: 1 << 21, r: 1, p: 1),
+            KeyDerivation.ScryptParameters(n: 1 << 40, r: 8, p: 1),
             KeyDerivation.ScryptParameters(n: 1024, r: 0, p: 1),
-            KeyDerivation.ScryptParameters(n: 1024, r: 33, p: 1),
+            KeyDerivation.ScryptParameters(n: 1024, r: 17, p: 1),
             KeyDerivation.ScryptParameters(n: 1024, r: 8, p: 0),
             KeyDerivation.ScryptParameters(n: 1024, r: 8, p: 17),
+            // N·r·p above 2^24.
+            KeyDerivation.ScryptParameters(n: 1 << 20, r: 8, p: 16),
+            // More than 1 GiB of memory: 128 · 16 · (2^20 + 3) bytes.
+            KeyDerivation.ScryptParameters(n: 1 << 20, r: 16, p: 1),
         ])
     func scryptRange(_ p: KeyDerivation.ScryptParameters) {
+        #expect(!p.isAcceptable)
         expectCoreError(.invalidArgument, "N=\(p.n) r=\(p.r) p=\(p.p)") {
             try KeyDerivation.scrypt(password: utf8("pw"), salt: utf8("salt"), parameters: p, length: 32)
         }
+    }
+
+    @Test("the edges of the accepted bounds are accepted")
+    func scryptBoundsAccepted() throws {
+        #expect(KeyDerivation.ScryptParameters(n: 2, r: 1, p: 1).isAcceptable)
+        #expect(KeyDerivation.ScryptParameters(n: 2, r: 16, p: 16).isAcceptable)
+        #expect(KeyDerivation.ScryptParameters(n: 1024, r: 8, p: 16).isAcceptable)
+        #expect(KeyDerivation.ScryptParameters(n: 1 << 20, r: 1, p: 1).isAcceptable)
+        #expect(KeyDerivation.ScryptParameters.default.isAcceptable)
+        #expect(try KeyDerivation.scrypt(password: [1], salt: [2], parameters: .init(n: 2, r: 16, p: 16), length: 16).count == 16)
     }
 
     @Test("the default scrypt cost is N = 2^16, r = 8, p = 1")

@@ -16,9 +16,12 @@ struct OpenedPack {
         let b = bytes ?? self.bytes
         let tableLength = try PackFormat.tableLength(trailer: Array(b.suffix(PackFormat.trailerLength)), context: "pack")
         let tableEnd = b.count - PackFormat.trailerLength
+        let tableStart = tableEnd - tableLength
+        guard tableStart >= FileHeader.length else { throw CoreError.malformed("test: trailer points before the blobs") }
+        // `packSize` is where the sealed table starts: the blobs must end exactly there.
         return try PackFormat.openTable(
-            header: Array(b.prefix(FileHeader.length)), sealedTable: Array(b[(tableEnd - tableLength)..<tableEnd]),
-            packSize: Int64(b.count), keys: keys ?? self.keys, context: "pack")
+            header: Array(b.prefix(FileHeader.length)), sealedTable: Array(b[tableStart..<tableEnd]),
+            packSize: Int64(tableStart), keys: keys ?? self.keys, context: "pack")
     }
 
     /// Opens the blob of `entry` from `bytes` (the pack's, unless altered ones are given).
@@ -42,25 +45,23 @@ func testKeys(seed: UInt64 = 1) throws -> RepositoryKeys {
 
 @Suite("Packs")
 struct PackTests {
-    /// Blobs of every shape: compressible and random data, tiny and large, plus a tree.
-    static func blobs() throws -> [(type: BlobType, data: [UInt8])] {
-        [
-            (.data, patternedBytes(count: 300_000)),
-            (.data, pseudoRandomBytes(count: 300_000, seed: 11)),
-            (.data, patternedBytes(count: 1000)),
-            (.data, pseudoRandomBytes(count: 1000, seed: 12)),
-            (.data, []),
-            (.data, [0x42]),
-            (.tree, try Tree(nodes: TreeSamples.all).encode()),
-        ]
-    }
+    /// Blobs of every shape: compressible and random data, tiny and large, plus a tree. Built once.
+    static let blobs: [(type: BlobType, data: [UInt8])] = [
+        (.data, patternedBytes(count: 300_000)),
+        (.data, pseudoRandomBytes(count: 300_000, seed: 11)),
+        (.data, patternedBytes(count: 1000)),
+        (.data, pseudoRandomBytes(count: 1000, seed: 12)),
+        (.data, []),
+        (.data, [0x42]),
+        (.tree, try! Tree(nodes: TreeSamples.all).encode()),
+    ]
 
     static func build(policy: CompressionPolicy, keys: RepositoryKeys) throws -> (OpenedPack, [[UInt8]]) {
         let builder = try PackBuilder(keys: keys)
         #expect(builder.isEmpty && builder.size == FileHeader.length)
         var datas: [[UInt8]] = []
         var raw: Int64 = 0
-        for (type, data) in try blobs() {
+        for (type, data) in blobs {
             let id = keys.idHasher.id(data)
             let entry = try data.withUnsafeBytes { try builder.add(type: type, id: id, data: $0, policy: policy) }
             #expect(entry.id == id && entry.type == type && entry.rawLength == UInt32(data.count))
@@ -198,13 +199,17 @@ struct PackTests {
         var shortTrailer = b
         shortTrailer[tableEnd] &-= 1
         expectCoreError(.authenticationFailed, "trailer") { try pack.table(bytes: shortTrailer) }
-        // A pack size too small for the blobs the table lists.
+        // A table start that is not where the listed blobs end: too early, or after a gap.
         let header = Array(b.prefix(FileHeader.length))
         let tableLength = try PackFormat.tableLength(trailer: Array(b.suffix(4)), context: "p")
-        let sealedTable = Array(b[(tableEnd - tableLength)..<tableEnd])
-        expectCoreError(.malformed, "pack size") {
-            try PackFormat.openTable(header: header, sealedTable: sealedTable, packSize: Int64(FileHeader.length) + 10,
-                                     keys: pack.keys, context: "p")
+        let tableStart = tableEnd - tableLength
+        let sealedTable = Array(b[tableStart..<tableEnd])
+        #expect(try PackFormat.openTable(header: header, sealedTable: sealedTable, packSize: Int64(tableStart),
+                                         keys: pack.keys, context: "p") == pack.entries)
+        for start in [Int64(FileHeader.length) + 10, Int64(tableStart) - 1, Int64(tableStart) + 1] {
+            expectCoreError(.malformed, "table start \(start)") {
+                try PackFormat.openTable(header: header, sealedTable: sealedTable, packSize: start, keys: pack.keys, context: "p")
+            }
         }
         expectCoreError(.malformed, "short trailer") { try PackFormat.tableLength(trailer: [1, 2, 3], context: "p") }
     }
@@ -214,15 +219,24 @@ struct PackTests {
         let entries = try Self.build(policy: .auto, keys: try testKeys()).0.entries
         let plain = PackFormat.encodeTable(entries)
         #expect(plain.count == 4 + entries.count * PackFormat.tableEntryLength)
-        #expect(try PackFormat.decodeTable(plain, packSize: Int64(UInt32.max), context: "p") == entries)
+        // Offsets are rebuilt from the stored lengths; the blobs end where the table starts.
+        let end = Int64(FileHeader.length) + entries.reduce(0) { $0 + Int64($1.storedLength) }
+        #expect(try PackFormat.decodeTable(plain, packSize: end, context: "p") == entries)
         for n in [0, 3, 4, plain.count - 1] {
-            expectCoreError(.malformed, "first \(n)") {
-                try PackFormat.decodeTable(Array(plain.prefix(n)), packSize: Int64(UInt32.max), context: "p")
-            }
+            expectCoreError(.malformed, "first \(n)") { try PackFormat.decodeTable(Array(plain.prefix(n)), packSize: end, context: "p") }
         }
-        expectCoreError(.malformed) { try PackFormat.decodeTable(plain + [0], packSize: Int64(UInt32.max), context: "p") }
-        expectCoreError(.malformed) { try PackFormat.decodeTable(flipping(plain, at: 4, bit: 1), packSize: Int64(UInt32.max), context: "p") }
-        expectCoreError(.malformed) { try PackFormat.decodeTable(flipping(plain, at: 5, bit: 1), packSize: Int64(UInt32.max), context: "p") }
+        expectCoreError(.malformed) { try PackFormat.decodeTable(plain + [0], packSize: end, context: "p") }
+        expectCoreError(.malformed) { try PackFormat.decodeTable(flipping(plain, at: 4, bit: 1), packSize: end, context: "p") }
+        expectCoreError(.malformed) { try PackFormat.decodeTable(flipping(plain, at: 5, bit: 1), packSize: end, context: "p") }
+        // A stored length below the tag length, or a raw length above the maximum.
+        var tiny = entries
+        tiny[0].storedLength = 15
+        expectCoreError(.malformed) { try PackFormat.decodeTable(PackFormat.encodeTable(tiny), packSize: end, context: "p") }
+        var huge = entries
+        huge[0].rawLength = UInt32(PackFormat.maxBlobSize) + 1
+        expectCoreError(.malformed) { try PackFormat.decodeTable(PackFormat.encodeTable(huge), packSize: end, context: "p") }
+        // An empty table belongs to a pack whose table follows the header directly.
+        #expect(try PackFormat.decodeTable(PackFormat.encodeTable([]), packSize: Int64(FileHeader.length), context: "p").isEmpty)
     }
 
     @Test("nonces and associated data have the documented layout; the table nonce is twelve 0xFF bytes")

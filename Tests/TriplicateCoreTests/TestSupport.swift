@@ -55,14 +55,18 @@ func flipping(_ bytes: [UInt8], at index: Int, bit: Int = 0) -> [UInt8] {
     return out
 }
 
-/// Compressible bytes: a repeating pattern of short text with a counter, `count` bytes long.
+/// Compressible bytes, `count` of them: numbered lines of text, repeating every thousand lines (about 70 KB).
 func patternedBytes(count: Int) -> [UInt8] {
     var out: [UInt8] = []
-    out.reserveCapacity(count + 64)
-    var line = 0
+    out.reserveCapacity(count)
     while out.count < count {
-        out.append(contentsOf: "line \(line % 1000): Triplicate keeps three copies, two media, one offsite\n".utf8)
-        line += 1
+        let n = min(patternPeriod.count, count - out.count)
+        out.append(contentsOf: patternPeriod[..<n])
     }
-    return Array(out.prefix(count))
+    return out
+}
+
+/// One period of ``patternedBytes(count:)``, built once.
+private let patternPeriod: [UInt8] = (0..<1000).flatMap { line in
+    Array("line \(line): Triplicate keeps three copies, two media, one offsite\n".utf8)
 }

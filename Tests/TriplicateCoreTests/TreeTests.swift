@@ -127,6 +127,30 @@ struct TreeTests {
         expectCoreError(.malformed) { try Tree.decode(bad, context: "t") }
     }
 
+    @Test("names and link targets up to 65,535 bytes round-trip; longer ones are refused when building")
+    func lengthLimits() throws {
+        let longest = [UInt8](repeating: 0x61, count: 65_535)
+        let node = TreeNode(name: longest, mode: 0o777, mtime: Timestamp(seconds: 0, nanoseconds: 0), size: 65_535,
+                            content: .symlink(target: longest))
+        #expect(try Tree.decode(try Tree(nodes: [node]).encode(), context: "t").nodes == [node])
+        var longName = node
+        longName.name.append(0x61)
+        expectCoreError(.invalidArgument) { try Tree(nodes: [longName]) }
+        var longTarget = node
+        longTarget.content = .symlink(target: longest + [0x61])
+        expectCoreError(.invalidArgument) { try Tree(nodes: [longTarget]) }
+    }
+
+    @Test("nanosecond fields of a billion or more do not decode")
+    func nanosecondsRange() throws {
+        var mtime = TreeSamples.file
+        mtime.mtime.nanoseconds = 1_000_000_000
+        expectCoreError(.malformed, "mtime") { try Tree.decode(try Tree(nodes: [mtime]).encode(), context: "t") }
+        var ctime = TreeSamples.file
+        ctime.content = .file(chunks: [], profile: 3, ctime: Timestamp(seconds: 0, nanoseconds: .max), inode: 1)
+        expectCoreError(.malformed, "ctime") { try Tree.decode(try Tree(nodes: [ctime]).encode(), context: "t") }
+    }
+
     @Test(
         "isSafeName refuses empty, dot, dot-dot, slashes and NUL",
         arguments: ["", ".", "..", "/", "a/b", "/etc", "../x", "x/", "a\u{0}b", "\u{0}"])

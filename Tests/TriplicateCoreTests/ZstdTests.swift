@@ -83,6 +83,17 @@ struct ZstdTests {
         #expect(try d.decompress(ZstdFixture.frame, maxSize: 1160) == ZstdFixture.plaintext)
     }
 
+    @Test("input must be exactly one frame: trailing bytes or a second frame are malformed")
+    func exactlyOneFrame() throws {
+        let d = try ZstdDecompressor()
+        for input in [ZstdFixture.frame + [0], ZstdFixture.frame + ZstdFixture.frame, ZstdFixture.frame + [0x28, 0xb5, 0x2f, 0xfd]] {
+            expectCoreError(.malformed, "\(input.count) bytes") { try d.decompress(input, maxSize: 1 << 20) }
+            expectCoreError(.malformed, "\(input.count) bytes, expected size") {
+                try input.withUnsafeBytes { try d.decompress($0, expectedSize: 1160) }
+            }
+        }
+    }
+
     @Test("a few megabytes of patterned data round-trip and shrink; the frame records its size")
     func roundTrip() throws {
         let data = patternedBytes(count: 3 << 20)

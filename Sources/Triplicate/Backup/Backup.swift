@@ -31,7 +31,7 @@ extension Repository {
         }
         let started = Date()
         let hostname = options.hostname ?? Host.currentName
-        var index = try await loadIndex()
+        var index = try await loadIndex(recover: false)
         let writer = PackWriter(repository: self, index: index, options: options)
         let adopted = try await adoptUnindexedPacks(writer: writer)
         index = writer.index
@@ -76,9 +76,8 @@ extension Repository {
     /// blobs are reused instead of uploaded again. Packs whose table cannot be read are left for `check`.
     private func adoptUnindexedPacks(writer: PackWriter) async throws(TriplicateError) -> Int {
         var adopted = 0
-        for info in try await list(Layout.data, what: "packs") {
-            guard let id = Layout.id(of: info.name), !writer.index.hasPack(id) else { continue }
-            guard let entries = try? await readPackTable(id, size: info.size) else { continue }
+        for (id, size) in try await unindexedPacks(writer.index) {
+            guard let entries = try? await readPackTable(id, size: size) else { continue }
             writer.adopt(pack: id, entries: entries)
             adopted += 1
         }
@@ -208,6 +207,10 @@ final class BackupRun {
         var nodes: [TreeNode] = []
         for e in entries.sorted(by: { Array($0.name.utf8).lexicographicallyPrecedes(Array($1.name.utf8)) }) {
             let childPath = path == "/" ? "/" + e.name : path + "/" + e.name
+            guard e.hasValidName else {
+                errors.append("\(childPath): the name is not valid UTF-8, so it cannot be backed up; rename it")
+                continue
+            }
             if excludes.excludes(path: childPath, name: e.name) { continue }
             let childName = Array(e.name.utf8)
             let p = parentTree?.nodes.first { $0.name == childName }

@@ -7,8 +7,10 @@ public struct BackupOptions: Sendable {
     public var excludes: [String]
     /// Tags recorded in the snapshot.
     public var tags: [String]
-    /// Target size of a pack in bytes; a pack is finished once it reaches this size.
+    /// Target size of a pack in bytes; a pack is finished once it reaches this size (at most ``maxPackSize``).
     public var packSize: Int
+    /// The largest pack target accepted: packs stay far below FAT32's 4 GiB file limit and are held in memory.
+    public static let maxPackSize = 512 << 20
     /// zstd level for blobs that compress.
     public var compressionLevel: Int32
     /// Write an index file after this many packs, so that an interrupted backup loses little.

@@ -23,7 +23,7 @@ final class PackWriter {
     init(repository: Repository, index: MasterIndex, options: BackupOptions) {
         self.repository = repository
         self.index = index
-        packSize = max(options.packSize, 64 << 10)
+        packSize = min(max(options.packSize, 64 << 10), BackupOptions.maxPackSize)
         level = options.compressionLevel
         packsPerIndexFile = max(options.packsPerIndexFile, 1)
     }

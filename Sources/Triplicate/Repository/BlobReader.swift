@@ -65,6 +65,9 @@ final class BlobReader {
     /// The decoded tree `id` (cached).
     func tree(_ id: ObjectID) async throws(TriplicateError) -> Tree {
         if let t = trees[id] { return t }
+        if let loc = index.location(id), loc.entry.type != .tree {
+            throw TriplicateError(.corrupt, "blob \(id.short) is named as a folder listing but is stored as file data. Run `triplicate check`.")
+        }
         let bytes = try await blob(id)
         do {
             let t = try Tree.decode(bytes, context: "tree \(id.short)")

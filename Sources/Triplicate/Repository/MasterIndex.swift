@@ -14,6 +14,8 @@ struct MasterIndex: Sendable {
     private var blobs: [ObjectID: BlobLocation] = [:]
     /// Entries of every pack, as the index files give them.
     private(set) var entriesByPack: [ObjectID: [PackEntry]] = [:]
+    /// Index files that could not be read, with the reason.
+    var problems: [String] = []
 
     /// Number of distinct blobs.
     var count: Int { blobs.count }
@@ -35,9 +37,11 @@ struct MasterIndex: Sendable {
             packs.append(id)
             packNumbers[id] = number
         }
-        entriesByPack[id, default: []].append(contentsOf: entries)
-        for e in entries where blobs[e.id] == nil {
-            blobs[e.id] = BlobLocation(pack: number, entry: e)
+        // The same pack may be named by two index files (two backups adopted it): record each blob once.
+        var known = Set(entriesByPack[id]?.map(\.id) ?? [])
+        for e in entries where known.insert(e.id).inserted {
+            entriesByPack[id, default: []].append(e)
+            if blobs[e.id] == nil { blobs[e.id] = BlobLocation(pack: number, entry: e) }
         }
     }
 

@@ -97,6 +97,12 @@ public final class Repository: Sendable {
                 throw TriplicateError(error, doing: "cannot read the config of \(destination.displayName)")
             }
         }
+        // Read the version before anything else, so that a newer format is named as such whatever its other fields.
+        if let probe = try? JSONSerialization.jsonObject(with: Data(configBytes)) as? [String: Any],
+           probe["format"] as? String == "triplicate", let version = probe["version"] as? Int,
+           version > RepositoryConfig.currentVersion {
+            throw TriplicateError(.unsupportedVersion, "\(destination.displayName) uses repository format version \(version); this build of Triplicate reads version \(RepositoryConfig.currentVersion). Upgrade Triplicate to use it; nothing was changed.")
+        }
         let config: RepositoryConfig
         do { config = try RepositoryConfig.decode(configBytes) } catch {
             throw TriplicateError(.notARepository, "\(destination.displayName) is not a Triplicate repository (its config file is not ours)")
@@ -129,8 +135,10 @@ public final class Repository: Sendable {
                 return Repository(destination: destination, config: config, keys: keys)
             } catch let e as TriplicateError {
                 throw e
-            } catch {
+            } catch CoreError.authenticationFailed {
                 continue
+            } catch {
+                damaged.append("\(info.name) (\(error))")
             }
         }
         var message = "wrong password: no key file of \(destination.displayName) opens with it"
@@ -140,15 +148,26 @@ public final class Repository: Sendable {
 
     // MARK: Snapshots
 
-    /// Every snapshot in the repository, oldest first. A damaged snapshot file is an error naming it.
+    /// Every readable snapshot in the repository, oldest first. Damaged snapshot files are left out (see
+    /// ``snapshotListing()`` to learn which), so that one damaged file never blocks backups or restores.
     public func snapshots() async throws(TriplicateError) -> [Snapshot] {
+        try await snapshotListing().snapshots
+    }
+
+    /// Every readable snapshot, oldest first, and a description of each snapshot file that cannot be read.
+    /// Throws only when the destination itself fails.
+    public func snapshotListing() async throws(TriplicateError) -> (snapshots: [Snapshot], damaged: [String]) {
         let infos = try await list(Layout.snapshots, what: "snapshots")
         var out: [Snapshot] = []
+        var damaged: [String] = []
         for info in infos {
             guard let id = Layout.id(of: info.name) else { continue }
-            out.append(try await loadSnapshot(id))
+            do { out.append(try await loadSnapshot(id)) } catch {
+                if case .destination = error.kind { throw error }
+                damaged.append(error.message)
+            }
         }
-        return out.sorted { ($0.record.time, $0.id) < ($1.record.time, $1.id) }
+        return (out.sorted { ($0.record.date, $0.id) < ($1.record.date, $1.id) }, damaged)
     }
 
     /// Loads one snapshot file.
@@ -204,15 +223,37 @@ public final class Repository: Sendable {
         try await Self.put(destination, name, bytes)
     }
 
-    /// Loads every index file into one in-memory index. Damaged index files are an error naming them.
-    func loadIndex() async throws(TriplicateError) -> MasterIndex {
+    /// Loads every index file into one in-memory index. A damaged index file is skipped and named in
+    /// ``MasterIndex/problems``; when there is one, the tables of the packs no index names are read instead
+    /// (with `recover`), so a damaged index file never makes data unreachable.
+    func loadIndex(recover: Bool = true) async throws(TriplicateError) -> MasterIndex {
         var index = MasterIndex()
         for info in try await list(Layout.index, what: "index files") {
             guard let id = Layout.id(of: info.name) else { continue }
-            let file = try await loadIndexFile(id)
-            for p in file.packs { index.add(pack: p.id, entries: p.entries) }
+            do {
+                let file = try await loadIndexFile(id)
+                for p in file.packs { index.add(pack: p.id, entries: p.entries) }
+            } catch {
+                if case .destination = error.kind { throw error }
+                index.problems.append(error.message)
+            }
+        }
+        if recover && !index.problems.isEmpty {
+            for (id, size) in try await unindexedPacks(index) {
+                if let entries = try? await readPackTable(id, size: size) { index.add(pack: id, entries: entries) }
+            }
         }
         return index
+    }
+
+    /// Packs on the destination that `index` does not name, with their sizes.
+    func unindexedPacks(_ index: MasterIndex) async throws(TriplicateError) -> [(ObjectID, Int64)] {
+        var out: [(ObjectID, Int64)] = []
+        for info in try await list(Layout.data, what: "packs") {
+            guard let id = Layout.id(of: info.name), info.name == Layout.pack(id), !index.hasPack(id) else { continue }
+            out.append((id, info.size))
+        }
+        return out
     }
 
     func loadIndexFile(_ id: ObjectID) async throws(TriplicateError) -> IndexFile {

@@ -22,7 +22,7 @@ public final class ZstdCompressor {
     deinit { ZSTD_freeCCtx(ctx) }
 
     /// Compresses `input` into `output`, appending one zstd frame with the content size in its header.
-    /// Returns false, leaving `output` as it was, when the frame would not be smaller than `limit` bytes.
+    /// Returns false, leaving `output` as it was, when the frame would be larger than `limit` bytes.
     public func compress(_ input: UnsafeRawBufferPointer, into output: inout [UInt8], limit: Int) throws(CoreError) -> Bool {
         let start = output.count
         let bound = ZSTD_compressBound(input.count)
@@ -62,6 +62,10 @@ public final class ZstdDecompressor {
 
     /// Decompresses a single frame that must expand to exactly `expectedSize` bytes.
     public func decompress(_ input: UnsafeRawBufferPointer, expectedSize: Int) throws(CoreError) -> [UInt8] {
+        let frameSize = ZSTD_findFrameCompressedSize(input.baseAddress, input.count)
+        guard ZSTD_isError(frameSize) == 0, frameSize == input.count else {
+            throw .malformed("not exactly one zstd frame")
+        }
         var out = [UInt8](repeating: 0, count: expectedSize)
         let n = out.withUnsafeMutableBytes { o in
             ZSTD_decompressDCtx(ctx, o.baseAddress, expectedSize, input.baseAddress, input.count)

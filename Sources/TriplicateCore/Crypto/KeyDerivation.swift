@@ -32,13 +32,20 @@ public enum KeyDerivation {
         public static let `default` = ScryptParameters(n: 1 << 16, r: 8, p: 1)
         /// Memory scrypt needs with these parameters, in bytes (128·r·(N + p + 1) plus slack).
         public var memoryBytes: UInt64 { 128 &* r &* (n &+ p &+ 2) }
+        /// True when the parameters are within the bounds a reader accepts: N a power of two in 2...2^20,
+        /// r in 1...16, p in 1...16, N·r·p at most 2^24 (about 30 times the default work) and at most 1 GiB of
+        /// memory. The bounds stop a planted key file from making `open` take minutes or exhaust memory.
+        public var isAcceptable: Bool {
+            n >= 2 && n & (n - 1) == 0 && n <= 1 << 20 && (1...16).contains(r) && (1...16).contains(p)
+                && n * r * p <= 1 << 24 && memoryBytes <= 1 << 30
+        }
     }
 
     /// scrypt (RFC 7914) of `password` with `salt`, giving `length` bytes.
     public static func scrypt(password: [UInt8], salt: [UInt8], parameters: ScryptParameters, length: Int) throws(CoreError) -> [UInt8] {
         let p = parameters
-        guard p.n >= 2, p.n & (p.n - 1) == 0, p.n <= 1 << 22, (1...32).contains(p.r), (1...16).contains(p.p) else {
-            throw .invalidArgument("scrypt parameters out of range (N=\(p.n), r=\(p.r), p=\(p.p))")
+        guard p.isAcceptable else {
+            throw .invalidArgument("scrypt parameters out of range (N=\(p.n), r=\(p.r), p=\(p.p)); accepted: N a power of two up to 2^20, r and p 1-16, N·r·p up to 2^24, at most 1 GiB of memory")
         }
         var out = [UInt8](repeating: 0, count: length)
         let rc = out.withUnsafeMutableBufferPointer { o in

@@ -91,6 +91,7 @@ public enum PackFormat {
     }
 
     /// Decodes a plaintext table; offsets are rebuilt from the stored lengths, starting after the header.
+    /// `packSize` is where the sealed table starts: the blobs must end exactly there.
     public static func decodeTable(_ bytes: [UInt8], packSize: Int64, context: String) throws(CoreError) -> [PackEntry] {
         var r = ByteReader(bytes, context: context + " (pack table)")
         let count = Int(try r.u32())
@@ -111,6 +112,7 @@ public enum PackFormat {
             offset += Int64(stored)
         }
         try r.expectEnd()
+        guard offset == packSize else { throw r.fail("the blobs end at \(offset) but the table starts at \(packSize)") }
         return entries
     }
 

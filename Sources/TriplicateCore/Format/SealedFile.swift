@@ -13,7 +13,7 @@ public enum SealedFile {
         var plain: [UInt8] = [Compression.zstd.rawValue]
         let zstd = try ZstdCompressor(level: 3)
         let shrank = try payload.withUnsafeBytesTyped { (p) throws(CoreError) -> Bool in
-            try zstd.compress(p, into: &plain, limit: payload.count)
+            try zstd.compress(p, into: &plain, limit: payload.count - 1)
         }
         if !shrank { plain = [Compression.none.rawValue] + payload }
         var out = header.encoded

@@ -80,6 +80,15 @@ public struct Tree: Sendable, Equatable {
 
     /// Creates a tree, sorting `nodes` by name. Throws if two nodes share a name.
     public init(nodes: [TreeNode]) throws(CoreError) {
+        for n in nodes {
+            guard n.name.count <= Int(UInt16.max) else { throw .invalidArgument("a name longer than 65,535 bytes") }
+            if case .symlink(let target) = n.content, target.count > Int(UInt16.max) {
+                throw .invalidArgument("link \(n.nameString) has a target longer than 65,535 bytes")
+            }
+            if case .file(let chunks, _, _, _) = n.content, chunks.count > Int(UInt32.max) {
+                throw .invalidArgument("file \(n.nameString) has too many chunks")
+            }
+        }
         let sorted = nodes.sorted { $0.name.lexicographicallyPrecedes($1.name) }
         for i in sorted.indices.dropFirst() where sorted[i - 1].name == sorted[i].name {
             throw .invalidArgument("two entries named \(sorted[i].nameString) in one directory")
@@ -133,11 +142,13 @@ public struct Tree: Sendable, Equatable {
             let kind = try r.u8()
             let mode = try r.u32()
             let mtime = Timestamp(seconds: try r.i64(), nanoseconds: try r.u32())
+            guard mtime.nanoseconds < 1_000_000_000 else { throw r.fail("mtime nanoseconds out of range") }
             let size = try r.u64()
             let content: TreeNode.Content
             switch kind {
             case 1:
                 let ctime = Timestamp(seconds: try r.i64(), nanoseconds: try r.u32())
+                guard ctime.nanoseconds < 1_000_000_000 else { throw r.fail("ctime nanoseconds out of range") }
                 let inode = try r.u64()
                 let profile = try r.u8()
                 let n = Int(try r.u32())
