@@ -45,16 +45,20 @@ func testKeys(seed: UInt64 = 1) throws -> RepositoryKeys {
 
 @Suite("Packs")
 struct PackTests {
-    /// Blobs of every shape: compressible and random data, tiny and large, plus a tree. Built once.
+    /// Blobs of every shape: compressible and random data, tiny and large (over 64 KiB, so `.auto` samples them),
+    /// plus a tree. Built once.
     static let blobs: [(type: BlobType, data: [UInt8])] = [
-        (.data, patternedBytes(count: 300_000)),
-        (.data, pseudoRandomBytes(count: 300_000, seed: 11)),
+        (.data, patternedBytes(count: 100_000)),
+        (.data, pseudoRandomBytes(count: 100_000, seed: 11)),
         (.data, patternedBytes(count: 1000)),
         (.data, pseudoRandomBytes(count: 1000, seed: 12)),
         (.data, []),
         (.data, [0x42]),
         (.tree, try! Tree(nodes: TreeSamples.all).encode()),
     ]
+
+    /// One pack built with `.auto`, shared by the tests that only read it.
+    static let shared: OpenedPack = try! build(policy: .auto, keys: testKeys()).0
 
     static func build(policy: CompressionPolicy, keys: RepositoryKeys) throws -> (OpenedPack, [[UInt8]]) {
         let builder = try PackBuilder(keys: keys)
@@ -117,7 +121,7 @@ struct PackTests {
 
     @Test("a flipped byte inside any blob makes openBlob fail authentication")
     func flippedBlobByte() throws {
-        let (pack, _) = try Self.build(policy: .auto, keys: try testKeys())
+        let pack = Self.shared
         for entry in pack.entries {
             let positions = [0, Int(entry.storedLength) / 2, Int(entry.storedLength) - 1]
             for p in positions {
@@ -129,7 +133,7 @@ struct PackTests {
 
     @Test("opening a blob under another entry's ID, type, compression, length or offset fails")
     func wrongEntry() throws {
-        let (pack, _) = try Self.build(policy: .auto, keys: try testKeys())
+        let pack = Self.shared
         let e0 = pack.entries[0], e2 = pack.entries[2]
         var swapped = e0
         swapped.id = e2.id
@@ -179,7 +183,7 @@ struct PackTests {
 
     @Test("another repository's keys open neither the table nor the blobs")
     func wrongKeys() throws {
-        let (pack, _) = try Self.build(policy: .auto, keys: try testKeys(seed: 1))
+        let pack = Self.shared
         let other = try testKeys(seed: 2)
         expectCoreError(.authenticationFailed) { try pack.table(keys: other) }
         expectCoreError(.authenticationFailed) { try pack.blob(pack.entries[0], keys: other) }
@@ -187,7 +191,7 @@ struct PackTests {
 
     @Test("a damaged header, table or trailer is refused")
     func damagedTable() throws {
-        let (pack, _) = try Self.build(policy: .auto, keys: try testKeys())
+        let pack = Self.shared
         let b = pack.bytes
         expectCoreError(.malformed, "magic") { try pack.table(bytes: flipping(b, at: 0)) }
         expectCoreError(.malformed, "version") { try pack.table(bytes: flipping(b, at: 8)) }
@@ -216,7 +220,7 @@ struct PackTests {
 
     @Test("the table codec round-trips and rejects truncation, trailing bytes and unknown type or compression")
     func tableCodec() throws {
-        let entries = try Self.build(policy: .auto, keys: try testKeys()).0.entries
+        let entries = Self.shared.entries
         let plain = PackFormat.encodeTable(entries)
         #expect(plain.count == 4 + entries.count * PackFormat.tableEntryLength)
         // Offsets are rebuilt from the stored lengths; the blobs end where the table starts.

@@ -141,14 +141,24 @@ struct TreeTests {
         expectCoreError(.invalidArgument) { try Tree(nodes: [longTarget]) }
     }
 
-    @Test("nanosecond fields of a billion or more do not decode")
+    @Test("nanosecond fields of a billion or more are refused by Tree and do not decode")
     func nanosecondsRange() throws {
         var mtime = TreeSamples.file
         mtime.mtime.nanoseconds = 1_000_000_000
-        expectCoreError(.malformed, "mtime") { try Tree.decode(try Tree(nodes: [mtime]).encode(), context: "t") }
+        expectCoreError(.invalidArgument, "mtime") { try Tree(nodes: [mtime]) }
         var ctime = TreeSamples.file
         ctime.content = .file(chunks: [], profile: 3, ctime: Timestamp(seconds: 0, nanoseconds: .max), inode: 1)
-        expectCoreError(.malformed, "ctime") { try Tree.decode(try Tree(nodes: [ctime]).encode(), context: "t") }
+        expectCoreError(.invalidArgument, "ctime") { try Tree(nodes: [ctime]) }
+        // Patch a valid encoding: mtime nanoseconds sit after version(1), count(4), name length(2), name, kind(1),
+        // mode(4) and mtime seconds(8); ctime nanoseconds after size(8) and ctime seconds(8) more.
+        let valid = TreeSamples.file
+        let encoded = try Tree(nodes: [valid]).encode()
+        let mtimeNanos = 1 + 4 + 2 + valid.name.count + 1 + 4 + 8
+        for offset in [mtimeNanos, mtimeNanos + 4 + 8 + 8] {
+            var bad = encoded
+            bad.replaceSubrange(offset..<(offset + 4), with: [0x00, 0xCA, 0x9A, 0x3B])  // 1_000_000_000 little endian
+            expectCoreError(.malformed, "offset \(offset)") { try Tree.decode(bad, context: "t") }
+        }
     }
 
     @Test(
@@ -193,5 +203,20 @@ struct TreeTests {
         var encoded: [UInt8] = [1] + [UInt8(nodes.count), 0, 0, 0]
         for n in nodes { encoded += try Tree(nodes: [n]).encode().dropFirst(5) }
         return encoded
+    }
+
+    @Test("the smallest node (a one-byte-named link with an empty target) round-trips")
+    func tinySymlinkNodeRoundTrips() throws {
+        let n = TreeNode(name: Array("a".utf8), mode: 0o777, mtime: Timestamp(seconds: 0, nanoseconds: 0), size: 0,
+                         content: .symlink(target: []))
+        let tree = try Tree(nodes: [n])
+        #expect(try Tree.decode(tree.encode(), context: "t") == tree)
+    }
+
+    @Test("Tree refuses out-of-range nanoseconds, as decode does")
+    func treeInitRefusesBadNanoseconds() {
+        let n = TreeNode(name: Array("a".utf8), mode: 0o644, mtime: Timestamp(seconds: 0, nanoseconds: 1_000_000_000), size: 0,
+                         content: .symlink(target: []))
+        #expect(throws: CoreError.self) { try Tree(nodes: [n]) }
     }
 }

@@ -94,9 +94,9 @@ struct ZstdTests {
         }
     }
 
-    @Test("a few megabytes of patterned data round-trip and shrink; the frame records its size")
+    @Test("two megabytes of patterned data round-trip and shrink; the frame records its size")
     func roundTrip() throws {
-        let data = patternedBytes(count: 3 << 20)
+        let data = patternedBytes(count: 2 << 20)
         let c = try ZstdCompressor()
         #expect(c.level == 3)
         let frame = try c.compress(data)
@@ -105,7 +105,7 @@ struct ZstdTests {
         #expect(try d.decompress(frame, maxSize: data.count) == data)
         expectCoreError(.malformed) { try d.decompress(frame, maxSize: data.count - 1) }
         // One compressor serves many inputs, including empty ones.
-        for input in [[], [0x41], Array(data.prefix(1000)), data] as [[UInt8]] {
+        for input in [[], [0x41], Array(data.prefix(1000)), Array(data.prefix(200_000))] as [[UInt8]] {
             #expect(try d.decompress(try c.compress(input), maxSize: data.count) == input)
         }
     }

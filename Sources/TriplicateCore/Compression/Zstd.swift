@@ -22,7 +22,8 @@ public final class ZstdCompressor {
     deinit { ZSTD_freeCCtx(ctx) }
 
     /// Compresses `input` into `output`, appending one zstd frame with the content size in its header.
-    /// Returns false, leaving `output` as it was, when the frame would be larger than `limit` bytes.
+    /// Returns false, leaving `output` as it was, when zstd cannot fit the frame in `limit` bytes (zstd needs a few
+    /// bytes of room beyond the frame, so a frame that would be only marginally smaller is also refused).
     public func compress(_ input: UnsafeRawBufferPointer, into output: inout [UInt8], limit: Int) throws(CoreError) -> Bool {
         let start = output.count
         let bound = ZSTD_compressBound(input.count)
@@ -77,8 +78,8 @@ public final class ZstdDecompressor {
         return out
     }
 
-    /// Decompresses a single frame whose header records its content size (as every frame Triplicate writes
-    /// does, and as the `zstd` CLI writes), refusing frames larger than `maxSize`.
+    /// Decompresses a single frame whose header records its content size (every frame Triplicate writes does;
+    /// the `zstd` CLI records it when compressing a file, not a pipe), refusing frames larger than `maxSize`.
     public func decompress(_ input: [UInt8], maxSize: Int) throws(CoreError) -> [UInt8] {
         try input.withUnsafeBytesTyped { (i) throws(CoreError) -> [UInt8] in
             let size = ZSTD_getFrameContentSize(i.baseAddress, i.count)

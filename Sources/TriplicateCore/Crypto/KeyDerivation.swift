@@ -33,11 +33,11 @@ public enum KeyDerivation {
         /// Memory scrypt needs with these parameters, in bytes (128·r·(N + p + 1) plus slack).
         public var memoryBytes: UInt64 { 128 &* r &* (n &+ p &+ 2) }
         /// True when the parameters are within the bounds a reader accepts: N a power of two in 2...2^20,
-        /// r in 1...16, p in 1...16, N·r·p at most 2^24 (about 30 times the default work) and at most 1 GiB of
-        /// memory. The bounds stop a planted key file from making `open` take minutes or exhaust memory.
+        /// r in 1...16, p in 1...16, N·r·p at most 2^24 (about 30 times the default work) and at most 1 GiB (plus
+        /// 1 MiB) of memory, so N = 2^20 with r = 8 is accepted. The bounds stop a planted key file from making `open` take minutes or exhaust memory.
         public var isAcceptable: Bool {
             n >= 2 && n & (n - 1) == 0 && n <= 1 << 20 && (1...16).contains(r) && (1...16).contains(p)
-                && n * r * p <= 1 << 24 && memoryBytes <= 1 << 30
+                && n * r * p <= 1 << 24 && memoryBytes <= (1 << 30) + (1 << 20)
         }
     }
 

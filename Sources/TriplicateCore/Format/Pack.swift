@@ -106,7 +106,9 @@ public enum PackFormat {
             let raw = try r.u32()
             let id = try r.id()
             guard stored >= UInt32(AESGCM.tagLength), Int(raw) <= maxBlobSize else { throw r.fail("blob lengths out of range") }
-            guard offset + Int64(stored) <= packSize else { throw r.fail("blob at \(offset) runs past the end of the pack") }
+            guard offset + Int64(stored) <= min(packSize, Int64(UInt32.max)) else {
+                throw r.fail("blob at \(offset) runs past the end of the pack")
+            }
             entries.append(PackEntry(id: id, type: type, compression: compression, offset: UInt32(offset),
                                      storedLength: stored, rawLength: raw))
             offset += Int64(stored)

@@ -82,6 +82,10 @@ public struct Tree: Sendable, Equatable {
     public init(nodes: [TreeNode]) throws(CoreError) {
         for n in nodes {
             guard n.name.count <= Int(UInt16.max) else { throw .invalidArgument("a name longer than 65,535 bytes") }
+            guard n.mtime.nanoseconds < 1_000_000_000 else { throw .invalidArgument("\(n.nameString): mtime nanoseconds out of range") }
+            if case .file(_, _, let ctime, _) = n.content, ctime.nanoseconds >= 1_000_000_000 {
+                throw .invalidArgument("\(n.nameString): ctime nanoseconds out of range")
+            }
             if case .symlink(let target) = n.content, target.count > Int(UInt16.max) {
                 throw .invalidArgument("link \(n.nameString) has a target longer than 65,535 bytes")
             }
@@ -134,7 +138,7 @@ public struct Tree: Sendable, Equatable {
         let v = try r.u8()
         guard v == version else { throw r.fail("tree encoding version \(v) is not supported") }
         let count = Int(try r.u32())
-        guard count <= r.remaining / 31 else { throw r.fail("node count \(count) exceeds the tree") }
+        guard count <= r.remaining / 29 else { throw r.fail("node count \(count) exceeds the tree") }
         var nodes: [TreeNode] = []
         nodes.reserveCapacity(count)
         for _ in 0..<count {
