@@ -105,4 +105,18 @@ func makeSampleTree(_ root: String) throws {
         let leftovers = try FileManager.default.subpathsOfDirectory(atPath: target).filter { $0.contains(".triplicate-restore-") }
         #expect(leftovers.isEmpty)
     }
+
+    @Test func aFileWhoseBytesEqualATreeEncodingStillRestores() async throws {
+        // `01 00 00 00 00` is the encoding of an empty folder's tree: chunk and tree share one ID.
+        let t = TempDir("collide")
+        let src = t.sub("src")
+        try writeFile(src + "/a-first.bin", [1, 0, 0, 0, 0])
+        try FileManager.default.createDirectory(atPath: src + "/b-empty", withIntermediateDirectories: true)
+        let repo = try await makeRepository(t.sub("repo"))
+        let snap = try await repo.backup(paths: [src]).snapshot
+        let out = t.sub("out")
+        _ = try await repo.restore(snap, to: out)
+        #expect(try TreeFingerprint.of(out + "/src") == TreeFingerprint.of(src))
+        #expect(try await repo.check(readData: true).isHealthy)
+    }
 }
