@@ -17,6 +17,7 @@ func flipByte(_ path: String, at offset: Int) throws {
         try writeFile(src + "/A.NEF", pseudoRandomBytes(1_500_000, seed: 11))
         try writeFile(src + "/B.NEF", pseudoRandomBytes(1_500_000, seed: 12))
         try writeFile(src + "/A.xmp", Array(String(repeating: "xmp ", count: 500).utf8))
+        settleTimestamps()
         let path = t.sub("repo")
         let repo = try await makeRepository(path)
         return (repo, path, try await repo.backup(paths: [src]).snapshot, src)

@@ -23,11 +23,13 @@ import Testing
         let t = TempDir("session")
         let src = t.sub("Photos")
         _ = try PhotoSet.generate(at: src, spec: .small(seed: 5))
+        settleTimestamps()
         let repo = try await makeRepository(t.sub("repo"))
         let first = try await repo.backup(paths: [src])
         try copyTree(src, t.sub("before"))
 
         let edit = try PhotoSet.edit(at: src, session: 1, seed: 5)
+        settleTimestamps()
         let second = try await repo.backup(paths: [src])
         #expect(second.errors.isEmpty)
         let s = second.snapshot.record.summary

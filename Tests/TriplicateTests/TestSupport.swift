@@ -30,6 +30,10 @@ func makeRepository(_ dir: String) async throws -> Repository {
     try await Repository.initialize(on: LocalDirectory(path: dir), password: TestKeys.password, options: TestKeys.cheap)
 }
 
+/// Waits until files written just now are older than the backup's racy-timestamp window (one second), so that
+/// a following backup may trust their metadata instead of reading them again.
+func settleTimestamps() { usleep(1_200_000) }
+
 /// Writes `bytes` to `path`, creating parent folders.
 func writeFile(_ path: String, _ bytes: [UInt8]) throws {
     try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)

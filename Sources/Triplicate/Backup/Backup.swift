@@ -38,11 +38,14 @@ extension Repository {
         let all = try await snapshots()
         let sortedPaths = roots.map(\.path).sorted()
         let parent = all.last { $0.record.hostname == hostname && $0.record.paths.sorted() == sortedPaths }
-        let run = try BackupRun(repository: self, writer: writer, index: index, options: options)
+        let run = try BackupRun(repository: self, writer: writer, index: index, options: options, started: started)
+        for pack in index.missingPacks {
+            run.warnings.append("\(Layout.pack(pack)) is missing or cut short although an index names it: this backup stores its data again; run `triplicate check`")
+        }
         var rootNodes: [TreeNode] = []
         var parentRoot: Tree?
         if let parent, let rootID = parent.record.treeID {
-            parentRoot = try? await run.reader.tree(rootID)
+            parentRoot = await run.parentTree(rootID, path: "/")
         }
         for r in roots {
             let parentNode = parentRoot?.nodes.first { $0.name == r.name }
@@ -137,8 +140,13 @@ final class BackupRun {
     private let buffer: UnsafeMutableRawBufferPointer
     private static let bufferSize = 16 << 20
 
-    init(repository: Repository, writer: PackWriter, index: MasterIndex, options: BackupOptions) throws(TriplicateError) {
+    /// Timestamps at or after this (one second before the backup started) are racy.
+    let racyLimit: Timestamp
+
+    init(repository: Repository, writer: PackWriter, index: MasterIndex, options: BackupOptions, started: Date) throws(TriplicateError) {
         self.repository = repository
+        let limit = started.timeIntervalSince1970 - 1
+        racyLimit = Timestamp(seconds: Int64(limit.rounded(.down)), nanoseconds: UInt32((limit - limit.rounded(.down)) * 1e9))
         self.writer = writer
         self.options = options
         reader = try BlobReader(repository: repository, index: index)
@@ -202,10 +210,12 @@ final class BackupRun {
             errors.append("\(path): cannot list the folder (\(error.reason))")
             return nil
         }
-        var parentTree: Tree?
-        if let parent, case .directory(let id) = parent.content { parentTree = try? await reader.tree(id) }
+        var parentNodes: [[UInt8]: TreeNode] = [:]
+        if let parent, case .directory(let id) = parent.content, let tree = await parentTree(id, path: path) {
+            for n in tree.nodes { parentNodes[n.name] = n }
+        }
         var nodes: [TreeNode] = []
-        for e in entries.sorted(by: { Array($0.name.utf8).lexicographicallyPrecedes(Array($1.name.utf8)) }) {
+        for e in entries.sorted(by: { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }) {
             let childPath = path == "/" ? "/" + e.name : path + "/" + e.name
             guard e.hasValidName else {
                 errors.append("\(childPath): the name is not valid UTF-8, so it cannot be backed up; rename it")
@@ -213,12 +223,20 @@ final class BackupRun {
             }
             if excludes.excludes(path: childPath, name: e.name) { continue }
             let childName = Array(e.name.utf8)
-            let p = parentTree?.nodes.first { $0.name == childName }
-            if let n = try await node(path: childPath, name: childName, parent: p) { nodes.append(n) }
+            if let n = try await node(path: childPath, name: childName, parent: parentNodes[childName]) { nodes.append(n) }
         }
         summary.directories += 1
         let id = try await storeTree(nodes, path: path)
         return TreeNode(name: name, mode: info.mode, mtime: info.mtime, size: 0, content: .directory(tree: id))
+    }
+
+    /// The parent snapshot's tree `id`, or nil (with a warning) when it cannot be read: the folder's files are
+    /// then read again instead of reused, which costs time but never correctness.
+    func parentTree(_ id: ObjectID, path: String) async -> Tree? {
+        do { return try await reader.tree(id) } catch {
+            warnings.append("\(path): the previous snapshot's listing cannot be read (\(error.message)); its files are read again")
+            return nil
+        }
     }
 
     /// Encodes and stores a tree (unless an identical one is stored), returning its ID.
@@ -250,6 +268,45 @@ final class BackupRun {
         defer { close(fd) }
         _ = posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL)
         let chunker = try chunker(for: profile)
+        // A file written while it is read (a catalog Lightroom is saving) is read again, up to three times.
+        var before = info
+        var attempt = 1
+        var result: (chunks: [ObjectID], total: Int64)
+        while true {
+            guard let read = try await readChunks(fd: fd, path: path, chunker: chunker) else { return nil }
+            result = read
+            let after = (try? SourceInfo.fstatFD(fd, path: path)) ?? before
+            let stable = after.mtime == before.mtime && after.ctime == before.ctime && after.size == before.size
+                && Int64(after.size) == read.total
+            if stable { break }
+            if attempt == 3 {
+                errors.append("\(path): kept changing while it was read (3 attempts); the snapshot holds the last \(read.total) bytes read, which may be inconsistent. Back it up again once the program writing it is closed")
+                break
+            }
+            attempt += 1
+            before = after
+            guard lseek(fd, 0, SEEK_SET) == 0 else {
+                errors.append("\(path): cannot read it again after it changed (\(String(cString: strerror(errno))))")
+                return nil
+            }
+        }
+        summary.files += 1
+        summary.filesRead += 1
+        summary.bytes += result.total
+        summary.bytesRead += result.total
+        options.progress?(progressValue(path: path))
+        // A file changed less than a second before this backup started could change again within the same tick
+        // of a coarse file-system clock without its ctime moving; record a zero ctime so that the next backup
+        // reads it again instead of trusting these fields (the "racy timestamp" rule, FORMAT.md §14.6).
+        let racy = before.ctime >= racyLimit || before.mtime >= racyLimit
+        let ctime = racy ? Timestamp(seconds: 0, nanoseconds: 0) : before.ctime
+        return TreeNode(name: name, mode: before.mode, mtime: before.mtime, size: UInt64(result.total),
+                        content: .file(chunks: result.chunks, profile: profile.id, ctime: ctime, inode: before.inode))
+    }
+
+    /// Reads the open file from its current offset to the end, storing new chunks; nil after a read error,
+    /// which is recorded.
+    private func readChunks(fd: Int32, path: String, chunker: FastCDC) async throws(TriplicateError) -> (chunks: [ObjectID], total: Int64)? {
         let reader = ChunkReader(fd: fd, path: path, chunker: chunker, buffer: buffer)
         var chunks: [ObjectID] = []
         var sinceProgress: Int64 = 0
@@ -273,18 +330,6 @@ final class BackupRun {
                 options.progress?(p)
             }
         }
-        let total = reader.offset
-        var after = info
-        if let now = try? SourceInfo.fstatFD(fd, path: path) { after = now }
-        if after.mtime != info.mtime || after.size != info.size || Int64(after.size) != total {
-            warnings.append("\(path): changed while it was read; the snapshot holds the \(total) bytes read")
-        }
-        summary.files += 1
-        summary.filesRead += 1
-        summary.bytes += total
-        summary.bytesRead += total
-        options.progress?(progressValue(path: path))
-        return TreeNode(name: name, mode: info.mode, mtime: info.mtime, size: UInt64(total),
-                        content: .file(chunks: chunks, profile: profile.id, ctime: info.ctime, inode: info.inode))
+        return (chunks, reader.offset)
     }
 }

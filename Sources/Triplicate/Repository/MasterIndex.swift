@@ -16,6 +16,9 @@ struct MasterIndex: Sendable {
     private(set) var entriesByPack: [ObjectID: [PackEntry]] = [:]
     /// Index files that could not be read, with the reason.
     var problems: [String] = []
+    /// Packs that index files name but that are missing from the destination or cut short; their blobs
+    /// (the cut-off ones, for a short pack) are not in this index.
+    var missingPacks: [ObjectID] = []
 
     /// Number of distinct blobs.
     var count: Int { blobs.count }

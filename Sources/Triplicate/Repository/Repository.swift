@@ -223,23 +223,43 @@ public final class Repository: Sendable {
         try await Self.put(destination, name, bytes)
     }
 
-    /// Loads every index file into one in-memory index. A damaged index file is skipped and named in
-    /// ``MasterIndex/problems``; when there is one, the tables of the packs no index names are read instead
-    /// (with `recover`), so a damaged index file never makes data unreachable.
+    /// Loads every index file into one in-memory index, keeping only blobs whose pack is present and long
+    /// enough to hold them: a pack lost from the destination (or cut short) must never be trusted, or a backup
+    /// would keep pointing new snapshots at data that is gone. Such packs are named in
+    /// ``MasterIndex/missingPacks``; a blob also indexed in a present pack is found there.
+    ///
+    /// A damaged index file is skipped and named in ``MasterIndex/problems``; when there is one, the tables of
+    /// the packs no index names are read instead (with `recover`), so a damaged index file never makes data
+    /// unreachable.
     func loadIndex(recover: Bool = true) async throws(TriplicateError) -> MasterIndex {
         var index = MasterIndex()
+        var packs: [IndexFile.Pack] = []
         for info in try await list(Layout.index, what: "index files") {
             guard let id = Layout.id(of: info.name) else { continue }
-            do {
-                let file = try await loadIndexFile(id)
-                for p in file.packs { index.add(pack: p.id, entries: p.entries) }
-            } catch {
+            do { packs.append(contentsOf: try await loadIndexFile(id).packs) } catch {
                 if case .destination = error.kind { throw error }
                 index.problems.append(error.message)
             }
         }
+        var sizes: [ObjectID: Int64] = [:]
+        for info in try await list(Layout.data, what: "packs") {
+            if let id = Layout.id(of: info.name), info.name == Layout.pack(id) { sizes[id] = info.size }
+        }
+        var missing = Set<ObjectID>()
+        for p in packs {
+            guard let size = sizes[p.id] else {
+                missing.insert(p.id)
+                continue
+            }
+            // A pack ends with at least a sealed table (a tag) and the trailer after its last blob.
+            let limit = size - Int64(PackFormat.trailerLength + AESGCM.tagLength)
+            let whole = p.entries.filter { Int64($0.offset) + Int64($0.storedLength) <= limit }
+            if whole.count < p.entries.count { missing.insert(p.id) }
+            index.add(pack: p.id, entries: whole)
+        }
+        index.missingPacks = missing.sorted()
         if recover && !index.problems.isEmpty {
-            for (id, size) in try await unindexedPacks(index) {
+            for (id, size) in sizes.sorted(by: { $0.key < $1.key }) where !index.hasPack(id) {
                 if let entries = try? await readPackTable(id, size: size) { index.add(pack: id, entries: entries) }
             }
         }
