@@ -209,8 +209,15 @@ struct RestoreCommand: AsyncParsableCommand {
             }
             let snap = try await repo.findSnapshot(spec)
             let started = Date()
-            let r = try await repo.restore(snap, path: path, to: target)
+            let cancellation = Cancellation()
+            Interrupts.install(cancellation)
+            let r = try await repo.restore(snap, path: path, to: target, cancellation: cancellation)
+            for e in r.errors { Terminal.error(e) }
             print("restored \(r.files) files, \(r.directories) folders, \(r.symlinks) links, \(Terminal.bytes(r.bytes)) from snapshot \(snap.id.short) into \(target) in \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
+            if !r.errors.isEmpty {
+                print("\(r.errors.count) entries could not be restored because their data is damaged; run `triplicate check --read-data`")
+                return Exit.error
+            }
             return Exit.ok
         }
     }

@@ -28,9 +28,18 @@ public struct LocalDirectory: Destination {
     /// True when the root folder exists.
     public var exists: Bool { FileSystem.isDirectory(root) }
 
-    /// Creates the root folder (and its parents) if it is missing.
+    /// Creates the root folder (and its parents) if it is missing, and makes its entry durable.
     public func createRoot() throws(DestinationError) {
-        do { try FileSystem.makeDirectories(root) } catch { throw map(error, object: nil, op: "create the repository folder") }
+        do {
+            try FileSystem.makeDirectories(root)
+            if let slash = root.lastIndex(of: "/") { try FileSystem.syncDirectory(slash == root.startIndex ? "/" : String(root[..<slash])) }
+        } catch { throw map(error, object: nil, op: "create the repository folder") }
+    }
+
+    /// The names of every entry in the root folder, whatever they are (not only valid object names); empty
+    /// when the folder is missing. Used to refuse `init` in a folder that holds anything at all.
+    package func rootEntries() -> [String] {
+        ((try? FileSystem.listDirectory(root)) ?? []).map(\.name)
     }
 
     private func path(_ name: String) throws(DestinationError) -> String {
@@ -49,6 +58,12 @@ public struct LocalDirectory: Destination {
     public func put(_ name: String, data: [UInt8]) async throws(DestinationError) {
         let final = try path(name)
         try requireRoot()
+        // Only init writes before the config exists (its key file, then the config). Any other write into a
+        // folder without a config means the disk or share holding the repository is not mounted there now:
+        // refuse, instead of silently filling the mount point on the internal disk.
+        if name != "config", !name.hasPrefix("keys/"), !FileSystem.exists(root + "/config") {
+            throw DestinationError(.unavailable, object: root, "the repository is not there any more (no config file): is the disk or share still mounted?")
+        }
         let dir = String(final[..<(final.lastIndex(of: "/") ?? final.endIndex)])
         do {
             if !FileSystem.isDirectory(dir) {

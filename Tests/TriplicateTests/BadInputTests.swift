@@ -100,4 +100,33 @@ import Glibc
         #expect(r.warnings.contains { $0.contains("pipe") })
         #expect(try await repo.list(r.snapshot).map(\.path) == ["/src", "/src/a.txt"])
     }
+
+    @Test func initRefusesAFolderOfPhotosWhateverTheirNames() async throws {
+        let t = TempDir("photos")
+        try writeFile(t.sub("Photos/DSC_0001.NEF"), [1, 2, 3])
+        await #expect {
+            try await makeRepository(t.sub("Photos"))
+        } throws: { e in
+            guard let e = e as? TriplicateError else { return false }
+            return e.kind == .alreadyExists && e.message.contains("DSC_0001.NEF")
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: t.sub("Photos")) == ["DSC_0001.NEF"])
+    }
+
+    @Test func aBackupNeverWritesIntoAnEmptyMountPoint() async throws {
+        // The repository's disk "unmounts" after the repository was opened: its folder is suddenly empty.
+        let t = TempDir("unmounted")
+        let path = t.sub("mnt/repo")
+        let repo = try await makeRepository(path)
+        try writeFile(t.sub("src/a.txt"), Array("a".utf8))
+        try FileManager.default.moveItem(atPath: path, toPath: t.sub("elsewhere"))
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        await #expect {
+            try await repo.backup(paths: [t.sub("src")])
+        } throws: { e in
+            guard let e = e as? TriplicateError else { return false }
+            return e.kind == .destination(.unavailable) && e.message.contains("mounted")
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: path).isEmpty)
+    }
 }

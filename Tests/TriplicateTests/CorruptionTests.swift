@@ -54,13 +54,16 @@ func flipByte(_ path: String, at offset: Int) throws {
         _ = try await repo.restore(snap, path: "Photos/A.xmp", to: out)
         #expect(FileManager.default.contentsEqual(atPath: out + "/B.NEF", andPath: src + "/B.NEF"))
         #expect(FileManager.default.contentsEqual(atPath: out + "/A.xmp", andPath: src + "/A.xmp"))
-        await #expect {
-            try await repo.restore(snap, path: "Photos/A.NEF", to: out)
-        } throws: { e in
-            guard let e = e as? TriplicateError else { return false }
-            return e.kind == .corrupt && e.message.contains(packName)
-        }
+        let damaged = try await repo.restore(snap, path: "Photos/A.NEF", to: out)
+        #expect(damaged.files == 0)
+        #expect(damaged.errors.count == 1 && damaged.errors[0].contains("A.NEF") && damaged.errors[0].contains(packName))
         #expect(!FileManager.default.fileExists(atPath: out + "/A.NEF"))
+        // A whole restore goes on past the damaged file and restores everything else.
+        let all = try await repo.restore(snap, to: t.sub("all"))
+        #expect(all.files == 2 && all.errors.count == 1)
+        #expect(FileManager.default.contentsEqual(atPath: t.sub("all/Photos/B.NEF"), andPath: src + "/B.NEF"))
+        let leftovers = try FileManager.default.subpathsOfDirectory(atPath: t.sub("all")).filter { $0.contains(".triplicate-restore-") }
+        #expect(leftovers.isEmpty)
     }
 
     @Test func aTruncatedPackIsFoundWithoutReadingData() async throws {

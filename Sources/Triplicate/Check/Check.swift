@@ -68,7 +68,7 @@ extension Repository {
         }
         if readData {
             for pack in index.packs.sorted() where damaged[pack] == nil {
-                if let damage = await verifyPack(pack, expected: index.entriesByPack[pack] ?? []) { damaged[pack] = damage }
+                if let damage = try await verifyPack(pack, expected: index.entriesByPack[pack] ?? []) { damaged[pack] = damage }
                 report.packsRead += 1
             }
         }
@@ -113,10 +113,16 @@ extension Repository {
     }
 
     /// Reads a whole pack and verifies it; returns what is wrong, or nil when every byte is right.
-    private func verifyPack(_ pack: ObjectID, expected: [PackEntry]) async -> PackDamage? {
+    private func verifyPack(_ pack: ObjectID, expected: [PackEntry]) async throws(TriplicateError) -> PackDamage? {
         let name = Layout.pack(pack)
         let bytes: [UInt8]
-        do { bytes = try await destination.get(name) } catch { return PackDamage(problem: "\(name) cannot be read: \(error)") }
+        do { bytes = try await destination.get(name) } catch {
+            // A pack that cannot be read is damaged; a destination that went away stops the check.
+            guard error.kind == .notFound || error.kind == .permanent else {
+                throw TriplicateError(error, doing: "check stopped: cannot read \(name)")
+            }
+            return PackDamage(problem: "\(name) cannot be read: \(error)")
+        }
         var problems: [String] = []
         if SHA256.hash(bytes) != pack { problems.append("its bytes no longer match its name") }
         // Open every blob the index places here, so that only the files using a damaged blob are named.

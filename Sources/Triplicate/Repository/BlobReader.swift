@@ -53,7 +53,12 @@ final class BlobReader {
             if error.kind == .notFound {
                 throw TriplicateError(.corrupt, "pack \(name) is missing from \(repository.destination.displayName). Run `triplicate check`.")
             }
-            throw TriplicateError(.corrupt, "pack \(name) cannot be read at \(e.offset): \(error)")
+            // A permanent failure of this one read (a short pack, an I/O error in its sectors) damages the blobs
+            // in it, not the operation; an unavailable or refusing destination stops everything.
+            if error.kind == .permanent {
+                throw TriplicateError(.corrupt, "pack \(name) cannot be read at \(e.offset) (\(error)). Run `triplicate check --read-data`.")
+            }
+            throw TriplicateError(error, doing: "cannot read pack \(name)")
         }
         do {
             return try sealed.withUnsafeBytesTyped { (s) throws(CoreError) -> [UInt8] in

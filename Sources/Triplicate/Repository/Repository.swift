@@ -48,8 +48,9 @@ public final class Repository: Sendable {
         if existing.contains(where: { $0.name == Layout.config }) {
             throw TriplicateError(.alreadyExists, "\(destination.displayName) already holds a repository; nothing was changed")
         }
-        if !existing.isEmpty {
-            throw TriplicateError(.alreadyExists, "\(destination.displayName) is not empty (\(existing.count) files); choose an empty folder for a new repository")
+        let entries = (destination as? LocalDirectory)?.rootEntries() ?? existing.map(\.name)
+        if !entries.isEmpty {
+            throw TriplicateError(.alreadyExists, "\(destination.displayName) is not empty (it holds \(entries.sorted().prefix(3).joined(separator: ", "))\(entries.count > 3 ? "…" : "")); choose an empty folder for a new repository")
         }
         do {
             let repositoryID = ObjectID(bytes: try KeyDerivation.randomBytes(32))
@@ -88,7 +89,12 @@ public final class Repository: Sendable {
             case .unavailable:
                 throw TriplicateError(.noRepository, "there is no repository at \(destination.displayName): \(error.message)")
             case .notFound:
-                let anything = (try? await destination.list(prefix: "")) ?? []
+                var anything: [String]
+                if let local = destination as? LocalDirectory {
+                    anything = local.rootEntries()
+                } else {
+                    anything = ((try? await destination.list(prefix: "")) ?? []).map(\.name)
+                }
                 if anything.isEmpty {
                     throw TriplicateError(.noRepository, "there is no repository at \(destination.displayName) (run `triplicate init` to create one)")
                 }
@@ -122,8 +128,13 @@ public final class Repository: Sendable {
         }
         var damaged: [String] = []
         for info in keyInfos.sorted(by: { $0.name < $1.name }) {
-            guard let bytes = try? await destination.get(info.name), let keyFile = try? KeyFile.decode(bytes, context: info.name) else {
-                damaged.append(info.name)
+            let bytes: [UInt8]
+            do { bytes = try await destination.get(info.name) } catch {
+                if error.kind == .notFound { continue }
+                throw TriplicateError(error, doing: "cannot read the key file \(info.name)")
+            }
+            guard let keyFile = try? KeyFile.decode(bytes, context: info.name) else {
+                damaged.append("\(info.name) (not a key file)")
                 continue
             }
             do {

@@ -15,6 +15,9 @@ public struct RestoreResult: Sendable {
     public var symlinks: Int
     /// Bytes of file content written.
     public var bytes: Int64
+    /// Files and folders that could not be restored because their data is damaged or missing in the
+    /// repository, each with the reason; everything else was restored.
+    public var errors: [String]
 }
 
 extension Repository {
@@ -25,8 +28,12 @@ extension Repository {
     /// `target`: each folder is entered with `openat(…, O_NOFOLLOW)`, so a symbolic link on the way (already in the
     /// target, or created by the restore) is refused, and names that are empty, `.`, `..`, or contain `/` or NUL
     /// are refused. Files are written under a temporary name and renamed into place, so an interrupted restore
-    /// leaves no half-written file under a real name.
-    public func restore(_ snapshot: Snapshot, path: String? = nil, to target: String) async throws(TriplicateError) -> RestoreResult {
+    /// leaves no half-written file under a real name. Each folder is flushed to disk once its content is in place.
+    ///
+    /// A file whose data is damaged in the repository is skipped and listed in ``RestoreResult/errors``; the
+    /// restore goes on with the others. Set-user-ID and set-group-ID bits are not restored.
+    public func restore(_ snapshot: Snapshot, path: String? = nil, to target: String,
+                        cancellation: Cancellation? = nil) async throws(TriplicateError) -> RestoreResult {
         guard let rootID = snapshot.record.treeID else { throw TriplicateError(.corrupt, "snapshot \(snapshot.id.short) has no tree") }
         let index = try await loadIndex()
         let reader = try BlobReader(repository: self, index: index)
@@ -39,7 +46,7 @@ extension Repository {
             throw TriplicateError(.targetWrite, "cannot open the target folder \(target): \(String(cString: strerror(errno)))")
         }
         defer { close(fd) }
-        let run = RestoreRun(reader: reader, target: target)
+        let run = RestoreRun(reader: reader, target: target, cancellation: cancellation)
         if let node {
             switch node.content {
             case .directory(let tree): try await run.restoreTree(tree, dirfd: fd, display: target)
@@ -47,6 +54,9 @@ extension Repository {
             }
         } else {
             try await run.restoreTree(rootID, dirfd: fd, display: target)
+        }
+        guard fsync(fd) == 0 || errno == EINVAL else {
+            throw TriplicateError(.targetWrite, "cannot flush the target folder \(target): \(String(cString: strerror(errno)))")
         }
         return run.result
     }
@@ -56,11 +66,23 @@ extension Repository {
 final class RestoreRun {
     let reader: BlobReader
     let target: String
-    var result = RestoreResult(files: 0, directories: 0, symlinks: 0, bytes: 0)
+    let cancellation: Cancellation?
+    var result = RestoreResult(files: 0, directories: 0, symlinks: 0, bytes: 0, errors: [])
 
-    init(reader: BlobReader, target: String) {
+    init(reader: BlobReader, target: String, cancellation: Cancellation?) {
         self.reader = reader
         self.target = target
+        self.cancellation = cancellation
+    }
+
+    /// Permission bits restored: everything but set-user-ID and set-group-ID, which a restored file should
+    /// not carry when the repository may come from anywhere.
+    static func safeMode(_ mode: UInt32) -> mode_t { mode_t(mode & 0o1777) }
+
+    private func checkCancelled() throws(TriplicateError) {
+        if cancellation?.isCancelled == true {
+            throw TriplicateError(.cancelled, "restore interrupted; the files restored so far are complete, the one in progress was removed")
+        }
     }
 
     private func fail(_ what: String, _ display: String) -> TriplicateError {
@@ -68,7 +90,12 @@ final class RestoreRun {
     }
 
     func restoreTree(_ id: ObjectID, dirfd: Int32, display: String) async throws(TriplicateError) {
-        let tree = try await reader.tree(id)
+        let tree: Tree
+        do { tree = try await reader.tree(id) } catch {
+            guard error.kind == .corrupt else { throw error }
+            result.errors.append("\(display): the folder's listing is damaged, its content was not restored (\(error.message))")
+            return
+        }
         for node in tree.nodes { try await restore(node, dirfd: dirfd, display: display) }
     }
 
@@ -90,9 +117,10 @@ final class RestoreRun {
             }
             defer { close(fd) }
             try await restoreTree(tree, dirfd: fd, display: display)
-            _ = fchmod(fd, mode_t(node.mode & 0o7777))
+            _ = fchmod(fd, Self.safeMode(node.mode))
             var times = [Self.timespecOf(node.mtime), Self.timespecOf(node.mtime)]
             _ = futimens(fd, &times)
+            guard fsync(fd) == 0 || errno == EINVAL else { throw fail("flush folder", display) }
             result.directories += 1
         case .file(let chunks, _, _, _):
             let tmp = ".triplicate-restore-" + FileSystem.uniqueSuffix()
@@ -107,28 +135,50 @@ final class RestoreRun {
             }
             var written: Int64 = 0
             for c in chunks {
-                let data = try await reader.blob(c)
+                try checkCancelled()
+                let data: [UInt8]
+                do { data = try await reader.blob(c) } catch {
+                    guard error.kind == .corrupt else { throw error }
+                    result.errors.append("\(display): not restored, its data is damaged (\(error.message))")
+                    return
+                }
                 do { try FileSystem.writeAll(fd, data, path: display) } catch {
                     throw TriplicateError(.targetWrite, "cannot write \(display): \(error.reason)")
                 }
                 written += Int64(data.count)
             }
             guard written == Int64(node.size) else {
-                throw TriplicateError(.corrupt, "\(display): the snapshot says \(node.size) bytes but its chunks hold \(written)")
+                result.errors.append("\(display): not restored, the snapshot says \(node.size) bytes but its chunks hold \(written)")
+                return
             }
-            _ = fchmod(fd, mode_t(node.mode & 0o7777))
+            _ = fchmod(fd, Self.safeMode(node.mode))
             var times = [Self.timespecOf(node.mtime), Self.timespecOf(node.mtime)]
             _ = futimens(fd, &times)
             guard fsync(fd) == 0 else { throw fail("flush", display) }
             ok = true
-            close(fd)
+            guard close(fd) == 0 else {
+                let e = errno
+                unlinkat(dirfd, tmp, 0)
+                errno = e
+                throw fail("write", display)
+            }
             try replace(dirfd: dirfd, tmp: tmp, name: name, display: display)
             result.files += 1
             result.bytes += written
         case .symlink(let target):
             let tmp = ".triplicate-restore-" + FileSystem.uniqueSuffix()
-            let linkTarget = String(decoding: target, as: UTF8.self)
-            guard !target.contains(0), symlinkat(linkTarget, dirfd, tmp) == 0 else { throw fail("create link", display) }
+            guard !target.contains(0) else {
+                result.errors.append("\(display): not restored, its link target holds a NUL byte")
+                return
+            }
+            // The target is written as the raw bytes the backup read, whether or not they are UTF-8.
+            let made = (target + [0]).withUnsafeBufferPointer { t in
+                t.withMemoryRebound(to: CChar.self) { c -> Int32 in
+                    guard let base = c.baseAddress else { return -1 }
+                    return symlinkat(base, dirfd, tmp)
+                }
+            }
+            guard made == 0 else { throw fail("create link", display) }
             var times = [Self.timespecOf(node.mtime), Self.timespecOf(node.mtime)]
             _ = utimensat(dirfd, tmp, &times, AT_SYMLINK_NOFOLLOW)
             try replace(dirfd: dirfd, tmp: tmp, name: name, display: display)
