@@ -42,6 +42,7 @@ public struct TriplicateError: Error, Sendable, CustomStringConvertible {
         self.message = message
     }
 
+    /// The message.
     public var description: String { message }
 
     /// Wraps a destination error, keeping its kind.

@@ -53,10 +53,12 @@ struct RepositoryOptions: ParsableArguments {
     /// The password, from TRIPLICATE_PASSWORD, --password-file, or a no-echo prompt.
     func password(confirm: Bool = false) throws -> String {
         if let file = passwordFile {
-            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
-                throw CLIError(Exit.error, "cannot read the password file \(file)")
+            let text: String
+            do { text = try String(contentsOfFile: file, encoding: .utf8) } catch {
+                throw CLIError(Exit.error, "cannot read the password file \(file): \(error.localizedDescription)")
             }
-            let line = text.split(separator: "\n", omittingEmptySubsequences: false).first.map(String.init) ?? ""
+            var line = text.split(separator: "\n", omittingEmptySubsequences: false).first.map(String.init) ?? ""
+            if line.hasSuffix("\r") { line.removeLast() }  // a file saved with Windows line endings
             guard !line.isEmpty else { throw CLIError(Exit.error, "the password file \(file) is empty") }
             return line
         }
@@ -108,17 +110,27 @@ func runReporting(_ body: () async throws -> Int32) async -> Never {
     exit(code)
 }
 
+/// The terminal settings to put back if the program is interrupted at the password prompt.
+nonisolated(unsafe) private var savedTerminal = termios()
+
 /// Reading a password without echo.
 enum Prompt {
     static func secret(_ prompt: String) throws -> String {
         FileHandle.standardError.write(Data(prompt.utf8))
         var old = termios()
         tcgetattr(0, &old)
+        savedTerminal = old
         var quiet = old
         quiet.c_lflag &= ~tcflag_t(ECHO)
+        // Ctrl-C at the prompt must not leave the terminal without echo.
+        let previous = signal(SIGINT) { _ in
+            tcsetattr(0, TCSANOW, &savedTerminal)
+            _exit(130)
+        }
         tcsetattr(0, TCSAFLUSH, &quiet)
         defer {
             tcsetattr(0, TCSAFLUSH, &old)
+            signal(SIGINT, previous)
             FileHandle.standardError.write(Data("\n".utf8))
         }
         guard let line = readLine(strippingNewline: true), !line.isEmpty else {

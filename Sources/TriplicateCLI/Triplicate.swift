@@ -16,6 +16,7 @@ struct TriplicateCommand: AsyncParsableCommand {
               3 backup finished but some source files could not be read
               10 no repository at that location
               12 wrong password
+              64 invalid command-line arguments
               130 interrupted
             """,
         version: "0.1.0 (repository format 1)",

@@ -14,6 +14,7 @@ public enum CoreError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A caller passed a value outside the allowed range. Names the parameter.
     case invalidArgument(String)
 
+    /// A message for a person: what failed and where.
     public var description: String {
         switch self {
         case .authenticationFailed(let what): "authentication failed for \(what): the data was altered or the key is wrong"

@@ -43,7 +43,7 @@ struct ChunkingProfileTests {
         }
         #expect(ChunkingProfile.withID(0) == nil)
         #expect(ChunkingProfile.withID(4) == nil)
-        #expect(ChunkingProfile.database.averageSize == 32 << 10)
+        #expect(ChunkingProfile.database.averageSize == 16 << 10)
         #expect(ChunkingProfile.general.averageSize == 256 << 10)
         #expect(ChunkingProfile.media.averageSize == 2 << 20)
     }

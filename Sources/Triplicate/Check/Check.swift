@@ -229,6 +229,10 @@ struct CheckWalker {
             case .directory(let sub):
                 await walk(tree: sub, path: childPath, used: &used)
             case .file(let chunks, _, _, _):
+                let length = chunks.reduce(Int64(0)) { $0 + Int64(index.location($1)?.entry.rawLength ?? 0) }
+                if chunks.allSatisfy({ index.contains($0) }), length != Int64(node.size) {
+                    errors.append("snapshot \(snapshot.short):\(childPath): its chunks hold \(length) bytes but the snapshot says \(node.size)")
+                }
                 var reported = Set<ObjectID>()
                 for c in chunks {
                     used.insert(c)

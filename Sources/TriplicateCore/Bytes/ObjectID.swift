@@ -74,8 +74,10 @@ public struct ObjectID: Sendable, Hashable, Comparable, CustomStringConvertible 
     /// The first 8 hex digits, used to show an ID to a person.
     public var short: String { String(hex.prefix(8)) }
 
+    /// The 64 hex digits.
     public var description: String { hex }
 
+    /// Byte-lexicographic order.
     public static func < (a: ObjectID, b: ObjectID) -> Bool {
         (a.w0, a.w1, a.w2, a.w3) < (b.w0, b.w1, b.w2, b.w3)
     }

@@ -15,8 +15,8 @@ public struct ChunkingProfile: Sendable, Hashable {
     public var maxSize: Int
 
     /// Databases that change a few pages at a time (Lightroom catalogs, SQLite files): small chunks, so a day's
-    /// edits cost little.
-    public static let database = ChunkingProfile(id: 1, name: "database", minSize: 8 << 10, averageSize: 32 << 10, maxSize: 128 << 10)
+    /// edits cost little. The minimum is one SQLite page (4 KiB). Measured in FORMAT.md §12.8.
+    public static let database = ChunkingProfile(id: 1, name: "database", minSize: 4 << 10, averageSize: 16 << 10, maxSize: 64 << 10)
     /// Everything else: sidecars, previews, documents.
     public static let general = ChunkingProfile(id: 2, name: "general", minSize: 64 << 10, averageSize: 256 << 10, maxSize: 1 << 20)
     /// Camera RAW files and video: large, mostly immutable files for which large chunks keep the index small.

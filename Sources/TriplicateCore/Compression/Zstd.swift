@@ -90,3 +90,11 @@ public final class ZstdDecompressor {
         }
     }
 }
+
+/// `ZstdCompressor` owns a mutable C context (or buffers) and must stay on one task at a time: not `Sendable`.
+@available(*, unavailable)
+extension ZstdCompressor: Sendable {}
+
+/// `ZstdDecompressor` owns a mutable C context (or buffers) and must stay on one task at a time: not `Sendable`.
+@available(*, unavailable)
+extension ZstdDecompressor: Sendable {}

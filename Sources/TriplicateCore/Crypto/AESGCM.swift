@@ -119,3 +119,7 @@ public final class AESGCM {
         }
     }
 }
+
+/// `AESGCM` owns a mutable C context (or buffers) and must stay on one task at a time: not `Sendable`.
+@available(*, unavailable)
+extension AESGCM: Sendable {}

@@ -55,6 +55,7 @@ public struct DestinationError: Error, Sendable, CustomStringConvertible {
     /// True when a retry after a pause may succeed.
     public var isRetryable: Bool { kind == .transient }
 
+    /// The object (when there is one) and the message.
     public var description: String {
         if let object { return "\(object): \(message)" }
         return message

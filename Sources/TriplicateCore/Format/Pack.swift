@@ -266,3 +266,7 @@ public final class PackBuilder {
         return (SHA256.hash(out), out, entries)
     }
 }
+
+/// `PackBuilder` owns a mutable C context (or buffers) and must stay on one task at a time: not `Sendable`.
+@available(*, unavailable)
+extension PackBuilder: Sendable {}
