@@ -90,18 +90,13 @@ extension Repository {
     /// Reads and authenticates the table of pack `id` of `size` bytes with two ranged reads.
     func readPackTable(_ id: ObjectID, size: Int64) async throws(TriplicateError) -> [PackEntry] {
         let name = Layout.pack(id)
-        let minimum = Int64(FileHeader.length + PackFormat.trailerLength + AESGCM.tagLength + 4)
-        guard size >= minimum else { throw TriplicateError(.corrupt, "pack \(name) is truncated (\(size) bytes)") }
         do {
+            guard size > Int64(FileHeader.length + PackFormat.trailerLength) else { throw CoreError.malformed("\(name): truncated") }
             let header = try await destination.get(name, range: 0..<Int64(FileHeader.length))
-            let trailer = try await destination.get(name, range: (size - 4)..<size)
-            let tableLength = Int64(try PackFormat.tableLength(trailer: trailer, context: name))
-            guard tableLength + 4 + Int64(FileHeader.length) <= size else {
-                throw TriplicateError(.corrupt, "pack \(name) is damaged: its table length \(tableLength) does not fit")
-            }
-            let table = try await destination.get(name, range: (size - 4 - tableLength)..<(size - 4))
-            return try PackFormat.openTable(header: header, sealedTable: table, packSize: size - 4 - tableLength,
-                                            keys: keys, context: name)
+            let trailer = try await destination.get(name, range: (size - Int64(PackFormat.trailerLength))..<size)
+            let range = try PackFormat.tableRange(trailer: trailer, packSize: size, context: name)
+            let table = try await destination.get(name, range: range)
+            return try PackFormat.openTable(header: header, sealedTable: table, packSize: range.lowerBound, keys: keys, context: name)
         } catch let e as TriplicateError {
             throw e
         } catch let e as DestinationError {

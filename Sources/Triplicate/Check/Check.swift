@@ -152,13 +152,11 @@ extension Repository {
         if !bad.isEmpty { problems.append("\(bad.count) of its \(expected.count) blobs fail authentication") }
         // The table must still open and agree with the index.
         do {
-            guard bytes.count > FileHeader.length + 4 else { throw CoreError.malformed("truncated") }
-            let tableLength = try PackFormat.tableLength(trailer: Array(bytes.suffix(4)), context: name)
-            guard tableLength + 4 + FileHeader.length <= bytes.count else { throw CoreError.malformed("bad table length") }
-            let tableStart = bytes.count - 4 - tableLength
+            let range = try PackFormat.tableRange(trailer: Array(bytes.suffix(PackFormat.trailerLength)),
+                                                  packSize: Int64(bytes.count), context: name)
             let entries = try PackFormat.openTable(header: Array(bytes[0..<FileHeader.length]),
-                                                   sealedTable: Array(bytes[tableStart..<(bytes.count - 4)]),
-                                                   packSize: Int64(tableStart), keys: keys, context: name)
+                                                   sealedTable: Array(bytes[Int(range.lowerBound)..<Int(range.upperBound)]),
+                                                   packSize: range.lowerBound, keys: keys, context: name)
             let table = Set(entries)
             if expected.contains(where: { !table.contains($0) }) { problems.append("its table disagrees with the index") }
         } catch {

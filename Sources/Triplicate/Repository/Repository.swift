@@ -107,14 +107,14 @@ public final class Repository: Sendable {
         if let probe = try? JSONSerialization.jsonObject(with: Data(configBytes)) as? [String: Any],
            probe["format"] as? String == "triplicate", let version = probe["version"] as? Int,
            version > RepositoryConfig.currentVersion {
-            throw TriplicateError(.unsupportedVersion, "\(destination.displayName) uses repository format version \(version); this build of Triplicate reads version \(RepositoryConfig.currentVersion). Upgrade Triplicate to use it; nothing was changed.")
+            throw newerFormat(version, at: destination)
         }
         let config: RepositoryConfig
         do { config = try RepositoryConfig.decode(configBytes) } catch {
             throw TriplicateError(.notARepository, "\(destination.displayName) is not a Triplicate repository (its config file is not ours)")
         }
         guard config.version <= RepositoryConfig.currentVersion else {
-            throw TriplicateError(.unsupportedVersion, "\(destination.displayName) uses repository format version \(config.version); this build of Triplicate reads version \(RepositoryConfig.currentVersion). Upgrade Triplicate to use it; nothing was changed.")
+            throw newerFormat(config.version, at: destination)
         }
         guard config.version == RepositoryConfig.currentVersion, let repositoryID = config.repositoryID else {
             throw TriplicateError(.notARepository, "\(destination.displayName) has an invalid config (version \(config.version))")
@@ -155,6 +155,10 @@ public final class Repository: Sendable {
         var message = "wrong password: no key file of \(destination.displayName) opens with it"
         if !damaged.isEmpty { message += " (unreadable key files: \(damaged.joined(separator: ", ")))" }
         throw TriplicateError(.wrongPassword, message)
+    }
+
+    private static func newerFormat(_ version: Int, at destination: any Destination) -> TriplicateError {
+        TriplicateError(.unsupportedVersion, "\(destination.displayName) uses repository format version \(version); this build of Triplicate reads version \(RepositoryConfig.currentVersion). Upgrade Triplicate to use it; nothing was changed.")
     }
 
     // MARK: Snapshots

@@ -124,6 +124,20 @@ public enum PackFormat {
         return Int(try r.u32())
     }
 
+    /// Where the sealed table lies in a pack of `packSize` bytes whose last four bytes are `trailer`; throws
+    /// when the pack is too short to be one or the table length does not fit between header and trailer.
+    public static func tableRange(trailer: [UInt8], packSize: Int64, context: String) throws(CoreError) -> Range<Int64> {
+        guard packSize >= Int64(FileHeader.length + trailerLength + AESGCM.tagLength + 4) else {
+            throw .malformed("\(context): truncated to \(packSize) bytes")
+        }
+        let length = Int64(try tableLength(trailer: trailer, context: context))
+        let end = packSize - Int64(trailerLength)
+        guard length >= Int64(AESGCM.tagLength), length <= end - Int64(FileHeader.length) else {
+            throw .malformed("\(context): its table length \(length) does not fit in \(packSize) bytes")
+        }
+        return (end - length)..<end
+    }
+
     /// Authenticates and decodes a pack's table, given its header and the sealed table bytes.
     public static func openTable(header: [UInt8], sealedTable: [UInt8], packSize: Int64, keys: RepositoryKeys, context: String) throws(CoreError) -> [PackEntry] {
         let h = try FileHeader.decode(header, expecting: .pack, context: context)
