@@ -43,12 +43,14 @@ demo: release
 	@rm -rf "$(DEMO_DIR)" && mkdir -p "$(DEMO_DIR)"
 	@echo "== generating a $(DEMO_SIZE) photo set in $(DEMO_DIR)/Photos"
 	.build/release/triplicate-photoset generate "$(DEMO_DIR)/Photos" --size $(DEMO_SIZE) --seed 1
+	@sleep 1.2  # files changed within a second of a backup are read again by the next one (racy timestamps)
 	@echo "== creating a repository in $(DEMO_DIR)/repo"
 	TRIPLICATE_PASSWORD=demo-password .build/release/triplicate init --repo "$(DEMO_DIR)/repo"
 	@echo "== first backup"
 	TRIPLICATE_PASSWORD=demo-password .build/release/triplicate backup "$(DEMO_DIR)/Photos" --repo "$(DEMO_DIR)/repo"
 	@echo "== a working day: new import, develop edits, sidecars, DNG metadata, a renamed folder, deletions"
 	.build/release/triplicate-photoset edit "$(DEMO_DIR)/Photos" --session 1 --seed 1
+	@sleep 1.2
 	@echo "== second backup"
 	TRIPLICATE_PASSWORD=demo-password .build/release/triplicate backup "$(DEMO_DIR)/Photos" --repo "$(DEMO_DIR)/repo"
 	@echo "== restore the latest snapshot and compare it with the originals"
