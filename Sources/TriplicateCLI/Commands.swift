@@ -79,14 +79,16 @@ struct BackupJSON: Encodable {
     }
 }
 
-/// Renders backup progress on one terminal line, at most five times a second.
+/// Renders backup or restore progress on one terminal line (files, bytes, MB/s, ETA), at most five times a second.
 final class ProgressPrinter: Sendable {
     private let start = Date()
     private let last = Mutex<Date>(.distantPast)
     let total: Int64
     init(total: Int64) { self.total = total }
 
-    func update(_ p: BackupProgress) {
+    func update(_ p: BackupProgress) { update(files: p.files, bytes: p.bytes) }
+
+    func update(files: Int, bytes: Int64) {
         let now = Date()
         let due = last.withLock { l -> Bool in
             guard now.timeIntervalSince(l) >= 0.2 else { return false }
@@ -95,12 +97,12 @@ final class ProgressPrinter: Sendable {
         }
         guard due else { return }
         let elapsed = max(now.timeIntervalSince(start), 0.001)
-        let rate = Double(p.bytes) / elapsed
-        var line = "\(p.files) files, \(Terminal.bytes(p.bytes))"
+        let rate = Double(bytes) / elapsed
+        var line = "\(files) files, \(Terminal.bytes(bytes))"
         if total > 0 { line += " of \(Terminal.bytes(total))" }
         line += String(format: ", %.1f MB/s", rate / 1_000_000)
-        if total > p.bytes, rate > 0 {
-            let eta = Int(Double(total - p.bytes) / rate)
+        if total > bytes, rate > 0 {
+            let eta = Int(Double(total - bytes) / rate)
             line += String(format: ", ETA %d:%02d", eta / 60, eta % 60)
         }
         Terminal.status(line)
@@ -211,7 +213,14 @@ struct RestoreCommand: AsyncParsableCommand {
             let started = Date()
             let cancellation = Cancellation()
             Interrupts.install(cancellation)
-            let r = try await repo.restore(snap, path: path, to: target, cancellation: cancellation)
+            let printer = ProgressPrinter(total: path == nil ? snap.record.summary.bytes : 0)
+            let show = Terminal.isInteractive
+            var onProgress: (@Sendable (RestoreResult) -> Void)?
+            if show {
+                onProgress = { (r: RestoreResult) in printer.update(files: r.files, bytes: r.bytes) }
+            }
+            let r = try await repo.restore(snap, path: path, to: target, cancellation: cancellation, progress: onProgress)
+            if show { Terminal.clearStatus() }
             for e in r.errors { Terminal.error(e) }
             print("restored \(r.files) files, \(r.directories) folders, \(r.symlinks) links, \(Terminal.bytes(r.bytes)) from snapshot \(snap.id.short) into \(target) in \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
             if !r.errors.isEmpty {

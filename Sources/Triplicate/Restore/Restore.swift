@@ -32,8 +32,10 @@ extension Repository {
     ///
     /// A file whose data is damaged in the repository is skipped and listed in ``RestoreResult/errors``; the
     /// restore goes on with the others. Set-user-ID and set-group-ID bits are not restored.
-    public func restore(_ snapshot: Snapshot, path: String? = nil, to target: String,
-                        cancellation: Cancellation? = nil) async throws(TriplicateError) -> RestoreResult {
+    ///
+    /// `progress` is called with the figures so far after each file; it must be cheap and thread safe.
+    public func restore(_ snapshot: Snapshot, path: String? = nil, to target: String, cancellation: Cancellation? = nil,
+                        progress: (@Sendable (RestoreResult) -> Void)? = nil) async throws(TriplicateError) -> RestoreResult {
         guard let rootID = snapshot.record.treeID else { throw TriplicateError(.corrupt, "snapshot \(snapshot.id.short) has no tree") }
         let index = try await loadIndex()
         let reader = try BlobReader(repository: self, index: index)
@@ -46,7 +48,7 @@ extension Repository {
             throw TriplicateError(.targetWrite, "cannot open the target folder \(target): \(String(cString: strerror(errno)))")
         }
         defer { close(fd) }
-        let run = RestoreRun(reader: reader, target: target, cancellation: cancellation)
+        let run = RestoreRun(reader: reader, target: target, cancellation: cancellation, progress: progress)
         if let node {
             switch node.content {
             case .directory(let tree): try await run.restoreTree(tree, dirfd: fd, display: target)
@@ -67,12 +69,14 @@ final class RestoreRun {
     let reader: BlobReader
     let target: String
     let cancellation: Cancellation?
+    let progress: (@Sendable (RestoreResult) -> Void)?
     var result = RestoreResult(files: 0, directories: 0, symlinks: 0, bytes: 0, errors: [])
 
-    init(reader: BlobReader, target: String, cancellation: Cancellation?) {
+    init(reader: BlobReader, target: String, cancellation: Cancellation?, progress: (@Sendable (RestoreResult) -> Void)?) {
         self.reader = reader
         self.target = target
         self.cancellation = cancellation
+        self.progress = progress
     }
 
     /// Permission bits restored: everything but set-user-ID and set-group-ID, which a restored file should
@@ -165,6 +169,7 @@ final class RestoreRun {
             try replace(dirfd: dirfd, tmp: tmp, name: name, display: display)
             result.files += 1
             result.bytes += written
+            progress?(result)
         case .symlink(let target):
             let tmp = ".triplicate-restore-" + FileSystem.uniqueSuffix()
             guard !target.contains(0) else {
