@@ -12,8 +12,11 @@ import argparse, hashlib, json, os, shutil, subprocess, sys, tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.join(ROOT, ".build", "release")
-MEDIA = {"nef", "nrw", "cr2", "cr3", "crw", "arw", "srf", "sr2", "dng", "raf", "orf", "rw2", "pef", "srw"}
-DATABASE = {"lrcat", "sqlite", "sqlite3", "db"}
+# The extension lists of Sources/TriplicateCore/Chunking/ChunkingProfile.swift.
+MEDIA = {"nef", "nrw", "cr2", "cr3", "crw", "arw", "srf", "sr2", "dng", "raf", "orf", "rw2", "pef", "srw", "x3f", "3fr",
+         "iiq", "erf", "mef", "mos", "kdc", "dcr", "rwl", "gpr", "mov", "mp4", "m4v", "avi", "mts", "m2ts", "mkv",
+         "braw", "r3d", "psb", "tif", "tiff", "psd"}
+DATABASE = {"lrcat", "sqlite", "sqlite3", "db", "lrcat-wal", "lrcat-journal", "lrcat-data"}
 
 CANDIDATES = {
     "media": [(256 << 10, 1 << 20, 4 << 20), (512 << 10, 2 << 20, 8 << 20), (1 << 20, 4 << 20, 16 << 20)],

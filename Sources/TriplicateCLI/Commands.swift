@@ -56,7 +56,7 @@ struct BackupCommand: AsyncParsableCommand {
                 print("  files: \(s.files) (\(s.filesRead) read, \(s.files - s.filesRead) unchanged), folders: \(s.directories), links: \(s.symlinks)")
                 print("  processed \(Terminal.bytes(s.bytes)), read \(Terminal.bytes(s.bytesRead)), new data \(Terminal.bytes(s.bytesAdded)), stored \(Terminal.bytes(s.bytesStored)) in \(printer.elapsedText())")
                 if result.adoptedPacks > 0 { print("  reused \(result.adoptedPacks) packs left by an interrupted backup") }
-                if !result.errors.isEmpty { print("  \(result.errors.count) entries could not be read and are not in the snapshot") }
+                if !result.errors.isEmpty { print("  \(result.errors.count) entries could not be backed up completely (listed above)") }
             }
             return result.errors.isEmpty ? Exit.ok : Exit.partial
         }

@@ -87,7 +87,7 @@ extension Repository {
             report.snapshots += 1
             guard let root = snapshot.record.treeID else { continue }
             var walker = CheckWalker(reader: reader, index: index, damaged: damaged, snapshot: sid)
-            await walker.walk(tree: root, path: "", used: &used)
+            try await walker.walk(tree: root, path: "", used: &used)
             report.errors.append(contentsOf: walker.errors)
             for (pack, files) in walker.affected { affected[pack, default: []].append(contentsOf: files) }
         }
@@ -202,7 +202,8 @@ struct CheckWalker {
         return damaged[pack]?.affects(blob) == true ? pack : nil
     }
 
-    mutating func walk(tree: ObjectID, path: String, used: inout Set<ObjectID>) async {
+    /// Walks a tree; damage is collected, but a destination that fails stops the check (thrown).
+    mutating func walk(tree: ObjectID, path: String, used: inout Set<ObjectID>) async throws(TriplicateError) {
         used.insert(tree)
         let display = "snapshot \(snapshot.short):" + (path.isEmpty ? "/" : path)
         guard index.contains(tree) else {
@@ -215,6 +216,7 @@ struct CheckWalker {
         }
         let t: Tree
         do { t = try await reader.tree(tree) } catch {
+            if case .destination = error.kind { throw error }
             errors.append("\(display): \(error.message)")
             return
         }
@@ -225,7 +227,7 @@ struct CheckWalker {
             }
             switch node.content {
             case .directory(let sub):
-                await walk(tree: sub, path: childPath, used: &used)
+                try await walk(tree: sub, path: childPath, used: &used)
             case .file(let chunks, _, _, _):
                 let length = chunks.reduce(Int64(0)) { $0 + Int64(index.location($1)?.entry.rawLength ?? 0) }
                 if chunks.allSatisfy({ index.contains($0) }), length != Int64(node.size) {

@@ -24,8 +24,8 @@ final class BlobReader {
         let name = Layout.pack(pack)
         let header: [UInt8]
         do { header = try await repository.destination.get(name, range: 0..<Int64(FileHeader.length)) } catch {
-            if error.kind == .notFound {
-                throw TriplicateError(.corrupt, "pack \(name) is missing from \(repository.destination.displayName). Run `triplicate check`.")
+            if error.kind == .notFound || error.kind == .permanent {
+                throw TriplicateError(.corrupt, "pack \(name) cannot be read from \(repository.destination.displayName) (\(error)). Run `triplicate check`.")
             }
             throw TriplicateError(error, doing: "cannot read pack \(name)")
         }
@@ -40,7 +40,7 @@ final class BlobReader {
     /// The plaintext of blob `id`, authenticated and checked against its ID.
     func blob(_ id: ObjectID) async throws(TriplicateError) -> [UInt8] {
         guard let loc = index.location(id) else {
-            throw TriplicateError(.corrupt, "blob \(id.short) is not in any index file: the repository is incomplete. Run `triplicate check`.")
+            throw TriplicateError(.corrupt, "blob \(id.short) is in no pack present in the repository (its pack is missing, or no index names it). Run `triplicate check`.")
         }
         let pack = index.packID(loc.pack)
         let name = Layout.pack(pack)

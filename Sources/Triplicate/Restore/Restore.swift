@@ -57,7 +57,7 @@ extension Repository {
         } else {
             try await run.restoreTree(rootID, dirfd: fd, display: target)
         }
-        guard fsync(fd) == 0 || errno == EINVAL else {
+        guard fsync(fd) == 0 || [EINVAL, ENOTSUP, ENOSYS].contains(errno) else {
             throw TriplicateError(.targetWrite, "cannot flush the target folder \(target): \(String(cString: strerror(errno)))")
         }
         return run.result
@@ -124,7 +124,7 @@ final class RestoreRun {
             _ = fchmod(fd, Self.safeMode(node.mode))
             var times = [Self.timespecOf(node.mtime), Self.timespecOf(node.mtime)]
             _ = futimens(fd, &times)
-            guard fsync(fd) == 0 || errno == EINVAL else { throw fail("flush folder", display) }
+            guard fsync(fd) == 0 || [EINVAL, ENOTSUP, ENOSYS].contains(errno) else { throw fail("flush folder", display) }
             result.directories += 1
         case .file(let chunks, _, _, _):
             let tmp = ".triplicate-restore-" + FileSystem.uniqueSuffix()
