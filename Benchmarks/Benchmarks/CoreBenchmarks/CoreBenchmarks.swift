@@ -90,6 +90,27 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
+    // The compression decision, measured: the same pack built with every policy, on incompressible data
+    // (compressed RAW/DNG) and on sensor-like data that shrinks (uncompressed NEF/ARW).
+    for (label, data) in [("incompressible", noise), ("sensor-like", sensor)] {
+        for (policyName, policy) in [("auto (sample)", CompressionPolicy.auto), ("always", .always), ("never", .never)] {
+            Benchmark("pack of \(label) data, compression \(policyName) (64 MiB)") { benchmark in
+                let keys = try RepositoryKeys(master: [UInt8](repeating: 3, count: 32), repositoryID: ObjectID(bytes: [UInt8](repeating: 4, count: 32)))
+                for _ in benchmark.scaledIterations {
+                    let pack = try PackBuilder(keys: keys, reserve: data.count + (1 << 20))
+                    try data.withUnsafeBytesTyped { (all) throws(CoreError) in
+                        for start in stride(from: 0, to: all.count, by: 2 << 20) {
+                            let chunk = UnsafeRawBufferPointer(rebasing: all[start..<(start + (2 << 20))])
+                            try pack.add(type: .data, id: keys.idHasher.id(chunk), data: chunk, policy: policy)
+                        }
+                    }
+                    let finished = try pack.finish()
+                    benchmark.measurement(.custom("stored MiB"), finished.bytes.count >> 20)
+                }
+            }
+        }
+    }
+
     Benchmark("pack building, RAW-like data (64 MiB: chunk, hash, sample, seal)") { benchmark in
         let keys = try RepositoryKeys(master: [UInt8](repeating: 3, count: 32), repositoryID: ObjectID(bytes: [UInt8](repeating: 4, count: 32)))
         let chunker = try FastCDC(ChunkingProfile.media.parameters(seed: keys.chunkerSeed))
