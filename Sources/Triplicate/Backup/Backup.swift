@@ -79,7 +79,7 @@ extension Repository {
     /// blobs are reused instead of uploaded again. Packs whose table cannot be read are left for `check`.
     private func adoptUnindexedPacks(writer: PackWriter) async throws(TriplicateError) -> Int {
         var adopted = 0
-        for (id, size) in try await unindexedPacks(writer.index) {
+        for (id, size) in unindexedPacks(writer.index) {
             guard let entries = try? await readPackTable(id, size: size) else { continue }
             writer.adopt(pack: id, entries: entries)
             adopted += 1

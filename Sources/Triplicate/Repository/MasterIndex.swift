@@ -19,6 +19,8 @@ struct MasterIndex: Sendable {
     /// Packs that index files name but that are missing from the destination or cut short; their blobs
     /// (the cut-off ones, for a short pack) are not in this index.
     var missingPacks: [ObjectID] = []
+    /// Every pack present on the destination when the index was loaded, with its size.
+    var presentPacks: [ObjectID: Int64] = [:]
 
     /// Number of distinct blobs.
     var count: Int { blobs.count }

@@ -273,22 +273,18 @@ public final class Repository: Sendable {
             index.add(pack: p.id, entries: whole)
         }
         index.missingPacks = missing.sorted()
+        index.presentPacks = sizes
         if recover && !index.problems.isEmpty {
-            for (id, size) in sizes.sorted(by: { $0.key < $1.key }) where !index.hasPack(id) {
+            for (id, size) in unindexedPacks(index) {
                 if let entries = try? await readPackTable(id, size: size) { index.add(pack: id, entries: entries) }
             }
         }
         return index
     }
 
-    /// Packs on the destination that `index` does not name, with their sizes.
-    func unindexedPacks(_ index: MasterIndex) async throws(TriplicateError) -> [(ObjectID, Int64)] {
-        var out: [(ObjectID, Int64)] = []
-        for info in try await list(Layout.data, what: "packs") {
-            guard let id = Layout.id(of: info.name), info.name == Layout.pack(id), !index.hasPack(id) else { continue }
-            out.append((id, info.size))
-        }
-        return out
+    /// Packs on the destination (as listed when `index` was loaded) that `index` does not name, with their sizes.
+    func unindexedPacks(_ index: MasterIndex) -> [(ObjectID, Int64)] {
+        index.presentPacks.filter { !index.hasPack($0.key) }.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
     }
 
     func loadIndexFile(_ id: ObjectID) async throws(TriplicateError) -> IndexFile {
