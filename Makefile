@@ -9,7 +9,7 @@ APT_PKGS    = libzstd-dev libb2-dev libssl-dev libsqlite3-dev pkg-config
 TEST_PKGS   = zstd dosfstools fusefat util-linux
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all build release deps test-deps test demo clean
+.PHONY: all build release deps test-deps test demo compare clean
 
 all: build
 
@@ -61,6 +61,12 @@ demo: release
 	@echo "== what was stored"
 	TRIPLICATE_PASSWORD=demo-password .build/release/triplicate snapshots --repo "$(DEMO_DIR)/repo"
 	TRIPLICATE_PASSWORD=demo-password .build/release/triplicate stats --repo "$(DEMO_DIR)/repo"
+
+# Side by side with restic and borg (Debian's packages) on a generated photo set; prints a table.
+compare: release
+	@missing=""; for p in restic borgbackup; do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; fi
+	python3 scripts/compare.py
 
 clean:
 	rm -rf .build "$(DEMO_DIR)"

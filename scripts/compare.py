@@ -1,0 +1,148 @@
+#!/usr/bin/env python3
+"""Runs restic, borg and triplicate side by side on one generated photo set and prints a table.
+
+Steps, each run by every tool on the same source state: the initial backup; a backup after editing
+session 1; a backup after editing session 2; a no-change rescan; a restore of the latest snapshot;
+and a no-change rescan of a tree of many small files. All three tools encrypt and compress
+(restic 0.14: AES-256 + Poly1305-AES, repository version 2 with its default zstd compression "auto";
+borg 1.2: repokey-blake2, zstd,3; triplicate: AES-256-GCM, zstd level 3 where it shrinks).
+For each step it reports wall time, peak RSS of the tool's process and the repository size after
+the step, and the ratio of triplicate to restic and to borg.
+
+    make compare                      # 1 GB photo set in /tmp/triplicate-compare
+    COMPARE_SIZE=4GB make compare
+"""
+import argparse, os, shutil, subprocess, sys, time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TRIPLICATE = os.path.join(ROOT, ".build", "release", "triplicate")
+PHOTOSET = os.path.join(ROOT, ".build", "release", "triplicate-photoset")
+PASSWORD = "compare-password"
+
+
+def run(cmd, env=None, cwd=None):
+    """Runs cmd, returns (seconds, peak RSS in MiB); raises on failure."""
+    full_env = dict(os.environ, **(env or {}))
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=full_env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - start
+    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        raise RuntimeError(f"{' '.join(cmd)} exited {code}: {err[-2000:]}")
+    return seconds, usage.ru_maxrss / 1024
+
+
+def du(path):
+    total = 0
+    for d, _, files in os.walk(path):
+        for f in files:
+            p = os.path.join(d, f)
+            if not os.path.islink(p):
+                total += os.path.getsize(p)
+    return total
+
+
+class Restic:
+    name = "restic"
+    def __init__(self, work):
+        self.repo = os.path.join(work, "restic-repo")
+        self.env = {"RESTIC_PASSWORD": PASSWORD, "RESTIC_REPOSITORY": self.repo, "RESTIC_CACHE_DIR": os.path.join(work, "restic-cache")}
+    def init(self): return run(["restic", "init"], self.env)
+    def backup(self, src): return run(["restic", "backup", "--quiet", src], self.env)
+    def restore(self, target): return run(["restic", "restore", "latest", "--target", target], self.env)
+
+
+class Borg:
+    name = "borg"
+    def __init__(self, work):
+        self.repo = os.path.join(work, "borg-repo")
+        self.env = {"BORG_PASSPHRASE": PASSWORD, "BORG_REPO": self.repo, "BORG_BASE_DIR": os.path.join(work, "borg-base")}
+        self.n = 0
+    def init(self): return run(["borg", "init", "--encryption=repokey-blake2"], self.env)
+    def backup(self, src):
+        self.n += 1
+        return run(["borg", "create", "--compression", "zstd,3", f"::s{self.n}", src], self.env)
+    def restore(self, target):
+        os.makedirs(target, exist_ok=True)
+        return run(["borg", "extract", f"::s{self.n}"], self.env, cwd=target)
+
+
+class Triplicate:
+    name = "triplicate"
+    def __init__(self, work):
+        self.repo = os.path.join(work, "triplicate-repo")
+        self.env = {"TRIPLICATE_PASSWORD": PASSWORD, "TRIPLICATE_REPOSITORY": self.repo}
+    def init(self): return run([TRIPLICATE, "init"], self.env)
+    def backup(self, src): return run([TRIPLICATE, "backup", "--quiet", src], self.env)
+    def restore(self, target): return run([TRIPLICATE, "restore", "latest", "--target", target], self.env)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--size", default=os.environ.get("COMPARE_SIZE", "1GB"))
+    ap.add_argument("--small-files", type=int, default=int(os.environ.get("COMPARE_SMALL_FILES", "100000")))
+    ap.add_argument("--work", default=os.environ.get("COMPARE_DIR", "/tmp/triplicate-compare"))
+    args = ap.parse_args()
+    shutil.rmtree(args.work, ignore_errors=True)
+    os.makedirs(args.work)
+    src = os.path.join(args.work, "Photos")
+    print(f"generating a {args.size} photo set ...", file=sys.stderr)
+    subprocess.run([PHOTOSET, "generate", src, "--size", args.size, "--seed", "11"], check=True, stdout=subprocess.DEVNULL)
+    tools = [Restic(args.work), Borg(args.work), Triplicate(args.work)]
+    for t in tools:
+        t.init()
+    results = {}  # step -> tool -> (seconds, rss, repo bytes)
+
+    def step(name, action):
+        print(f"{name} ...", file=sys.stderr)
+        os.sync()
+        for t in tools:
+            seconds, rss = action(t)
+            results.setdefault(name, {})[t.name] = (seconds, rss, du(t.repo))
+
+    time.sleep(1.2)  # past triplicate's racy-timestamp second, as files on a real disk are
+    step("initial backup", lambda t: t.backup(src))
+    for session in (1, 2):
+        subprocess.run([PHOTOSET, "edit", src, "--session", str(session), "--seed", "11"], check=True, stdout=subprocess.DEVNULL)
+        time.sleep(1.2)
+        step(f"backup after editing session {session}", lambda t: t.backup(src))
+    step("no-change rescan", lambda t: t.backup(src))
+
+    def restore(t):
+        target = os.path.join(args.work, f"restore-{t.name}")
+        r = t.restore(target)
+        shutil.rmtree(target, ignore_errors=True)
+        return r
+    step("restore latest", restore)
+
+    if args.small_files > 0:
+        many = os.path.join(args.work, "many")
+        print(f"creating {args.small_files} small files ...", file=sys.stderr)
+        for i in range(args.small_files):
+            d = os.path.join(many, f"{i // 1000:03}")
+            if i % 1000 == 0:
+                os.makedirs(d)
+            with open(os.path.join(d, f"IMG_{i:06}.xmp"), "w") as f:
+                f.write(f"<x:xmpmeta rating='{i % 6}'/>\n")
+        time.sleep(1.2)
+        for t in tools:
+            t.backup(many)
+        step(f"no-change rescan of {args.small_files:,} files", lambda t: t.backup(many))
+
+    source_bytes = du(src)
+    print(f"Photo set: {args.size} requested, {source_bytes / 1e9:.2f} GB after two editing sessions; "
+          f"{os.cpu_count()} cores. Times in seconds, peak RSS in MiB, repository size in MB after the step.\n")
+    print("| step | restic s | borg s | triplicate s | vs restic | vs borg | restic RSS | borg RSS | triplicate RSS | restic repo | borg repo | triplicate repo |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for name, r in results.items():
+        rs, bo, tr = r["restic"], r["borg"], r["triplicate"]
+        print(f"| {name} | {rs[0]:.1f} | {bo[0]:.1f} | {tr[0]:.1f} | {rs[0] / tr[0]:.2f}x | {bo[0] / tr[0]:.2f}x | "
+              f"{rs[1]:.0f} | {bo[1]:.0f} | {tr[1]:.0f} | {rs[2] / 1e6:.0f} | {bo[2] / 1e6:.0f} | {tr[2] / 1e6:.0f} |")
+    print("\n\"vs restic\" and \"vs borg\" are how many times faster triplicate was (above 1 is faster).")
+    shutil.rmtree(args.work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
