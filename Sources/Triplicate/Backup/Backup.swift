@@ -267,12 +267,13 @@ final class BackupRun {
         var before = info
         var attempt = 1
         var result: (chunks: [ObjectID], total: Int64)
+        var stable = false
         while true {
             guard let read = try await readChunks(fd: fd, path: path, chunker: chunker) else { return nil }
             result = read
             let after = (try? SourceInfo.fstatFD(fd, path: path)) ?? before
-            let stable = after.mtime == before.mtime && after.ctime == before.ctime && after.size == before.size
-                && Int64(after.size) == read.total
+            stable = after.mtime == before.mtime && after.ctime == before.ctime && after.size == before.size
+                && after.inode == before.inode && Int64(after.size) == read.total
             if stable { break }
             if attempt == 3 {
                 errors.append("\(path): kept changing while it was read (3 attempts); the snapshot holds the last \(read.total) bytes read, which may be inconsistent. Back it up again once the program writing it is closed")
@@ -293,7 +294,8 @@ final class BackupRun {
         // A file changed less than a second before this backup started could change again within the same tick
         // of a coarse file-system clock without its ctime moving; record a zero ctime so that the next backup
         // reads it again instead of trusting these fields (the "racy timestamp" rule, FORMAT.md §14.6).
-        let racy = before.ctime >= racyLimit || before.mtime >= racyLimit
+        // A file that never read stably is recorded the same way.
+        let racy = !stable || before.ctime >= racyLimit || before.mtime >= racyLimit
         let ctime = racy ? Timestamp(seconds: 0, nanoseconds: 0) : before.ctime
         return TreeNode(name: name, mode: before.mode, mtime: before.mtime, size: UInt64(result.total),
                         content: .file(chunks: result.chunks, profile: profile.id, ctime: ctime, inode: before.inode))
