@@ -119,4 +119,20 @@ func makeSampleTree(_ root: String) throws {
         #expect(try TreeFingerprint.of(out + "/src") == TreeFingerprint.of(src))
         #expect(try await repo.check(readData: true).isHealthy)
     }
+
+    @Test func restoringTwiceIntoAReadOnlyRestoredFolderWorks() async throws {
+        let t = TempDir("readonly")
+        let src = t.sub("src")
+        try writeFile(src + "/Archive/DSC_0001.NEF", pseudoRandomBytes(10_000, seed: 5))
+        chmod(src + "/Archive", 0o555)
+        defer { chmod(src + "/Archive", 0o755) }
+        let repo = try await makeRepository(t.sub("repo"))
+        let snap = try await repo.backup(paths: [src]).snapshot
+        let target = t.sub("target")
+        _ = try await repo.restore(snap, to: target)
+        defer { chmod(target + "/src/Archive", 0o755) }
+        let again = try await repo.restore(snap, to: target)
+        #expect(again.files == 1 && again.errors.isEmpty)
+        #expect(try TreeFingerprint.of(target + "/src") == TreeFingerprint.of(src))
+    }
 }

@@ -120,6 +120,9 @@ final class RestoreRun {
                 throw fail("open folder", display)
             }
             defer { close(fd) }
+            // The folder may exist from an earlier restore with its final, possibly read-only mode: make it
+            // writable for its content, then give it its recorded mode.
+            _ = fchmod(fd, 0o700)
             try await restoreTree(tree, dirfd: fd, display: display)
             _ = fchmod(fd, Self.safeMode(node.mode))
             var times = [Self.timespecOf(node.mtime), Self.timespecOf(node.mtime)]
