@@ -39,6 +39,7 @@ extension Repository {
             }
         }
         report.blobs = index.count
+        let byPack = index.entriesByPack()
         var packSizes: [ObjectID: Int64] = [:]
         for info in try await list(Layout.data, what: "packs") {
             guard let id = Layout.id(of: info.name), info.name == Layout.pack(id) else {
@@ -57,7 +58,7 @@ extension Repository {
             }
             // A pack ends with at least a sealed table (a tag) and the trailer after its last blob.
             let limit = size - Int64(PackFormat.trailerLength + AESGCM.tagLength)
-            let cut = (index.entriesByPack[pack] ?? []).filter { Int64($0.offset) + Int64($0.storedLength) > limit }
+            let cut = (byPack[pack] ?? []).filter { Int64($0.offset) + Int64($0.storedLength) > limit }
             if !cut.isEmpty {
                 damaged[pack] = PackDamage(problem: "\(name) is truncated to \(size) bytes; \(cut.count) blobs the index places in it are cut off",
                                            blobs: Set(cut.map(\.id)))
@@ -68,7 +69,7 @@ extension Repository {
         }
         if readData {
             for pack in index.packs.sorted() where damaged[pack] == nil {
-                if let damage = try await verifyPack(pack, expected: index.entriesByPack[pack] ?? []) { damaged[pack] = damage }
+                if let damage = try await verifyPack(pack, expected: byPack[pack] ?? []) { damaged[pack] = damage }
                 report.packsRead += 1
             }
         }
@@ -104,10 +105,15 @@ extension Repository {
             }
             report.errors.append(line)
         }
-        let unused = index.allLocations.filter { !used.contains($0.entry.id) }
-        if !unused.isEmpty {
-            let bytes = unused.reduce(Int64(0)) { $0 + Int64($1.entry.storedLength) }
-            report.notes.append("\(unused.count) blobs (\(bytes) bytes) are used by no snapshot: left by an interrupted backup or a removed snapshot; harmless")
+        var unused = 0, unusedBytes: Int64 = 0
+        index.forEachLocation { loc in
+            if !used.contains(loc.entry.id) {
+                unused += 1
+                unusedBytes += Int64(loc.entry.storedLength)
+            }
+        }
+        if unused > 0 {
+            report.notes.append("\(unused) blobs (\(unusedBytes) bytes) are used by no snapshot: left by an interrupted backup or a removed snapshot; harmless")
         }
         return report
     }

@@ -261,6 +261,7 @@ public final class Repository: Sendable {
             if let id = Layout.id(of: info.name), info.name == Layout.pack(id) { sizes[id] = info.size }
         }
         var missing = Set<ObjectID>()
+        var present: [(pack: ObjectID, entries: [PackEntry])] = []
         for p in packs {
             guard let size = sizes[p.id] else {
                 missing.insert(p.id)
@@ -270,8 +271,9 @@ public final class Repository: Sendable {
             let limit = size - Int64(PackFormat.trailerLength + AESGCM.tagLength)
             let whole = p.entries.filter { Int64($0.offset) + Int64($0.storedLength) <= limit }
             if whole.count < p.entries.count { missing.insert(p.id) }
-            index.add(pack: p.id, entries: whole)
+            present.append((p.id, whole))
         }
+        index.load(present)
         index.missingPacks = missing.sorted()
         index.presentPacks = sizes
         if recover && !index.problems.isEmpty {

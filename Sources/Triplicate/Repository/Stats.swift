@@ -34,7 +34,7 @@ extension Repository {
         let index = try await loadIndex()
         let all = try await snapshots()
         var unique: Int64 = 0, blob: Int64 = 0, chunks = 0, trees = 0
-        for loc in index.allLocations {
+        index.forEachLocation { loc in
             blob += Int64(loc.entry.storedLength)
             if loc.entry.type == .data {
                 unique += Int64(loc.entry.rawLength)

@@ -1,0 +1,57 @@
+// MasterIndexTests: the compact sorted index finds every blob, keeps one location per blob, and stays 48 bytes a blob.
+import Testing
+@testable import Triplicate
+
+@Suite struct MasterIndexTests {
+    func entry(_ i: Int, type: BlobType = .data, compression: Compression = .none) -> PackEntry {
+        let id = ObjectID(bytes: pseudoRandomBytes(32, seed: UInt64(i) &+ 1))
+        return PackEntry(id: id, type: type, compression: compression, offset: UInt32(44 + i), storedLength: UInt32(16 + i % 7),
+                         rawLength: UInt32(i))
+    }
+
+    func pack(_ n: Int) -> ObjectID { ObjectID(bytes: pseudoRandomBytes(32, seed: 1_000_000_000 + UInt64(n))) }
+
+    @Test func aRecordIs48Bytes() {
+        #expect(MemoryLayout<IndexRecord>.stride == 48)
+    }
+
+    @Test func incrementalAddsAcrossSeveralMergesFindEveryBlob() {
+        var index = MasterIndex()
+        let total = 200_000  // crosses the 65,536-record merge threshold several times
+        var batch: [PackEntry] = []
+        for i in 0..<total {
+            batch.append(entry(i, type: i % 5 == 0 ? .tree : .data, compression: i % 3 == 0 ? .zstd : .none))
+            if batch.count == 1000 {
+                index.add(pack: pack(i / 1000), entries: batch)
+                batch.removeAll()
+            }
+        }
+        #expect(index.count == total)
+        for i in stride(from: 0, to: total, by: 997) {
+            let e = entry(i, type: i % 5 == 0 ? .tree : .data, compression: i % 3 == 0 ? .zstd : .none)
+            let loc = index.location(e.id)
+            #expect(loc?.entry == e)
+            #expect(loc.map { index.packID($0.pack) } == pack(i / 1000))
+        }
+        #expect(!index.contains(ObjectID(bytes: [UInt8](repeating: 0xEE, count: 32))))
+    }
+
+    @Test func aBlobIndexedTwiceIsKeptOnce() {
+        var index = MasterIndex()
+        let shared = entry(7)
+        index.add(pack: pack(1), entries: [shared, entry(8)])
+        index.add(pack: pack(2), entries: [shared, entry(9)])
+        index.add(pack: pack(1), entries: [shared])  // the same pack named by a second index file
+        #expect(index.count == 3)
+        #expect(index.location(shared.id).map { index.packID($0.pack) } == pack(1))
+        var bulk = MasterIndex()
+        bulk.load([(pack(1), [shared, entry(8)]), (pack(2), [shared, entry(9)])])
+        #expect(bulk.count == 3)
+        #expect(bulk.contains(entry(9).id) && bulk.contains(shared.id))
+        let grouped = bulk.entriesByPack()
+        #expect(grouped.values.reduce(0) { $0 + $1.count } == 3)
+        var seen = 0
+        bulk.forEachLocation { _ in seen += 1 }
+        #expect(seen == 3)
+    }
+}
