@@ -240,7 +240,17 @@ struct CheckCommand: AsyncParsableCommand {
     func run() async throws {
         await runReporting {
             let repo = try await repository.open()
-            let r = try await repo.check(readData: readData)
+            var onProgress: (@Sendable (Int, Int) -> Void)?
+            if readData && Terminal.isInteractive {
+                let started = Date()
+                onProgress = { (read: Int, total: Int) in
+                    let elapsed = Date().timeIntervalSince(started)
+                    let eta = read > 0 ? Int(elapsed / Double(read) * Double(total - read)) : 0
+                    Terminal.status("read \(read) of \(total) packs, ETA \(eta / 60):\(String(format: "%02d", eta % 60))")
+                }
+            }
+            let r = try await repo.check(readData: readData, progress: onProgress)
+            if onProgress != nil { Terminal.clearStatus() }
             print("checked \(r.snapshots) snapshots, \(r.indexFiles) index files, \(r.packs) packs, \(r.blobs) blobs" + (readData ? ", read \(r.packsRead) packs" : ""))
             for n in r.notes { print("note: " + n) }
             for e in r.errors { print("error: " + e) }

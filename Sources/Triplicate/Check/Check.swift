@@ -22,7 +22,10 @@ extension Repository {
     /// packs present, every snapshot's trees and chunks present in the index; with `readData`, every pack is
     /// read whole, its name compared with its SHA-256, its table and every blob authenticated and every blob
     /// re-hashed. Damaged packs are named together with the files that depend on them.
-    public func check(readData: Bool = false) async throws(TriplicateError) -> CheckReport {
+    ///
+    /// `progress` is called with (packs read, packs to read) after each pack `readData` reads.
+    public func check(readData: Bool = false,
+                      progress: (@Sendable (_ read: Int, _ total: Int) -> Void)? = nil) async throws(TriplicateError) -> CheckReport {
         var report = CheckReport()
         var index = MasterIndex()
         for info in try await list(Layout.index, what: "index files") {
@@ -71,6 +74,7 @@ extension Repository {
             for pack in index.packs.sorted() where damaged[pack] == nil {
                 if let damage = try await verifyPack(pack, expected: byPack[pack] ?? []) { damaged[pack] = damage }
                 report.packsRead += 1
+                progress?(report.packsRead, index.packs.count)
             }
         }
         // Walk every snapshot: trees must decode and every blob must be indexed (and not in a damaged pack).
