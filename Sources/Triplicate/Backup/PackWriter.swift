@@ -39,6 +39,18 @@ final class PackWriter {
 
     /// Adds a blob unless it is known; finishes and stores the pack when it is full.
     func add(type: BlobType, id: ObjectID, data: UnsafeRawBufferPointer, policy: CompressionPolicy) async throws(TriplicateError) {
+        try pack(type: type, id: id, data: data, policy: policy)
+        if let b = builder, b.size >= packSize { try await finishPack() }
+    }
+
+    /// Adds a blob held in an array (trees), compressing it whenever that helps.
+    func add(type: BlobType, id: ObjectID, bytes: [UInt8]) async throws(TriplicateError) {
+        try bytes.withUnsafeBytesTyped { (b) throws(TriplicateError) in try pack(type: type, id: id, data: b, policy: .always) }
+        if let b = builder, b.size >= packSize { try await finishPack() }
+    }
+
+    /// Compresses, seals and appends a blob to the pack being built, unless it is known.
+    private func pack(type: BlobType, id: ObjectID, data: UnsafeRawBufferPointer, policy: CompressionPolicy) throws(TriplicateError) {
         if has(id) { return }
         do {
             if builder == nil { builder = try PackBuilder(keys: repository.keys, level: level, reserve: packSize + (1 << 20)) }
@@ -47,16 +59,6 @@ final class PackWriter {
         pending.insert(id)
         blobsAdded += 1
         bytesAdded += Int64(data.count)
-        if let b = builder, b.size >= packSize { try await finishPack() }
-    }
-
-    /// Adds a blob held in an array (trees), compressing it whenever that helps.
-    func add(type: BlobType, id: ObjectID, bytes: [UInt8]) async throws(TriplicateError) {
-        if has(id) { return }
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes.count, 1), alignment: 8)
-        defer { buffer.deallocate() }
-        buffer.copyBytes(from: bytes)
-        try await add(type: type, id: id, data: UnsafeRawBufferPointer(rebasing: buffer[0..<bytes.count]), policy: .always)
     }
 
     /// Stores the pack being built, if any.

@@ -124,13 +124,11 @@ final class RestoreRun {
             // writable for its content, then give it its recorded mode.
             _ = fchmod(fd, 0o700)
             try await restoreTree(tree, dirfd: fd, display: display)
-            _ = fchmod(fd, Self.safeMode(node.mode))
-            var times = [Self.timespecOf(node.mtime), Self.timespecOf(node.mtime)]
-            _ = futimens(fd, &times)
+            Self.applyModeAndTimes(fd, node)
             guard fsync(fd) == 0 || [EINVAL, ENOTSUP, ENOSYS].contains(errno) else { throw fail("flush folder", display) }
             result.directories += 1
         case .file(let chunks, _, _, _):
-            let tmp = ".triplicate-restore-" + FileSystem.uniqueSuffix()
+            let tmp = Self.temporaryName()
             let fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
             guard fd >= 0 else { throw fail("create file", display) }
             var ok = false
@@ -158,9 +156,7 @@ final class RestoreRun {
                 result.errors.append("\(display): not restored, the snapshot says \(node.size) bytes but its chunks hold \(written)")
                 return
             }
-            _ = fchmod(fd, Self.safeMode(node.mode))
-            var times = [Self.timespecOf(node.mtime), Self.timespecOf(node.mtime)]
-            _ = futimens(fd, &times)
+            Self.applyModeAndTimes(fd, node)
             guard fsync(fd) == 0 else { throw fail("flush", display) }
             ok = true
             guard close(fd) == 0 else {
@@ -174,7 +170,7 @@ final class RestoreRun {
             result.bytes += written
             progress?(result)
         case .symlink(let target):
-            let tmp = ".triplicate-restore-" + FileSystem.uniqueSuffix()
+            let tmp = Self.temporaryName()
             guard !target.contains(0) else {
                 result.errors.append("\(display): not restored, its link target holds a NUL byte")
                 return
@@ -202,6 +198,16 @@ final class RestoreRun {
             errno = e
             throw fail("put in place", display)
         }
+    }
+
+    /// A name for an entry being written, renamed over its real name once complete (FORMAT.md §15).
+    static func temporaryName() -> String { ".triplicate-restore-" + FileSystem.uniqueSuffix() }
+
+    /// Gives an open file or folder its recorded (safe) mode and its mtime; failures leave the defaults.
+    static func applyModeAndTimes(_ fd: Int32, _ node: TreeNode) {
+        _ = fchmod(fd, safeMode(node.mode))
+        var times = [timespecOf(node.mtime), timespecOf(node.mtime)]
+        _ = futimens(fd, &times)
     }
 
     static func timespecOf(_ t: Timestamp) -> timespec {
