@@ -87,6 +87,40 @@ package enum FileSystem {
         if close(fd) != 0 { throw FileSystemError("close", path) }
     }
 
+    /// Flushes the file at `path` to stable storage.
+    package static func syncFile(_ path: String) throws(FileSystemError) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw FileSystemError("open", path) }
+        defer { close(fd) }
+        if fsync(fd) != 0 { throw FileSystemError("fsync", path) }
+    }
+
+    /// Copies the file at `from` to a new file at `to` (which must not exist) in 4 MiB pieces, and fsyncs it.
+    package static func copyFile(from: String, to: String, mode: UInt32 = 0o600) throws(FileSystemError) {
+        let input = open(from, O_RDONLY | O_CLOEXEC)
+        guard input >= 0 else { throw FileSystemError("open", from) }
+        defer { close(input) }
+        let fd = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode_t(mode))
+        guard fd >= 0 else { throw FileSystemError("open", to) }
+        var ok = false
+        defer { if !ok { close(fd) } }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 4 << 20, alignment: 64)
+        defer { buffer.deallocate() }
+        guard let base = buffer.baseAddress else { return }
+        while true {
+            let n = read(input, base, buffer.count)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw FileSystemError("read", from)
+            }
+            if n == 0 { break }
+            try writeAll(fd, UnsafeRawBufferPointer(rebasing: buffer[0..<n]), path: to)
+        }
+        if fsync(fd) != 0 { throw FileSystemError("fsync", to) }
+        ok = true
+        if close(fd) != 0 { throw FileSystemError("close", to) }
+    }
+
     /// Writes every byte of `data` to `fd`, retrying short writes and EINTR.
     package static func writeAll(_ fd: Int32, _ data: [UInt8], path: String) throws(FileSystemError) {
         try data.withUnsafeBytesTyped { (buf) throws(FileSystemError) in try writeAll(fd, buf, path: path) }

@@ -56,6 +56,29 @@ public struct LocalDirectory: Destination {
     }
 
     public func put(_ name: String, data: [UInt8]) async throws(DestinationError) {
+        try store(name, size: Int64(data.count)) { (tmp) throws(FileSystemError) in try FileSystem.writeFile(tmp, data: data) }
+    }
+
+    /// Stores a copy of the file at `path`: a hard link when it is on the same file system (the engine stages
+    /// packs in ``stagingDirectory``), otherwise a streamed copy; either way flushed before it is renamed into place.
+    public func put(_ name: String, file path: String) async throws(DestinationError) {
+        let size: Int64
+        do { size = try FileSystem.size(path) } catch { throw map(error, object: name, op: "read the file to store") }
+        try store(name, size: size) { (tmp) throws(FileSystemError) in
+            if link(path, tmp) == 0 {
+                try FileSystem.syncFile(tmp)
+            } else {
+                try FileSystem.copyFile(from: path, to: tmp)
+            }
+        }
+    }
+
+    /// The repository folder itself: staged packs are linked into place, never copied.
+    public var stagingDirectory: String? { root }
+
+    /// Writes an object through `write(tmp)`, which must leave a complete, flushed file at the temporary name,
+    /// then renames it over `name`, flushes the folder and checks the size.
+    private func store(_ name: String, size expected: Int64, _ write: (String) throws(FileSystemError) -> Void) throws(DestinationError) {
         let final = try path(name)
         try requireRoot()
         // Only init writes before the config exists (its key file, then the config). Any other write into a
@@ -77,7 +100,7 @@ public struct LocalDirectory: Destination {
             }
             let tmp = final + ".tmp-" + FileSystem.uniqueSuffix()
             do {
-                try FileSystem.writeFile(tmp, data: data)
+                try write(tmp)
                 try FileSystem.rename(tmp, final)
             } catch {
                 FileSystem.removeQuietly(tmp)
@@ -85,8 +108,8 @@ public struct LocalDirectory: Destination {
             }
             try FileSystem.syncDirectory(dir)
             let size = try FileSystem.size(final)
-            guard size == Int64(data.count) else {
-                throw DestinationError(.permanent, object: name, "has \(size) bytes after writing \(data.count): the disk is failing or full")
+            guard size == expected else {
+                throw DestinationError(.permanent, object: name, "has \(size) bytes after writing \(expected): the disk is failing or full")
             }
         } catch let e as FileSystemError {
             throw map(e, object: name, op: "write")

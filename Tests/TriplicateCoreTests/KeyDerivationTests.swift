@@ -117,9 +117,12 @@ struct KeyDerivationTests {
         #expect(try KeyDerivation.scrypt(password: [1], salt: [2], parameters: .init(n: 2, r: 16, p: 16), length: 16).count == 16)
     }
 
-    @Test("the default scrypt cost is N = 2^16, r = 8, p = 1")
+    @Test("the default scrypt cost is N = 2^15, r = 8, p = 2: the work of 2^16 in 32 MiB")
     func scryptDefault() {
-        #expect(KeyDerivation.ScryptParameters.default == .init(n: 65536, r: 8, p: 1))
+        let d = KeyDerivation.ScryptParameters.default
+        #expect(d == .init(n: 32768, r: 8, p: 2))
+        #expect(d.n * d.r * d.p == 65536 * 8 * 1)
+        #expect(d.memoryBytes <= 33 << 20)
     }
 
     @Test("random bytes have the requested length and differ between calls")

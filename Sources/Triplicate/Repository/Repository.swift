@@ -238,6 +238,11 @@ public final class Repository: Sendable {
         try await Self.put(destination, name, bytes)
     }
 
+    /// Stores the local file at `path` as `name`.
+    func put(_ name: String, file path: String) async throws(TriplicateError) {
+        do { try await destination.put(name, file: path) } catch { throw TriplicateError(error, doing: "cannot write \(name)") }
+    }
+
     /// Loads every index file into one in-memory index, keeping only blobs whose pack is present and long
     /// enough to hold them: a pack lost from the destination (or cut short) must never be trusted, or a backup
     /// would keep pointing new snapshots at data that is gone. Such packs are named in

@@ -62,6 +62,44 @@ public final class AESGCM {
         try check(rc, "AES-256-GCM seal")
     }
 
+    /// Encrypts `plaintext` piece by piece through `buffer` (at least 16 bytes), handing each piece of
+    /// ciphertext and finally the 16-byte tag to `emit`: the same bytes as ``seal(key:nonce:aad:plaintext:into:)``
+    /// appends, without an output as large as the input.
+    public func seal<E: Error>(
+        key: [UInt8], nonce: [UInt8], aad: [UInt8], plaintext: UnsafeRawBufferPointer,
+        through buffer: UnsafeMutableRawBufferPointer, emit: (UnsafeRawBufferPointer) throws(E) -> Void
+    ) throws(CoreError) -> Result<Void, E> {
+        guard key.count == Self.keyLength, nonce.count == Self.nonceLength else {
+            throw .invalidArgument("AES-256-GCM needs a 32-byte key and a 12-byte nonce")
+        }
+        guard buffer.count >= Self.tagLength, let out = buffer.baseAddress?.assumingMemoryBound(to: UInt8.self) else {
+            throw .invalidArgument("AES-256-GCM streaming needs a buffer of at least 16 bytes")
+        }
+        try check(EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), nil, nil, nil), "EVP_EncryptInit_ex")
+        try check(tri_gcm_set_ivlen(ctx, Int32(Self.nonceLength)), "set GCM IV length")
+        try check(EVP_EncryptInit_ex(ctx, nil, nil, key, nonce), "EVP_EncryptInit_ex(key)")
+        var outl: Int32 = 0
+        if !aad.isEmpty {
+            try check(EVP_EncryptUpdate(ctx, nil, &outl, aad, Int32(aad.count)), "EVP_EncryptUpdate(aad)")
+        }
+        var done = 0
+        while done < plaintext.count {
+            let n = min(buffer.count, plaintext.count - done, Int(Int32.max))
+            guard let base = plaintext.baseAddress else { break }
+            var written: Int32 = 0
+            try check(EVP_EncryptUpdate(ctx, out, &written, (base + done).assumingMemoryBound(to: UInt8.self), Int32(n)),
+                      "EVP_EncryptUpdate")
+            done += n
+            // GCM is a stream mode: every input byte gives one output byte at once.
+            do { try emit(UnsafeRawBufferPointer(start: out, count: Int(written))) } catch { return .failure(error) }
+        }
+        var fin: Int32 = 0
+        try check(EVP_EncryptFinal_ex(ctx, out, &fin), "EVP_EncryptFinal_ex")
+        try check(tri_gcm_get_tag(ctx, out, Int32(Self.tagLength)), "get GCM tag")
+        do { try emit(UnsafeRawBufferPointer(start: out, count: Self.tagLength)) } catch { return .failure(error) }
+        return .success(())
+    }
+
     /// Encrypts `plaintext`, returning `ciphertext || tag`.
     public func seal(key: [UInt8], nonce: [UInt8], aad: [UInt8], plaintext: [UInt8]) throws(CoreError) -> [UInt8] {
         var out: [UInt8] = []

@@ -81,6 +81,14 @@ public protocol Destination: Sendable {
     var displayName: String { get }
     /// Stores `data` under `name` atomically, durably and idempotently.
     func put(_ name: String, data: [UInt8]) async throws(DestinationError)
+    /// Stores the bytes of the local file at `path` under `name`, with the same guarantees as
+    /// ``put(_:data:)``. The file is neither changed nor removed; the caller deletes it afterwards. Large objects
+    /// (packs) come this way, so a destination can stream them instead of holding them in memory.
+    func put(_ name: String, file path: String) async throws(DestinationError)
+    /// A local folder where the engine may prepare files for ``put(_:file:)`` so that putting them is cheap (a
+    /// hard link on the same file system instead of a copy); nil to let the engine use the temporary folder.
+    /// Files the engine leaves there have `.tmp-` in their names.
+    var stagingDirectory: String? { get }
     /// Returns the whole object.
     func get(_ name: String) async throws(DestinationError) -> [UInt8]
     /// Returns the bytes `range` of the object.

@@ -180,26 +180,37 @@ public enum PackFormat {
     }
 }
 
-/// Builds one pack in memory: compresses, seals and appends blobs, then seals the table.
+/// Builds one pack: compresses, seals and appends blobs, then seals the table.
 ///
-/// Not thread safe; one builder per writer. The pack key comes from a fresh random salt, so a rebuilt pack
+/// The pack's bytes accumulate in memory until ``drain(_:)`` hands them out, so a writer can stream a pack to
+/// a file blob by blob and hold only one sealed blob in memory; the SHA-256 that names the pack is computed as the
+/// bytes pass. A caller that never drains gets the whole pack from ``finish()``.
+///
+/// Not thread safe; one builder per worker. The pack key comes from a fresh random salt, so a rebuilt pack
 /// never reuses a (key, nonce) pair.
 public final class PackBuilder {
     private let keys: RepositoryKeys
-    private let header: FileHeader
-    private let packKey: [UInt8]
+    private var header: FileHeader
+    private var packKey: [UInt8]
     private let cipher: AESGCM
     private let zstd: ZstdCompressor
     private let probe: ZstdCompressor
+    private var hasher: SHA256.Hasher
     private var scratch: [UInt8] = []
-    /// The pack's bytes so far (header and sealed blobs).
-    public private(set) var bytes: [UInt8]
+    /// Where ``add(type:id:data:policy:sink:)`` seals, one piece at a time.
+    private var sealBuffer: UnsafeMutableRawBufferPointer?
+    /// Size of the pieces a streamed blob is sealed in.
+    public static let streamPieceSize = 1 << 20
+    /// Bytes produced but not yet handed out by ``drain(_:)``.
+    private var pending: [UInt8]
+    /// Bytes already handed out.
+    private var drained = 0
     /// The entries added so far.
     public private(set) var entries: [PackEntry] = []
     /// Sum of the plaintext lengths added.
     public private(set) var rawBytes: Int64 = 0
 
-    /// Starts a new pack.
+    /// Starts a new pack. `reserve` is the capacity to set aside for the bytes held between drains.
     public init(keys: RepositoryKeys, level: Int32 = 3, reserve: Int = 0) throws(CoreError) {
         self.keys = keys
         header = try FileHeader.fresh(.pack)
@@ -207,15 +218,41 @@ public final class PackBuilder {
         cipher = try AESGCM()
         zstd = try ZstdCompressor(level: level)
         probe = try ZstdCompressor(level: 1)
-        bytes = header.encoded
-        bytes.reserveCapacity(reserve)
+        hasher = try SHA256.Hasher()
+        pending = header.encoded
+        pending.reserveCapacity(reserve)
     }
 
-    /// Current size of the pack in bytes (before the table).
-    public var size: Int { bytes.count }
+    deinit { sealBuffer?.deallocate() }
+
+    /// Starts the next pack with a fresh salt (so a fresh key), keeping the buffers and compression contexts.
+    public func reset() throws(CoreError) {
+        header = try FileHeader.fresh(.pack)
+        packKey = try keys.fileKey(kind: .pack, salt: header.salt)
+        hasher = try SHA256.Hasher()
+        pending.removeAll(keepingCapacity: true)
+        pending.append(contentsOf: header.encoded)
+        drained = 0
+        entries = []
+        rawBytes = 0
+    }
+
+    /// Current size of the pack in bytes (before the table), drained or not.
+    public var size: Int { drained + pending.count }
 
     /// True when no blob has been added.
     public var isEmpty: Bool { entries.isEmpty }
+
+    /// Hands the bytes produced since the last drain to `body` (in pack order) and forgets them.
+    public func drain<E: Error>(_ body: (UnsafeRawBufferPointer) throws(E) -> Void) throws(E) {
+        guard !pending.isEmpty else { return }
+        try pending.withUnsafeBytesTyped { (p) throws(E) in
+            hasher.update(p)
+            try body(p)
+        }
+        drained += pending.count
+        pending.removeAll(keepingCapacity: true)
+    }
 
     /// Decides whether compressing `data` is worth it: blobs up to 64 KiB are simply tried; for larger ones the
     /// first 32 KiB are compressed at zstd level 1, and the blob is compressed only if that sample shrank by at
@@ -228,14 +265,12 @@ public final class PackBuilder {
         return try probe.compress(sample, into: &scratch, limit: sampleLength * 97 / 100)
     }
 
-    /// Compresses (per `policy`), seals and appends one blob; returns its entry.
-    @discardableResult
-    public func add(type: BlobType, id: ObjectID, data: UnsafeRawBufferPointer, policy: CompressionPolicy) throws(CoreError) -> PackEntry {
+    /// Compresses `data` into `scratch` when `policy` and the data call for it; returns the compression used.
+    private func compressIfWorthIt(_ data: UnsafeRawBufferPointer, policy: CompressionPolicy) throws(CoreError) -> Compression {
         guard data.count <= PackFormat.maxBlobSize else { throw .invalidArgument("blob of \(data.count) bytes exceeds the maximum") }
-        guard Int64(bytes.count) + Int64(data.count) + 1024 < PackFormat.maxPackSize else {
+        guard Int64(size) + Int64(data.count) + 1024 < PackFormat.maxPackSize else {
             throw .invalidArgument("pack would exceed 4 GiB")
         }
-        var compression = Compression.none
         scratch.removeAll(keepingCapacity: true)
         let tryIt: Bool
         switch policy {
@@ -245,39 +280,90 @@ public final class PackBuilder {
         }
         if tryIt {
             scratch.removeAll(keepingCapacity: true)
-            if try zstd.compress(data, into: &scratch, limit: data.count - 1) { compression = .zstd }
+            if try zstd.compress(data, into: &scratch, limit: data.count - 1) { return .zstd }
         }
-        let offset = UInt32(bytes.count)
+        return .none
+    }
+
+    private func record(type: BlobType, id: ObjectID, compression: Compression, offset: UInt32, rawLength: Int) -> PackEntry {
+        let entry = PackEntry(id: id, type: type, compression: compression, offset: offset,
+                              storedLength: UInt32(size) - offset, rawLength: UInt32(rawLength))
+        entries.append(entry)
+        rawBytes += Int64(rawLength)
+        return entry
+    }
+
+    /// Compresses (per `policy`), seals and appends one blob; returns its entry.
+    @discardableResult
+    public func add(type: BlobType, id: ObjectID, data: UnsafeRawBufferPointer, policy: CompressionPolicy) throws(CoreError) -> PackEntry {
+        let compression = try compressIfWorthIt(data, policy: policy)
+        let offset = UInt32(size)
         let aad = PackFormat.blobAAD(type: type, compression: compression, rawLength: UInt32(data.count), id: id)
         let nonce = PackFormat.blobNonce(offset: offset)
         if compression == .zstd {
             try scratch.withUnsafeBytesTyped { (s) throws(CoreError) in
-                try cipher.seal(key: packKey, nonce: nonce, aad: aad, plaintext: s, into: &bytes)
+                try cipher.seal(key: packKey, nonce: nonce, aad: aad, plaintext: s, into: &pending)
             }
         } else {
-            try cipher.seal(key: packKey, nonce: nonce, aad: aad, plaintext: data, into: &bytes)
+            try cipher.seal(key: packKey, nonce: nonce, aad: aad, plaintext: data, into: &pending)
         }
-        let entry = PackEntry(id: id, type: type, compression: compression, offset: offset,
-                              storedLength: UInt32(bytes.count) - offset, rawLength: UInt32(data.count))
-        entries.append(entry)
-        rawBytes += Int64(data.count)
-        return entry
+        return record(type: type, id: id, compression: compression, offset: offset, rawLength: data.count)
     }
 
-    /// Seals the table, appends it and the trailer, and returns the finished pack with its name (SHA-256).
+    /// Like ``add(type:id:data:policy:)``, but hands the pack's bytes to `sink` as they are produced: first any
+    /// bytes not yet drained, then the sealed blob in pieces of ``streamPieceSize``. The builder then holds no
+    /// more than one piece (plus the compressed blob, for data that shrinks). A failure of `sink` is returned,
+    /// and the pack must then be abandoned.
+    public func add<E: Error>(
+        type: BlobType, id: ObjectID, data: UnsafeRawBufferPointer, policy: CompressionPolicy,
+        sink: (UnsafeRawBufferPointer) throws(E) -> Void
+    ) throws(CoreError) -> Result<PackEntry, E> {
+        let compression = try compressIfWorthIt(data, policy: policy)
+        do { try drain(sink) } catch { return .failure(error) }
+        let buffer: UnsafeMutableRawBufferPointer
+        if let b = sealBuffer { buffer = b } else {
+            buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.streamPieceSize, alignment: 64)
+            sealBuffer = buffer
+        }
+        let offset = UInt32(size)
+        let aad = PackFormat.blobAAD(type: type, compression: compression, rawLength: UInt32(data.count), id: id)
+        let nonce = PackFormat.blobNonce(offset: offset)
+        let hasher = self.hasher
+        var written = 0
+        func emit(_ piece: UnsafeRawBufferPointer) throws(E) {
+            hasher.update(piece)
+            written += piece.count
+            try sink(piece)
+        }
+        let result: Result<Void, E>
+        if compression == .zstd {
+            result = try scratch.withUnsafeBytesTyped { (s) throws(CoreError) in
+                try cipher.seal(key: packKey, nonce: nonce, aad: aad, plaintext: s, through: buffer, emit: emit)
+            }
+        } else {
+            result = try cipher.seal(key: packKey, nonce: nonce, aad: aad, plaintext: data, through: buffer, emit: emit)
+        }
+        drained += written
+        if case .failure(let e) = result { return .failure(e) }
+        return .success(record(type: type, id: id, compression: compression, offset: offset, rawLength: data.count))
+    }
+
+    /// Seals the table, appends it and the trailer, and returns the pack's name (SHA-256 of all its bytes), the
+    /// bytes not yet drained (the whole pack when ``drain(_:)`` was never called) and the entries.
     /// The builder must not be used afterwards.
     public func finish() throws(CoreError) -> (id: ObjectID, bytes: [UInt8], entries: [PackEntry]) {
         let table = PackFormat.encodeTable(entries)
-        let before = bytes.count
+        let before = pending.count
         try table.withUnsafeBytesTyped { (t) throws(CoreError) in
-            try cipher.seal(key: packKey, nonce: PackFormat.tableNonce, aad: header.encoded, plaintext: t, into: &bytes)
+            try cipher.seal(key: packKey, nonce: PackFormat.tableNonce, aad: header.encoded, plaintext: t, into: &pending)
         }
         var w = ByteWriter(capacity: 4)
-        w.u32(UInt32(bytes.count - before))
-        bytes.append(contentsOf: w.bytes)
-        let out = bytes
-        bytes = []
-        return (SHA256.hash(out), out, entries)
+        w.u32(UInt32(pending.count - before))
+        pending.append(contentsOf: w.bytes)
+        let tail = pending
+        pending = []
+        tail.withUnsafeBytesTyped { hasher.update($0) }
+        return (hasher.finalize(), tail, entries)
     }
 }
 
