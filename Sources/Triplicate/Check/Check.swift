@@ -71,11 +71,28 @@ extension Repository {
             report.notes.append("\(Layout.pack(pack)) (\(size) bytes) is in no index file: left by an interrupted backup; harmless, the next backup reuses it")
         }
         if readData {
-            for pack in index.packs.sorted() where damaged[pack] == nil {
-                if let damage = try await verifyPack(pack, expected: byPack[pack] ?? []) { damaged[pack] = damage }
-                report.packsRead += 1
-                progress?(report.packsRead, index.packs.count)
+            // One pack per core at a time: reading, decrypting and re-hashing are independent per pack.
+            let todo = index.packs.sorted().filter { damaged[$0] == nil }
+            let parallel = max(1, ProcessInfo.processInfo.activeProcessorCount)
+            var next = 0
+            var stop: TriplicateError?
+            await withTaskGroup(of: PackVerification.self) { group in
+                func start() {
+                    let pack = todo[next]
+                    let expected = byPack[pack] ?? []
+                    next += 1
+                    group.addTask { await self.verification(of: pack, expected: expected) }
+                }
+                while next < todo.count && next < parallel { start() }
+                while let done = await group.next() {
+                    if let e = done.error, stop == nil { stop = e }
+                    if let damage = done.damage { damaged[done.pack] = damage }
+                    report.packsRead += 1
+                    progress?(report.packsRead, index.packs.count)
+                    if stop == nil && next < todo.count { start() }
+                }
             }
+            if let stop { throw stop }
         }
         // Walk every snapshot: trees must decode and every blob must be indexed (and not in a damaged pack).
         let reader = try BlobReader(repository: self, index: index)
@@ -120,6 +137,13 @@ extension Repository {
             report.notes.append("\(unused) blobs (\(unusedBytes) bytes) are used by no snapshot: left by an interrupted backup or a removed snapshot; harmless")
         }
         return report
+    }
+
+    /// ``verifyPack(_:expected:)`` as a value a task group can collect.
+    private func verification(of pack: ObjectID, expected: [PackEntry]) async -> PackVerification {
+        do { return PackVerification(pack: pack, damage: try await verifyPack(pack, expected: expected), error: nil) } catch {
+            return PackVerification(pack: pack, damage: nil, error: error)
+        }
     }
 
     /// Reads a whole pack and verifies it; returns what is wrong, or nil when every byte is right.
@@ -175,6 +199,13 @@ extension Repository {
         guard !problems.isEmpty else { return nil }
         return PackDamage(problem: "\(name): " + problems.joined(separator: "; "), blobs: bad)
     }
+}
+
+/// The result of verifying one pack: its damage, or the error that stopped the check.
+struct PackVerification: Sendable {
+    let pack: ObjectID
+    let damage: PackDamage?
+    let error: TriplicateError?
 }
 
 /// What is wrong with one pack: a description, and which blobs are unreadable (nil: all of them).

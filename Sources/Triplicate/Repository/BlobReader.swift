@@ -1,7 +1,8 @@
 // BlobReader: fetches blobs from packs through the index, authenticates them and re-checks their IDs.
 
-/// Reads blobs (chunks and trees) of a repository. Caches pack keys; not thread safe (one per task).
-final class BlobReader {
+/// Reads blobs (chunks and trees) of a repository. Caches pack keys; not thread safe: one task at a time uses
+/// it (a parallel restore hands each reader to one file task and takes it back when the task ends).
+final class BlobReader: @unchecked Sendable {
     let repository: Repository
     let index: MasterIndex
     private var packKeys: [ObjectID: [UInt8]] = [:]

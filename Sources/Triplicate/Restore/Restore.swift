@@ -48,7 +48,7 @@ extension Repository {
             throw TriplicateError(.targetWrite, "cannot open the target folder \(target): \(String(cString: strerror(errno)))")
         }
         defer { close(fd) }
-        let run = RestoreRun(reader: reader, target: target, cancellation: cancellation, progress: progress)
+        let run = try RestoreRun(reader: reader, target: target, cancellation: cancellation, progress: progress)
         if let node {
             switch node.content {
             case .directory(let tree): try await run.restoreTree(tree, dirfd: fd, display: target)
@@ -64,32 +64,53 @@ extension Repository {
     }
 }
 
-/// The state of one restore.
+/// What restoring one file did, merged into the run's result by the folder that started it.
+private enum FileOutcome: Sendable {
+    case restored(bytes: Int64)
+    case skipped(String)
+    case failed(TriplicateError)
+}
+
+/// A finished file task: its outcome and the reader it borrowed.
+private struct FileTaskResult: Sendable {
+    let reader: BlobReader
+    let display: String
+    let outcome: FileOutcome
+}
+
+/// The state of one restore. Folders are walked in order; the files of each folder are restored by up to
+/// ``parallelFiles`` tasks at once, each with its own ``BlobReader``, and the folder gets its mode, times and
+/// flush once all of them are in place.
 final class RestoreRun {
     let reader: BlobReader
     let target: String
     let cancellation: Cancellation?
     let progress: (@Sendable (RestoreResult) -> Void)?
     var result = RestoreResult(files: 0, directories: 0, symlinks: 0, bytes: 0, errors: [])
+    /// Readers for the file tasks; one per task in flight.
+    private var readers: [BlobReader] = []
+    /// Files restored at once: two per core, so that one waiting for its flush to disk leaves the core to another.
+    let parallelFiles = max(2, 2 * ProcessInfo.processInfo.activeProcessorCount)
 
-    init(reader: BlobReader, target: String, cancellation: Cancellation?, progress: (@Sendable (RestoreResult) -> Void)?) {
+    init(reader: BlobReader, target: String, cancellation: Cancellation?, progress: (@Sendable (RestoreResult) -> Void)?) throws(TriplicateError) {
         self.reader = reader
         self.target = target
         self.cancellation = cancellation
         self.progress = progress
+        for _ in 0..<parallelFiles { readers.append(try BlobReader(repository: reader.repository, index: reader.index)) }
     }
 
     /// Permission bits restored: everything but set-user-ID and set-group-ID, which a restored file should
     /// not carry when the repository may come from anywhere.
     static func safeMode(_ mode: UInt32) -> mode_t { mode_t(mode & 0o1777) }
 
-    private func checkCancelled() throws(TriplicateError) {
+    private static func checkCancelled(_ cancellation: Cancellation?) throws(TriplicateError) {
         if cancellation?.isCancelled == true {
             throw TriplicateError(.cancelled, "restore interrupted; the files restored so far are complete, the one in progress was removed")
         }
     }
 
-    private func fail(_ what: String, _ display: String) -> TriplicateError {
+    private static func fail(_ what: String, _ display: String) -> TriplicateError {
         TriplicateError(.targetWrite, "cannot \(what) \(display): \(String(cString: strerror(errno)))")
     }
 
@@ -100,24 +121,76 @@ final class RestoreRun {
             result.errors.append("\(display): the folder's listing is damaged, its content was not restored (\(error.message))")
             return
         }
-        for node in tree.nodes { try await restore(node, dirfd: dirfd, display: display) }
+        for node in tree.nodes {
+            guard TreeNode.isSafeName(node.name) else { throw Self.hostile(node, display) }
+        }
+        var files: [TreeNode] = []
+        for node in tree.nodes {
+            if case .file = node.content { files.append(node) } else { try await restore(node, dirfd: dirfd, display: display) }
+        }
+        try await restoreFiles(files, dirfd: dirfd, display: display)
+    }
+
+    private static func hostile(_ node: TreeNode, _ parent: String) -> TriplicateError {
+        TriplicateError(.refused, "refusing to restore an entry named \(String(reflecting: node.nameString)) in \(parent): the repository holds a hostile or damaged name; nothing outside the target was written")
+    }
+
+    /// Restores the files of one folder, up to ``parallelFiles`` at once.
+    private func restoreFiles(_ files: [TreeNode], dirfd: Int32, display: String) async throws(TriplicateError) {
+        guard !files.isEmpty else { return }
+        let cancellation = self.cancellation
+        var next = 0
+        var firstError: TriplicateError?
+        await withTaskGroup(of: FileTaskResult.self) { group in
+            func start(_ reader: BlobReader) {
+                let node = files[next]
+                next += 1
+                let fileDisplay = display + "/" + node.nameString
+                group.addTask {
+                    await Self.fileTask(node, reader: reader, dirfd: dirfd, display: fileDisplay, cancellation: cancellation)
+                }
+            }
+            while next < files.count, let r = readers.popLast() { start(r) }
+            while let done = await group.next() {
+                readers.append(done.reader)
+                switch done.outcome {
+                case .restored(let bytes):
+                    result.files += 1
+                    result.bytes += bytes
+                    progress?(result)
+                case .skipped(let why):
+                    result.errors.append("\(done.display): \(why)")
+                case .failed(let e):
+                    if firstError == nil { firstError = e }
+                }
+                if firstError == nil, next < files.count, let r = readers.popLast() { start(r) }
+            }
+        }
+        if let firstError { throw firstError }
+    }
+
+    private static func fileTask(_ node: TreeNode, reader: BlobReader, dirfd: Int32, display: String,
+                                 cancellation: Cancellation?) async -> FileTaskResult {
+        let outcome: FileOutcome
+        do { outcome = try await restoreFile(node, reader: reader, dirfd: dirfd, display: display, cancellation: cancellation) } catch {
+            outcome = .failed(error)
+        }
+        return FileTaskResult(reader: reader, display: display, outcome: outcome)
     }
 
     func restore(_ node: TreeNode, dirfd: Int32, display parent: String) async throws(TriplicateError) {
-        guard TreeNode.isSafeName(node.name) else {
-            throw TriplicateError(.refused, "refusing to restore an entry named \(String(reflecting: node.nameString)) in \(parent): the repository holds a hostile or damaged name; nothing outside the target was written")
-        }
+        guard TreeNode.isSafeName(node.name) else { throw Self.hostile(node, parent) }
         let name = node.nameString
         let display = parent + "/" + name
         switch node.content {
         case .directory(let tree):
-            if mkdirat(dirfd, name, 0o700) != 0 && errno != EEXIST { throw fail("create folder", display) }
+            if mkdirat(dirfd, name, 0o700) != 0 && errno != EEXIST { throw Self.fail("create folder", display) }
             let fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
             guard fd >= 0 else {
                 if errno == ELOOP || errno == ENOTDIR {
                     throw TriplicateError(.refused, "refusing to restore into \(display): it exists and is not a folder (a symbolic link or a file); nothing was written through it")
                 }
-                throw fail("open folder", display)
+                throw Self.fail("open folder", display)
             }
             defer { close(fd) }
             // The folder may exist from an earlier restore with its final, possibly read-only mode: make it
@@ -125,50 +198,19 @@ final class RestoreRun {
             _ = fchmod(fd, 0o700)
             try await restoreTree(tree, dirfd: fd, display: display)
             Self.applyModeAndTimes(fd, node)
-            guard fsync(fd) == 0 || [EINVAL, ENOTSUP, ENOSYS].contains(errno) else { throw fail("flush folder", display) }
+            guard fsync(fd) == 0 || [EINVAL, ENOTSUP, ENOSYS].contains(errno) else { throw Self.fail("flush folder", display) }
             result.directories += 1
-        case .file(let chunks, _, _, _):
-            let tmp = Self.temporaryName()
-            let fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
-            guard fd >= 0 else { throw fail("create file", display) }
-            var ok = false
-            defer {
-                if !ok {
-                    close(fd)
-                    unlinkat(dirfd, tmp, 0)
-                }
+        case .file:
+            switch try await Self.restoreFile(node, reader: reader, dirfd: dirfd, display: display, cancellation: cancellation) {
+            case .restored(let bytes):
+                result.files += 1
+                result.bytes += bytes
+                progress?(result)
+            case .skipped(let why):
+                result.errors.append("\(display): \(why)")
+            case .failed(let e):
+                throw e
             }
-            var written: Int64 = 0
-            for c in chunks {
-                try checkCancelled()
-                let data: [UInt8]
-                do { data = try await reader.blob(c) } catch {
-                    guard error.kind == .corrupt else { throw error }
-                    result.errors.append("\(display): not restored, its data is damaged (\(error.message))")
-                    return
-                }
-                do { try FileSystem.writeAll(fd, data, path: display) } catch {
-                    throw TriplicateError(.targetWrite, "cannot write \(display): \(error.reason)")
-                }
-                written += Int64(data.count)
-            }
-            guard written == Int64(node.size) else {
-                result.errors.append("\(display): not restored, the snapshot says \(node.size) bytes but its chunks hold \(written)")
-                return
-            }
-            Self.applyModeAndTimes(fd, node)
-            guard fsync(fd) == 0 else { throw fail("flush", display) }
-            ok = true
-            guard close(fd) == 0 else {
-                let e = errno
-                unlinkat(dirfd, tmp, 0)
-                errno = e
-                throw fail("write", display)
-            }
-            try replace(dirfd: dirfd, tmp: tmp, name: name, display: display)
-            result.files += 1
-            result.bytes += written
-            progress?(result)
         case .symlink(let target):
             let tmp = Self.temporaryName()
             guard !target.contains(0) else {
@@ -182,21 +224,65 @@ final class RestoreRun {
                     return symlinkat(base, dirfd, tmp)
                 }
             }
-            guard made == 0 else { throw fail("create link", display) }
+            guard made == 0 else { throw Self.fail("create link", display) }
             var times = [Self.timespecOf(node.mtime), Self.timespecOf(node.mtime)]
             _ = utimensat(dirfd, tmp, &times, AT_SYMLINK_NOFOLLOW)
-            try replace(dirfd: dirfd, tmp: tmp, name: name, display: display)
+            try Self.replace(dirfd: dirfd, tmp: tmp, name: name, display: display)
             result.symlinks += 1
         }
     }
 
+    /// Writes one file under a temporary name, flushes it and renames it into place; a file whose data is
+    /// damaged is skipped (and its temporary file removed) with the reason.
+    private static func restoreFile(_ node: TreeNode, reader: BlobReader, dirfd: Int32, display: String,
+                                    cancellation: Cancellation?) async throws(TriplicateError) -> FileOutcome {
+        guard case .file(let chunks, _, _, _) = node.content else { return .skipped("not a file") }
+        let tmp = temporaryName()
+        let fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw fail("create file", display) }
+        var ok = false
+        defer {
+            if !ok {
+                close(fd)
+                unlinkat(dirfd, tmp, 0)
+            }
+        }
+        var written: Int64 = 0
+        for c in chunks {
+            try checkCancelled(cancellation)
+            let data: [UInt8]
+            do { data = try await reader.blob(c) } catch {
+                guard error.kind == .corrupt else { throw error }
+                return .skipped("not restored, its data is damaged (\(error.message))")
+            }
+            do { try FileSystem.writeAll(fd, data, path: display) } catch {
+                throw TriplicateError(.targetWrite, "cannot write \(display): \(error.reason)")
+            }
+            written += Int64(data.count)
+        }
+        guard written == Int64(node.size) else {
+            return .skipped("not restored, the snapshot says \(node.size) bytes but its chunks hold \(written)")
+        }
+        applyModeAndTimes(fd, node)
+        guard fsync(fd) == 0 else { throw fail("flush", display) }
+        ok = true
+        guard close(fd) == 0 else {
+            let e = errno
+            unlinkat(dirfd, tmp, 0)
+            errno = e
+            throw fail("write", display)
+        }
+        try replace(dirfd: dirfd, tmp: tmp, name: node.nameString, display: display)
+        return .restored(bytes: written)
+    }
+
     /// Renames the temporary entry over `name`, refusing to replace a folder.
-    private func replace(dirfd: Int32, tmp: String, name: String, display: String) throws(TriplicateError) {
+    private static func replace(dirfd: Int32, tmp: String, name: String, display: String) throws(TriplicateError) {
         if renameat(dirfd, tmp, dirfd, name) != 0 {
             let e = errno
             unlinkat(dirfd, tmp, 0)
             errno = e
-            throw fail("put in place", display)
+            throw Self.fail("put in place", display)
         }
     }
 
