@@ -49,6 +49,23 @@ struct AESGCMTests {
         #expect(sealed == c.sealed)
     }
 
+    @Test("sealing through a small buffer emits exactly the one-shot ciphertext and tag", arguments: [16, 17, 4096, 1 << 20])
+    func streamedSealMatches(bufferSize: Int) throws {
+        let key = pseudoRandomBytes(count: 32, seed: 1), nonce = pseudoRandomBytes(count: 12, seed: 2)
+        let aad = pseudoRandomBytes(count: 38, seed: 3), plain = pseudoRandomBytes(count: 100_003, seed: 4)
+        let expected = try AESGCM().seal(key: key, nonce: nonce, aad: aad, plaintext: plain)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: bufferSize, alignment: 16)
+        defer { buffer.deallocate() }
+        var out: [UInt8] = []
+        let result = try plain.withUnsafeBytes { p in
+            try AESGCM().seal(key: key, nonce: nonce, aad: aad, plaintext: p, through: buffer) { (piece: UnsafeRawBufferPointer) throws(CoreError) in
+                out.append(contentsOf: piece)
+            }
+        }
+        try result.get()
+        #expect(out == expected)
+    }
+
     @Test("open returns the specification's plaintext", arguments: GCMCase.all)
     func open(_ c: GCMCase) throws {
         let plain = try AESGCM().open(key: c.key, nonce: c.nonce, aad: c.aad, sealed: c.sealed, what: "case \(c.number)")

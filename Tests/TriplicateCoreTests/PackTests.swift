@@ -108,6 +108,55 @@ struct PackTests {
         for e in auto.entries where e.compression == .zstd { #expect(e.storedLength < e.rawLength) }
     }
 
+    @Test("a pack streamed blob by blob (larger than a piece), then reset and reused, reads like one built in memory")
+    func streamedAndReused() throws {
+        let keys = try testKeys()
+        let big = pseudoRandomBytes(count: PackBuilder.streamPieceSize * 2 + 12345, seed: 77)
+        let items = Self.blobs + [(BlobType.data, big), (.data, patternedBytes(count: PackBuilder.streamPieceSize + 1))]
+        let builder = try PackBuilder(keys: keys)
+        var previous: ObjectID?
+        for _ in 0..<2 {
+            var streamed: [UInt8] = []
+            for (type, data) in items {
+                let id = keys.idHasher.id(data)
+                let result = try data.withUnsafeBytes { d in
+                    try builder.add(type: type, id: id, data: d, policy: .auto) { (piece: UnsafeRawBufferPointer) throws(CoreError) in
+                        #expect(piece.count <= PackBuilder.streamPieceSize)
+                        streamed.append(contentsOf: piece)
+                    }
+                }
+                let entry = try result.get()
+                #expect(Int(entry.offset) + Int(entry.storedLength) == streamed.count)
+                #expect(builder.size == streamed.count)
+            }
+            let (id, tail, entries) = try builder.finish()
+            let pack = OpenedPack(id: id, bytes: streamed + tail, entries: entries, keys: keys)
+            #expect(id == SHA256.hash(pack.bytes))
+            #expect(try pack.table() == entries)
+            for (entry, item) in zip(entries, items) { #expect(try pack.blob(entry) == item.data) }
+            #expect(id != previous, "a reset pack has a fresh salt")
+            previous = id
+            try builder.reset()
+            #expect(builder.isEmpty && builder.size == FileHeader.length)
+        }
+    }
+
+    @Test("a failing sink is returned and the pack is left to be abandoned")
+    func failingSink() throws {
+        struct Full: Error {}
+        let keys = try testKeys()
+        let builder = try PackBuilder(keys: keys)
+        let data = pseudoRandomBytes(count: 1000, seed: 5)
+        let result = try data.withUnsafeBytes { d in
+            try builder.add(type: .data, id: keys.idHasher.id(data), data: d, policy: .never) { (_: UnsafeRawBufferPointer) throws(Full) in throw Full() }
+        }
+        guard case .failure = result else {
+            Issue.record("the sink's failure was not returned")
+            return
+        }
+        #expect(builder.isEmpty)
+    }
+
     @Test("the pack's name is the SHA-256 of its bytes, and two packs of the same blobs differ (fresh salt)")
     func name() throws {
         let keys = try testKeys()
