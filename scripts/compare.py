@@ -5,9 +5,10 @@ Steps, each run by every tool on the same source state: the initial backup; a ba
 session 1; a backup after editing session 2; a no-change rescan; a restore of the latest snapshot;
 and a no-change rescan of a tree of many small files. All three tools encrypt and compress
 (restic 0.14: AES-256 + Poly1305-AES, repository version 2 with its default zstd compression "auto";
-borg 1.2: repokey-blake2, zstd,3; triplicate: AES-256-GCM, zstd level 3 where it shrinks).
+borg 1.2: repokey-blake2, zstd,3; triplicate: AES-256-GCM, zstd level 1 where it shrinks, its default).
 For each step it reports wall time, peak RSS of the tool's process and the repository size after
-the step, and the ratio of triplicate to restic and to borg.
+the step, and the ratio of triplicate to restic and to borg. Then triplicate alone: the initial backup
+pinned to one core (taskset) against all cores, and at zstd level 3, each into a new repository.
 
     make compare                      # 1 GB photo set in /tmp/triplicate-compare
     COMPARE_SIZE=4GB make compare
@@ -131,6 +132,21 @@ def main():
             t.backup(many)
         step(f"no-change rescan of {args.small_files:,} files", lambda t: t.backup(many))
 
+    # Triplicate alone: scaling with cores, and what zstd level 3 would cost and save.
+    extra = []
+    cores = os.cpu_count() or 1
+    for label, prefix, args_extra in (("initial backup, 1 core (taskset -c 0)", ["taskset", "-c", "0"], []),
+                                      (f"initial backup, {cores} cores", [], []),
+                                      (f"initial backup, {cores} cores, --compression-level 3", [], ["--compression-level", "3"])):
+        repo = os.path.join(args.work, "triplicate-extra")
+        shutil.rmtree(repo, ignore_errors=True)
+        env = {"TRIPLICATE_PASSWORD": PASSWORD, "TRIPLICATE_REPOSITORY": repo}
+        run([TRIPLICATE, "init"], env)
+        os.sync()
+        seconds, rss = run(prefix + [TRIPLICATE, "backup", "--quiet"] + args_extra + [src], env)
+        extra.append((label, seconds, rss, du(repo)))
+        shutil.rmtree(repo, ignore_errors=True)
+
     source_bytes = du(src)
     print(f"Photo set: {args.size} requested, {source_bytes / 1e9:.2f} GB after two editing sessions; "
           f"{os.cpu_count()} cores. Times in seconds, peak RSS in MiB, repository size in MB after the step.\n")
@@ -141,6 +157,13 @@ def main():
         print(f"| {name} | {rs[0]:.1f} | {bo[0]:.1f} | {tr[0]:.1f} | {rs[0] / tr[0]:.2f}x | {bo[0] / tr[0]:.2f}x | "
               f"{rs[1]:.0f} | {bo[1]:.0f} | {tr[1]:.0f} | {rs[2] / 1e6:.0f} | {bo[2] / 1e6:.0f} | {tr[2] / 1e6:.0f} |")
     print("\n\"vs restic\" and \"vs borg\" are how many times faster triplicate was (above 1 is faster).")
+    print("\nTriplicate alone, the edited set into a new repository each time:\n")
+    print("| run | seconds | peak RSS MiB | repository MB |")
+    print("| --- | ---: | ---: | ---: |")
+    for label, seconds, rss, size in extra:
+        print(f"| {label} | {seconds:.1f} | {rss:.0f} | {size / 1e6:.0f} |")
+    if len(extra) >= 2 and extra[1][1] > 0:
+        print(f"\nSpeed-up of the whole backup from 1 core to {cores}: {extra[0][1] / extra[1][1]:.2f}x")
     shutil.rmtree(args.work, ignore_errors=True)
 
 

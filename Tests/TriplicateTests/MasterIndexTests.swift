@@ -36,6 +36,29 @@ import Testing
         #expect(!index.contains(ObjectID(bytes: [UInt8](repeating: 0xEE, count: 32))))
     }
 
+    @Test func lookupsAtTheEdgesOfFanOutBucketsAndOfTheIDSpace() {
+        // Crowded buckets, empty ones, the smallest and largest IDs, and IDs that differ only after the first
+        // word: interpolation inside a bucket must still land on the exact record, and misses must stay misses.
+        func id(_ first: UInt64, _ rest: UInt64) -> ObjectID {
+            var b = [UInt8](repeating: 0, count: 32)
+            for k in 0..<8 { b[k] = UInt8(truncatingIfNeeded: first >> (56 - 8 * UInt64(k))) }
+            for k in 0..<8 { b[24 + k] = UInt8(truncatingIfNeeded: rest >> (56 - 8 * UInt64(k))) }
+            return ObjectID(bytes: b)
+        }
+        var ids: [ObjectID] = [id(0, 0), id(0, 1), id(UInt64.max, UInt64.max), id(UInt64.max, 0)]
+        for k in 0..<3000 { ids.append(id(0x1234_0000_0000_0000 | UInt64(k * 7919 % 65536) << 32, UInt64(k))) }
+        for k in 0..<200 { ids.append(id(0xABCD_5555_0000_0000, UInt64(k) * 3)) }
+        for k in 0..<500 { ids.append(id(UInt64(k) << 48 | 0xFFFF_FFFF_FFFF, 9)) }
+        var index = MasterIndex()
+        index.load([(pack: pack(1), entries: ids.enumerated().map { i, x in
+            PackEntry(id: x, type: .data, compression: .none, offset: UInt32(44 + i), storedLength: 16, rawLength: 0)
+        })])
+        for x in ids { #expect(index.contains(x)) }
+        let absent = [id(0, 2), id(UInt64.max, 1), id(0xABCD_5555_0000_0000, 1), id(0xABCD_5555_0000_0000, 600),
+                      id(0x1234_0000_0000_0000, 5000), id(0x0001_0000_0000_0000, 0), id(17 << 48 | 0xFFFF_FFFF_FFFF, 8)]
+        for x in absent { #expect(!index.contains(x)) }
+    }
+
     @Test func aBlobIndexedTwiceIsKeptOnce() {
         var index = MasterIndex()
         let shared = entry(7)

@@ -43,11 +43,16 @@ struct IndexRecord: Sendable {
 ///
 /// Memory: 48 bytes per blob in one sorted array, plus a small unsorted tail (with a dictionary over it) for
 /// blobs added since the last merge; the tail is merged once it reaches 1/16 of the sorted part, so the
-/// overhead stays below a few bytes per blob. Lookups are a binary search (O(log n)) and a hash lookup.
+/// overhead stays below a few bytes per blob. A fan-out table of 65,536 positions (256 KiB, by the IDs' first
+/// two bytes, as in git's pack index) narrows each lookup to one bucket of the sorted array, and since IDs
+/// are uniform the next six bytes give the position within it to a few records: with 10 million blobs a
+/// lookup touches two or three cache lines instead of the 24 scattered ones of a binary search.
 struct MasterIndex: Sendable {
     private(set) var packs: [ObjectID] = []
     private var packNumbers: [ObjectID: UInt32] = [:]
     private var sorted: [IndexRecord] = []
+    /// `fanout[p]` is the number of sorted records whose ID's first two bytes are below `p` (65,537 entries).
+    private var fanout: [UInt32] = []
     private var recent: [IndexRecord] = []
     private var recentSlots: [ObjectID: Int] = [:]
     /// Index files that could not be read, with the reason.
@@ -71,14 +76,35 @@ struct MasterIndex: Sendable {
 
     private func record(_ id: ObjectID) -> IndexRecord? {
         if let slot = recentSlots[id] { return recent[slot] }
+        guard !sorted.isEmpty else { return nil }
+        let word = id.leadingWord
+        let prefix = Int(truncatingIfNeeded: word >> 48)
         return sorted.withUnsafeBufferPointer { buffer -> IndexRecord? in
-            var low = 0, high = buffer.count
-            while low < high {
-                let mid = (low + high) >> 1
-                if buffer[mid].id < id { low = mid + 1 } else { high = mid }
+            let low = Int(fanout[prefix]), high = Int(fanout[prefix + 1])
+            guard low < high else { return nil }
+            // IDs are keyed hashes, so uniform within the bucket: start where the remaining 48 bits of the first
+            // word say, then step to the exact place (a few records away on average).
+            let fraction = Double(word & 0xFFFF_FFFF_FFFF) / 281_474_976_710_656.0
+            var i = min(low + Int(fraction * Double(high - low)), high - 1)
+            if buffer[i].id < id {
+                repeat { i += 1 } while i < high && buffer[i].id < id
+            } else {
+                while i > low && !(buffer[i - 1].id < id) { i -= 1 }
             }
-            return low < buffer.count && buffer[low].id == id ? buffer[low] : nil
+            return i < high && buffer[i].id == id ? buffer[i] : nil
         }
+    }
+
+    /// Rebuilds ``fanout`` from the sorted records (one pass).
+    private mutating func buildFanout() {
+        var table = [UInt32](repeating: 0, count: 65_537)
+        sorted.withUnsafeBufferPointer { buffer in
+            table.withUnsafeMutableBufferPointer { t in
+                for r in buffer { t[Int(truncatingIfNeeded: r.id.leadingWord >> 48) + 1] += 1 }
+                for p in 1..<t.count { t[p] += t[p - 1] }
+            }
+        }
+        fanout = table
     }
 
     private mutating func number(of pack: ObjectID) -> UInt32 {
@@ -109,6 +135,7 @@ struct MasterIndex: Sendable {
         }
         sorted.sort { $0.id < $1.id }
         removeDuplicates()
+        buildFanout()
     }
 
     /// Moves the unsorted tail into the sorted array.
@@ -121,6 +148,7 @@ struct MasterIndex: Sendable {
         // Both runs are sorted after this; the standard sort handles a sorted prefix and a short tail well.
         sorted.sort { $0.id < $1.id }
         removeDuplicates()
+        buildFanout()
     }
 
     private mutating func removeDuplicates() {

@@ -22,6 +22,10 @@ public struct ObjectID: Sendable, Hashable, Comparable, CustomStringConvertible 
         w0 = word(0); w1 = word(1); w2 = word(2); w3 = word(3)
     }
 
+    /// The first eight bytes as a big-endian number: IDs sort as these do (then by the rest), and for hash-named
+    /// IDs they are uniformly spread, which fan-out tables and interpolation searches use.
+    @inlinable public var leadingWord: UInt64 { w0 }
+
     /// Creates an ID from a byte array of length 32.
     public init(bytes: [UInt8]) {
         self = bytes.withUnsafeBytes { ObjectID($0) }

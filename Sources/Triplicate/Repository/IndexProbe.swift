@@ -1,0 +1,25 @@
+// IndexProbe: the in-memory index, reachable from the benchmark package (an SPI, not part of the public API).
+
+/// A ``MasterIndex`` for benchmarks: fill it as a long backup history would, then look blobs up.
+@_spi(Benchmarks)
+public struct IndexProbe: Sendable {
+    private var index = MasterIndex()
+
+    /// An empty index.
+    public init() {}
+
+    /// Number of distinct blobs.
+    public var count: Int { index.count }
+
+    /// Adds the blobs of one pack, as a backup does after each upload.
+    public mutating func add(pack: ObjectID, entries: [PackEntry]) { index.add(pack: pack, entries: entries) }
+
+    /// Loads many packs at once, as opening a repository does with its index files.
+    public mutating func load(_ packs: [(pack: ObjectID, entries: [PackEntry])]) { index.load(packs) }
+
+    /// True when `id` is indexed (the deduplication question).
+    public func contains(_ id: ObjectID) -> Bool { index.contains(id) }
+
+    /// The stored length of `id`, when indexed (a full location lookup, as reading a blob does).
+    public func storedLength(_ id: ObjectID) -> UInt32? { index.location(id)?.entry.storedLength }
+}
