@@ -29,13 +29,15 @@ func residentBytes() -> Int {
 let indexSize = 10_000_000
 let blobsPerPack = 16
 
-/// The index of a repository with 10 million blobs, added pack by pack as backups do, and its resident cost.
+/// The index of a repository with 10 million blobs, loaded as opening the repository loads its index files,
+/// and its resident cost.
 nonisolated(unsafe) var bigIndex = IndexProbe()
 nonisolated(unsafe) var bytesPerBlob = 0
 
 func buildBigIndex() {
     guard bigIndex.count == 0 else { return }
     let before = residentBytes()
+    bigIndex.reserveForLoading(indexSize)
     var n: UInt64 = 0
     while n < UInt64(indexSize) {
         var entries: [PackEntry] = []
@@ -44,9 +46,10 @@ func buildBigIndex() {
             entries.append(PackEntry(id: syntheticID(n + UInt64(i)), type: .data, compression: .none,
                                      offset: UInt32(44 + i * (2 << 20)), storedLength: 2 << 20, rawLength: (2 << 20) - 16))
         }
-        bigIndex.add(pack: syntheticID(n, salt: 1), entries: entries)
+        bigIndex.appendForLoading(pack: syntheticID(n, salt: 1), entries: entries)
         n += UInt64(blobsPerPack)
     }
+    bigIndex.finishLoading()
     bytesPerBlob = (residentBytes() - before) / indexSize
 }
 

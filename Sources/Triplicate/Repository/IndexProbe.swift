@@ -14,8 +14,14 @@ public struct IndexProbe: Sendable {
     /// Adds the blobs of one pack, as a backup does after each upload.
     public mutating func add(pack: ObjectID, entries: [PackEntry]) { index.add(pack: pack, entries: entries) }
 
-    /// Loads many packs at once, as opening a repository does with its index files.
-    public mutating func load(_ packs: [(pack: ObjectID, entries: [PackEntry])]) { index.load(packs) }
+    /// Makes room for `count` blobs before ``appendForLoading(pack:entries:)`` calls.
+    public mutating func reserveForLoading(_ count: Int) { index.reserveForLoading(count) }
+
+    /// Appends a pack's blobs as loading index files does; lookups work after ``finishLoading()``.
+    public mutating func appendForLoading(pack: ObjectID, entries: [PackEntry]) { index.appendForLoading(pack: pack, entries: entries) }
+
+    /// Sorts what was appended.
+    public mutating func finishLoading() { index.finishLoading() }
 
     /// True when `id` is indexed (the deduplication question).
     public func contains(_ id: ObjectID) -> Bool { index.contains(id) }

@@ -127,12 +127,27 @@ struct MasterIndex: Sendable {
 
     /// Adds many packs at once (loading index files): one sort at the end instead of a merge per batch.
     mutating func load(_ list: [(pack: ObjectID, entries: [PackEntry])]) {
+        reserveForLoading(list.reduce(0) { $0 + $1.entries.count })
+        for (pack, entries) in list { appendForLoading(pack: pack, entries: entries) }
+        finishLoading()
+    }
+
+    /// Makes room for `count` more records before a series of ``appendForLoading(pack:entries:)`` calls, so that
+    /// the array is allocated once at its final size.
+    mutating func reserveForLoading(_ count: Int) {
         merge()
-        sorted.reserveCapacity(sorted.count + list.reduce(0) { $0 + $1.entries.count })
-        for (pack, entries) in list {
-            let number = number(of: pack)
-            for e in entries { sorted.append(IndexRecord(pack: number, entry: e)) }
-        }
+        sorted.reserveCapacity(sorted.count + count)
+    }
+
+    /// Appends the blobs of one pack without sorting: lookups are wrong until ``finishLoading()``. Loading index
+    /// files this way holds each file's entries only while it is appended, never the whole list twice.
+    mutating func appendForLoading(pack: ObjectID, entries: [PackEntry]) {
+        let number = number(of: pack)
+        for e in entries { sorted.append(IndexRecord(pack: number, entry: e)) }
+    }
+
+    /// Sorts what was appended, drops duplicates and rebuilds the fan-out table.
+    mutating func finishLoading() {
         sorted.sort { $0.id < $1.id }
         removeDuplicates()
         buildFanout()
