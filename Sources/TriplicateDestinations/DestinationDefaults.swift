@@ -12,6 +12,15 @@ extension Destination {
         try await put(name, data: data)
     }
 
+    /// Reads the range with ``Destination/get(_:range:)`` and copies it into `buffer`.
+    public func get(_ name: String, range: Range<Int64>, into buffer: UnsafeMutableRawBufferPointer) async throws(DestinationError) {
+        let bytes = try await get(name, range: range)
+        guard bytes.count == Int(range.count), buffer.count >= bytes.count else {
+            throw DestinationError(.permanent, object: name, "returned \(bytes.count) bytes for a range of \(range.count)")
+        }
+        bytes.withUnsafeBytes { b in buffer.copyMemory(from: b) }
+    }
+
     /// No staging folder of its own: the engine stages in the temporary folder.
     public var stagingDirectory: String? { nil }
 }

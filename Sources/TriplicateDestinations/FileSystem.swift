@@ -177,6 +177,28 @@ package enum FileSystem {
         return try readExactly(fd, offset: range.lowerBound, count: Int(range.count), path: path)
     }
 
+    /// Reads bytes `range` of a file into `buffer` (exactly `range.count` bytes); a range past the end is ERANGE.
+    package static func readRange(_ path: String, range: Range<Int64>, into buffer: UnsafeMutableRawBufferPointer) throws(FileSystemError) {
+        guard buffer.count >= Int(range.count), let base = buffer.baseAddress else {
+            if range.isEmpty { return }
+            throw FileSystemError("read", path, code: EINVAL)
+        }
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw FileSystemError("open", path) }
+        defer { close(fd) }
+        let count = Int(range.count)
+        var done = 0
+        while done < count {
+            let n = pread(fd, base + done, count - done, off_t(range.lowerBound) + off_t(done))
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw FileSystemError("read", path)
+            }
+            if n == 0 { throw FileSystemError("read", path, code: ERANGE) }
+            done += n
+        }
+    }
+
     /// Reads exactly `count` bytes at `offset` with pread; fewer available is ERANGE.
     package static func readExactly(_ fd: Int32, offset: Int64, count: Int, path: String) throws(FileSystemError) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: count)

@@ -130,6 +130,11 @@ public struct LocalDirectory: Destination {
         do { return try FileSystem.readRange(p, range: range) } catch { throw mapRead(error, name: name) }
     }
 
+    public func get(_ name: String, range: Range<Int64>, into buffer: UnsafeMutableRawBufferPointer) async throws(DestinationError) {
+        let p = try path(name)
+        do { try FileSystem.readRange(p, range: range, into: buffer) } catch { throw mapRead(error, name: name) }
+    }
+
     public func list(prefix: String) async throws(DestinationError) -> [ObjectInfo] {
         guard ObjectName.isValidPrefix(prefix) else {
             throw DestinationError(.invalidName, object: prefix, "is not a valid prefix")

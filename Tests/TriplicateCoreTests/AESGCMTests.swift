@@ -66,6 +66,26 @@ struct AESGCMTests {
         #expect(out == expected)
     }
 
+    @Test("opening in place gives the plaintext in the sealed bytes' own memory; a flipped bit fails")
+    func openInPlace() throws {
+        let key = pseudoRandomBytes(count: 32, seed: 5), nonce = pseudoRandomBytes(count: 12, seed: 6)
+        let aad = pseudoRandomBytes(count: 38, seed: 7), plain = pseudoRandomBytes(count: 70_001, seed: 8)
+        var sealed = try AESGCM().seal(key: key, nonce: nonce, aad: aad, plaintext: plain)
+        let original = sealed
+        let n = try sealed.withUnsafeMutableBytes { b in
+            try AESGCM().open(key: key, nonce: nonce, aad: aad, sealed: UnsafeRawBufferPointer(b), into: b, what: "blob")
+        }
+        #expect(n == plain.count)
+        #expect(Array(sealed[0..<n]) == plain)
+        var tampered = original
+        tampered[100] ^= 1
+        #expect(throws: CoreError.self) {
+            _ = try tampered.withUnsafeMutableBytes { b in
+                try AESGCM().open(key: key, nonce: nonce, aad: aad, sealed: UnsafeRawBufferPointer(b), into: b, what: "blob")
+            }
+        }
+    }
+
     @Test("open returns the specification's plaintext", arguments: GCMCase.all)
     func open(_ c: GCMCase) throws {
         let plain = try AESGCM().open(key: c.key, nonce: c.nonce, aad: c.aad, sealed: c.sealed, what: "case \(c.number)")

@@ -108,6 +108,38 @@ struct PackTests {
         for e in auto.entries where e.compression == .zstd { #expect(e.storedLength < e.rawLength) }
     }
 
+    @Test("opening blobs in place, into reused buffers, gives what openBlob gives")
+    func openInPlace() throws {
+        let keys = try testKeys()
+        let (pack, datas) = try Self.build(policy: .auto, keys: keys)
+        let header = try FileHeader.decode(pack.bytes, expecting: .pack, context: "pack")
+        let packKey = try keys.fileKey(kind: .pack, salt: header.salt)
+        let sealedBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 64)
+        let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 64)
+        defer { sealedBuffer.deallocate(); scratch.deallocate() }
+        let cipher = try AESGCM(), zstd = try ZstdDecompressor()
+        for (entry, data) in zip(pack.entries, datas) {
+            let sealed = UnsafeMutableRawBufferPointer(rebasing: sealedBuffer[0..<Int(entry.storedLength)])
+            pack.bytes.withUnsafeBytes { b in
+                sealed.copyMemory(from: UnsafeRawBufferPointer(rebasing: b[Int(entry.offset)..<Int(entry.offset + entry.storedLength)]))
+            }
+            let plain = try PackFormat.openBlob(inPlace: sealed, entry: entry, packKey: packKey, keys: keys, cipher: cipher,
+                                                zstd: zstd, scratch: scratch, context: "pack")
+            #expect(Array(plain) == data)
+        }
+        // A damaged blob fails authentication in place too.
+        let entry = pack.entries[0]
+        let sealed = UnsafeMutableRawBufferPointer(rebasing: sealedBuffer[0..<Int(entry.storedLength)])
+        pack.bytes.withUnsafeBytes { b in
+            sealed.copyMemory(from: UnsafeRawBufferPointer(rebasing: b[Int(entry.offset)..<Int(entry.offset + entry.storedLength)]))
+        }
+        sealed[3] ^= 0x40
+        #expect(throws: CoreError.self) {
+            _ = try PackFormat.openBlob(inPlace: sealed, entry: entry, packKey: packKey, keys: keys, cipher: cipher,
+                                        zstd: zstd, scratch: scratch, context: "pack")
+        }
+    }
+
     @Test("a pack streamed blob by blob (larger than a piece), then reset and reused, reads like one built in memory")
     func streamedAndReused() throws {
         let keys = try testKeys()

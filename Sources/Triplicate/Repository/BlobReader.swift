@@ -9,6 +9,8 @@ final class BlobReader: @unchecked Sendable {
     private let cipher: AESGCM
     private let zstd: ZstdDecompressor
     private var trees: [ObjectID: Tree] = [:]
+    private var sealedBuffer: UnsafeMutableRawBufferPointer?
+    private var plainBuffer: UnsafeMutableRawBufferPointer?
 
     init(repository: Repository, index: MasterIndex) throws(TriplicateError) {
         self.repository = repository
@@ -17,6 +19,11 @@ final class BlobReader: @unchecked Sendable {
             cipher = try AESGCM()
             zstd = try ZstdDecompressor()
         } catch { throw TriplicateError(.corrupt, "cannot set up decryption: \(error)") }
+    }
+
+    deinit {
+        sealedBuffer?.deallocate()
+        plainBuffer?.deallocate()
     }
 
     /// The key of `pack`, read from its header (and cached).
@@ -38,34 +45,66 @@ final class BlobReader: @unchecked Sendable {
         } catch { throw TriplicateError.corrupt(error, file: name) }
     }
 
-    /// The plaintext of blob `id`, authenticated and checked against its ID.
-    func blob(_ id: ObjectID) async throws(TriplicateError) -> [UInt8] {
+    /// The pack, key and entry of blob `id`.
+    private func locate(_ id: ObjectID) async throws(TriplicateError) -> (name: String, key: [UInt8], entry: PackEntry) {
         guard let loc = index.location(id) else {
             throw TriplicateError(.corrupt, "blob \(id.short) is in no pack present in the repository (its pack is missing, or no index names it). Run `triplicate check`.")
         }
         let pack = index.packID(loc.pack)
-        let name = Layout.pack(pack)
-        let key = try await packKey(pack)
-        let e = loc.entry
+        return (Layout.pack(pack), try await packKey(pack), loc.entry)
+    }
+
+    /// The error for a failed read of a blob's bytes from pack `name`.
+    private func readError(_ error: DestinationError, name: String, entry e: PackEntry) -> TriplicateError {
+        if error.kind == .notFound {
+            return TriplicateError(.corrupt, "pack \(name) is missing from \(repository.destination.displayName). Run `triplicate check`.")
+        }
+        // A permanent failure of this one read (a short pack, an I/O error in its sectors) damages the blobs
+        // in it, not the operation; an unavailable or refusing destination stops everything.
+        if error.kind == .permanent {
+            return TriplicateError(.corrupt, "pack \(name) cannot be read at \(e.offset) (\(error)). Run `triplicate check --read-data`.")
+        }
+        return TriplicateError(error, doing: "cannot read pack \(name)")
+    }
+
+    /// The plaintext of blob `id`, authenticated and checked against its ID.
+    func blob(_ id: ObjectID) async throws(TriplicateError) -> [UInt8] {
+        let (name, key, e) = try await locate(id)
         let sealed: [UInt8]
         do {
             sealed = try await repository.destination.get(name, range: Int64(e.offset)..<Int64(e.offset) + Int64(e.storedLength))
-        } catch {
-            if error.kind == .notFound {
-                throw TriplicateError(.corrupt, "pack \(name) is missing from \(repository.destination.displayName). Run `triplicate check`.")
-            }
-            // A permanent failure of this one read (a short pack, an I/O error in its sectors) damages the blobs
-            // in it, not the operation; an unavailable or refusing destination stops everything.
-            if error.kind == .permanent {
-                throw TriplicateError(.corrupt, "pack \(name) cannot be read at \(e.offset) (\(error)). Run `triplicate check --read-data`.")
-            }
-            throw TriplicateError(error, doing: "cannot read pack \(name)")
-        }
+        } catch { throw readError(error, name: name, entry: e) }
         do {
             return try sealed.withUnsafeBytesTyped { (s) throws(CoreError) -> [UInt8] in
                 try PackFormat.openBlob(s, entry: e, packKey: key, keys: repository.keys, cipher: cipher, zstd: zstd, context: name)
             }
         } catch { throw TriplicateError.corrupt(error, file: "pack \(name)") }
+    }
+
+    /// Calls `body` with the plaintext of blob `id`, authenticated and checked against its ID, held in this
+    /// reader's two buffers (reused from blob to blob, so reading allocates nothing); the bytes are valid only
+    /// during `body`.
+    func withBlob<R>(_ id: ObjectID, _ body: (UnsafeRawBufferPointer) throws(TriplicateError) -> R) async throws(TriplicateError) -> R {
+        let (name, key, e) = try await locate(id)
+        let sealed = UnsafeMutableRawBufferPointer(rebasing: Self.grow(&sealedBuffer, to: Int(e.storedLength))[0..<Int(e.storedLength)])
+        do {
+            try await repository.destination.get(name, range: Int64(e.offset)..<Int64(e.offset) + Int64(e.storedLength), into: sealed)
+        } catch { throw readError(error, name: name, entry: e) }
+        let plain: UnsafeRawBufferPointer
+        do {
+            plain = try PackFormat.openBlob(inPlace: sealed, entry: e, packKey: key, keys: repository.keys, cipher: cipher, zstd: zstd,
+                                            scratch: Self.grow(&plainBuffer, to: Int(e.rawLength)), context: name)
+        } catch { throw TriplicateError.corrupt(error, file: "pack \(name)") }
+        return try body(plain)
+    }
+
+    /// `buffer`, reallocated when it is smaller than `size` (to at least 1 MiB).
+    private static func grow(_ buffer: inout UnsafeMutableRawBufferPointer?, to size: Int) -> UnsafeMutableRawBufferPointer {
+        if let b = buffer, b.count >= size { return b }
+        buffer?.deallocate()
+        let fresh = UnsafeMutableRawBufferPointer.allocate(byteCount: max(size, 1 << 20), alignment: 64)
+        buffer = fresh
+        return fresh
     }
 
     /// The decoded tree `id` (cached).

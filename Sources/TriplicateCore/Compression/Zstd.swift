@@ -78,6 +78,21 @@ public final class ZstdDecompressor {
         return out
     }
 
+    /// Decompresses a single frame that must expand to exactly `expectedSize` bytes into `output` (at least that
+    /// large), without allocating.
+    public func decompress(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer, expectedSize: Int) throws(CoreError) {
+        let frameSize = ZSTD_findFrameCompressedSize(input.baseAddress, input.count)
+        guard ZSTD_isError(frameSize) == 0, frameSize == input.count else {
+            throw .malformed("not exactly one zstd frame")
+        }
+        guard output.count >= expectedSize else { throw .invalidArgument("output buffer of \(output.count) bytes for \(expectedSize)") }
+        let n = ZSTD_decompressDCtx(ctx, output.baseAddress, expectedSize, input.baseAddress, input.count)
+        guard ZSTD_isError(n) == 0 else {
+            throw .malformed("zstd frame does not decode: \(String(cString: ZSTD_getErrorName(n)))")
+        }
+        guard n == expectedSize else { throw .malformed("zstd frame decodes to \(n) bytes, expected \(expectedSize)") }
+    }
+
     /// Decompresses a single frame whose header records its content size (every frame Triplicate writes does;
     /// the `zstd` CLI records it when compressing a file, not a pipe), refusing frames larger than `maxSize`.
     public func decompress(_ input: [UInt8], maxSize: Int) throws(CoreError) -> [UInt8] {

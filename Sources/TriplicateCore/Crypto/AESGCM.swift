@@ -150,6 +150,47 @@ public final class AESGCM {
         return out
     }
 
+    /// Authenticates and decrypts `ciphertext || tag` into `output` (at least `sealed.count - 16` bytes), which may
+    /// be the sealed bytes' own memory (decryption in place); returns the plaintext length. On failure `output`
+    /// holds garbage and must not be used.
+    public func open(
+        key: [UInt8], nonce: [UInt8], aad: [UInt8], sealed: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer,
+        what: @autoclosure () -> String
+    ) throws(CoreError) -> Int {
+        guard key.count == Self.keyLength, nonce.count == Self.nonceLength else {
+            throw .invalidArgument("AES-256-GCM needs a 32-byte key and a 12-byte nonce")
+        }
+        guard sealed.count >= Self.tagLength else { throw .authenticationFailed(what() + " (shorter than a tag)") }
+        let n = sealed.count - Self.tagLength
+        guard output.count >= n else { throw .invalidArgument("output buffer of \(output.count) bytes for \(n)") }
+        guard let src = sealed.baseAddress?.assumingMemoryBound(to: UInt8.self) else { throw .authenticationFailed(what()) }
+        // The tag is read before decryption may overwrite anything (in place, output starts where sealed does).
+        var tag = [UInt8](repeating: 0, count: Self.tagLength)
+        tag.withUnsafeMutableBytes { t in t.copyMemory(from: UnsafeRawBufferPointer(rebasing: sealed[n...])) }
+        try check(EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), nil, nil, nil), "EVP_DecryptInit_ex")
+        try check(tri_gcm_set_ivlen(ctx, Int32(Self.nonceLength)), "set GCM IV length")
+        try check(EVP_DecryptInit_ex(ctx, nil, nil, key, nonce), "EVP_DecryptInit_ex(key)")
+        var outl: Int32 = 0
+        if !aad.isEmpty {
+            try check(EVP_DecryptUpdate(ctx, nil, &outl, aad, Int32(aad.count)), "EVP_DecryptUpdate(aad)")
+        }
+        let dst = output.baseAddress?.assumingMemoryBound(to: UInt8.self)
+        var m: Int32 = 0
+        var ok = true
+        if n > 0, let dst {
+            ok = EVP_DecryptUpdate(ctx, dst, &m, src, Int32(n)) == 1
+        }
+        ok = ok && tag.withUnsafeBytes { t in tri_gcm_set_tag(ctx, t.baseAddress?.assumingMemoryBound(to: UInt8.self), Int32(Self.tagLength)) } == 1
+        var fin: Int32 = 0
+        var scratch: UInt8 = 0
+        ok = ok && withUnsafeMutablePointer(to: &scratch) { sp in EVP_DecryptFinal_ex(ctx, sp, &fin) } == 1
+        guard ok else {
+            ERR_clear_error()
+            throw .authenticationFailed(what())
+        }
+        return n
+    }
+
     /// Authenticates and decrypts `ciphertext || tag` held in an array.
     public func open(key: [UInt8], nonce: [UInt8], aad: [UInt8], sealed: [UInt8], what: @autoclosure () -> String) throws(CoreError) -> [UInt8] {
         try sealed.withUnsafeBytesTyped { (s) throws(CoreError) -> [UInt8] in

@@ -93,6 +93,9 @@ public protocol Destination: Sendable {
     func get(_ name: String) async throws(DestinationError) -> [UInt8]
     /// Returns the bytes `range` of the object.
     func get(_ name: String, range: Range<Int64>) async throws(DestinationError) -> [UInt8]
+    /// Reads the bytes `range` of the object into the start of `buffer`, which holds at least `range.count`
+    /// bytes: the same as ``get(_:range:)`` without a new array per read (restore reads every blob this way).
+    func get(_ name: String, range: Range<Int64>, into buffer: UnsafeMutableRawBufferPointer) async throws(DestinationError)
     /// Lists the objects whose names begin with `prefix`.
     func list(prefix: String) async throws(DestinationError) -> [ObjectInfo]
     /// Deletes the object; succeeds if it is already gone.

@@ -50,6 +50,12 @@ public enum PackFormat {
     public static let maxBlobSize = 64 << 20
     /// Largest pack a writer may produce.
     public static let maxPackSize: Int64 = Int64(UInt32.max)
+    /// Blobs up to this length are always tried with zstd; longer ones are sampled first (FORMAT.md §13).
+    public static let alwaysTryLength = 64 << 10
+    /// Length of each sampled slice of a longer blob.
+    public static let sampleSliceLength = 8 << 10
+    /// Number of slices sampled: the first, the last, and evenly spaced ones between.
+    public static let sampleSlices = 4
     /// Length of the trailer (the u32 LE length of the sealed table).
     public static let trailerLength = 4
     /// Encoded length of one table entry.
@@ -145,6 +151,38 @@ public enum PackFormat {
         let plain = try AESGCM().open(key: key, nonce: tableNonce, aad: h.encoded, sealed: sealedTable,
                                       what: context + " (pack table)")
         return try decodeTable(plain, packSize: packSize, context: context)
+    }
+
+    /// ``openBlob(_:entry:packKey:keys:cipher:zstd:context:)`` without allocating: `sealed` (exactly the entry's
+    /// stored bytes) is decrypted in place, a compressed blob is decompressed into `scratch` (at least
+    /// ``maxBlobSize`` bytes, or the raw length), and the plaintext returned points into one of the two; it is
+    /// valid until either is reused.
+    public static func openBlob(
+        inPlace sealed: UnsafeMutableRawBufferPointer, entry: PackEntry, packKey: [UInt8], keys: RepositoryKeys,
+        cipher: AESGCM, zstd: ZstdDecompressor, scratch: UnsafeMutableRawBufferPointer, context: @autoclosure () -> String
+    ) throws(CoreError) -> UnsafeRawBufferPointer {
+        guard sealed.count == Int(entry.storedLength) else {
+            throw .malformed("\(context()): blob \(entry.id.short) has \(sealed.count) bytes, expected \(entry.storedLength)")
+        }
+        guard Int(entry.rawLength) <= maxBlobSize else { throw .malformed("\(context()): blob \(entry.id.short) is too large") }
+        let aad = blobAAD(type: entry.type, compression: entry.compression, rawLength: entry.rawLength, id: entry.id)
+        let n = try cipher.open(key: packKey, nonce: blobNonce(offset: entry.offset), aad: aad, sealed: UnsafeRawBufferPointer(sealed),
+                                into: sealed, what: "\(context()) blob \(entry.id.short)")
+        let plain: UnsafeRawBufferPointer
+        switch entry.compression {
+        case .none:
+            plain = UnsafeRawBufferPointer(rebasing: sealed[0..<n])
+        case .zstd:
+            try zstd.decompress(UnsafeRawBufferPointer(rebasing: sealed[0..<n]), into: scratch, expectedSize: Int(entry.rawLength))
+            plain = UnsafeRawBufferPointer(rebasing: scratch[0..<Int(entry.rawLength)])
+        }
+        guard plain.count == Int(entry.rawLength) else {
+            throw .malformed("\(context()): blob \(entry.id.short) has \(plain.count) bytes, expected \(entry.rawLength)")
+        }
+        guard keys.idHasher.id(plain) == entry.id else {
+            throw .malformed("\(context()): blob \(entry.id.short) does not hash to its ID")
+        }
+        return plain
     }
 
     /// Authenticates, decrypts and decompresses one blob and checks that its plaintext hashes to its ID.
@@ -254,15 +292,24 @@ public final class PackBuilder {
         pending.removeAll(keepingCapacity: true)
     }
 
-    /// Decides whether compressing `data` is worth it: blobs up to 64 KiB are simply tried; for larger ones the
-    /// first 32 KiB are compressed at zstd level 1, and the blob is compressed only if that sample shrank by at
-    /// least 3%. This keeps the cost on already-compressed RAW data to about 2% of a full compression.
+    /// Decides whether compressing `data` is worth it: blobs up to 64 KiB are simply tried; for larger ones four
+    /// 8 KiB slices spread over the blob (its start, its end, and two evenly between) are compressed at zstd
+    /// level 1, and the blob is compressed only if together they shrank by at least 3%. Slices from the whole
+    /// blob, not just its start, matter for RAW files: their first chunk begins with an embedded JPEG preview
+    /// that does not shrink, followed by sensor data that does. The cost on already-compressed data stays
+    /// about 2% of a full compression.
     private func worthCompressing(_ data: UnsafeRawBufferPointer) throws(CoreError) -> Bool {
-        let sampleLength = 32 << 10
-        guard data.count > 2 * sampleLength else { return true }
-        scratch.removeAll(keepingCapacity: true)
-        let sample = UnsafeRawBufferPointer(rebasing: data[0..<sampleLength])
-        return try probe.compress(sample, into: &scratch, limit: sampleLength * 97 / 100)
+        let slice = PackFormat.sampleSliceLength, slices = PackFormat.sampleSlices
+        guard data.count > PackFormat.alwaysTryLength else { return true }
+        var compressed = 0
+        for k in 0..<slices {
+            let start = (data.count - slice) * k / (slices - 1)
+            scratch.removeAll(keepingCapacity: true)
+            let sample = UnsafeRawBufferPointer(rebasing: data[start..<(start + slice)])
+            // A slice that does not shrink at all counts at its full length.
+            compressed += try probe.compress(sample, into: &scratch, limit: slice - 1) ? scratch.count : slice
+        }
+        return compressed <= slice * slices * 97 / 100
     }
 
     /// Compresses `data` into `scratch` when `policy` and the data call for it; returns the compression used.
