@@ -16,6 +16,34 @@ import Testing
         #expect(try await repo.backup(paths: [t.sub("src")]).snapshot.record.summary.filesRead == 0)
     }
 
+    @Test func aRenamedFolderIsReusedNotReadAgain() async throws {
+        let t = TempDir("renamed")
+        let src = t.sub("Photos")
+        try writeFile(src + "/2026-05-01 Wedding/DSC_0001.NEF", pseudoRandomBytes(300_000, seed: 21))
+        try writeFile(src + "/2026-05-01 Wedding/DSC_0002.NEF", pseudoRandomBytes(300_000, seed: 22))
+        try writeFile(src + "/2026-05-02 Harbor/DSC_0100.NEF", pseudoRandomBytes(200_000, seed: 23))
+        settleTimestamps()
+        let repo = try await makeRepository(t.sub("repo"))
+        _ = try await repo.backup(paths: [src])
+        try FileManager.default.moveItem(atPath: src + "/2026-05-01 Wedding", toPath: src + "/2026-05-01 Wedding (Anna & Ben)")
+        try FileManager.default.moveItem(atPath: src + "/2026-05-02 Harbor/DSC_0100.NEF", toPath: src + "/2026-05-02 Harbor/Harbor at dusk.NEF")
+        settleTimestamps()
+        let second = try await repo.backup(paths: [src])
+        // The renamed folder's files keep their ctime and are reused; renaming a file changes its own ctime,
+        // so that one is read (and stored once: its chunks are known).
+        #expect(second.snapshot.record.summary.filesRead == 1)
+        #expect(second.snapshot.record.summary.blobsAdded == 3, "the two changed listings and the root's")
+        #expect(second.snapshot.record.summary.files == 3)
+        let out = t.sub("out")
+        _ = try await repo.restore(second.snapshot, to: out)
+        #expect(try TreeFingerprint.of(out + "/Photos") == TreeFingerprint.of(src))
+        // A new file that merely reuses a vanished file's inode but differs in size or times is read.
+        try FileManager.default.removeItem(atPath: src + "/2026-05-02 Harbor/Harbor at dusk.NEF")
+        try writeFile(src + "/2026-05-02 Harbor/new.NEF", pseudoRandomBytes(200_001, seed: 24))
+        settleTimestamps()
+        #expect(try await repo.backup(paths: [src]).snapshot.record.summary.filesRead == 1)
+    }
+
     @Test func anUnchangedSecondBackupAddsOnlyASnapshot() async throws {
         let t = TempDir("dedup")
         let src = t.sub("Photos")

@@ -230,6 +230,15 @@ final class BackupRun {
         if let parent, case .directory(let id) = parent.content, let tree = await parentTree(id, path: path) {
             for n in tree.nodes { parentNodes[n.name] = n }
         }
+        // Entries of the previous snapshot that are gone under their old names may have been renamed or moved
+        // (a folder renamed in Lightroom): remember their files by inode, so that the same files under a new name
+        // are reused instead of read again.
+        if !parentNodes.isEmpty {
+            let present = Set(entries.map { Array($0.name.utf8) })
+            for (oldName, node) in parentNodes where !present.contains(oldName) {
+                await rememberMoved(node, path: (path == "/" ? "/" : path + "/") + String(decoding: oldName, as: UTF8.self))
+            }
+        }
         var children: [Child] = []
         for e in entries.sorted(by: { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }) {
             let childPath = path == "/" ? "/" + e.name : path + "/" + e.name
@@ -284,6 +293,23 @@ final class BackupRun {
         }
     }
 
+    /// Files of the previous snapshot no longer at their old path, by inode: candidates for a renamed file.
+    private var moved: [UInt64: TreeNode] = [:]
+
+    /// Records the files of a vanished entry (a whole folder, recursively) in ``moved``.
+    private func rememberMoved(_ node: TreeNode, path: String) async {
+        switch node.content {
+        case .file(_, _, let ctime, let inode):
+            // A zero ctime marks metadata that is not to be trusted (the racy-timestamp rule): never reused.
+            if ctime != Timestamp(seconds: 0, nanoseconds: 0) { moved[inode] = node }
+        case .directory(let id):
+            guard let tree = await parentTree(id, path: path) else { return }
+            for n in tree.nodes { await rememberMoved(n, path: path + "/" + n.nameString) }
+        case .symlink:
+            break
+        }
+    }
+
     /// The parent snapshot's tree `id`, or nil (with a warning) when it cannot be read: the folder's files are
     /// then read again instead of reused, which costs time but never correctness.
     func parentTree(_ id: ObjectID, path: String) async -> Tree? {
@@ -312,7 +338,12 @@ final class BackupRun {
 
     private func file(path: String, name: [UInt8], info: SourceInfo, parent: TreeNode?) async throws(TriplicateError) -> Child? {
         let profile = ChunkingProfile.forFile(named: String(decoding: name, as: UTF8.self))
-        if let parent, case let .file(chunks, parentProfile, ctime, inode) = parent.content,
+        // The previous version: the same path, or else a vanished file with this inode (renamed or moved).
+        let previous = parent.flatMap { p -> TreeNode? in
+            if case .file = p.content { return p }
+            return nil
+        } ?? moved[info.inode]
+        if let parent = previous, case let .file(chunks, parentProfile, ctime, inode) = parent.content,
            parent.size == info.size, parent.mtime == info.mtime, ctime == info.ctime, inode == info.inode,
            chunks.allSatisfy({ claims.has($0) }) {
             summary.files += 1
