@@ -39,6 +39,12 @@ let package = Package(
             dependencies: ["TriplicateCore"],
             swiftSettings: strict
         ),
+        // The checks of the Destination contract, run by the tests of every destination (test support).
+        .target(
+            name: "DestinationConformance",
+            dependencies: ["TriplicateCore"],
+            swiftSettings: strict
+        ),
         // Engine: repository open/init, backup, restore, check, stats. The `Triplicate` library.
         .target(
             name: "Triplicate",
@@ -69,7 +75,7 @@ let package = Package(
         .testTarget(name: "TriplicateCoreTests", dependencies: ["TriplicateCore", "CLibCrypto", "CZstd"], swiftSettings: strict),
         .testTarget(
             name: "TriplicateTests",
-            dependencies: ["Triplicate", "PhotoFixtures"],
+            dependencies: ["Triplicate", "PhotoFixtures", "DestinationConformance"],
             resources: [],
             swiftSettings: strict
         ),

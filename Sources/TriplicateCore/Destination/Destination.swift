@@ -63,19 +63,38 @@ public struct DestinationError: Error, Sendable, CustomStringConvertible {
 }
 
 /// A place where a repository's files live: a local directory or NAS mount, a removable drive, a cloud bucket.
+/// The engine only ever stores, reads, lists and deletes whole named objects through it, so a library user
+/// can add a destination of their own by implementing these few operations; `DestinationConformance` (a
+/// test-support library of this package) checks an implementation against everything below.
 ///
-/// Contract, which every implementation must meet and which the shared conformance tests check:
+/// The terms, as every operation uses them:
+/// - **atomic**: a reader (this process or another, now or after a crash or power loss at any moment) sees
+///   either no object or the whole object with the bytes put, never a part of one.
+/// - **durable**: once the call returns, the object survives a crash or power loss.
+/// - **idempotent**: doing the same call again succeeds and leaves the same state, so a caller may always
+///   retry after an interruption without first finding out what happened.
+/// - **missing**: ``DestinationError/Kind-swift.enum/notFound``; only for the object named, never for a
+///   destination that is not there (that is ``DestinationError/Kind-swift.enum/unavailable``).
+/// - **retryable**: ``DestinationError/Kind-swift.enum/transient``, the only kind worth retrying after a pause.
+/// - **permanent**: every other kind; the same call fails the same way until a person acts (frees space,
+///   plugs the drive in, fixes the credentials).
+///
+/// Per operation:
 /// - **Names** are relative paths of lowercase ASCII letters, digits, `.`, `_` and `-` in components separated
-///   by `/`; no component is empty, `.` or `..`. A destination rejects any other name with ``DestinationError/Kind-swift.enum/invalidName``.
-/// - **put** is atomic: a reader sees either no object or the whole object, never part of one, even after a crash
-///   or power loss at any moment. It is durable when it returns. It is idempotent: putting the same bytes under
-///   the same name again succeeds and changes nothing.
-/// - **get** returns the whole object or a byte range of it; a range reaching past the end is an error.
-///   A missing object is ``DestinationError/Kind-swift.enum/notFound``.
-/// - **list** returns every object whose name starts with the prefix, in no particular order, with sizes.
-/// - **delete** removes an object; deleting a missing object succeeds (it is idempotent too).
-/// - **stat** returns the object's size, or throws ``DestinationError/Kind-swift.enum/notFound``.
-/// Implementations are `Sendable` and may be called concurrently.
+///   by `/`; no component is empty, `.` or `..` (``ObjectName``). Any other name fails with
+///   ``DestinationError/Kind-swift.enum/invalidName`` before anything is touched. Such names survive
+///   case-insensitive file systems (FAT32, exFAT) and every object store.
+/// - **put** (bytes or a local file) is atomic, durable and idempotent: putting the same bytes under the
+///   same name again succeeds and changes nothing. The engine names every object after its content (or
+///   writes it once), so a put never needs to replace different bytes.
+/// - **get** returns the whole object, a byte range of it, or reads the range into a caller's buffer; a range
+///   reaching past the end is permanent. A missing object is missing.
+/// - **list** returns every object whose name starts with the prefix (however many: implementations page
+///   through large listings), in no particular order, with sizes, and never shows a partly written object.
+/// - **delete** removes an object; deleting a missing object succeeds (idempotent).
+/// - **stat** returns the object's size, or missing.
+///
+/// Implementations are `Sendable` and are called concurrently (several packs stored while others are read).
 public protocol Destination: Sendable {
     /// A short description for messages, e.g. `local:/mnt/nas/photos-repo`.
     var displayName: String { get }
