@@ -13,12 +13,14 @@ enum Exit {
     static let partial: Int32 = 3
     static let noRepository: Int32 = 10
     static let wrongPassword: Int32 = 12
+    static let notConnected: Int32 = 14
     static let interrupted: Int32 = 130
 
     static func code(for kind: TriplicateError.Kind) -> Int32 {
         switch kind {
         case .noRepository, .notARepository: noRepository
         case .wrongPassword: wrongPassword
+        case .destination(.unavailable): notConnected
         case .cancelled: interrupted
         default: error
         }
@@ -27,8 +29,11 @@ enum Exit {
 
 /// Options every repository command takes.
 struct RepositoryOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("Repository location: a folder path (or local:PATH). Default: $TRIPLICATE_REPOSITORY.", valueName: "PATH"))
+    @Option(name: .long, help: ArgumentHelp("Repository location: a folder path (or local:PATH), or usb:PATH for a folder on a removable drive. Default: $TRIPLICATE_REPOSITORY.", valueName: "PATH"))
     var repo: String?
+
+    @Flag(name: .long, help: "On a removable drive (usb:PATH), read every file written back from the drive and compare it.")
+    var verifyWrites = false
 
     @Option(name: .long, help: ArgumentHelp("Read the password from the first line of FILE.", valueName: "FILE"))
     var passwordFile: String?
@@ -43,6 +48,12 @@ struct RepositoryOptions: ParsableArguments {
     /// The destination for the location.
     func destination() throws -> any Destination {
         let loc = try location()
+        if loc.hasPrefix("usb:") {
+            let path = String(loc.dropFirst(4))
+            guard path.hasPrefix("/") else { throw CLIError(Exit.error, "usb:PATH needs an absolute path on the drive, e.g. usb:/media/you/DRIVE/triplicate") }
+            return RemovableDrive(path: path, verifyWrites: verifyWrites)
+        }
+        if verifyWrites { throw CLIError(Exit.error, "--verify-writes applies to a removable drive (--repo usb:PATH)") }
         if loc.hasPrefix("local:") { return LocalDirectory(path: String(loc.dropFirst(6))) }
         if let colon = loc.firstIndex(of: ":"), !loc[..<colon].contains("/"), loc[..<colon].count > 1 {
             throw CLIError(Exit.error, "unknown repository kind \"\(loc[..<colon])\" in \(loc); use a folder path")

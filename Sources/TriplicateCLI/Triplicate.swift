@@ -16,6 +16,7 @@ struct TriplicateCommand: AsyncParsableCommand {
               3 backup finished but some source files could not be read
               10 no repository at that location
               12 wrong password
+              14 drive not connected (usb:PATH with nothing mounted there, or unplugged during the command)
               64 invalid command-line arguments
               130 interrupted
             """,

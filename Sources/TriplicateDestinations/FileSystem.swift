@@ -67,6 +67,20 @@ package enum FileSystem {
         }
     }
 
+    /// The device number of the file system holding `path`, or nil when it cannot be reached.
+    package static func device(_ path: String) -> UInt64? {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return nil }
+        return UInt64(st.st_dev)
+    }
+
+    /// Bytes free for an unprivileged writer on the file system holding `path`, or nil when unknown.
+    package static func freeBytes(_ path: String) -> Int64? {
+        var st = statvfs()
+        guard statvfs(path, &st) == 0 else { return nil }
+        return Int64(st.f_bavail) * Int64(st.f_frsize)
+    }
+
     /// 16 random hex digits for temporary names.
     package static func uniqueSuffix() -> String {
         var g = SystemRandomNumberGenerator()

@@ -212,3 +212,19 @@ public struct LocalDirectory: Destination {
         }
     }
 }
+
+/// A destination that is a folder of a mounted file system: `init` creates the folder and requires it empty,
+/// and opening a repository binds the folder to it (a removable drive writes or checks its drive marker).
+package protocol FolderDestination: Destination {
+    /// Creates the repository folder (and parents), durably.
+    func createRoot() throws(DestinationError)
+    /// Every entry in the folder, whatever it is.
+    func rootEntries() -> [String]
+    /// Records or checks that the folder belongs to the repository with this ID (64 hex digits).
+    func bind(repository: String) async throws(DestinationError)
+}
+
+extension LocalDirectory: FolderDestination {
+    /// A plain folder keeps no marker.
+    package func bind(repository: String) async throws(DestinationError) {}
+}

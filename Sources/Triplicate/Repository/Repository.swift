@@ -38,8 +38,8 @@ public final class Repository: Sendable {
         on destination: any Destination, password: String, options: InitOptions = InitOptions()
     ) async throws(TriplicateError) -> Repository {
         guard !password.isEmpty else { throw TriplicateError(.invalidArgument, "an empty password is not allowed") }
-        if let local = destination as? LocalDirectory {
-            do { try local.createRoot() } catch { throw TriplicateError(error, doing: "cannot create \(local.root)") }
+        if let folder = destination as? any FolderDestination {
+            do { try folder.createRoot() } catch { throw TriplicateError(error, doing: "cannot create \(destination.displayName)") }
         }
         let existing: [ObjectInfo]
         do { existing = try await destination.list(prefix: "") } catch {
@@ -48,7 +48,7 @@ public final class Repository: Sendable {
         if existing.contains(where: { $0.name == Layout.config }) {
             throw TriplicateError(.alreadyExists, "\(destination.displayName) already holds a repository; nothing was changed")
         }
-        let entries = (destination as? LocalDirectory)?.rootEntries() ?? existing.map(\.name)
+        let entries = (destination as? any FolderDestination)?.rootEntries() ?? existing.map(\.name)
         if !entries.isEmpty {
             throw TriplicateError(.alreadyExists, "\(destination.displayName) is not empty (it holds \(entries.sorted().prefix(3).joined(separator: ", "))\(entries.count > 3 ? "…" : "")); choose an empty folder for a new repository")
         }
@@ -62,6 +62,11 @@ public final class Repository: Sendable {
             let config = RepositoryConfig(id: repositoryID)
             try await put(destination, Layout.key(SHA256.hash(keyBytes)), keyBytes)
             try await put(destination, Layout.config, try config.encode())
+            if let folder = destination as? any FolderDestination {
+                do { try await folder.bind(repository: repositoryID.hex) } catch {
+                    throw TriplicateError(error, doing: "cannot mark \(destination.displayName) as this repository's")
+                }
+            }
             return Repository(destination: destination, config: config, keys: keys)
         } catch let e as CoreError {
             throw TriplicateError(.invalidArgument, "cannot create the repository keys: \(e)")
@@ -86,12 +91,14 @@ public final class Repository: Sendable {
         let configBytes: [UInt8]
         do { configBytes = try await destination.get(Layout.config) } catch {
             switch error.kind {
+            case .unavailable where destination is RemovableDrive:
+                throw TriplicateError(error, doing: "cannot open the repository")
             case .unavailable:
                 throw TriplicateError(.noRepository, "there is no repository at \(destination.displayName): \(error.message)")
             case .notFound:
                 var anything: [String]
-                if let local = destination as? LocalDirectory {
-                    anything = local.rootEntries()
+                if let folder = destination as? any FolderDestination {
+                    anything = folder.rootEntries()
                 } else {
                     anything = ((try? await destination.list(prefix: "")) ?? []).map(\.name)
                 }
@@ -142,6 +149,11 @@ public final class Repository: Sendable {
                 let keys: RepositoryKeys
                 do { keys = try RepositoryKeys(master: master, repositoryID: repositoryID) } catch {
                     throw TriplicateError(.corrupt, "cannot derive keys: \(error)")
+                }
+                if let folder = destination as? any FolderDestination {
+                    do { try await folder.bind(repository: repositoryID.hex) } catch {
+                        throw TriplicateError(error, doing: "cannot use \(destination.displayName)")
+                    }
                 }
                 return Repository(destination: destination, config: config, keys: keys)
             } catch let e as TriplicateError {
