@@ -9,6 +9,7 @@
 #include <openssl/rand.h>
 #include <openssl/err.h>
 #include <openssl/sha.h>
+#include <openssl/hmac.h>
 #include <openssl/md5.h>
 
 static inline int tri_gcm_set_ivlen(EVP_CIPHER_CTX *ctx, int len) {
