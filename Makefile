@@ -27,6 +27,7 @@ test-deps: deps
 		echo "installing:$$missing"; \
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	fi
+	@command -v moto_server >/dev/null 2>&1 || python3 -m pip install -q 'moto[server]' 
 
 build: deps
 	$(SWIFT) build
@@ -34,10 +35,11 @@ build: deps
 release: deps
 	$(SWIFT) build -c release
 
-# The tests run the debug `triplicate` binary, so build everything first.
+# The tests run the debug `triplicate` binary, so build everything first. The S3 destination's tests use one
+# moto_server on a free 127.0.0.1 port, started here and stopped afterwards.
 test: test-deps
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	scripts/with-s3-server.sh $(SWIFT) test --skip-build
 
 demo: release
 	@rm -rf "$(DEMO_DIR)" && mkdir -p "$(DEMO_DIR)"

@@ -18,6 +18,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // C modules: system libraries, each a module map over a small shim header.
@@ -36,7 +38,12 @@ let package = Package(
         // Destinations: concrete places a repository lives (local directory / NAS mount).
         .target(
             name: "TriplicateDestinations",
-            dependencies: ["TriplicateCore"],
+            dependencies: [
+                "TriplicateCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
             swiftSettings: strict
         ),
         // The checks of the Destination contract, run by the tests of every destination (test support).

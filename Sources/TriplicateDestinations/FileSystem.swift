@@ -1,4 +1,5 @@
 // FileSystem: thin, errno-preserving wrappers over POSIX file calls, shared by the local destinations and the engine.
+internal import TriplicateCore
 #if canImport(Glibc)
 internal import Glibc
 #elseif canImport(Darwin)
@@ -79,6 +80,29 @@ package enum FileSystem {
         var st = statvfs()
         guard statvfs(path, &st) == 0 else { return nil }
         return Int64(st.f_bavail) * Int64(st.f_frsize)
+    }
+
+    /// The size and SHA-256 (lowercase hex) of the file at `path`, read in 1 MiB pieces.
+    package static func sha256(_ path: String) throws(FileSystemError) -> (size: Int64, hex: String) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw FileSystemError("open", path) }
+        defer { close(fd) }
+        let hasher: SHA256.Hasher
+        do { hasher = try SHA256.Hasher() } catch { throw FileSystemError("hash", path, code: ENOMEM) }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 64)
+        defer { buffer.deallocate() }
+        var size: Int64 = 0
+        while let base = buffer.baseAddress {
+            let n = read(fd, base, buffer.count)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw FileSystemError("read", path)
+            }
+            if n == 0 { break }
+            hasher.update(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+            size += Int64(n)
+        }
+        return (size, hasher.finalize().hex)
     }
 
     /// 16 random hex digits for temporary names.

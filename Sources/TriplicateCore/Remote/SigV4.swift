@@ -115,7 +115,8 @@ public struct SigV4Signer: Sendable {
         return out
     }
 
-    static func sha256(_ data: [UInt8]) -> [UInt8] {
+    /// SHA-256 of `data`.
+    public static func sha256(_ data: [UInt8]) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: 32)
         var length: UInt32 = 0
         out.withUnsafeMutableBufferPointer { o in

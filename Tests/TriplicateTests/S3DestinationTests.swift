@@ -1,0 +1,97 @@
+// S3DestinationTests: the S3 destination (Backblaze B2's S3 API) against a real S3 server on loopback, moto_server
+// from PyPI: the conformance checks and the error answers.
+import DestinationConformance
+import Foundation
+import Testing
+@testable import Triplicate
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// An S3 server for the tests: the one `make test` started (TRIPLICATE_TEST_S3_ENDPOINT), or a moto_server
+/// of this test's own on a free 127.0.0.1 port, stopped when released.
+final class TestS3Server {
+    let endpoint: String
+    private var pid: pid_t = 0
+
+    init?() throws {
+        if let shared = ProcessInfo.processInfo.environment["TRIPLICATE_TEST_S3_ENDPOINT"], !shared.isEmpty {
+            endpoint = shared
+            return
+        }
+        let port = Self.freePort()
+        endpoint = "http://127.0.0.1:\(port)"
+        let pidFile = FileManager.default.temporaryDirectory.path + "/moto-\(port).pid"
+        // Python starts the server with no inherited descriptor (another test's pipe held open would hang it)
+        // and tells us its process ID.
+        let script = "import subprocess, sys; p = subprocess.Popen(['moto_server', '-H', '127.0.0.1', '-p', sys.argv[1]], "
+            + "stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, close_fds=True, start_new_session=True); "
+            + "open(sys.argv[2], 'w').write(str(p.pid))"
+        guard FATDrive.run(["/usr/bin/env", "python3", "-c", script, String(port), pidFile], log: pidFile + ".log") == 0,
+              let text = try? String(contentsOfFile: pidFile, encoding: .utf8), let p = pid_t(text) else {
+            print("skipped: moto_server could not be started (make test installs moto[server] from PyPI)")
+            return nil
+        }
+        pid = p
+        for _ in 0..<200 {
+            if Self.answers(port: port) { return }
+            usleep(50_000)
+        }
+        kill(pid, SIGTERM)
+        throw FATError(message: "moto_server did not answer on port \(port)")
+    }
+
+    deinit { if pid > 0 { kill(pid, SIGTERM) } }
+
+    static func freePort() -> UInt16 {
+        let s = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(s) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = 0
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(s, $0, len) } }
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(s, $0, &len) } }
+        return UInt16(bigEndian: addr.sin_port)
+    }
+
+    static func answers(port: UInt16) -> Bool {
+        let s = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(s) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = port.bigEndian
+        return withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            connect(s, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+        } }
+    }
+
+    /// A destination in a new bucket of this server.
+    func destination(_ bucket: String = "photos-" + UUID().uuidString.lowercased().prefix(8), prefix: String = "triplicate",
+                     keyID: String = "testing", key: String = "testing") async throws -> S3Destination {
+        let d = S3Destination(endpoint: endpoint, bucket: bucket, prefix: prefix, accessKeyID: keyID, secretKey: key, region: "us-east-1")
+        try await d.createBucketIfNeeded()
+        return d
+    }
+}
+
+@Suite(.serialized) struct S3DestinationTests {
+    @Test(arguments: ConformanceCheck.all) func anS3BucketConforms(_ check: ConformanceCheck) async throws {
+        guard let server = try TestS3Server() else { return }
+        let d = try await server.destination()
+        try await check.run(on: d)
+    }
+
+    @Test func aMissingBucketIsUnavailableAndNotFoundIsOnlyForObjects() async throws {
+        guard let server = try TestS3Server() else { return }
+        let d = S3Destination(endpoint: server.endpoint, bucket: "no-such-bucket", prefix: "x", accessKeyID: "testing", secretKey: "testing", region: "us-east-1")
+        do {
+            _ = try await d.get("config")
+            Issue.record("a missing bucket answered")
+        } catch {
+            #expect(error.kind == .unavailable, "\(error)")
+        }
+    }
+}
