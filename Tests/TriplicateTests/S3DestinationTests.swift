@@ -37,11 +37,13 @@ final class TestS3Server {
             if Self.answers(port: port) { return }
             usleep(50_000)
         }
-        kill(pid, SIGTERM)
+        kill(pid, SIGKILL)
         throw FATError(message: "moto_server did not answer on port \(port)")
     }
 
-    deinit { if pid > 0 { kill(pid, SIGTERM) } }
+    // SIGKILL: a process started from a test thread inherits that thread's blocked signals, SIGTERM among
+    // them, so SIGTERM would leave the server running. It keeps nothing worth a clean stop.
+    deinit { if pid > 0 { kill(pid, SIGKILL) } }
 
     static func freePort() -> UInt16 {
         let s = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
