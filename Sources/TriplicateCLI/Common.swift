@@ -29,7 +29,7 @@ enum Exit {
 
 /// Options every repository command takes.
 struct RepositoryOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("Repository location: a folder path (or local:PATH), or usb:PATH for a folder on a removable drive. Default: $TRIPLICATE_REPOSITORY.", valueName: "PATH"))
+    @Option(name: .long, help: ArgumentHelp("Repository location: a folder path (or local:PATH), usb:PATH for a folder on a removable drive, b2:BUCKET/PREFIX, or s3:https://HOST/BUCKET/PREFIX. Default: $TRIPLICATE_REPOSITORY.", valueName: "PATH"))
     var repo: String?
 
     @Flag(name: .long, help: "On a removable drive (usb:PATH), read every file written back from the drive and compare it.")
@@ -54,11 +54,52 @@ struct RepositoryOptions: ParsableArguments {
             return RemovableDrive(path: path, verifyWrites: verifyWrites)
         }
         if verifyWrites { throw CLIError(Exit.error, "--verify-writes applies to a removable drive (--repo usb:PATH)") }
+        if loc.hasPrefix("b2:") || loc.hasPrefix("s3:") { return try objectStore(loc) }
         if loc.hasPrefix("local:") { return LocalDirectory(path: String(loc.dropFirst(6))) }
         if let colon = loc.firstIndex(of: ":"), !loc[..<colon].contains("/"), loc[..<colon].count > 1 {
             throw CLIError(Exit.error, "unknown repository kind \"\(loc[..<colon])\" in \(loc); use a folder path")
         }
         return LocalDirectory(path: loc)
+    }
+
+    /// `b2:BUCKET/PREFIX` (Backblaze B2's S3 API) or `s3:https://HOST/BUCKET/PREFIX` (any S3-compatible store),
+    /// with the credentials from the environment.
+    private func objectStore(_ loc: String) throws -> any Destination {
+        let env = ProcessInfo.processInfo.environment
+        func value(_ names: String...) -> String? { names.lazy.compactMap { env[$0] }.first { !$0.isEmpty } }
+        let endpoint: String
+        let path: Substring
+        if loc.hasPrefix("b2:") {
+            path = loc.dropFirst(3)
+            if let e = value("B2_ENDPOINT") {
+                endpoint = e
+            } else if let region = value("B2_REGION") {
+                endpoint = "https://s3.\(region).backblazeb2.com"
+            } else {
+                throw CLIError(Exit.error, "b2: needs B2_REGION (the part after s3. in the bucket's endpoint, e.g. eu-central-003) or B2_ENDPOINT")
+            }
+        } else {
+            let rest = loc.dropFirst(3)
+            guard let scheme = rest.range(of: "://"),
+                  let slash = rest[scheme.upperBound...].firstIndex(of: "/") else {
+                throw CLIError(Exit.error, "s3: takes an endpoint, a bucket and a prefix: s3:https://HOST/BUCKET/PREFIX")
+            }
+            endpoint = String(rest[..<slash])
+            path = rest[rest.index(after: slash)...]
+        }
+        let parts = path.split(separator: "/", maxSplits: 1)
+        guard let bucket = parts.first, !bucket.isEmpty else {
+            throw CLIError(Exit.error, "no bucket in \(loc); write \(loc.hasPrefix("b2:") ? "b2:BUCKET/PREFIX" : "s3:https://HOST/BUCKET/PREFIX")")
+        }
+        guard let keyID = value("B2_APPLICATION_KEY_ID", "AWS_ACCESS_KEY_ID"), let key = value("B2_APPLICATION_KEY", "AWS_SECRET_ACCESS_KEY") else {
+            throw CLIError(Exit.error, "no credentials: set B2_APPLICATION_KEY_ID and B2_APPLICATION_KEY (an application key made for this bucket in Backblaze's web console)")
+        }
+        // The region of a B2 endpoint is its host's second label (s3.eu-central-003.backblazeb2.com).
+        let host = endpoint.split(separator: "/").dropFirst().first.map(String.init) ?? ""
+        let labels = host.split(separator: ".")
+        let region = value("B2_REGION", "AWS_REGION") ?? (labels.count > 2 && labels[0] == "s3" ? String(labels[1]) : "us-east-1")
+        return S3Destination(endpoint: endpoint, bucket: String(bucket), prefix: parts.count > 1 ? String(parts[1]) : "",
+                             accessKeyID: keyID, secretKey: key, region: region)
     }
 
     /// The password, from TRIPLICATE_PASSWORD, --password-file, or a no-echo prompt.

@@ -294,3 +294,13 @@ enum XMLText {
             .replacingOccurrences(of: "&amp;", with: "&")
     }
 }
+
+/// A destination whose container may have to be created before a repository can be (a bucket).
+package protocol ContainerDestination: Destination {
+    /// Creates the container when it does not exist and the credentials allow it.
+    func createContainerIfNeeded() async throws(DestinationError)
+}
+
+extension S3Destination: ContainerDestination {
+    package func createContainerIfNeeded() async throws(DestinationError) { try await createBucketIfNeeded() }
+}

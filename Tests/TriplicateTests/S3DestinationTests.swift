@@ -97,3 +97,26 @@ final class TestS3Server {
         }
     }
 }
+
+@Suite(.serialized) struct B2CommandLineTests {
+    @Test func initBackupRestoreAndCheckOnB2CreateTheBucket() async throws {
+        guard let server = try TestS3Server() else { return }
+        let t = TempDir("b2-cli")
+        let src = t.sub("Photos")
+        try writeFile(src + "/2026/DSC_0001.NEF", pseudoRandomBytes(3 << 20, seed: 61))
+        try writeFile(src + "/2026/DSC_0001.xmp", pseudoRandomBytes(2000, seed: 62))
+        let bucket = "jose-photos-" + String(UUID().uuidString.lowercased().prefix(8))
+        let env = ["B2_ENDPOINT": server.endpoint, "B2_APPLICATION_KEY_ID": "testing", "B2_APPLICATION_KEY": "testing"]
+        let location = "b2:\(bucket)/triplicate"
+        let created = try runCLI(["init", "--repo", location], env: env)
+        #expect(created.status == 0, "\(created.stderr)")
+        #expect(try runCLI(["backup", src, "--repo", location], env: env).status == 0)
+        let out = t.sub("out")
+        #expect(try runCLI(["restore", "latest", "--target", out, "--repo", location], env: env).status == 0)
+        #expect(try TreeFingerprint.of(out + "/Photos") == TreeFingerprint.of(src))
+        let check = try runCLI(["check", "--read-data", "--repo", location], env: env)
+        #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
+        let missing = try runCLI(["snapshots", "--repo", location], env: ["B2_ENDPOINT": server.endpoint])
+        #expect(missing.status == 1 && missing.stderr.contains("B2_APPLICATION_KEY_ID"), "\(missing.stderr)")
+    }
+}

@@ -41,6 +41,11 @@ public final class Repository: Sendable {
         if let folder = destination as? any FolderDestination {
             do { try folder.createRoot() } catch { throw TriplicateError(error, doing: "cannot create \(destination.displayName)") }
         }
+        if let container = destination as? any ContainerDestination {
+            do { try await container.createContainerIfNeeded() } catch {
+                throw TriplicateError(error, doing: "cannot create the bucket of \(destination.displayName)")
+            }
+        }
         let existing: [ObjectInfo]
         do { existing = try await destination.list(prefix: "") } catch {
             throw TriplicateError(error, doing: "cannot look into \(destination.displayName)")
