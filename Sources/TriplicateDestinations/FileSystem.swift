@@ -217,17 +217,19 @@ package enum FileSystem {
 
     /// Reads bytes `range` of a file into `buffer` (exactly `range.count` bytes); a range past the end is ERANGE.
     package static func readRange(_ path: String, range: Range<Int64>, into buffer: UnsafeMutableRawBufferPointer) throws(FileSystemError) {
-        guard buffer.count >= Int(range.count), let base = buffer.baseAddress else {
-            if range.isEmpty { return }
-            throw FileSystemError("read", path, code: EINVAL)
-        }
+        guard buffer.count >= Int(range.count) else { throw FileSystemError("read", path, code: EINVAL) }
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw FileSystemError("open", path) }
         defer { close(fd) }
-        let count = Int(range.count)
+        try readFully(fd, offset: range.lowerBound, into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<Int(range.count)]), path: path)
+    }
+
+    /// Fills `buffer` with pread from `offset`, retrying short reads and EINTR; fewer bytes available is ERANGE.
+    package static func readFully(_ fd: Int32, offset: Int64, into buffer: UnsafeMutableRawBufferPointer, path: String) throws(FileSystemError) {
+        guard let base = buffer.baseAddress else { return }
         var done = 0
-        while done < count {
-            let n = pread(fd, base + done, count - done, off_t(range.lowerBound) + off_t(done))
+        while done < buffer.count {
+            let n = pread(fd, base + done, buffer.count - done, off_t(offset) + off_t(done))
             if n < 0 {
                 if errno == EINTR { continue }
                 throw FileSystemError("read", path)
@@ -240,25 +242,7 @@ package enum FileSystem {
     /// Reads exactly `count` bytes at `offset` with pread; fewer available is ERANGE.
     package static func readExactly(_ fd: Int32, offset: Int64, count: Int, path: String) throws(FileSystemError) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: count)
-        var done = 0
-        var failure: FileSystemError?
-        out.withUnsafeMutableBytes { buf in
-            guard let base = buf.baseAddress else { return }
-            while done < count {
-                let n = pread(fd, base + done, count - done, off_t(offset) + off_t(done))
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    failure = FileSystemError("read", path)
-                    return
-                }
-                if n == 0 {
-                    failure = FileSystemError("read", path, code: ERANGE)
-                    return
-                }
-                done += n
-            }
-        }
-        if let failure { throw failure }
+        try out.withUnsafeMutableBytesTyped { (buf) throws(FileSystemError) in try readFully(fd, offset: offset, into: buf, path: path) }
         return out
     }
 

@@ -24,7 +24,6 @@ private final class PendingDirectory {
     var children: [Child]
     /// Children before this index are known to be complete.
     var checked = 0
-    var stored = false
 
     init(path: String, node: TreeNode, children: [Child]) {
         self.path = path
@@ -268,7 +267,6 @@ final class BackupRun {
             if onlyReady && !d.isReady { return }
             let id = try await storeTree(resolve(d.children), path: d.path)
             d.node.content = .directory(tree: id)
-            d.stored = true
             d.children = []
             pendingHead += 1
             if pendingHead >= 256 && pendingHead * 2 >= pendingDirectories.count {

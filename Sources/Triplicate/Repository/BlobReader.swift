@@ -69,16 +69,7 @@ final class BlobReader: @unchecked Sendable {
 
     /// The plaintext of blob `id`, authenticated and checked against its ID.
     func blob(_ id: ObjectID) async throws(TriplicateError) -> [UInt8] {
-        let (name, key, e) = try await locate(id)
-        let sealed: [UInt8]
-        do {
-            sealed = try await repository.destination.get(name, range: Int64(e.offset)..<Int64(e.offset) + Int64(e.storedLength))
-        } catch { throw readError(error, name: name, entry: e) }
-        do {
-            return try sealed.withUnsafeBytesTyped { (s) throws(CoreError) -> [UInt8] in
-                try PackFormat.openBlob(s, entry: e, packKey: key, keys: repository.keys, cipher: cipher, zstd: zstd, context: name)
-            }
-        } catch { throw TriplicateError.corrupt(error, file: "pack \(name)") }
+        try await withBlob(id) { Array($0) }
     }
 
     /// Calls `body` with the plaintext of blob `id`, authenticated and checked against its ID, held in this

@@ -25,7 +25,4 @@ public struct IndexProbe: Sendable {
 
     /// True when `id` is indexed (the deduplication question).
     public func contains(_ id: ObjectID) -> Bool { index.contains(id) }
-
-    /// The stored length of `id`, when indexed (a full location lookup, as reading a blob does).
-    public func storedLength(_ id: ObjectID) -> UInt32? { index.location(id)?.entry.storedLength }
 }

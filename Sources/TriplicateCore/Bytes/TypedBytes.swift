@@ -9,4 +9,13 @@ extension Array where Element == UInt8 {
         }
         return try result.get()
     }
+
+    /// Calls `body` with the array's bytes, writable, propagating `body`'s typed error. The pointer must not escape `body`.
+    @inlinable
+    public mutating func withUnsafeMutableBytesTyped<R, E: Error>(_ body: (UnsafeMutableRawBufferPointer) throws(E) -> R) throws(E) -> R {
+        let result: Result<R, E> = withUnsafeMutableBytes { b in
+            do throws(E) { return .success(try body(b)) } catch { return .failure(error) }
+        }
+        return try result.get()
+    }
 }

@@ -63,18 +63,8 @@ public final class ZstdDecompressor {
 
     /// Decompresses a single frame that must expand to exactly `expectedSize` bytes.
     public func decompress(_ input: UnsafeRawBufferPointer, expectedSize: Int) throws(CoreError) -> [UInt8] {
-        let frameSize = ZSTD_findFrameCompressedSize(input.baseAddress, input.count)
-        guard ZSTD_isError(frameSize) == 0, frameSize == input.count else {
-            throw .malformed("not exactly one zstd frame")
-        }
         var out = [UInt8](repeating: 0, count: expectedSize)
-        let n = out.withUnsafeMutableBytes { o in
-            ZSTD_decompressDCtx(ctx, o.baseAddress, expectedSize, input.baseAddress, input.count)
-        }
-        guard ZSTD_isError(n) == 0 else {
-            throw .malformed("zstd frame does not decode: \(String(cString: ZSTD_getErrorName(n)))")
-        }
-        guard n == expectedSize else { throw .malformed("zstd frame decodes to \(n) bytes, expected \(expectedSize)") }
+        try out.withUnsafeMutableBytesTyped { (o) throws(CoreError) in try decompress(input, into: o, expectedSize: expectedSize) }
         return out
     }
 

@@ -30,20 +30,28 @@ public final class AESGCM {
         }
     }
 
+    /// Starts sealing or opening: checks the key and nonce, sets them, and feeds the associated data.
+    private func begin(encrypting: Bool, key: [UInt8], nonce: [UInt8], aad: [UInt8]) throws(CoreError) {
+        guard key.count == Self.keyLength, nonce.count == Self.nonceLength else {
+            throw .invalidArgument("AES-256-GCM needs a 32-byte key and a 12-byte nonce")
+        }
+        let initialise = encrypting ? EVP_EncryptInit_ex : EVP_DecryptInit_ex
+        let update = encrypting ? EVP_EncryptUpdate : EVP_DecryptUpdate
+        let name = encrypting ? "EVP_EncryptInit_ex" : "EVP_DecryptInit_ex"
+        try check(initialise(ctx, EVP_aes_256_gcm(), nil, nil, nil), name)
+        try check(tri_gcm_set_ivlen(ctx, Int32(Self.nonceLength)), "set GCM IV length")
+        try check(initialise(ctx, nil, nil, key, nonce), name + "(key)")
+        var outl: Int32 = 0
+        if !aad.isEmpty {
+            try check(update(ctx, nil, &outl, aad, Int32(aad.count)), encrypting ? "EVP_EncryptUpdate(aad)" : "EVP_DecryptUpdate(aad)")
+        }
+    }
+
     /// Encrypts `plaintext` and appends `ciphertext || tag` to `output`.
     public func seal(
         key: [UInt8], nonce: [UInt8], aad: [UInt8], plaintext: UnsafeRawBufferPointer, into output: inout [UInt8]
     ) throws(CoreError) {
-        guard key.count == Self.keyLength, nonce.count == Self.nonceLength else {
-            throw .invalidArgument("AES-256-GCM needs a 32-byte key and a 12-byte nonce")
-        }
-        try check(EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), nil, nil, nil), "EVP_EncryptInit_ex")
-        try check(tri_gcm_set_ivlen(ctx, Int32(Self.nonceLength)), "set GCM IV length")
-        try check(EVP_EncryptInit_ex(ctx, nil, nil, key, nonce), "EVP_EncryptInit_ex(key)")
-        var outl: Int32 = 0
-        if !aad.isEmpty {
-            try check(EVP_EncryptUpdate(ctx, nil, &outl, aad, Int32(aad.count)), "EVP_EncryptUpdate(aad)")
-        }
+        try begin(encrypting: true, key: key, nonce: nonce, aad: aad)
         let start = output.count
         output.append(contentsOf: repeatElement(0, count: plaintext.count + Self.tagLength))
         let rc: Int32 = output.withUnsafeMutableBufferPointer { o in
@@ -69,19 +77,10 @@ public final class AESGCM {
         key: [UInt8], nonce: [UInt8], aad: [UInt8], plaintext: UnsafeRawBufferPointer,
         through buffer: UnsafeMutableRawBufferPointer, emit: (UnsafeRawBufferPointer) throws(E) -> Void
     ) throws(CoreError) -> Result<Void, E> {
-        guard key.count == Self.keyLength, nonce.count == Self.nonceLength else {
-            throw .invalidArgument("AES-256-GCM needs a 32-byte key and a 12-byte nonce")
-        }
         guard buffer.count >= Self.tagLength, let out = buffer.baseAddress?.assumingMemoryBound(to: UInt8.self) else {
             throw .invalidArgument("AES-256-GCM streaming needs a buffer of at least 16 bytes")
         }
-        try check(EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), nil, nil, nil), "EVP_EncryptInit_ex")
-        try check(tri_gcm_set_ivlen(ctx, Int32(Self.nonceLength)), "set GCM IV length")
-        try check(EVP_EncryptInit_ex(ctx, nil, nil, key, nonce), "EVP_EncryptInit_ex(key)")
-        var outl: Int32 = 0
-        if !aad.isEmpty {
-            try check(EVP_EncryptUpdate(ctx, nil, &outl, aad, Int32(aad.count)), "EVP_EncryptUpdate(aad)")
-        }
+        try begin(encrypting: true, key: key, nonce: nonce, aad: aad)
         var done = 0
         while done < plaintext.count {
             let n = min(buffer.count, plaintext.count - done, Int(Int32.max))
@@ -115,37 +114,9 @@ public final class AESGCM {
     public func open(
         key: [UInt8], nonce: [UInt8], aad: [UInt8], sealed: UnsafeRawBufferPointer, what: @autoclosure () -> String
     ) throws(CoreError) -> [UInt8] {
-        guard key.count == Self.keyLength, nonce.count == Self.nonceLength else {
-            throw .invalidArgument("AES-256-GCM needs a 32-byte key and a 12-byte nonce")
-        }
-        guard sealed.count >= Self.tagLength else { throw .authenticationFailed(what() + " (shorter than a tag)") }
-        let n = sealed.count - Self.tagLength
-        try check(EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), nil, nil, nil), "EVP_DecryptInit_ex")
-        try check(tri_gcm_set_ivlen(ctx, Int32(Self.nonceLength)), "set GCM IV length")
-        try check(EVP_DecryptInit_ex(ctx, nil, nil, key, nonce), "EVP_DecryptInit_ex(key)")
-        var outl: Int32 = 0
-        if !aad.isEmpty {
-            try check(EVP_DecryptUpdate(ctx, nil, &outl, aad, Int32(aad.count)), "EVP_DecryptUpdate(aad)")
-        }
-        var out = [UInt8](repeating: 0, count: n)
-        guard let src = sealed.baseAddress?.assumingMemoryBound(to: UInt8.self) else {
-            throw .authenticationFailed(what())
-        }
-        let ok: Bool = out.withUnsafeMutableBufferPointer { o in
-            var m: Int32 = 0
-            if n > 0 {
-                guard let dst = o.baseAddress, EVP_DecryptUpdate(ctx, dst, &m, src, Int32(n)) == 1 else { return false }
-            }
-            guard tri_gcm_set_tag(ctx, src + n, Int32(Self.tagLength)) == 1 else { return false }
-            var fin: Int32 = 0
-            var scratch: UInt8 = 0
-            return withUnsafeMutablePointer(to: &scratch) { s in
-                EVP_DecryptFinal_ex(ctx, n > 0 ? (o.baseAddress.map { $0 + Int(m) } ?? s) : s, &fin) == 1
-            }
-        }
-        guard ok else {
-            ERR_clear_error()
-            throw .authenticationFailed(what())
+        var out = [UInt8](repeating: 0, count: max(sealed.count - Self.tagLength, 0))
+        _ = try out.withUnsafeMutableBytesTyped { (o) throws(CoreError) -> Int in
+            try open(key: key, nonce: nonce, aad: aad, sealed: sealed, into: o, what: what())
         }
         return out
     }
@@ -157,9 +128,6 @@ public final class AESGCM {
         key: [UInt8], nonce: [UInt8], aad: [UInt8], sealed: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer,
         what: @autoclosure () -> String
     ) throws(CoreError) -> Int {
-        guard key.count == Self.keyLength, nonce.count == Self.nonceLength else {
-            throw .invalidArgument("AES-256-GCM needs a 32-byte key and a 12-byte nonce")
-        }
         guard sealed.count >= Self.tagLength else { throw .authenticationFailed(what() + " (shorter than a tag)") }
         let n = sealed.count - Self.tagLength
         guard output.count >= n else { throw .invalidArgument("output buffer of \(output.count) bytes for \(n)") }
@@ -167,13 +135,7 @@ public final class AESGCM {
         // The tag is read before decryption may overwrite anything (in place, output starts where sealed does).
         var tag = [UInt8](repeating: 0, count: Self.tagLength)
         tag.withUnsafeMutableBytes { t in t.copyMemory(from: UnsafeRawBufferPointer(rebasing: sealed[n...])) }
-        try check(EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), nil, nil, nil), "EVP_DecryptInit_ex")
-        try check(tri_gcm_set_ivlen(ctx, Int32(Self.nonceLength)), "set GCM IV length")
-        try check(EVP_DecryptInit_ex(ctx, nil, nil, key, nonce), "EVP_DecryptInit_ex(key)")
-        var outl: Int32 = 0
-        if !aad.isEmpty {
-            try check(EVP_DecryptUpdate(ctx, nil, &outl, aad, Int32(aad.count)), "EVP_DecryptUpdate(aad)")
-        }
+        try begin(encrypting: false, key: key, nonce: nonce, aad: aad)
         let dst = output.baseAddress?.assumingMemoryBound(to: UInt8.self)
         var m: Int32 = 0
         var ok = true

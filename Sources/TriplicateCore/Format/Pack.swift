@@ -194,27 +194,15 @@ public enum PackFormat {
         _ sealed: UnsafeRawBufferPointer, entry: PackEntry, packKey: [UInt8], keys: RepositoryKeys,
         cipher: AESGCM, zstd: ZstdDecompressor, context: @autoclosure () -> String
     ) throws(CoreError) -> [UInt8] {
-        guard sealed.count == Int(entry.storedLength) else {
-            throw .malformed("\(context()): blob \(entry.id.short) has \(sealed.count) bytes, expected \(entry.storedLength)")
-        }
-        let aad = blobAAD(type: entry.type, compression: entry.compression, rawLength: entry.rawLength, id: entry.id)
-        let opened = try cipher.open(key: packKey, nonce: blobNonce(offset: entry.offset), aad: aad, sealed: sealed,
-                                     what: "\(context()) blob \(entry.id.short)")
-        let plain: [UInt8]
-        switch entry.compression {
-        case .none: plain = opened
-        case .zstd:
-            plain = try opened.withUnsafeBytesTyped { (o) throws(CoreError) -> [UInt8] in
-                try zstd.decompress(o, expectedSize: Int(entry.rawLength))
+        // A copy to open in place, and room for the plaintext when it is compressed.
+        var copy = Array(sealed)
+        var scratch = [UInt8](repeating: 0, count: entry.compression == .zstd ? Int(min(entry.rawLength, UInt32(maxBlobSize))) : 0)
+        return try copy.withUnsafeMutableBytesTyped { (c) throws(CoreError) -> [UInt8] in
+            try scratch.withUnsafeMutableBytesTyped { (s) throws(CoreError) -> [UInt8] in
+                Array(try openBlob(inPlace: c, entry: entry, packKey: packKey, keys: keys, cipher: cipher, zstd: zstd,
+                                   scratch: s, context: context()))
             }
         }
-        guard plain.count == Int(entry.rawLength) else {
-            throw .malformed("\(context()): blob \(entry.id.short) has \(plain.count) bytes, expected \(entry.rawLength)")
-        }
-        guard keys.idHasher.id(plain) == entry.id else {
-            throw .malformed("\(context()): blob \(entry.id.short) does not hash to its ID")
-        }
-        return plain
     }
 }
 
