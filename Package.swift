@@ -82,7 +82,8 @@ let package = Package(
         .testTarget(name: "TriplicateCoreTests", dependencies: ["TriplicateCore", "CLibCrypto", "CZstd"], swiftSettings: strict),
         .testTarget(
             name: "TriplicateTests",
-            dependencies: ["Triplicate", "PhotoFixtures", "DestinationConformance"],
+            dependencies: ["Triplicate", "TriplicateDestinations", "PhotoFixtures", "DestinationConformance",
+                           .product(name: "NIOCore", package: "swift-nio")],
             resources: [],
             swiftSettings: strict
         ),

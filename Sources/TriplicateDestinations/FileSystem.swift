@@ -82,8 +82,9 @@ package enum FileSystem {
         return Int64(st.f_bavail) * Int64(st.f_frsize)
     }
 
-    /// The size and SHA-256 (lowercase hex) of the file at `path`, read in 1 MiB pieces.
-    package static func sha256(_ path: String) throws(FileSystemError) -> (size: Int64, hex: String) {
+    /// The size and SHA-256 (lowercase hex) of the file at `path`, or of the bytes `range` of it, read in 1 MiB
+    /// pieces; a range reaching past the end of the file is an error.
+    package static func sha256(_ path: String, range: Range<Int64>? = nil) throws(FileSystemError) -> (size: Int64, hex: String) {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw FileSystemError("open", path) }
         defer { close(fd) }
@@ -91,18 +92,22 @@ package enum FileSystem {
         do { hasher = try SHA256.Hasher() } catch { throw FileSystemError("hash", path, code: ENOMEM) }
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 64)
         defer { buffer.deallocate() }
-        var size: Int64 = 0
-        while let base = buffer.baseAddress {
-            let n = read(fd, base, buffer.count)
+        var offset = range?.lowerBound ?? 0
+        let end = range?.upperBound ?? Int64.max
+        while let base = buffer.baseAddress, offset < end {
+            let n = pread(fd, base, Int(min(Int64(buffer.count), end - offset)), off_t(offset))
             if n < 0 {
                 if errno == EINTR { continue }
                 throw FileSystemError("read", path)
             }
-            if n == 0 { break }
+            if n == 0 {
+                guard range == nil else { throw FileSystemError("read", path, code: EIO) }
+                break
+            }
             hasher.update(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
-            size += Int64(n)
+            offset += Int64(n)
         }
-        return (size, hasher.finalize().hex)
+        return (offset - (range?.lowerBound ?? 0), hasher.finalize().hex)
     }
 
     /// 16 random hex digits for temporary names.

@@ -5,6 +5,7 @@ internal import AsyncHTTPClient
 internal import NIOCore
 internal import NIOHTTP1
 internal import Foundation
+internal import Synchronization
 #if canImport(Glibc)
 internal import Glibc
 #endif
@@ -14,6 +15,9 @@ internal import Glibc
 ///
 /// - put is one signed PUT whose body streams from memory or from the file (never read whole into memory),
 ///   with `x-amz-content-sha256` always sent; S3 stores an object atomically and a finished PUT is durable.
+///   A file of ``multipartThreshold`` bytes or more goes up as a multipart upload instead: parts of
+///   ``partSize`` bytes, ``parallelParts`` at once, each retried on its own; the object appears only when the
+///   upload is completed, and a failed upload is aborted.
 ///   Correctness never relies on conditional writes (`If-None-Match`), which B2 does not implement: every
 ///   name is content-derived, so writing it twice writes the same bytes.
 /// - Failures are retried the way Backblaze asks: on 429 and 503 after `Retry-After` (or a backoff), on other
@@ -32,6 +36,18 @@ public struct S3Destination: Destination {
     public var maxAttempts = 6
     /// The first backoff, doubled at each retry (with jitter).
     public var initialBackoff: Duration = .milliseconds(250)
+    /// How long a connection may go without sending or receiving a byte before the request is given up (and
+    /// retried on a fresh connection). There is no limit on a whole transfer, which a slow uplink may need.
+    public var idleTimeout: Duration = .seconds(60)
+    /// Files of at least this many bytes are put as multipart uploads.
+    public var multipartThreshold: Int64 = 16 << 20
+    /// The size of every part of a multipart upload but the last; at least 5 MiB (S3's minimum), and raised
+    /// when an object would otherwise need more than 10,000 parts (S3's maximum).
+    public var partSize: Int64 = 8 << 20
+    /// How many parts of one multipart upload are sent at once, each on its own connection.
+    public var parallelParts = 4
+    /// S3's smallest part but the last.
+    public static let minimumPartSize: Int64 = 5 << 20
 
     /// A destination at `endpoint` (scheme and host, optionally a port), `bucket` and `prefix`.
     public init(endpoint: String, bucket: String, prefix: String, accessKeyID: String, secretKey: String, region: String) {
@@ -72,7 +88,7 @@ public struct S3Destination: Destination {
 
     /// Sends a signed request (retrying what is retryable) and returns the reply; `body` is called again for
     /// every attempt.
-    private func send(_ method: HTTPMethod, path: String, query: [(String, String)] = [], headers: [(String, String)] = [],
+    fileprivate func send(_ method: HTTPMethod, path: String, query: [(String, String)] = [], headers: [(String, String)] = [],
                       payloadHash: String = SigV4Signer.emptyPayloadHash, object: String?, maxBody: Int = 64 << 20,
                       body: (() -> HTTPClientRequest.Body?)? = nil) async throws(DestinationError) -> Reply {
         var attempt = 0
@@ -91,12 +107,12 @@ public struct S3Destination: Destination {
             if let body { request.body = body() }
             let outcome: Result<Reply, DestinationError>
             do {
-                let response = try await HTTPClient.shared.execute(request, timeout: .seconds(120))
+                let response = try await S3Clients.client(idleTimeout: idleTimeout).execute(request, timeout: .hours(24))
                 let collected = try await response.body.collect(upTo: maxBody)
                 outcome = .success(Reply(status: response.status.code, headers: response.headers.map { ($0.name, $0.value) },
                                          body: Array(collected.readableBytesView)))
             } catch {
-                outcome = .failure(DestinationError(.transient, object: object, "\(method.rawValue) to \(endpoint) failed: \(error)"))
+                outcome = .failure(Self.classify(error, method: method, object: object, endpoint: endpoint))
             }
             var retryAfter: Duration?
             switch outcome {
@@ -107,12 +123,38 @@ public struct S3Destination: Destination {
                 if attempt >= maxAttempts { throw Self.error(reply, object: object, endpoint: endpoint) }
             case .success(let reply):
                 return reply
+            case .failure(let e) where e.kind != .transient:
+                throw e
             case .failure(let e):
-                if attempt >= maxAttempts { throw e }
+                if attempt >= maxAttempts {
+                    throw DestinationError(.unavailable, object: object, "cannot reach \(endpoint) after \(attempt) attempts (\(e.message)); "
+                        + "check the network connection and the endpoint, then run the command again (a backup resumes from what was stored)")
+                }
             }
             let base = initialBackoff * Int(1 << min(attempt - 1, 6))
             let jitter = Double.random(in: 0.5...1.0)
             try? await Task.sleep(for: retryAfter ?? base * jitter)
+        }
+    }
+
+    /// What a failure to get any answer means: a broken connection or a timeout is worth retrying; an invalid
+    /// endpoint, a body larger than expected, a file that cannot be read or a cancelled task is not.
+    static func classify(_ error: any Error, method: HTTPMethod, object: String?, endpoint: String) -> DestinationError {
+        switch error {
+        case let e as NIOTooManyBytesError:
+            return DestinationError(.permanent, object: object, "the server's answer to \(method.rawValue) is larger than the "
+                + "\(e.maxBytes.map { "\($0) bytes" } ?? "size") expected of it")
+        case let e as FileSystemError:
+            return DestinationError(.permanent, object: object, "cannot read the file to upload (\(e))")
+        case is CancellationError:
+            return DestinationError(.permanent, object: object, "cancelled")
+        case let e as HTTPClientError where e == .invalidURL || e == .emptyHost || e == .emptyScheme
+                                              || e.shortDescription == HTTPClientError.unsupportedScheme("").shortDescription:
+            return DestinationError(.permanent, object: object, "\(endpoint) is not a usable endpoint (\(e)); it should look like https://HOST")
+        case let e as HTTPClientError where e == .cancelled:
+            return DestinationError(.permanent, object: object, "cancelled")
+        default:
+            return DestinationError(.transient, object: object, "\(method.rawValue) to \(endpoint) failed: \(error)")
         }
     }
 
@@ -138,7 +180,7 @@ public struct S3Destination: Destination {
         }
     }
 
-    private func expect(_ reply: Reply, _ statuses: Set<UInt>, object: String?) throws(DestinationError) {
+    fileprivate func expect(_ reply: Reply, _ statuses: Set<UInt>, object: String?) throws(DestinationError) {
         guard statuses.contains(reply.status) else { throw Self.error(reply, object: object, endpoint: endpoint) }
     }
 
@@ -169,12 +211,139 @@ public struct S3Destination: Destination {
         try checkName(name)
         let size: Int64
         let hash: String
+        if let fileSize = try? FileSystem.size(path), fileSize >= multipartThreshold {
+            try await putMultipart(name, file: path, size: fileSize)
+            return
+        }
         do { (size, hash) = try FileSystem.sha256(path) } catch {
             throw DestinationError(.permanent, object: name, "cannot read the file to upload (\(error.reason))")
         }
         let reply = try await send(.PUT, path: "/\(bucket)/\(key(name))", headers: [("content-length", String(size))],
                                    payloadHash: hash, object: name) { .stream(FileChunks(path: path), length: .known(size)) }
         try expect(reply, [200], object: name)
+    }
+
+    // MARK: Multipart upload
+
+    /// One part's outcome (a plain struct: task groups hand it back whatever happened).
+    private struct PartOutcome: Sendable {
+        var number: Int
+        var etag: String
+        var error: DestinationError?
+    }
+
+    /// Puts a large file as a multipart upload. The object appears only when the upload is completed, so no reader
+    /// sees a part of it; a failed upload is aborted, so its parts do not linger (a bucket lifecycle rule removes
+    /// uploads whose abort could not reach the server either).
+    private func putMultipart(_ name: String, file path: String, size: Int64) async throws(DestinationError) {
+        let objectPath = "/\(bucket)/\(key(name))"
+        let created = try await send(.POST, path: objectPath, query: [("uploads", "")], object: name)
+        try expect(created, [200], object: name)
+        guard let uploadID = XMLText.first("UploadId", in: String(decoding: created.body, as: UTF8.self)), !uploadID.isEmpty else {
+            throw DestinationError(.permanent, object: name, "the server started a multipart upload without naming it (no UploadId)")
+        }
+        do throws(DestinationError) {
+            let etags = try await uploadParts(name, file: path, size: size, objectPath: objectPath, uploadID: uploadID)
+            try await completeMultipart(name, size: size, objectPath: objectPath, uploadID: uploadID, etags: etags)
+        } catch {
+            _ = try? await send(.DELETE, path: objectPath, query: [("uploadId", uploadID)], object: name)
+            throw error
+        }
+    }
+
+    /// The part size for an object of `size` bytes: ``partSize``, at least S3's minimum, and large enough for the
+    /// object to fit in 10,000 parts.
+    func effectivePartSize(for size: Int64) -> Int64 {
+        max(partSize, Self.minimumPartSize, (size + 9_999) / 10_000)
+    }
+
+    /// Uploads every part, ``parallelParts`` at a time, and returns their ETags in part order.
+    private func uploadParts(_ name: String, file path: String, size: Int64, objectPath: String,
+                             uploadID: String) async throws(DestinationError) -> [String] {
+        let partSize = effectivePartSize(for: size)
+        let count = Int((size + partSize - 1) / partSize)
+        var etags = [String](repeating: "", count: count)
+        let failure: DestinationError? = await withTaskGroup(of: PartOutcome.self) { group in
+            var next = 0
+            var failure: DestinationError?
+            func start() {
+                let number = next + 1
+                let range = Int64(next) * partSize..<min(Int64(next + 1) * partSize, size)
+                next += 1
+                group.addTask {
+                    await self.uploadPart(name, file: path, range: range, number: number, objectPath: objectPath, uploadID: uploadID)
+                }
+            }
+            while next < min(count, max(parallelParts, 1)) { start() }
+            while let outcome = await group.next() {
+                if let error = outcome.error {
+                    if failure == nil { failure = error }
+                    group.cancelAll()
+                    continue
+                }
+                etags[outcome.number - 1] = outcome.etag
+                if failure == nil, next < count { start() }
+            }
+            return failure
+        }
+        if let failure { throw failure }
+        return etags
+    }
+
+    private func uploadPart(_ name: String, file path: String, range: Range<Int64>, number: Int, objectPath: String,
+                            uploadID: String) async -> PartOutcome {
+        do throws(DestinationError) {
+            let hash: String
+            do { hash = try FileSystem.sha256(path, range: range).hex } catch {
+                throw DestinationError(.permanent, object: name, "cannot read the file to upload (\(error))")
+            }
+            let reply = try await send(.PUT, path: objectPath, query: [("partNumber", String(number)), ("uploadId", uploadID)],
+                                       headers: [("content-length", String(range.count))], payloadHash: hash, object: name) {
+                .stream(FileChunks(path: path, range: range), length: .known(Int64(range.count)))
+            }
+            try expect(reply, [200], object: name)
+            guard let etag = reply.header("etag"), !etag.isEmpty else {
+                throw DestinationError(.permanent, object: name, "the server stored part \(number) without an ETag")
+            }
+            return PartOutcome(number: number, etag: etag, error: nil)
+        } catch {
+            return PartOutcome(number: number, etag: "", error: error)
+        }
+    }
+
+    /// Completes the upload. S3 may answer 200 with an error in the body (retried like a 503); and a completion
+    /// whose answer was lost makes its retry fail with NoSuchUpload, so before giving up the object itself is
+    /// asked whether it is there with the right size.
+    private func completeMultipart(_ name: String, size: Int64, objectPath: String, uploadID: String,
+                                   etags: [String]) async throws(DestinationError) {
+        var xml = "<CompleteMultipartUpload>"
+        for (i, etag) in etags.enumerated() {
+            xml += "<Part><PartNumber>\(i + 1)</PartNumber><ETag>\(XMLText.escape(etag))</ETag></Part>"
+        }
+        xml += "</CompleteMultipartUpload>"
+        let body = Array(xml.utf8)
+        let hash = SigV4Signer.hex(SigV4Signer.sha256(body))
+        var failure = DestinationError(.transient, object: name, "the multipart upload was not completed")
+        for attempt in 1...max(maxAttempts, 1) {
+            do throws(DestinationError) {
+                let reply = try await send(.POST, path: objectPath, query: [("uploadId", uploadID)],
+                                           headers: [("content-length", String(body.count))], payloadHash: hash, object: name) {
+                    .bytes(ByteBuffer(bytes: body))
+                }
+                let text = String(decoding: reply.body.prefix(4000), as: UTF8.self)
+                if reply.status == 200, !text.contains("<Error>") { return }
+                failure = reply.status == 200
+                    ? DestinationError(.transient, object: name, "completing the multipart upload failed: \(XMLText.first("Code", in: text) ?? "") "
+                        + (XMLText.first("Message", in: text) ?? ""))
+                    : Self.error(reply, object: name, endpoint: endpoint)
+            } catch {
+                failure = error
+            }
+            if let info = try? await stat(name), info.size == size { return }
+            guard failure.kind == .transient, attempt < maxAttempts else { break }
+            try? await Task.sleep(for: initialBackoff * Int(1 << min(attempt - 1, 6)))
+        }
+        throw failure
     }
 
     public func get(_ name: String) async throws(DestinationError) -> [UInt8] {
@@ -245,20 +414,45 @@ public struct S3Destination: Destination {
     }
 }
 
-/// The bytes of a file as an async sequence of 1 MiB buffers, read with pread: an upload streams from disk.
+/// The bytes of a file (or of a range of it) as an async sequence of buffers of up to 1 MiB, read with pread: an
+/// upload streams from disk. A file that ends early is an error, not a short body.
 struct FileChunks: AsyncSequence, Sendable {
     typealias Element = ByteBuffer
     let path: String
+    var range: Range<Int64>?
+
+    init(path: String, range: Range<Int64>? = nil) {
+        self.path = path
+        self.range = range
+    }
 
     struct Iterator: AsyncIteratorProtocol {
+        let path: String
         let fd: Int32
-        var offset: Int64 = 0
+        var offset: Int64
+        let end: Int64
+        let exact: Bool
         mutating func next() async throws -> ByteBuffer? {
-            guard fd >= 0 else { throw FileSystemError("open", "upload source") }
-            var buffer = ByteBufferAllocator().buffer(capacity: 1 << 20)
+            guard fd >= 0 else { throw FileSystemError("open", path) }
+            guard offset < end else {
+                close(fd)
+                return nil
+            }
+            let want = Int(Swift.min(Int64(1 << 20), end - offset))
+            var buffer = ByteBufferAllocator().buffer(capacity: want)
             let fd = self.fd, offset = self.offset
-            let n = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 1 << 20) { raw in
-                Swift.max(pread(fd, raw.baseAddress, raw.count, off_t(offset)), 0)
+            var failed: Int32 = 0
+            let n = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: want) { raw in
+                while true {
+                    let r = pread(fd, raw.baseAddress, want, off_t(offset))
+                    if r < 0, errno == EINTR { continue }
+                    if r < 0 { failed = errno }
+                    return Swift.max(r, 0)
+                }
+            }
+            if failed != 0 || (n == 0 && exact) {
+                close(fd)
+                throw FileSystemError("read", path, code: failed != 0 ? failed : EIO)
             }
             guard n > 0 else {
                 close(fd)
@@ -269,7 +463,32 @@ struct FileChunks: AsyncSequence, Sendable {
         }
     }
 
-    func makeAsyncIterator() -> Iterator { Iterator(fd: open(path, O_RDONLY | O_CLOEXEC)) }
+    func makeAsyncIterator() -> Iterator {
+        Iterator(path: path, fd: open(path, O_RDONLY | O_CLOEXEC), offset: range?.lowerBound ?? 0,
+                 end: range?.upperBound ?? Int64.max, exact: range != nil)
+    }
+}
+
+/// HTTP clients, one per idle timeout, made on first use and kept for the life of the process (like
+/// `HTTPClient.shared`, whose redirects and 90-second timeouts suit a browser, not signed uploads).
+enum S3Clients {
+    private static let clients = Mutex<[Duration: HTTPClient]>([:])
+
+    static func client(idleTimeout: Duration) -> HTTPClient {
+        clients.withLock { clients in
+            if let client = clients[idleTimeout] { return client }
+            let (seconds, attoseconds) = idleTimeout.components
+            let idle = TimeAmount.nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+            var configuration = HTTPClient.Configuration(
+                certificateVerification: .fullVerification, redirectConfiguration: .disallow,
+                timeout: .init(connect: .seconds(10), read: idle, write: idle), maximumAllowedIdleTimeInConnectionPool: .seconds(60),
+                decompression: .disabled)
+            configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 16
+            let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+            clients[idleTimeout] = client
+            return client
+        }
+    }
 }
 
 /// The few XML answers of S3 (errors, listings), read without a parser: the text between tags.
@@ -287,6 +506,12 @@ enum XMLText {
         return out
     }
 
+    /// `s` with `&`, `<`, `>`, `"` and `'` written as entities, for text inside a tag.
+    static func escape(_ s: String) -> String {
+        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+            .replacingOccurrences(of: "\"", with: "&quot;").replacingOccurrences(of: "'", with: "&apos;")
+    }
+
     static func unescape(_ s: String) -> String {
         guard s.contains("&") else { return s }
         return s.replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">")
@@ -299,8 +524,19 @@ enum XMLText {
 package protocol ContainerDestination: Destination {
     /// Creates the container when it does not exist and the credentials allow it.
     func createContainerIfNeeded() async throws(DestinationError)
+    /// Whether the container exists; an error when that cannot be found out (an unreachable server).
+    func containerExists() async throws(DestinationError) -> Bool
 }
 
 extension S3Destination: ContainerDestination {
     package func createContainerIfNeeded() async throws(DestinationError) { try await createBucketIfNeeded() }
+
+    package func containerExists() async throws(DestinationError) -> Bool {
+        let head = try await send(.HEAD, path: "/" + bucket, object: bucket)
+        switch head.status {
+        case 200: return true
+        case 404: return false
+        default: throw Self.error(head, object: bucket, endpoint: endpoint)
+        }
+    }
 }

@@ -12,23 +12,21 @@ import Glibc
 /// of this test's own on a free 127.0.0.1 port, stopped when released.
 final class TestS3Server {
     let endpoint: String
+    let port: UInt16
     private var pid: pid_t = 0
 
-    init?() throws {
-        if let shared = ProcessInfo.processInfo.environment["TRIPLICATE_TEST_S3_ENDPOINT"], !shared.isEmpty {
+    /// The shared server when there is one (unless `own`), else a new moto_server with `environment` added to
+    /// its own; nil (after printing why) when moto_server is not installed.
+    init?(own: Bool = false, environment: [String: String] = [:]) throws {
+        if !own, let shared = ProcessInfo.processInfo.environment["TRIPLICATE_TEST_S3_ENDPOINT"], !shared.isEmpty {
             endpoint = shared
+            port = shared.split(separator: ":").last.flatMap { UInt16($0) } ?? 0
             return
         }
-        let port = Self.freePort()
+        port = Self.freePort()
         endpoint = "http://127.0.0.1:\(port)"
-        let pidFile = FileManager.default.temporaryDirectory.path + "/moto-\(port).pid"
-        // Python starts the server with no inherited descriptor (another test's pipe held open would hang it)
-        // and tells us its process ID.
-        let script = "import subprocess, sys; p = subprocess.Popen(['moto_server', '-H', '127.0.0.1', '-p', sys.argv[1]], "
-            + "stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, close_fds=True, start_new_session=True); "
-            + "open(sys.argv[2], 'w').write(str(p.pid))"
-        guard FATDrive.run(["/usr/bin/env", "python3", "-c", script, String(port), pidFile], log: pidFile + ".log") == 0,
-              let text = try? String(contentsOfFile: pidFile, encoding: .utf8), let p = pid_t(text) else {
+        guard let p = BackgroundProcess.start(["moto_server", "-H", "127.0.0.1", "-p", String(port)], environment: environment,
+                                              log: FileManager.default.temporaryDirectory.path + "/moto-\(port).log") else {
             print("skipped: moto_server could not be started (make test installs moto[server] from PyPI)")
             return nil
         }
@@ -76,6 +74,23 @@ final class TestS3Server {
         let d = S3Destination(endpoint: endpoint, bucket: bucket, prefix: prefix, accessKeyID: keyID, secretKey: key, region: "us-east-1")
         try await d.createBucketIfNeeded()
         return d
+    }
+}
+
+/// Background processes for the tests (servers, proxies), started by Python's subprocess with no inherited
+/// descriptor (one holding another test's pipe open would hang that test) in a session of their own.
+enum BackgroundProcess {
+    /// Starts `argv` (looked up in PATH) with `environment` added, its output in `log`; returns its process ID.
+    static func start(_ argv: [String], environment: [String: String] = [:], log: String) -> pid_t? {
+        let pidFile = log + ".pid"
+        let script = "import json, os, subprocess, sys; "
+            + "p = subprocess.Popen(sys.argv[3:], env=dict(os.environ, **json.loads(sys.argv[2])), stdin=subprocess.DEVNULL, "
+            + "stdout=open(sys.argv[1] + '.log', 'w'), stderr=subprocess.STDOUT, close_fds=True, start_new_session=True); "
+            + "open(sys.argv[1], 'w').write(str(p.pid))"
+        let env = (try? JSONSerialization.data(withJSONObject: environment)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        guard FATDrive.run(["/usr/bin/env", "python3", "-c", script, pidFile, env] + argv, log: log) == 0,
+              let text = try? String(contentsOfFile: pidFile, encoding: .utf8), let pid = pid_t(text) else { return nil }
+        return pid
     }
 }
 

@@ -96,10 +96,13 @@ public final class Repository: Sendable {
         let configBytes: [UInt8]
         do { configBytes = try await destination.get(Layout.config) } catch {
             switch error.kind {
-            case .unavailable where destination is RemovableDrive:
-                throw TriplicateError(error, doing: "cannot open the repository")
             case .unavailable:
-                throw TriplicateError(.noRepository, "there is no repository at \(destination.displayName): \(error.message)")
+                // A bucket that does not exist means no repository; a drive that is not plugged in or a server that
+                // cannot be reached means nothing is known yet, and says so (exit 14).
+                if let container = destination as? any ContainerDestination, (try? await container.containerExists()) == false {
+                    throw TriplicateError(.noRepository, "there is no repository at \(destination.displayName): \(error.message)")
+                }
+                throw TriplicateError(error, doing: "cannot open the repository")
             case .notFound:
                 var anything: [String]
                 if let folder = destination as? any FolderDestination {
