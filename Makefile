@@ -9,7 +9,7 @@ APT_PKGS    = libzstd-dev libb2-dev libssl-dev libsqlite3-dev pkg-config
 TEST_PKGS   = zstd dosfstools fusefat util-linux
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all build release deps test-deps test demo compare clean
+.PHONY: all build release deps test-deps test demo compare bench-s3 clean
 
 all: build
 
@@ -69,6 +69,10 @@ compare: release
 	@missing=""; for p in restic borgbackup; do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; fi
 	python3 scripts/compare.py
+
+# Upload and download throughput of the S3 destination against a moto_server on loopback (Benchmarks/RemoteBenchmarks).
+bench-s3: test-deps
+	cd Benchmarks && ../scripts/with-s3-server.sh $(SWIFT) package --allow-writing-to-package-directory benchmark --target RemoteBenchmarks
 
 clean:
 	rm -rf .build "$(DEMO_DIR)"
