@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
         // C modules: system libraries, each a module map over a small shim header.
@@ -52,10 +53,10 @@ let package = Package(
             dependencies: ["TriplicateCore"],
             swiftSettings: strict
         ),
-        // Engine: repository open/init, backup, restore, check, stats. The `Triplicate` library.
+        // Engine: repository open/init, backup, restore, check, stats, and the 3-2-1 plan. The `Triplicate` library.
         .target(
             name: "Triplicate",
-            dependencies: ["TriplicateCore", "TriplicateDestinations"],
+            dependencies: ["TriplicateCore", "TriplicateDestinations", .product(name: "TOMLKit", package: "TOMLKit")],
             swiftSettings: strict
         ),
         // The reference CLI: argument parsing, progress, exit codes; no engine logic.

@@ -10,6 +10,12 @@ struct InitCommand: AsyncParsableCommand {
 
     func run() async throws {
         await runReporting {
+            if let plan = try repository.loadPlan() {
+                let reports = try await repository.session(plan, confirm: true).initialize { print($0) }
+                let code = printReports(reports, verb: "holds the repository")
+                print("Keep the password safe: without it the backups cannot be read by anyone, including you.")
+                return code
+            }
             let dest = try repository.destination()
             let repo = try await Repository.initialize(on: dest, password: try repository.password(confirm: true))
             print("created repository \(repo.id.short) at \(dest.displayName)")
@@ -22,7 +28,7 @@ struct InitCommand: AsyncParsableCommand {
 struct BackupCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "backup", abstract: "Back up files and folders into a new snapshot.")
     @OptionGroup var repository: RepositoryOptions
-    @Argument(help: "Files or folders to back up.") var paths: [String]
+    @Argument(help: "Files or folders to back up (with --plan: the plan's sources).") var paths: [String] = []
     @Option(name: .long, help: ArgumentHelp("Leave out matching names (no /) or absolute paths (with /); repeatable.", valueName: "PATTERN"))
     var exclude: [String] = []
     @Option(name: .long, help: ArgumentHelp("Tag the snapshot; repeatable.", valueName: "TAG")) var tag: [String] = []
@@ -35,6 +41,8 @@ struct BackupCommand: AsyncParsableCommand {
     var workers: Int?
 
     func validate() throws {
+        if repository.plan == nil, paths.isEmpty { throw ValidationError("name the files or folders to back up") }
+        if repository.plan != nil, !paths.isEmpty { throw ValidationError("with --plan the plan's sources are backed up; give no paths") }
         guard (1...512).contains(packSize) else { throw ValidationError("--pack-size must be between 1 and 512 MiB") }
         guard (1...19).contains(compressionLevel) else { throw ValidationError("--compression-level must be between 1 and 19") }
         if let workers, !(1...64).contains(workers) { throw ValidationError("--workers must be between 1 and 64") }
@@ -42,7 +50,10 @@ struct BackupCommand: AsyncParsableCommand {
 
     func run() async throws {
         await runReporting {
-            let repo = try await repository.open()
+            let plan = try repository.loadPlan()
+            let session = try plan.map { try repository.session($0) }
+            let repo = session == nil ? try await repository.open() : nil
+            let paths = plan.map { $0.sources.map(\.path) } ?? self.paths
             let cancellation = Cancellation()
             Interrupts.install(cancellation)
             let showProgress = Terminal.isInteractive && !quiet && !json
@@ -51,13 +62,25 @@ struct BackupCommand: AsyncParsableCommand {
             var options = BackupOptions(excludes: exclude, tags: tag, packSize: max(packSize, 1) << 20,
                                         compressionLevel: compressionLevel, workers: workers, cancellation: cancellation)
             if showProgress { options.progress = { printer.update($0) } }
-            let result = try await repo.backup(paths: paths, options: options)
+            let result: BackupResult
+            var code = Exit.ok
+            var reports: [DestinationReport] = []
+            if let session {
+                let planned = try await session.backup(options: options) { line in if !quiet && !json { print(line) } }
+                result = planned.backup
+                reports = planned.destinations
+                code = planned.reachedEveryDestination ? Exit.ok : Exit.lagging
+            } else if let repo {
+                result = try await repo.backup(paths: paths, options: options)
+            } else {
+                return Exit.error
+            }
             if showProgress { Terminal.clearStatus() }
             for e in result.errors { Terminal.warn("could not back up " + e) }
             if !quiet { for w in result.warnings { Terminal.warn(w) } }
             let s = result.snapshot.record.summary
             if json {
-                try Terminal.json(BackupJSON(result))
+                try Terminal.json(BackupJSON(result, destinations: reports))
             } else if !quiet {
                 print("snapshot \(result.snapshot.id.short) saved")
                 print("  files: \(s.files) (\(s.filesRead) read, \(s.files - s.filesRead) unchanged), folders: \(s.directories), links: \(s.symlinks)")
@@ -65,7 +88,16 @@ struct BackupCommand: AsyncParsableCommand {
                 if result.adoptedPacks > 0 { print("  reused \(result.adoptedPacks) packs left by an interrupted backup") }
                 if !result.errors.isEmpty { print("  \(result.errors.count) entries could not be backed up completely (listed above)") }
             }
-            return result.errors.isEmpty ? Exit.ok : Exit.partial
+            if session != nil {
+                if !quiet && !json { print("destinations:") }
+                if quiet || json {
+                    for r in reports where r.outcome != .done { Terminal.warn("\(r.name) does not hold the new snapshot: \(r.problem ?? "")") }
+                } else {
+                    _ = printReports(reports, verb: "holds the new snapshot")
+                }
+            }
+            // Unreadable source files (3) matter more than a destination left for sync (4).
+            return result.errors.isEmpty ? code : Exit.partial
         }
     }
 }
@@ -77,7 +109,9 @@ struct BackupJSON: Encodable {
     var errors: [String]
     var warnings: [String]
     var adoptedPacks: Int
-    init(_ r: BackupResult) {
+    var destinations: [DestinationReport]?
+    init(_ r: BackupResult, destinations: [DestinationReport] = []) {
+        self.destinations = destinations.isEmpty ? nil : destinations
         snapshot = r.snapshot.id.hex
         summary = r.snapshot.record.summary
         errors = r.errors
@@ -206,9 +240,24 @@ struct RestoreCommand: AsyncParsableCommand {
     @Argument(help: ArgumentHelp("`latest` or an ID prefix, optionally followed by :PATH inside the snapshot.", valueName: "SNAPSHOT[:PATH]"))
     var snapshot: String
     @Option(name: .long, help: ArgumentHelp("The folder to restore into (created if missing).", valueName: "DIR")) var target: String
+    @Option(name: .long, help: ArgumentHelp("With --plan: restore from this destination (default: the fastest reachable one that holds the snapshot).", valueName: "NAME"))
+    var from: String?
+
+    func validate() throws {
+        if from != nil, repository.plan == nil { throw ValidationError("--from names a destination of a plan; use it with --plan") }
+    }
 
     func run() async throws {
         await runReporting {
+            if let plan = try repository.loadPlan() {
+                let started = Date()
+                let cancellation = Cancellation()
+                Interrupts.install(cancellation)
+                let (source, r) = try await repository.session(plan).restore(snapshot, to: target, from: from, cancellation: cancellation)
+                for e in r.errors { Terminal.error(e) }
+                print("restored \(r.files) files, \(r.directories) folders, \(r.symlinks) links, \(Terminal.bytes(r.bytes)) from \(source) into \(target) in \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
+                return r.errors.isEmpty ? Exit.ok : Exit.error
+            }
             let repo = try await repository.open()
             var spec = snapshot
             var path: String?
@@ -246,6 +295,21 @@ struct CheckCommand: AsyncParsableCommand {
 
     func run() async throws {
         await runReporting {
+            if let plan = try repository.loadPlan() {
+                let results = try await repository.session(plan).check(readData: readData) { print($0) }
+                var code = Exit.ok
+                for c in results {
+                    guard let r = c.report else {
+                        Terminal.warn("\(c.name) was not checked: \(c.problem ?? "")")
+                        if code == Exit.ok { code = Exit.lagging }
+                        continue
+                    }
+                    print("  \(c.name): checked \(r.snapshots) snapshots, \(r.packs) packs" + (readData ? ", read \(r.packsRead)" : "") + (r.isHealthy ? ", no errors found" : ", \(r.errors.count) ERRORS"))
+                    for e in r.errors { print("  \(c.name): error: " + e) }
+                    if !r.isHealthy { code = Exit.error }
+                }
+                return code
+            }
             let repo = try await repository.open()
             var onProgress: (@Sendable (Int, Int) -> Void)?
             if readData && Terminal.isInteractive {

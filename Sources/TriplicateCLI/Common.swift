@@ -11,6 +11,8 @@ enum Exit {
     static let ok: Int32 = 0
     static let error: Int32 = 1
     static let partial: Int32 = 3
+    static let lagging: Int32 = 4
+    static let ruleBroken: Int32 = 5
     static let noRepository: Int32 = 10
     static let wrongPassword: Int32 = 12
     static let notConnected: Int32 = 14
@@ -32,11 +34,28 @@ struct RepositoryOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Repository location: a folder path (or local:PATH), usb:PATH for a folder on a removable drive, b2:BUCKET/PREFIX, or s3:https://HOST/BUCKET/PREFIX. Default: $TRIPLICATE_REPOSITORY.", valueName: "PATH"))
     var repo: String?
 
+    @Option(name: .long, help: ArgumentHelp("A 3-2-1 plan (TOML) naming the sources and every destination of the repository, instead of --repo.", valueName: "FILE"))
+    var plan: String?
+
     @Flag(name: .long, help: "On a removable drive (usb:PATH), read every file written back from the drive and compare it.")
     var verifyWrites = false
 
     @Option(name: .long, help: ArgumentHelp("Read the password from the first line of FILE.", valueName: "FILE"))
     var passwordFile: String?
+
+    /// The plan, when --plan is given (and then not --repo).
+    func loadPlan() throws -> Plan? {
+        guard let plan else { return nil }
+        if let repo, !repo.isEmpty { throw CLIError(Exit.error, "give either --plan or --repo, not both") }
+        return try Plan.load(plan)
+    }
+
+    /// A session of the plan, with its password (from the plan's password-file unless --password-file is given).
+    func session(_ plan: Plan, confirm: Bool = false) throws -> PlanSession {
+        var options = self
+        if options.passwordFile == nil { options.passwordFile = plan.passwordFile }
+        return PlanSession(plan: plan, password: try options.password(confirm: confirm))
+    }
 
     /// The repository location, from --repo or the environment.
     func location() throws -> String {
@@ -47,59 +66,7 @@ struct RepositoryOptions: ParsableArguments {
 
     /// The destination for the location.
     func destination() throws -> any Destination {
-        let loc = try location()
-        if loc.hasPrefix("usb:") {
-            let path = String(loc.dropFirst(4))
-            guard path.hasPrefix("/") else { throw CLIError(Exit.error, "usb:PATH needs an absolute path on the drive, e.g. usb:/media/you/DRIVE/triplicate") }
-            return RemovableDrive(path: path, verifyWrites: verifyWrites)
-        }
-        if verifyWrites { throw CLIError(Exit.error, "--verify-writes applies to a removable drive (--repo usb:PATH)") }
-        if loc.hasPrefix("b2:") || loc.hasPrefix("s3:") { return try objectStore(loc) }
-        if loc.hasPrefix("local:") { return LocalDirectory(path: String(loc.dropFirst(6))) }
-        if let colon = loc.firstIndex(of: ":"), !loc[..<colon].contains("/"), loc[..<colon].count > 1 {
-            throw CLIError(Exit.error, "unknown repository kind \"\(loc[..<colon])\" in \(loc); use a folder path")
-        }
-        return LocalDirectory(path: loc)
-    }
-
-    /// `b2:BUCKET/PREFIX` (Backblaze B2's S3 API) or `s3:https://HOST/BUCKET/PREFIX` (any S3-compatible store),
-    /// with the credentials from the environment.
-    private func objectStore(_ loc: String) throws -> any Destination {
-        let env = ProcessInfo.processInfo.environment
-        func value(_ names: String...) -> String? { names.lazy.compactMap { env[$0] }.first { !$0.isEmpty } }
-        let endpoint: String
-        let path: Substring
-        if loc.hasPrefix("b2:") {
-            path = loc.dropFirst(3)
-            if let e = value("B2_ENDPOINT") {
-                endpoint = e
-            } else if let region = value("B2_REGION") {
-                endpoint = "https://s3.\(region).backblazeb2.com"
-            } else {
-                throw CLIError(Exit.error, "b2: needs B2_REGION (the part after s3. in the bucket's endpoint, e.g. eu-central-003) or B2_ENDPOINT")
-            }
-        } else {
-            let rest = loc.dropFirst(3)
-            guard let scheme = rest.range(of: "://"),
-                  let slash = rest[scheme.upperBound...].firstIndex(of: "/") else {
-                throw CLIError(Exit.error, "s3: takes an endpoint, a bucket and a prefix: s3:https://HOST/BUCKET/PREFIX")
-            }
-            endpoint = String(rest[..<slash])
-            path = rest[rest.index(after: slash)...]
-        }
-        let parts = path.split(separator: "/", maxSplits: 1)
-        guard let bucket = parts.first, !bucket.isEmpty else {
-            throw CLIError(Exit.error, "no bucket in \(loc); write \(loc.hasPrefix("b2:") ? "b2:BUCKET/PREFIX" : "s3:https://HOST/BUCKET/PREFIX")")
-        }
-        guard let keyID = value("B2_APPLICATION_KEY_ID", "AWS_ACCESS_KEY_ID"), let key = value("B2_APPLICATION_KEY", "AWS_SECRET_ACCESS_KEY") else {
-            throw CLIError(Exit.error, "no credentials: set B2_APPLICATION_KEY_ID and B2_APPLICATION_KEY (an application key made for this bucket in Backblaze's web console)")
-        }
-        // The region of a B2 endpoint is its host's second label (s3.eu-central-003.backblazeb2.com).
-        let host = endpoint.split(separator: "/").dropFirst().first.map(String.init) ?? ""
-        let labels = host.split(separator: ".")
-        let region = value("B2_REGION", "AWS_REGION") ?? (labels.count > 2 && labels[0] == "s3" ? String(labels[1]) : "us-east-1")
-        return S3Destination(endpoint: endpoint, bucket: String(bucket), prefix: parts.count > 1 ? String(parts[1]) : "",
-                             accessKeyID: keyID, secretKey: key, region: region)
+        try RepositoryLocation.destination(try location(), verifyWrites: verifyWrites)
     }
 
     /// The password, from TRIPLICATE_PASSWORD, --password-file, or a no-echo prompt.
@@ -126,8 +93,9 @@ struct RepositoryOptions: ParsableArguments {
         return first
     }
 
-    /// Opens the repository.
+    /// Opens the repository: the one at --repo, or with --plan the fastest reachable copy.
     func open() async throws -> Repository {
+        if let plan = try loadPlan() { return try await session(plan).openFastest().repository }
         let dest = try destination()
         let pw = try password()
         return try await Repository.open(dest, password: pw)

@@ -38,6 +38,31 @@ public final class Repository: Sendable {
         on destination: any Destination, password: String, options: InitOptions = InitOptions()
     ) async throws(TriplicateError) -> Repository {
         guard !password.isEmpty else { throw TriplicateError(.invalidArgument, "an empty password is not allowed") }
+        try await prepareEmpty(destination)
+        do {
+            let repositoryID = ObjectID(bytes: try KeyDerivation.randomBytes(32))
+            let master = try RepositoryKeys.randomMaster()
+            let keys = try RepositoryKeys(master: master, repositoryID: repositoryID)
+            let keyFile = try KeyFile.create(master: master, password: password, repositoryID: repositoryID,
+                                             parameters: options.scrypt, hostname: Host.currentName, now: Date())
+            let keyBytes = try keyFile.encode()
+            let config = RepositoryConfig(id: repositoryID)
+            try await put(destination, Layout.key(SHA256.hash(keyBytes)), keyBytes)
+            try await put(destination, Layout.config, try config.encode())
+            try await bind(destination, to: repositoryID)
+            return Repository(destination: destination, config: config, keys: keys)
+        } catch let e as CoreError {
+            throw TriplicateError(.invalidArgument, "cannot create the repository keys: \(e)")
+        } catch let e as TriplicateError {
+            throw e
+        } catch {
+            throw TriplicateError(.invalidArgument, "\(error)")
+        }
+    }
+
+    /// Makes `destination` ready to receive a new repository: creates its folder or bucket, and refuses one that
+    /// already holds a repository or anything else.
+    static func prepareEmpty(_ destination: any Destination) async throws(TriplicateError) {
         if let folder = destination as? any FolderDestination {
             do { try folder.createRoot() } catch { throw TriplicateError(error, doing: "cannot create \(destination.displayName)") }
         }
@@ -57,28 +82,14 @@ public final class Repository: Sendable {
         if !entries.isEmpty {
             throw TriplicateError(.alreadyExists, "\(destination.displayName) is not empty (it holds \(entries.sorted().prefix(3).joined(separator: ", "))\(entries.count > 3 ? "…" : "")); choose an empty folder for a new repository")
         }
-        do {
-            let repositoryID = ObjectID(bytes: try KeyDerivation.randomBytes(32))
-            let master = try RepositoryKeys.randomMaster()
-            let keys = try RepositoryKeys(master: master, repositoryID: repositoryID)
-            let keyFile = try KeyFile.create(master: master, password: password, repositoryID: repositoryID,
-                                             parameters: options.scrypt, hostname: Host.currentName, now: Date())
-            let keyBytes = try keyFile.encode()
-            let config = RepositoryConfig(id: repositoryID)
-            try await put(destination, Layout.key(SHA256.hash(keyBytes)), keyBytes)
-            try await put(destination, Layout.config, try config.encode())
-            if let folder = destination as? any FolderDestination {
-                do { try await folder.bind(repository: repositoryID.hex) } catch {
-                    throw TriplicateError(error, doing: "cannot mark \(destination.displayName) as this repository's")
-                }
+    }
+
+    /// Ties a folder destination (a drive's marker) to the repository just written there.
+    static func bind(_ destination: any Destination, to repositoryID: ObjectID) async throws(TriplicateError) {
+        if let folder = destination as? any FolderDestination {
+            do { try await folder.bind(repository: repositoryID.hex) } catch {
+                throw TriplicateError(error, doing: "cannot mark \(destination.displayName) as this repository's")
             }
-            return Repository(destination: destination, config: config, keys: keys)
-        } catch let e as CoreError {
-            throw TriplicateError(.invalidArgument, "cannot create the repository keys: \(e)")
-        } catch let e as TriplicateError {
-            throw e
-        } catch {
-            throw TriplicateError(.invalidArgument, "\(error)")
         }
     }
 

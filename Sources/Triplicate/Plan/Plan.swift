@@ -1,0 +1,330 @@
+// Plan: a photographer's 3-2-1 setup written down once: what to back up and where every copy of the repository
+// lives, loaded from a TOML file or built in code.
+internal import Foundation
+internal import TOMLKit
+
+/// The kind of medium a copy lives on, for the "two kinds of media" part of the 3-2-1 rule.
+public enum Media: String, Sendable, Hashable, CaseIterable, Codable {
+    /// The computer's own disk (also what the source files are on).
+    case internalDisk = "internal-disk"
+    /// A network drive.
+    case nas
+    /// A removable drive.
+    case usb
+    /// An object store on the internet (Backblaze B2, S3).
+    case cloud
+}
+
+/// Where a copy is, for the "one off site" part of the 3-2-1 rule.
+public enum Site: String, Sendable, Hashable, CaseIterable, Codable {
+    /// In the same building as the computer.
+    case onsite
+    /// Elsewhere: a fire or a burglary that takes the computer leaves it.
+    case offsite
+}
+
+/// What to back up and where the copies of one repository live.
+///
+/// A plan names the sources (folders to back up, with exclusions) and the destinations: each a repository
+/// location (as `--repo` takes it), with a name, a medium and a site. Every destination holds the same
+/// repository, file for file. Load one from a TOML file with ``load(_:)`` or build one with ``init(passwordFile:sources:destinations:)``:
+///
+/// ```toml
+/// password-file = "/home/jose/.config/triplicate/password"
+///
+/// [[source]]
+/// path = "/home/jose/Pictures"
+/// exclude = ["*.tmp"]
+///
+/// [[destination]]
+/// name = "nas"
+/// repo = "/mnt/nas/triplicate"
+/// media = "nas"          # internal-disk | nas | usb | cloud
+/// site = "onsite"        # onsite | offsite
+/// ```
+public struct Plan: Sendable, Equatable {
+    /// A folder (or file) to back up.
+    public struct Source: Sendable, Equatable {
+        /// An absolute path.
+        public var path: String
+        /// Exclusion patterns, as ``BackupOptions/excludes``.
+        public var excludes: [String]
+
+        /// A source at `path` (absolute) with `excludes`.
+        public init(path: String, excludes: [String] = []) {
+            self.path = path
+            self.excludes = excludes
+        }
+    }
+
+    /// One place the repository lives.
+    public struct Target: Sendable, Equatable {
+        /// A short name for messages and `--to`/`--from`: letters, digits, `-` and `_`.
+        public var name: String
+        /// The repository location, as `--repo` takes it: a folder, `local:PATH`, `usb:PATH`, `b2:BUCKET/PREFIX`
+        /// or `s3:https://HOST/BUCKET/PREFIX`.
+        public var repo: String
+        /// The kind of medium.
+        public var media: Media
+        /// On site or off site.
+        public var site: Site
+        /// The line of the plan file that starts this destination (nil for a plan built in code).
+        public var line: Int?
+
+        /// A destination entry.
+        public init(name: String, repo: String, media: Media, site: Site, line: Int? = nil) {
+            self.name = name
+            self.repo = repo
+            self.media = media
+            self.site = site
+            self.line = line
+        }
+    }
+
+    /// A file whose first line is the password (nil: the caller supplies it).
+    public var passwordFile: String?
+    /// What to back up.
+    public var sources: [Source]
+    /// Where the copies live, in the plan's order.
+    public var destinations: [Target]
+    /// The plan file, for messages (nil for a plan built in code).
+    public var file: String?
+
+    /// A plan built in code. Throws ``TriplicateError/Kind-swift.enum/invalidArgument`` for no destinations,
+    /// an invalid or repeated name, or a relative source path.
+    public init(passwordFile: String? = nil, sources: [Source], destinations: [Target]) throws(TriplicateError) {
+        self.passwordFile = passwordFile
+        self.sources = sources
+        self.destinations = destinations
+        file = nil
+        try validate()
+    }
+
+    private init(unvalidated sources: [Source], destinations: [Target], passwordFile: String?, file: String) {
+        self.sources = sources
+        self.destinations = destinations
+        self.passwordFile = passwordFile
+        self.file = file
+    }
+
+    /// `file:line: ` (or the plan file, or nothing) before a message about `line`.
+    func at(_ line: Int?) -> String {
+        switch (file, line) {
+        case let (file?, line?): "\(file):\(line): "
+        case let (file?, nil): "\(file): "
+        default: ""
+        }
+    }
+
+    /// The destination named `name`.
+    public func destination(named name: String) throws(TriplicateError) -> Target {
+        guard let t = destinations.first(where: { $0.name == name }) else {
+            throw TriplicateError(.invalidArgument, "\(at(nil))no destination is named \"\(name)\" (the plan has \(destinations.map(\.name).joined(separator: ", ")))")
+        }
+        return t
+    }
+
+    private func validate() throws(TriplicateError) {
+        guard !destinations.isEmpty else { throw TriplicateError(.invalidArgument, "\(at(nil))the plan names no [[destination]]") }
+        var seen: [String: Target] = [:]
+        for t in destinations {
+            guard !t.name.isEmpty, t.name.utf8.allSatisfy({ Plan.nameBytes.contains($0) }) else {
+                throw TriplicateError(.invalidArgument, "\(at(t.line))the destination name \"\(t.name)\" may hold only letters, digits, - and _")
+            }
+            if let first = seen[t.name] {
+                throw TriplicateError(.invalidArgument, "\(at(t.line))a destination named \"\(t.name)\" is already defined\(first.line.map { " on line \($0)" } ?? "")")
+            }
+            seen[t.name] = t
+            guard !t.repo.isEmpty else { throw TriplicateError(.invalidArgument, "\(at(t.line))destination \"\(t.name)\" has an empty repo") }
+        }
+        for s in sources where !s.path.hasPrefix("/") {
+            throw TriplicateError(.invalidArgument, "\(at(nil))the source path \"\(s.path)\" is not absolute")
+        }
+    }
+
+    static let nameBytes = Set(Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_".utf8))
+
+    // MARK: Loading
+
+    /// Loads a plan file. Errors (``TriplicateError/Kind-swift.enum/invalidArgument``) name the file and line:
+    /// TOML syntax, an unknown key or table, a missing or mistyped value, an unknown media or site, a repeated
+    /// destination name. Relative paths and `~/` are resolved against the plan file's folder and `HOME`.
+    public static func load(_ path: String) throws(TriplicateError) -> Plan {
+        let text: String
+        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+            throw TriplicateError(.invalidArgument, "cannot read the plan file \(path): \(error.localizedDescription)")
+        }
+        return try parse(text, file: path)
+    }
+
+    /// Parses the text of a plan file; `file` is used in messages and to resolve relative paths.
+    public static func parse(_ text: String, file: String) throws(TriplicateError) -> Plan {
+        let table: TOMLTable
+        do { table = try TOMLTable(string: text) } catch let e as TOMLParseError {
+            throw TriplicateError(.invalidArgument, "\(file):\(e.source.begin.line): \(e.description)")
+        } catch {
+            throw TriplicateError(.invalidArgument, "\(file): \(error)")
+        }
+        let lines = KeyLines(text)
+        let folder = (file as NSString).deletingLastPathComponent
+        func fail(_ line: Int?, _ message: String) -> TriplicateError {
+            TriplicateError(.invalidArgument, "\(file):\(line.map(String.init) ?? "1"): \(message)")
+        }
+        func resolve(_ path: String) -> String {
+            var p = path
+            if p == "~" || p.hasPrefix("~/") { p = (ProcessInfo.processInfo.environment["HOME"] ?? "/") + p.dropFirst() }
+            if !p.hasPrefix("/") { p = (folder.isEmpty ? FileManager.default.currentDirectoryPath : folder) + "/" + p }
+            return (p as NSString).standardizingPath
+        }
+        func string(_ t: TOMLTable, _ key: String, in section: KeyLines.Section, required: Bool) throws(TriplicateError) -> String? {
+            guard let value = t[key] else {
+                if required { throw fail(lines.header(section), "\(section.title) has no \(key)") }
+                return nil
+            }
+            guard let s = value.string else { throw fail(lines.line(of: key, in: section), "\(key) must be a string") }
+            return s
+        }
+
+        var passwordFile: String?
+        var sources: [Source] = []
+        var destinations: [Target] = []
+        for key in table.keys {
+            switch key {
+            case "password-file":
+                passwordFile = try string(table, key, in: .top, required: true).map(resolve)
+            case "source", "destination":
+                guard let array = table[key]?.array else {
+                    throw fail(lines.line(of: key, in: .top), "\(key) must be written [[\(key)]]: a list of tables")
+                }
+                for (i, element) in array.enumerated() {
+                    let section: KeyLines.Section = key == "source" ? .source(i) : .destination(i)
+                    guard let t = element.table else { throw fail(lines.header(section), "each \(key) must be a table") }
+                    let known = key == "source" ? ["path", "exclude"] : ["name", "repo", "media", "site"]
+                    for k in t.keys where !known.contains(k) {
+                        throw fail(lines.line(of: k, in: section), "unknown key \"\(k)\" in \(section.title) (known: \(known.joined(separator: ", ")))")
+                    }
+                    if key == "source" {
+                        let path = try string(t, "path", in: section, required: true) ?? ""
+                        var excludes: [String] = []
+                        if let value = t["exclude"] {
+                            guard let list = value.array, list.allSatisfy({ $0.string != nil }) else {
+                                throw fail(lines.line(of: "exclude", in: section), "exclude must be a list of strings, e.g. [\"*.tmp\"]")
+                            }
+                            excludes = list.compactMap(\.string)
+                        }
+                        sources.append(Source(path: resolve(path), excludes: excludes))
+                    } else {
+                        let name = try string(t, "name", in: section, required: true) ?? ""
+                        var repo = try string(t, "repo", in: section, required: true) ?? ""
+                        if !repo.contains(":") || repo.hasPrefix("local:") || repo.hasPrefix("usb:") {
+                            let prefix = repo.hasPrefix("local:") ? "local:" : repo.hasPrefix("usb:") ? "usb:" : ""
+                            repo = prefix + resolve(String(repo.dropFirst(prefix.count)))
+                        }
+                        let mediaText = try string(t, "media", in: section, required: true) ?? ""
+                        guard let media = Media(rawValue: mediaText) else {
+                            throw fail(lines.line(of: "media", in: section), "media \"\(mediaText)\" is not one of "
+                                + Media.allCases.map(\.rawValue).joined(separator: ", "))
+                        }
+                        let siteText = try string(t, "site", in: section, required: true) ?? ""
+                        guard let site = Site(rawValue: siteText) else {
+                            throw fail(lines.line(of: "site", in: section), "site \"\(siteText)\" is not onsite or offsite")
+                        }
+                        destinations.append(Target(name: name, repo: repo, media: media, site: site, line: lines.header(section)))
+                    }
+                }
+            default:
+                throw fail(lines.line(of: key, in: .top), "unknown key \"\(key)\" (known: password-file, [[source]], [[destination]])")
+            }
+        }
+        let plan = Plan(unvalidated: sources, destinations: destinations, passwordFile: passwordFile, file: file)
+        try plan.validate()
+        return plan
+    }
+}
+
+/// Where keys and table headers are in a plan file, for messages that name a line. TOMLKit reports lines for
+/// syntax errors only, so this scans the text: `[[name]]` headers and `key =` at the start of a line, outside
+/// multi-line strings and arrays.
+struct KeyLines {
+    enum Section: Hashable {
+        case top
+        case source(Int)
+        case destination(Int)
+        case other(String)
+
+        var title: String {
+            switch self {
+            case .top: "the top level"
+            case .source(let i): "[[source]] number \(i + 1)"
+            case .destination(let i): "[[destination]] number \(i + 1)"
+            case .other(let name): "[\(name)]"
+            }
+        }
+    }
+
+    private var headers: [Section: Int] = [:]
+    private var keys: [Section: [String: Int]] = [:]
+
+    init(_ text: String) {
+        var section = Section.top
+        var counts: [String: Int] = [:]
+        var depth = 0
+        var inString: String?
+        for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let number = index + 1
+            let line = raw.trimmingCharacters(in: .whitespaces)
+            if inString == nil, depth == 0 {
+                if line.hasPrefix("[[") || line.hasPrefix("[") {
+                    let double = line.hasPrefix("[[")
+                    let name = line.drop(while: { $0 == "[" }).prefix(while: { $0 != "]" }).trimmingCharacters(in: .whitespaces)
+                    if double {
+                        let n = counts[name, default: 0]
+                        counts[name] = n + 1
+                        section = name == "source" ? .source(n) : name == "destination" ? .destination(n) : .other(name)
+                    } else {
+                        section = .other(name)
+                    }
+                    headers[section] = number
+                    continue
+                }
+                if let eq = line.firstIndex(of: "=") {
+                    let key = line[..<eq].trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "\"'"))
+                    if !key.isEmpty, keys[section]?[key] == nil { keys[section, default: [:]][key] = number }
+                }
+            }
+            // Track multi-line strings and arrays so that their lines are not taken for keys.
+            var chars = Substring(raw)
+            while let c = chars.first {
+                if let open = inString {
+                    if chars.hasPrefix(open) {
+                        chars = chars.dropFirst(open.count)
+                        inString = nil
+                        continue
+                    }
+                    if c == "\\", open.hasPrefix("\"") { chars = chars.dropFirst(2); continue }
+                    chars = chars.dropFirst()
+                    continue
+                }
+                if c == "#" { break }
+                if chars.hasPrefix("\"\"\"") || chars.hasPrefix("'''") {
+                    inString = String(chars.prefix(3))
+                    chars = chars.dropFirst(3)
+                } else if c == "\"" || c == "'" {
+                    inString = String(c)
+                    chars = chars.dropFirst()
+                } else {
+                    if c == "[" && !(depth == 0 && chars.startIndex == raw.firstIndex(where: { !$0.isWhitespace })) { depth += 1 }
+                    if c == "]" && depth > 0 { depth -= 1 }
+                    chars = chars.dropFirst()
+                }
+            }
+            if let open = inString, open.count == 1 { inString = nil }  // a one-line string never spans lines
+        }
+    }
+
+    /// The line of the header that starts `section`.
+    func header(_ section: Section) -> Int? { section == .top ? nil : headers[section] }
+
+    /// The line where `key` is set in `section` (else the section's header).
+    func line(of key: String, in section: Section) -> Int? { keys[section]?[key] ?? header(section) }
+}

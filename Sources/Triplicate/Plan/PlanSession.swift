@@ -1,0 +1,325 @@
+// PlanSession: the 3-2-1 plan at work: create the repository everywhere, back up once to every destination,
+// catch up lagging copies, say whether the rule holds, restore from the fastest copy, check every copy.
+internal import Foundation
+
+/// What happened at one destination of a plan during a command.
+public struct DestinationReport: Sendable, Codable, Equatable {
+    /// What became of the destination.
+    public enum Outcome: String, Sendable, Codable {
+        /// It holds everything the command wrote (and what it lacked before).
+        case done
+        /// It could not be reached (a drive in a drawer, no network); nothing was written to it.
+        case unreachable
+        /// It failed part way (unplugged, full, server gone) and was left out of the rest of the command.
+        case failed
+    }
+
+    /// The destination's name in the plan.
+    public var name: String
+    /// What became of it.
+    public var outcome: Outcome
+    /// Why it is unreachable or failed.
+    public var problem: String?
+    /// Objects copied to it to catch up with the others, and their bytes.
+    public var objectsCopied: Int = 0
+    public var bytesCopied: Int64 = 0
+    /// Bytes the backup wrote to it.
+    public var bytesWritten: Int64 = 0
+}
+
+/// The result of ``PlanSession/backup(options:)``.
+public struct PlanBackupResult: Sendable {
+    /// The backup itself (its snapshot is on every destination whose outcome is `done`).
+    public var backup: BackupResult
+    /// One report per destination, in the plan's order.
+    public var destinations: [DestinationReport]
+    /// True when every destination holds the new snapshot.
+    public var reachedEveryDestination: Bool { destinations.allSatisfy { $0.outcome == .done } }
+}
+
+/// A plan at work, with the password that opens its repository.
+///
+/// Every command first looks at every destination at once: a destination that cannot be reached is left out
+/// with a reason, one that holds a different repository is an error naming its line in the plan. The copies
+/// are kept byte-identical: the same file names with the same bytes everywhere (each drive's own marker file
+/// `drive` aside).
+public struct PlanSession: Sendable {
+    /// The plan.
+    public let plan: Plan
+    let password: String
+    let environment: [String: String]
+    /// The folder where the session records what it learned about each destination (when its data was last
+    /// checked, which snapshots it held when last seen), one JSON file per repository; nil records nothing.
+    public var stateDirectory: String?
+
+    /// A session for `plan` with `password`; locations are resolved with `environment` (credentials; nil: this
+    /// process's environment), and what is learned is recorded in `stateDirectory` (nil: the default,
+    /// ``defaultStateDirectory(environment:)``).
+    public init(plan: Plan, password: String, environment: [String: String]? = nil, stateDirectory: String? = nil) {
+        let environment = environment ?? ProcessInfo.processInfo.environment
+        self.plan = plan
+        self.password = password
+        self.environment = environment
+        self.stateDirectory = stateDirectory ?? PlanSession.defaultStateDirectory(environment: environment)
+    }
+
+    /// `$XDG_STATE_HOME/triplicate`, else `$HOME/.local/state/triplicate`.
+    public static func defaultStateDirectory(environment: [String: String]) -> String? {
+        if let x = environment["XDG_STATE_HOME"], x.hasPrefix("/") { return x + "/triplicate" }
+        if let home = environment["HOME"], home.hasPrefix("/") { return home + "/.local/state/triplicate" }
+        return nil
+    }
+
+    // MARK: Looking at every destination
+
+    /// One destination as a command found it.
+    struct Place: Sendable {
+        var target: Plan.Target
+        var destination: any Destination
+        var repository: Repository?
+        /// Why it cannot be used (unreachable); nil when reachable.
+        var unreachable: String?
+        /// The repository files it holds, with sizes (empty when it holds no repository yet).
+        var objects: [String: Int64] = [:]
+
+        var reachable: Bool { unreachable == nil }
+
+        /// Reads try the fastest copy first: the internal disk, a NAS, a drive, the cloud.
+        var speedRank: Int {
+            switch RepositoryLocation.kind(of: target.repo) {
+            case .folder: target.media == .internalDisk ? 0 : 1
+            case .drive: 2
+            case .bucket: 3
+            }
+        }
+    }
+
+    static func isRepositoryFile(_ name: String) -> Bool {
+        name == Layout.config || [Layout.keys, Layout.data, Layout.index, Layout.snapshots].contains { name.hasPrefix($0) }
+    }
+
+    private struct Looked: Sendable {
+        var index: Int
+        var place: Place?
+        var error: TriplicateError?
+    }
+
+    /// Looks at every destination at once. With `creating` (init), a folder that does not exist yet is created.
+    func survey(creating: Bool = false) async throws(TriplicateError) -> [Place] {
+        var destinations: [any Destination] = []
+        for t in plan.destinations {
+            do { destinations.append(try RepositoryLocation.destination(t.repo, environment: environment)) } catch {
+                throw TriplicateError(error.kind, "\(plan.at(t.line))destination \"\(t.name)\": \(error.message)")
+            }
+        }
+        let looked = await withTaskGroup(of: Looked.self) { group in
+            for (i, t) in plan.destinations.enumerated() {
+                let d = destinations[i]
+                group.addTask {
+                    do throws(TriplicateError) {
+                        return Looked(index: i, place: try await look(at: t, d, creating: creating))
+                    } catch {
+                        return Looked(index: i, error: error)
+                    }
+                }
+            }
+            var all: [Looked] = []
+            for await l in group { all.append(l) }
+            return all.sorted { $0.index < $1.index }
+        }
+        var places: [Place] = []
+        for l in looked {
+            if let e = l.error { throw e }
+            if let p = l.place { places.append(p) }
+        }
+        // Every copy must be the same repository.
+        if let first = places.first(where: { $0.repository != nil }), let id = first.repository?.id {
+            for p in places {
+                if let other = p.repository?.id, other != id {
+                    throw TriplicateError(.invalidArgument, "\(plan.at(p.target.line))destination \"\(p.target.name)\" (\(p.destination.displayName)) holds a different repository (\(other.short)) from \"\(first.target.name)\" (\(id.short)); give it an empty folder or bucket of its own")
+                }
+            }
+        }
+        return places
+    }
+
+    private func look(at t: Plan.Target, _ d: any Destination, creating: Bool) async throws(TriplicateError) -> Place {
+        var place = Place(target: t, destination: d)
+        do {
+            place.repository = try await Repository.open(d, password: password)
+        } catch {
+            switch error.kind {
+            case .destination(.unavailable), .destination(.transient):
+                // init creates a plain folder that does not exist yet (a drive must be plugged in, see RemovableDrive).
+                if creating, RepositoryLocation.kind(of: t.repo) == .folder, (try? await Repository.prepareEmpty(d)) != nil {
+                    return place
+                }
+                place.unreachable = error.message
+                return place
+            case .noRepository:
+                // Reachable, but no repository yet: it catches up from the others (or init creates one).
+                return place
+            case .notARepository:
+                // Key files without a config: a copy whose seeding was interrupted; it catches up like an empty one.
+                if let names = try? await d.list(prefix: "").map(\.name), !names.isEmpty,
+                   names.allSatisfy({ Self.isRepositoryFile($0) && $0 != Layout.config }) {
+                    for info in (try? await d.list(prefix: "")) ?? [] { place.objects[info.name] = info.size }
+                    return place
+                }
+                throw TriplicateError(error.kind, "\(plan.at(t.line))destination \"\(t.name)\": \(error.message)")
+            case .wrongPassword:
+                throw TriplicateError(.wrongPassword, "\(plan.at(t.line))destination \"\(t.name)\": the password does not open the repository at \(d.displayName) (is it another repository?)")
+            default:
+                throw TriplicateError(error.kind, "\(plan.at(t.line))destination \"\(t.name)\": \(error.message)")
+            }
+        }
+        do {
+            for info in try await d.list(prefix: "") where Self.isRepositoryFile(info.name) { place.objects[info.name] = info.size }
+        } catch {
+            if error.kind == .unavailable || error.kind == .transient {
+                place.unreachable = error.description
+                return place
+            }
+            throw TriplicateError(.destination(error.kind), "\(plan.at(t.line))destination \"\(t.name)\": cannot list \(d.displayName): \(error)")
+        }
+        return place
+    }
+
+    /// Every repository file held by some reachable place, with its size; an error when two places hold
+    /// different sizes under one name (one of them is damaged).
+    static func union(_ places: [Place]) throws(TriplicateError) -> [String: Int64] {
+        var all: [String: Int64] = [:]
+        var holder: [String: String] = [:]
+        for p in places where p.reachable {
+            for (name, size) in p.objects {
+                if let known = all[name], known != size {
+                    throw TriplicateError(.corrupt, "\(name) is \(known) bytes on \"\(holder[name] ?? "")\" but \(size) bytes on \"\(p.target.name)\": one copy is damaged; run `triplicate check --plan` to find out which")
+                }
+                all[name] = size
+                holder[name] = p.target.name
+            }
+        }
+        return all
+    }
+
+    // MARK: Catching up
+
+    /// Copies to `target` every object of `union` it lacks, from the fastest place that has it, in the safe order
+    /// (key files, config, packs, index files, snapshots), checking each object's content against its name
+    /// before writing it and its size after. Never deletes anything; an interrupted catch-up resumes where it
+    /// stopped, because every object is written whole or not at all.
+    func catchUp(_ target: inout Place, from places: [Place], union: [String: Int64],
+                 progress: (@Sendable (String) -> Void)?) async -> DestinationReport {
+        var report = DestinationReport(name: target.target.name, outcome: .done)
+        let missing = union.keys.filter { target.objects[$0] == nil }
+        guard !missing.isEmpty else { return report }
+        let sources = places.filter { $0.reachable && $0.target.name != target.target.name }.sorted { $0.speedRank < $1.speedRank }
+        func phase(_ name: String) -> Int {
+            if name.hasPrefix(Layout.keys) { return 0 }
+            if name == Layout.config { return 1 }
+            if name.hasPrefix(Layout.data) { return 2 }
+            if name.hasPrefix(Layout.index) { return 3 }
+            return 4
+        }
+        let ordered = missing.sorted { (phase($0), $0) < (phase($1), $1) }
+        do throws(TriplicateError) {
+            if target.repository == nil, target.objects.isEmpty {
+                try await Repository.prepareEmpty(target.destination)
+            }
+            progress?("\(target.target.name): copying \(ordered.count) files (\(Self.bytes(ordered.reduce(0) { $0 + (union[$1] ?? 0) })))")
+            var start = 0
+            while start < ordered.count {
+                // One phase at a time, so that nothing is written before what it depends on.
+                let p = phase(ordered[start])
+                var end = start
+                while end < ordered.count, phase(ordered[end]) == p { end += 1 }
+                try await copy(Array(ordered[start..<end]), to: target, from: sources, union: union, report: &report)
+                for name in ordered[start..<end] { target.objects[name] = union[name] }
+                if p == 1, target.repository == nil, let id = sources.first?.repository?.id {
+                    try await Repository.bind(target.destination, to: id)
+                    target.repository = try await Repository.open(target.destination, password: password)
+                }
+                start = end
+            }
+        } catch {
+            report.outcome = .failed
+            report.problem = error.message
+        }
+        return report
+    }
+
+    private struct Copied: Sendable {
+        var bytes: Int64
+        var error: TriplicateError?
+    }
+
+    /// Copies `names` (of one phase) to `target`, four at a time.
+    private func copy(_ names: [String], to target: Place, from sources: [Place], union: [String: Int64],
+                      report: inout DestinationReport) async throws(TriplicateError) {
+        var next = 0
+        var failure: TriplicateError?
+        let results = await withTaskGroup(of: Copied.self) { group in
+            var out: [Copied] = []
+            func start() {
+                let name = names[next]
+                next += 1
+                group.addTask { await copyOne(name, to: target, from: sources, size: union[name] ?? -1) }
+            }
+            while next < min(names.count, 4) { start() }
+            while let r = await group.next() {
+                out.append(r)
+                if r.error == nil, next < names.count { start() }
+                if r.error != nil { group.cancelAll() }
+            }
+            return out
+        }
+        for r in results {
+            if let e = r.error, failure == nil { failure = e }
+            if r.error == nil {
+                report.objectsCopied += 1
+                report.bytesCopied += r.bytes
+            }
+        }
+        if let failure { throw failure }
+    }
+
+    private func copyOne(_ name: String, to target: Place, from sources: [Place], size: Int64) async -> Copied {
+        do throws(TriplicateError) {
+            guard let source = sources.first(where: { $0.objects[name] == size }) else {
+                throw TriplicateError(.corrupt, "no reachable destination holds \(name) any more")
+            }
+            let bytes: [UInt8]
+            do { bytes = try await source.destination.get(name) } catch {
+                throw TriplicateError(error, doing: "cannot read \(name) from \"\(source.target.name)\"")
+            }
+            // Every repository file but config is named by the SHA-256 of its bytes; config must be this repository's.
+            if name == Layout.config {
+                guard (try? RepositoryConfig.decode(bytes))?.repositoryID == source.repository?.id else {
+                    throw TriplicateError(.corrupt, "\(name) on \"\(source.target.name)\" is not this repository's config")
+                }
+            } else {
+                let id = String(name.split(separator: "/").last ?? "")
+                guard Int64(bytes.count) == size, SHA256.hash(bytes).hex == id else {
+                    throw TriplicateError(.corrupt, "\(name) on \"\(source.target.name)\" is damaged (its bytes do not match its name); nothing was copied. Run `triplicate check --plan --read-data`")
+                }
+            }
+            do throws(DestinationError) {
+                try await target.destination.put(name, data: bytes)
+                let stored = try await target.destination.stat(name)
+                guard stored.size == Int64(bytes.count) else {
+                    throw DestinationError(.permanent, object: name, "holds \(stored.size) bytes after writing \(bytes.count)")
+                }
+            } catch {
+                throw TriplicateError(error, doing: "cannot copy \(name) to \"\(target.target.name)\"")
+            }
+            return Copied(bytes: Int64(bytes.count))
+        } catch {
+            return Copied(bytes: 0, error: error)
+        }
+    }
+
+    static func bytes(_ n: Int64) -> String {
+        n >= 1 << 30 ? String(format: "%.1f GiB", Double(n) / Double(1 << 30))
+            : n >= 1 << 20 ? String(format: "%.1f MiB", Double(n) / Double(1 << 20)) : "\(n) bytes"
+    }
+}

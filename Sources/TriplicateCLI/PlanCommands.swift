@@ -1,0 +1,94 @@
+// PlanCommands: the 3-2-1 plan from the command line: sync and status, and what init, backup, restore and check
+// print with --plan.
+import ArgumentParser
+import Foundation
+import Triplicate
+
+/// Prints one line per destination of a plan command, and returns the exit code: 0 when every destination is
+/// done, 4 when one was unreachable or failed.
+func printReports(_ reports: [DestinationReport], verb: String) -> Int32 {
+    for r in reports {
+        switch r.outcome {
+        case .done:
+            var line = "  \(r.name): \(verb)"
+            if r.objectsCopied > 0 { line += ", caught up \(r.objectsCopied) files (\(Terminal.bytes(r.bytesCopied)))" }
+            if r.bytesWritten > 0 { line += ", wrote \(Terminal.bytes(r.bytesWritten))" }
+            print(line)
+        case .unreachable:
+            print("  \(r.name): skipped, not reachable")
+            Terminal.warn("\(r.name) was skipped: \(r.problem ?? "not reachable"); it catches up at the next backup or `triplicate sync --plan`")
+        case .failed:
+            print("  \(r.name): FAILED")
+            Terminal.warn("\(r.name) failed and was left out: \(r.problem ?? ""); it catches up at the next backup or `triplicate sync --plan`")
+        }
+    }
+    return reports.allSatisfy { $0.outcome == .done } ? Exit.ok : Exit.lagging
+}
+
+struct SyncCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sync",
+        abstract: "Bring lagging destinations of a plan up to date by copying what they lack from the others.",
+        discussion: "Every file is verified against its name before it is written and by size after. Nothing is ever deleted; an interrupted sync continues where it stopped when run again.")
+    @OptionGroup var repository: RepositoryOptions
+    @Option(name: .long, help: ArgumentHelp("Only this destination of the plan; repeatable.", valueName: "NAME")) var to: [String] = []
+
+    func validate() throws {
+        guard repository.plan != nil else { throw ValidationError("sync needs --plan FILE") }
+    }
+
+    func run() async throws {
+        await runReporting {
+            guard let plan = try repository.loadPlan() else { return Exit.error }
+            let reports = try await repository.session(plan).sync(to: to.isEmpty ? nil : to) { print($0) }
+            return printReports(reports, verb: "up to date")
+        }
+    }
+}
+
+struct StatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Say, for each destination of a plan, how current its copy is, and whether the 3-2-1 rule holds.",
+        discussion: """
+            Exit codes: 0 the rule holds and every destination holds the newest snapshot; 4 the rule holds but a
+            copy lags behind or could not be reached; 5 the rule is broken (fewer than three up-to-date copies
+            counting the source files, one kind of medium, or no up-to-date copy off site).
+            """)
+    @OptionGroup var repository: RepositoryOptions
+    @Flag(name: .long, help: "Print JSON.") var json = false
+
+    func validate() throws {
+        guard repository.plan != nil else { throw ValidationError("status needs --plan FILE") }
+    }
+
+    func run() async throws {
+        await runReporting {
+            guard let plan = try repository.loadPlan() else { return Exit.error }
+            let status = try await repository.session(plan).status()
+            if json {
+                try Terminal.json(status)
+            } else {
+                print("newest snapshot: \(status.newestSnapshot.map { "\($0) (\(status.newestSnapshotTime ?? ""))" } ?? "none yet")")
+                for d in status.destinations {
+                    var line = "  \(d.name) [\(d.media.rawValue), \(d.site.rawValue)]: "
+                    if d.upToDate {
+                        line += "up to date"
+                    } else if !d.reachable {
+                        line += "NOT REACHABLE" + (d.snapshotsBehind.map { ", \($0) snapshot\($0 == 1 ? "" : "s") behind when last seen" } ?? "")
+                            + (d.lastSeen.map { " (\($0))" } ?? "")
+                    } else {
+                        line += "\(d.snapshotsBehind ?? 0) snapshot\(d.snapshotsBehind == 1 ? "" : "s") behind, \(Terminal.bytes(d.bytesBehind ?? 0)) to copy"
+                    }
+                    line += ", " + (d.lastChecked.map { "checked \($0)\(d.lastCheckReadData == true ? " with --read-data" : "")\(d.lastCheckPassed == false ? " FAILED" : "")" } ?? "never checked")
+                    print(line)
+                }
+                let v = status.verdict
+                print("3-2-1: \(v.copies) up-to-date copies (counting the source), media: \(v.mediaKinds.map(\.rawValue).joined(separator: ", ")), off site: \(v.offsite ? "yes" : "no")")
+                print(v.allCurrent ? "the 3-2-1 rule holds" : v.holds ? "the 3-2-1 rule holds, but at risk:" : "the 3-2-1 rule is BROKEN:")
+                for p in v.problems { print("  - " + p) }
+            }
+            return status.verdict.allCurrent ? Exit.ok : status.verdict.holds ? Exit.lagging : Exit.ruleBroken
+        }
+    }
+}
