@@ -132,7 +132,12 @@ extension PlanSession {
         }
         let members = places.filter { reports[$0.target.name]?.outcome == .done }.sorted { $0.speedRank < $1.speedRank }
         guard !members.isEmpty else { throw noneReachable(places, reports: Array(reports.values)) }
-        let replicas = ReplicaSet(members.map { ReplicaSet.Member(name: $0.target.name, destination: $0.destination) })
+        // Packs are staged on the internal disk: in the repository folder when one copy lives there (storing the pack
+        // in that copy is then a link, and the others read the same file), else in the temporary folder, so that a
+        // NAS or drive that goes away takes only its own copy out of the backup.
+        let staging = members.first { $0.target.media == .internalDisk && RepositoryLocation.kind(of: $0.target.repo) == .folder }?
+            .destination.stagingDirectory
+        let replicas = ReplicaSet(members.map { ReplicaSet.Member(name: $0.target.name, destination: $0.destination) }, staging: staging)
         let repo = try await Repository.open(replicas, password: password)
         var options = options
         for s in plan.sources { options.excludes += s.excludes.filter { !options.excludes.contains($0) } }
@@ -200,7 +205,7 @@ extension PlanSession {
             if let seen = state?.destinations[p.target.name]?.snapshots, !p.reachable { snapshotIDs.formUnion(seen) }
         }
         var times: [String: String] = [:]
-        if let reader = places.first(where: { $0.repository != nil })?.repository {
+        if let reader = places.filter({ $0.reachable }).sorted(by: { $0.speedRank < $1.speedRank }).first(where: { $0.repository != nil })?.repository {
             let listing = try await reader.snapshotListing()
             for s in listing.snapshots { times[s.id.hex] = s.record.time }
         }
@@ -232,7 +237,7 @@ extension PlanSession {
                     s.newestSnapshot = String(last.0.prefix(8))
                     s.newestSnapshotTime = last.1
                 }
-                s.upToDate = p.reachable && newest.map { held.contains($0.id) } ?? true
+                s.upToDate = p.reachable && p.repository != nil && (newest.map { held.contains($0.id) } ?? true)
             }
             s.lastChecked = seen?.lastChecked
             s.lastCheckReadData = seen?.lastCheckReadData

@@ -150,13 +150,18 @@ public struct PlanSession: Sendable {
         } catch {
             switch error.kind {
             case .destination(.unavailable), .destination(.transient):
-                // init creates a plain folder that does not exist yet (a drive must be plugged in, see RemovableDrive).
-                if creating, RepositoryLocation.kind(of: t.repo) == .folder, (try? await Repository.prepareEmpty(d)) != nil {
-                    return place
-                }
+                // init makes the repository folder on a drive that is plugged in (the drive refuses an empty mount point).
+                if creating, d is RemovableDrive, (try? await Repository.prepareEmpty(d)) != nil { return place }
                 place.unreachable = error.message
                 return place
             case .noRepository:
+                // A plain folder that does not exist is a share or disk that is not mounted, unless init is creating it:
+                // creating it here could fill the internal disk under an empty mount point.
+                if let folder = d as? LocalDirectory, !folder.exists {
+                    if creating, (try? await Repository.prepareEmpty(d)) != nil { return place }
+                    place.unreachable = "\(d.displayName): the folder does not exist (is the disk or share mounted? `triplicate init --plan` creates a new one)"
+                    return place
+                }
                 // Reachable, but no repository yet: it catches up from the others (or init creates one).
                 return place
             case .notARepository:
@@ -235,7 +240,7 @@ public struct PlanSession: Sendable {
                 while end < ordered.count, phase(ordered[end]) == p { end += 1 }
                 try await copy(Array(ordered[start..<end]), to: target, from: sources, union: union, report: &report)
                 for name in ordered[start..<end] { target.objects[name] = union[name] }
-                if p == 1, target.repository == nil, let id = sources.first?.repository?.id {
+                if p == 1, target.repository == nil, let id = sources.lazy.compactMap(\.repository).first?.id {
                     try await Repository.bind(target.destination, to: id)
                     target.repository = try await Repository.open(target.destination, password: password)
                 }

@@ -24,11 +24,13 @@ final class ReplicaSet: Destination, Sendable {
     }
 
     let members: [Member]
+    let stagingDirectory: String?
     private let state = Mutex(State())
 
-    /// `members` in the order reads should try them.
-    init(_ members: [Member]) {
+    /// `members` in the order reads should try them; packs are staged in `staging` (nil: the temporary folder).
+    init(_ members: [Member], staging: String?) {
         self.members = members
+        stagingDirectory = staging
     }
 
     var displayName: String { members.map { "\($0.name) (\($0.destination.displayName))" }.joined(separator: ", ") }
@@ -108,10 +110,6 @@ final class ReplicaSet: Destination, Sendable {
         let size = Int64((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0)
         try await everywhere(name, bytes: size) { d throws(DestinationError) in try await d.put(name, file: path) }
     }
-
-    /// The first member's staging folder (a folder on the same disk as that copy), so that storing a pack there is
-    /// a link and the others copy or upload from the same file.
-    var stagingDirectory: String? { live.lazy.compactMap(\.destination.stagingDirectory).first }
 
     func get(_ name: String) async throws(DestinationError) -> [UInt8] {
         try await firstAnswer(name) { d throws(DestinationError) in try await d.get(name) }

@@ -108,8 +108,11 @@ public final class Repository: Sendable {
         do { configBytes = try await destination.get(Layout.config) } catch {
             switch error.kind {
             case .unavailable:
-                // A bucket that does not exist means no repository; a drive that is not plugged in or a server that
-                // cannot be reached means nothing is known yet, and says so (exit 14).
+                // A folder or a bucket that does not exist means no repository; a drive that is not plugged in or a
+                // server that cannot be reached means nothing is known yet, and says so (exit 14).
+                if destination is LocalDirectory {
+                    throw TriplicateError(.noRepository, "there is no repository at \(destination.displayName): \(error.message)")
+                }
                 if let container = destination as? any ContainerDestination, (try? await container.containerExists()) == false {
                     throw TriplicateError(.noRepository, "there is no repository at \(destination.displayName): \(error.message)")
                 }

@@ -1,0 +1,234 @@
+// PlanTests: the 3-2-1 plan: the TOML file and its errors, and the commands across a local folder, a FAT drive
+// mounted with fusefat and the local S3 server standing in for B2.
+import Foundation
+import Testing
+@testable import Triplicate
+
+private let threeDestinations = """
+    password-file = "password"
+
+    [[source]]
+    path = "Pictures"
+    exclude = ["*.tmp"]
+
+    [[destination]]
+    name = "nas"
+    repo = "nas/triplicate"
+    media = "nas"          # a comment
+    site = "onsite"
+
+    [[destination]]
+    name = "usb"
+    repo = "usb:MOUNT/triplicate"
+    media = "usb"
+    site = "onsite"
+
+    [[destination]]
+    name = "b2"
+    repo = "b2:BUCKET/triplicate"
+    media = "cloud"
+    site = "offsite"
+    """
+
+@Suite struct PlanFileTests {
+    @Test func aPlanFileLoadsWithPathsResolvedAgainstItsFolder() throws {
+        let plan = try Plan.parse(threeDestinations, file: "/home/jose/.config/triplicate/plan.toml")
+        #expect(plan.passwordFile == "/home/jose/.config/triplicate/password")
+        #expect(plan.sources == [Plan.Source(path: "/home/jose/.config/triplicate/Pictures", excludes: ["*.tmp"])])
+        #expect(plan.destinations.map(\.name) == ["nas", "usb", "b2"])
+        #expect(plan.destinations[0].repo == "/home/jose/.config/triplicate/nas/triplicate")
+        #expect(plan.destinations[1].repo == "usb:/home/jose/.config/triplicate/MOUNT/triplicate")
+        #expect(plan.destinations[2].repo == "b2:BUCKET/triplicate")
+        #expect(plan.destinations.map(\.media) == [.nas, .usb, .cloud])
+        #expect(plan.destinations.map(\.site) == [.onsite, .onsite, .offsite])
+        #expect(plan.destinations.map(\.line) == [7, 13, 19])
+    }
+
+    /// The plan with `old` replaced by `new` must fail to load with a message containing each of `expected`.
+    func expectError(_ old: String, _ new: String, _ expected: String...) {
+        let text = threeDestinations.replacingOccurrences(of: old, with: new)
+        do {
+            _ = try Plan.parse(text, file: "plan.toml")
+            Issue.record("loaded a plan with \(new)")
+        } catch {
+            #expect(error.kind == .invalidArgument)
+            for e in expected { #expect(error.message.contains(e), "\(error.message)") }
+        }
+    }
+
+    @Test func everyMistakeIsNamedWithItsLine() {
+        expectError("site = \"offsite\"", "site = \"offsite\"\nretention = 3", "plan.toml:24:", "unknown key \"retention\"")
+        expectError("name = \"usb\"", "name = \"nas\"", "plan.toml:13:", "named \"nas\" is already defined on line 7")
+        expectError("media = \"usb\"", "media = \"tape\"", "plan.toml:16:", "media \"tape\"")
+        expectError("site = \"offsite\"", "site = \"abroad\"", "plan.toml:23:", "site \"abroad\"")
+        expectError("repo = \"b2:BUCKET/triplicate\"\n", "", "plan.toml:19:", "has no repo")
+        expectError("exclude = [\"*.tmp\"]", "exclude = \"*.tmp\"", "plan.toml:5:", "list of strings")
+        expectError("password-file", "pasword-file", "plan.toml:1:", "unknown key \"pasword-file\"")
+        expectError("media = \"nas\"          # a comment", "media = \"nas", "plan.toml:10:")  // TOML syntax, from TOMLKit
+        expectError("name = \"b2\"", "name = \"off site\"", "plan.toml:19:", "letters, digits")
+    }
+
+    @Test func aPlanBuiltInCodeIsValidatedToo() {
+        #expect(throws: TriplicateError.self) {
+            _ = try Plan(sources: [], destinations: [])
+        }
+        #expect(throws: TriplicateError.self) {
+            _ = try Plan(sources: [Plan.Source(path: "relative")], destinations: [Plan.Target(name: "a", repo: "/x", media: .nas, site: .onsite)])
+        }
+    }
+
+    @Test func theVerdictCountsCopiesMediaAndAnOffsiteCopy() {
+        func status(_ name: String, _ media: Media, _ site: Site, current: Bool) -> DestinationStatus {
+            DestinationStatus(name: name, media: media, site: site, reachable: true, upToDate: current)
+        }
+        let all = [status("nas", .nas, .onsite, current: true), status("usb", .usb, .onsite, current: true), status("b2", .cloud, .offsite, current: true)]
+        #expect(PlanSession.verdict(all).allCurrent)
+        var lagging = all
+        lagging[1].upToDate = false
+        #expect(PlanSession.verdict(lagging).holds && !PlanSession.verdict(lagging).allCurrent)
+        var noOffsite = all
+        noOffsite[2].upToDate = false
+        #expect(!PlanSession.verdict(noOffsite).holds)
+        let oneMedium = [status("a", .internalDisk, .offsite, current: true), status("b", .internalDisk, .offsite, current: true)]
+        #expect(!PlanSession.verdict(oneMedium).holds && PlanSession.verdict(oneMedium).copies == 3)
+    }
+}
+
+/// Every repository file under a folder (the drive's own marker aside), with its bytes.
+private func repositoryFiles(_ root: String) throws -> [String: Data] {
+    var out: [String: Data] = [:]
+    for case let rel as String in FileManager.default.enumerator(atPath: root) ?? NSEnumerator() {
+        let path = root + "/" + rel
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue,
+              rel != "drive", !rel.contains(".tmp-") else { continue }
+        out[rel] = try Data(contentsOf: URL(fileURLWithPath: path))
+    }
+    return out
+}
+
+/// Every object under `prefix` of a bucket, with its bytes.
+private func bucketFiles(_ d: S3Destination) async throws -> [String: Data] {
+    var out: [String: Data] = [:]
+    for info in try await d.list(prefix: "") { out[info.name] = Data(try await d.get(info.name)) }
+    return out
+}
+
+@Suite(.serialized) struct PlanCommandTests {
+    @Test func threeCopiesStayIdenticalThroughAnUnpluggedDriveAndAServerThatIsDown() async throws {
+        let t = TempDir("plan")
+        guard let drive = try FATDrive(t, megabytes: 64), let server = try TestS3Server() else { return }
+        let proxy = try FaultProxy(upstream: server, dir: t.path)
+        let bucket = "plan-" + String(UUID().uuidString.lowercased().prefix(8))
+        try writeFile(t.sub("password"), Array("plan password\n".utf8))
+        let src = t.sub("Pictures")
+        try writeFile(src + "/2026-11/DSC_0001.NEF", pseudoRandomBytes(1_500_000, seed: 1401))
+        try writeFile(src + "/2026-11/DSC_0001.xmp", pseudoRandomBytes(2000, seed: 1402))
+        try writeFile(src + "/2026-11/scratch.tmp", pseudoRandomBytes(100, seed: 1403))
+        let planFile = t.sub("plan.toml")
+        try threeDestinations.replacingOccurrences(of: "MOUNT", with: drive.mountPoint).replacingOccurrences(of: "BUCKET", with: bucket)
+            .write(toFile: planFile, atomically: true, encoding: .utf8)
+        let env = ["B2_ENDPOINT": proxy.endpoint, "B2_APPLICATION_KEY_ID": "testing", "B2_APPLICATION_KEY": "testing",
+                   "XDG_STATE_HOME": t.sub("state")]
+        func run(_ args: [String]) throws -> CLIResult { try runCLI(args + ["--plan", planFile], env: env, password: nil) }
+        let b2 = S3Destination(endpoint: server.endpoint, bucket: bucket, prefix: "triplicate", accessKeyID: "testing", secretKey: "testing", region: "us-east-1")
+        func expectIdentical(_ why: String, drive mounted: Bool = true) async throws {
+            let nas = try repositoryFiles(t.sub("nas/triplicate"))
+            #expect(nas.keys.contains("config") && nas.keys.contains { $0.hasPrefix("snapshots/") }, "\(why): the folder holds no repository")
+            if mounted { #expect(try repositoryFiles(drive.mountPoint + "/triplicate") == nas, "\(why): the drive differs from the folder") }
+            #expect(try await bucketFiles(b2) == nas, "\(why): the bucket differs from the folder")
+        }
+
+        // One init, one backup: the same files with the same bytes in all three places.
+        let created = try run(["init"])
+        #expect(created.status == 0, "\(created.stdout)\(created.stderr)")
+        let first = try run(["backup"])
+        #expect(first.status == 0, "\(first.stdout)\(first.stderr)")
+        try await expectIdentical("after the first backup")
+        let green = try run(["status"])
+        #expect(green.status == 0 && green.stdout.contains("the 3-2-1 rule holds"), "\(green.stdout)\(green.stderr)")
+
+        // The drive is in a drawer: the backup reaches the other two, exits 4, and status says the drive lags.
+        try drive.unplug()
+        try writeFile(src + "/2026-11/DSC_0002.NEF", pseudoRandomBytes(800_000, seed: 1404))
+        let partial = try run(["backup"])
+        #expect(partial.status == 4, "\(partial.stdout)\(partial.stderr)")
+        #expect(partial.stderr.contains("usb was skipped"), "\(partial.stderr)")
+        let atRisk = try run(["status", "--json"])
+        #expect(atRisk.status == 4, "\(atRisk.stdout)\(atRisk.stderr)")
+        let status = try JSONDecoder().decode(PlanStatus.self, from: Data(atRisk.stdout.utf8))
+        #expect(status.verdict.holds && !status.verdict.allCurrent)
+        #expect(status.destinations.first { $0.name == "usb" }?.snapshotsBehind == 1)
+        #expect(status.destinations.first { $0.name == "usb" }?.reachable == false)
+
+        // Plugged back in, sync makes all three identical again and status is green.
+        try drive.mount()
+        let synced = try run(["sync"])
+        #expect(synced.status == 0, "\(synced.stdout)\(synced.stderr)")
+        try await expectIdentical("after sync")
+        #expect(try run(["status"]).status == 0)
+
+        // The S3 server goes away: the backup reaches the folder and the drive; status says the rule is broken
+        // because the off-site copy is stale.
+        try proxy.set("down")
+        try writeFile(src + "/2026-11/DSC_0003.NEF", pseudoRandomBytes(600_000, seed: 1405))
+        let offline = try run(["backup"])
+        #expect(offline.status == 4, "\(offline.stdout)\(offline.stderr)")
+        let broken = try run(["status"])
+        #expect(broken.status == 5 && broken.stdout.contains("no up-to-date copy is off site"), "\(broken.stdout)\(broken.stderr)")
+
+        // The server is back, but a sync is interrupted half way (every request after the first few fails); the next
+        // sync completes it.
+        let before = try await b2.list(prefix: "").count
+        try proxy.set("down-after 6")
+        let interrupted = try run(["sync", "--to", "b2"])
+        #expect(interrupted.status == 4 && interrupted.stdout.contains("b2: FAILED"), "\(interrupted.stdout)\(interrupted.stderr)\n\(proxy.requests().suffix(12).joined(separator: "\n"))")
+        let between = try await b2.list(prefix: "").count
+        #expect(between > before, "the interrupted sync copied nothing (\(before) objects before, \(between) after)")
+        try proxy.set("healthy")
+        let resumed = try run(["sync", "--to", "b2"])
+        #expect(resumed.status == 0, "\(resumed.stdout)\(resumed.stderr)")
+        try await expectIdentical("after the interrupted sync was resumed")
+        #expect(try run(["status"]).status == 0)
+
+        // A byte-exact restore from each destination; the excluded file stays out (the folder that held it is
+        // backed up once more, so that its time matches).
+        try FileManager.default.removeItem(atPath: src + "/2026-11/scratch.tmp")
+        let last = try run(["backup"])
+        #expect(last.status == 0, "\(last.stdout)\(last.stderr)")
+        for name in ["nas", "usb", "b2"] {
+            let out = t.sub("restored-" + name)
+            let restored = try run(["restore", "latest", "--target", out, "--from", name])
+            #expect(restored.status == 0 && restored.stdout.contains("from \(name)"), "\(restored.stdout)\(restored.stderr)")
+            #expect(try TreeFingerprint.of(out + "/Pictures") == TreeFingerprint.of(src), "the restore from \(name) differs")
+        }
+        let checked = try run(["check", "--read-data"])
+        #expect(checked.status == 0, "\(checked.stdout)\(checked.stderr)")
+        let after = try run(["status", "--json"])
+        let checkedStatus = try JSONDecoder().decode(PlanStatus.self, from: Data(after.stdout.utf8))
+        #expect(checkedStatus.destinations.allSatisfy { $0.lastCheckPassed == true && $0.lastCheckReadData == true })
+    }
+
+    @Test func aDestinationHoldingAnotherRepositoryIsAnErrorNamingItsLine() async throws {
+        let t = TempDir("plan-foreign")
+        _ = try await makeRepository(t.sub("nas"))
+        _ = try await makeRepository(t.sub("other"))
+        let plan = """
+            [[destination]]
+            name = "nas"
+            repo = "\(t.sub("nas"))"
+            media = "nas"
+            site = "onsite"
+
+            [[destination]]
+            name = "old-disk"
+            repo = "\(t.sub("other"))"
+            media = "usb"
+            site = "onsite"
+            """
+        try plan.write(toFile: t.sub("plan.toml"), atomically: true, encoding: .utf8)
+        let made = try runCLI(["init", "--plan", t.sub("plan.toml")], env: ["XDG_STATE_HOME": t.sub("state")])
+        #expect(made.status != 0, "\(made.stdout)")
+        #expect(made.stderr.contains("plan.toml:7:") && made.stderr.contains("old-disk") && made.stderr.contains("different repository"), "\(made.stderr)")
+    }
+}
