@@ -127,9 +127,12 @@ final class ProgressPrinter: Sendable {
     let total: Int64
     init(total: Int64) { self.total = total }
 
-    func update(_ p: BackupProgress) { update(files: p.files, bytes: p.bytes) }
+    func update(_ p: BackupProgress) {
+        let perDestination = p.storedPerDestination.sorted { $0.key < $1.key }.map { "\($0.key) \(Terminal.bytes($0.value))" }
+        update(files: p.files, bytes: p.bytes, suffix: perDestination.isEmpty ? "" : "; stored: " + perDestination.joined(separator: ", "))
+    }
 
-    func update(files: Int, bytes: Int64) {
+    func update(files: Int, bytes: Int64, suffix: String = "") {
         let now = Date()
         let due = last.withLock { l -> Bool in
             guard now.timeIntervalSince(l) >= 0.2 else { return false }
@@ -146,7 +149,7 @@ final class ProgressPrinter: Sendable {
             let eta = Int(Double(total - bytes) / rate)
             line += String(format: ", ETA %d:%02d", eta / 60, eta % 60)
         }
-        Terminal.status(line)
+        Terminal.status(line + suffix)
     }
 
     func elapsedText() -> String { String(format: "%.1f s", Date().timeIntervalSince(start)) }

@@ -73,6 +73,9 @@ public struct BackupProgress: Sendable {
     public var bytesStored: Int64
     /// The file being processed.
     public var currentPath: String
+    /// With a plan (``PlanSession/backup(options:progress:)``): bytes written so far to each destination still in
+    /// the backup, by name; empty otherwise.
+    public var storedPerDestination: [String: Int64] = [:]
 }
 
 /// The outcome of a backup.

@@ -140,6 +140,13 @@ extension PlanSession {
         let replicas = ReplicaSet(members.map { ReplicaSet.Member(name: $0.target.name, destination: $0.destination) }, staging: staging)
         let repo = try await Repository.open(replicas, password: password)
         var options = options
+        if let report = options.progress {
+            options.progress = { p in
+                var p = p
+                p.storedPerDestination = replicas.written
+                report(p)
+            }
+        }
         for s in plan.sources { options.excludes += s.excludes.filter { !options.excludes.contains($0) } }
         progress?("backing up to \(members.map(\.target.name).joined(separator: ", "))")
         let result = try await repo.backup(paths: plan.sources.map(\.path), options: options)

@@ -240,6 +240,9 @@ public struct PlanSession: Sendable {
                 while end < ordered.count, phase(ordered[end]) == p { end += 1 }
                 try await copy(Array(ordered[start..<end]), to: target, from: sources, union: union, report: &report)
                 for name in ordered[start..<end] { target.objects[name] = union[name] }
+                if end < ordered.count {
+                    progress?("\(target.target.name): \(report.objectsCopied) of \(ordered.count) files copied (\(Self.bytes(report.bytesCopied)))")
+                }
                 if p == 1, target.repository == nil, let id = sources.lazy.compactMap(\.repository).first?.id {
                     try await Repository.bind(target.destination, to: id)
                     target.repository = try await Repository.open(target.destination, password: password)
