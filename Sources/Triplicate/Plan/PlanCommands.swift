@@ -89,15 +89,23 @@ extension PlanSession {
         }
         // Only the identity (config and key files) is copied here; data catches up at the next backup or sync.
         let union = try Self.union(places).filter { $0.key == Layout.config || $0.key.hasPrefix(Layout.keys) }
+        let reports = await catchUpAll(&places, union: union, progress: progress)
+        try? recordSeen(places)
+        return reports
+    }
+
+    /// Catches up every reachable place (or those named in `names`) with `union`; one report per place concerned.
+    private func catchUpAll(_ places: inout [Place], union: [String: Int64], only names: [String]? = nil,
+                            progress: (@Sendable (String) -> Void)?) async -> [DestinationReport] {
         var reports: [DestinationReport] = []
-        for i in places.indices {
+        let before = places
+        for i in places.indices where names?.contains(places[i].target.name) ?? true {
             guard places[i].reachable else {
                 reports.append(DestinationReport(name: places[i].target.name, outcome: .unreachable, problem: places[i].unreachable))
                 continue
             }
-            reports.append(await catchUp(&places[i], from: places, union: union, progress: progress))
+            reports.append(await catchUp(&places[i], from: before, union: union, progress: progress))
         }
-        try? recordSeen(places)
         return reports
     }
 
@@ -123,13 +131,7 @@ extension PlanSession {
         }
         let union = try Self.union(places)
         var reports: [String: DestinationReport] = [:]
-        for i in places.indices {
-            guard places[i].reachable else {
-                reports[places[i].target.name] = DestinationReport(name: places[i].target.name, outcome: .unreachable, problem: places[i].unreachable)
-                continue
-            }
-            reports[places[i].target.name] = await catchUp(&places[i], from: places, union: union, progress: progress)
-        }
+        for r in await catchUpAll(&places, union: union, progress: progress) { reports[r.name] = r }
         let members = places.filter { reports[$0.target.name]?.outcome == .done }.sorted { $0.speedRank < $1.speedRank }
         guard !members.isEmpty else { throw noneReachable(places, reports: Array(reports.values)) }
         // Packs are staged on the internal disk: in the repository folder when one copy lives there (storing the pack
@@ -184,14 +186,7 @@ extension PlanSession {
         var places = try await survey()
         guard places.contains(where: { $0.reachable && $0.repository != nil }) else { throw noneReachable(places) }
         let union = try Self.union(places)
-        var reports: [DestinationReport] = []
-        for i in places.indices where names?.contains(places[i].target.name) ?? true {
-            guard places[i].reachable else {
-                reports.append(DestinationReport(name: places[i].target.name, outcome: .unreachable, problem: places[i].unreachable))
-                continue
-            }
-            reports.append(await catchUp(&places[i], from: places, union: union, progress: progress))
-        }
+        let reports = await catchUpAll(&places, union: union, only: names, progress: progress)
         try? recordSeen(places)
         return reports
     }
