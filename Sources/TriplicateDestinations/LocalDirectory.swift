@@ -64,8 +64,11 @@ public struct LocalDirectory: Destination {
     public func put(_ name: String, file path: String) async throws(DestinationError) {
         let size: Int64
         do { size = try FileSystem.size(path) } catch { throw map(error, object: name, op: "read the file to store") }
+        // A file staged in this folder is linked into place. A file from anywhere else is copied, even on the same file
+        // system: two copies of a repository must never share a file, or one bad sector would damage both.
+        let own = path.hasPrefix(root.hasSuffix("/") ? root : root + "/")
         try store(name, size: size) { (tmp) throws(FileSystemError) in
-            if link(path, tmp) == 0 {
+            if own, link(path, tmp) == 0 {
                 try FileSystem.syncFile(tmp)
             } else {
                 try FileSystem.copyFile(from: path, to: tmp)
@@ -73,7 +76,7 @@ public struct LocalDirectory: Destination {
         }
     }
 
-    /// The repository folder itself: staged packs are linked into place, never copied.
+    /// The repository folder itself: packs staged there are linked into place, never copied.
     public var stagingDirectory: String? { root }
 
     /// Writes an object through `write(tmp)`, which must leave a complete, flushed file at the temporary name,

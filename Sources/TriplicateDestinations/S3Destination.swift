@@ -21,7 +21,8 @@ internal import Glibc
 ///   Correctness never relies on conditional writes (`If-None-Match`), which B2 does not implement: every
 ///   name is content-derived, so writing it twice writes the same bytes.
 /// - Failures are retried the way Backblaze asks: on 429 and 503 after `Retry-After` (or a backoff), on other
-///   5xx, 408, timeouts and broken connections with exponential backoff and jitter on a fresh request;
+///   5xx, 408, timeouts and broken connections with exponential backoff and jitter, each retry on a fresh
+///   connection;
 ///   never on 4xx answers about the request or the credentials, which are reported at once.
 public struct S3Destination: Destination {
     /// `http` or `https` and host (with port), e.g. `https://s3.eu-central-003.backblazeb2.com`.
@@ -107,7 +108,8 @@ public struct S3Destination: Destination {
             if let body { request.body = body() }
             let outcome: Result<Reply, DestinationError>
             do {
-                let response = try await S3Clients.client(idleTimeout: idleTimeout).execute(request, timeout: .hours(24))
+                let client = S3Clients.client(idleTimeout: idleTimeout, fresh: attempt > 1)
+                let response = try await client.execute(request, timeout: .hours(24))
                 let collected = try await response.body.collect(upTo: maxBody)
                 outcome = .success(Reply(status: response.status.code, headers: response.headers.map { ($0.name, $0.value) },
                                          body: Array(collected.readableBytesView)))
@@ -469,23 +471,31 @@ struct FileChunks: AsyncSequence, Sendable {
     }
 }
 
-/// HTTP clients, one per idle timeout, made on first use and kept for the life of the process (like
-/// `HTTPClient.shared`, whose redirects and 90-second timeouts suit a browser, not signed uploads).
+/// HTTP clients, made on first use and kept for the life of the process (like `HTTPClient.shared`, whose redirects
+/// and 90-second timeouts suit a browser, not signed uploads): one per idle timeout for first attempts, whose
+/// connections are kept alive and reused, and one per idle timeout for retries, which keeps no idle connection, so
+/// that a retry never goes out on the connection that just failed or answered 5xx (Backblaze asks for a fresh one).
 enum S3Clients {
-    private static let clients = Mutex<[Duration: HTTPClient]>([:])
+    private struct Key: Hashable {
+        var idleTimeout: Duration
+        var fresh: Bool
+    }
 
-    static func client(idleTimeout: Duration) -> HTTPClient {
+    private static let clients = Mutex<[Key: HTTPClient]>([:])
+
+    static func client(idleTimeout: Duration, fresh: Bool = false) -> HTTPClient {
         clients.withLock { clients in
-            if let client = clients[idleTimeout] { return client }
+            let key = Key(idleTimeout: idleTimeout, fresh: fresh)
+            if let client = clients[key] { return client }
             let (seconds, attoseconds) = idleTimeout.components
             let idle = TimeAmount.nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
             var configuration = HTTPClient.Configuration(
                 certificateVerification: .fullVerification, redirectConfiguration: .disallow,
-                timeout: .init(connect: .seconds(10), read: idle, write: idle), maximumAllowedIdleTimeInConnectionPool: .seconds(60),
-                decompression: .disabled)
+                timeout: .init(connect: .seconds(10), read: idle, write: idle),
+                maximumAllowedIdleTimeInConnectionPool: fresh ? .milliseconds(1) : .seconds(60), decompression: .disabled)
             configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 16
             let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
-            clients[idleTimeout] = client
+            clients[key] = client
             return client
         }
     }

@@ -68,6 +68,22 @@ private let threeDestinations = """
         expectError("name = \"b2\"", "name = \"off site\"", "plan.toml:19:", "letters, digits")
     }
 
+    @Test func linesAreRightInAFileWithWindowsLineEndingsAndForMisspeltTables() {
+        let crlf = threeDestinations.replacingOccurrences(of: "\n", with: "\r\n").replacingOccurrences(of: "media = \"tape\"", with: "")
+        do {
+            _ = try Plan.parse(crlf.replacingOccurrences(of: "site = \"abroad\"", with: "").replacingOccurrences(of: "media = \"usb\"", with: "media = \"tape\""), file: "plan.toml")
+            Issue.record("loaded a plan with media tape")
+        } catch {
+            #expect(error.message.hasPrefix("plan.toml:16:"), "\(error.message)")
+        }
+        expectError("[[source]]", "[source]", "plan.toml:3:")
+        expectError("[[destination]]\nname = \"b2\"", "[[destinations]]\nname = \"b2\"", "plan.toml:19:", "unknown key \"destinations\"")
+    }
+
+    @Test func onePlaceNamedTwiceIsRefused() {
+        expectError("repo = \"b2:BUCKET/triplicate\"", "repo = \"local:nas/triplicate\"", "plan.toml:19:", "same place as \"nas\"")
+    }
+
     @Test func aPlanBuiltInCodeIsValidatedToo() {
         #expect(throws: TriplicateError.self) {
             _ = try Plan(sources: [], destinations: [])
@@ -230,5 +246,77 @@ private func bucketFiles(_ d: S3Destination) async throws -> [String: Data] {
         let made = try runCLI(["init", "--plan", t.sub("plan.toml")], env: ["XDG_STATE_HOME": t.sub("state")])
         #expect(made.status != 0, "\(made.stdout)")
         #expect(made.stderr.contains("plan.toml:7:") && made.stderr.contains("old-disk") && made.stderr.contains("different repository"), "\(made.stderr)")
+    }
+}
+
+/// A plan of plain folders (no drive, no server) for the library-level tests below.
+private func folderPlan(_ t: TempDir, _ names: [(String, Media)], sources: [String]) throws -> Plan {
+    try Plan(sources: sources.map { Plan.Source(path: $0) },
+             destinations: names.map { Plan.Target(name: $0.0, repo: t.sub($0.0), media: $0.1, site: $0.1 == .cloud ? .offsite : .onsite) })
+}
+
+@Suite struct PlanSessionTests {
+    @Test func aDamagedFileOnTheFastestCopyIsTakenFromAnotherAndCheckNamesIt() async throws {
+        let t = TempDir("plan-damaged")
+        let src = t.sub("Pictures")
+        try writeFile(src + "/DSC_0001.NEF", pseudoRandomBytes(600_000, seed: 1501))
+        let plan = try folderPlan(t, [("disk", .internalDisk), ("nas", .nas), ("usb", .usb)], sources: [src])
+        let session = PlanSession(plan: plan, password: TestKeys.password, environment: [:], stateDirectory: t.sub("state"))
+        _ = try await session.initialize(options: TestKeys.cheap)
+        _ = try await session.backup()
+
+        // The drive misses a backup; meanwhile a pack of that backup is damaged on the internal disk.
+        try FileManager.default.moveItem(atPath: t.sub("usb"), toPath: t.sub("usb-away"))
+        try writeFile(src + "/DSC_0002.NEF", pseudoRandomBytes(700_000, seed: 1502))
+        let second = try await session.backup()
+        #expect(second.destinations.map(\.outcome) == [.done, .done, .unreachable])
+        try FileManager.default.moveItem(atPath: t.sub("usb-away"), toPath: t.sub("usb"))
+        let disk = LocalDirectory(path: t.sub("disk"))
+        let usbPacks = Set(try await LocalDirectory(path: t.sub("usb")).list(prefix: "data/").map(\.name))
+        let newPack = try #require(try await disk.list(prefix: "data/").map(\.name).first { !usbPacks.contains($0) })
+        var bytes = try await disk.get(newPack)
+        bytes[100] ^= 0xFF
+        try bytes.withUnsafeBytes { try Data($0).write(to: URL(fileURLWithPath: t.sub("disk") + "/" + newPack)) }
+
+        // The drive catches up from the NAS for that pack; the three copies are identical but for the damage.
+        let reports = try await session.sync(to: ["usb"])
+        #expect(reports.map(\.outcome) == [.done], "\(reports)")
+        #expect(try await LocalDirectory(path: t.sub("usb")).get(newPack) == LocalDirectory(path: t.sub("nas")).get(newPack))
+        let checks = try await session.check(readData: true)
+        #expect(checks.map { $0.report?.isHealthy } == [false, true, true])
+        let status = try await session.status()
+        #expect(status.destinations.map(\.upToDate) == [false, true, true])
+        #expect(status.verdict.problems.contains { $0.contains("disk failed its last check") }, "\(status.verdict.problems)")
+    }
+
+    @Test func aCopyThatCannotBeSetUpOrHoldsNothingIsLeftOutAndTheOthersAreBackedUp() async throws {
+        let t = TempDir("plan-left-out")
+        let src = t.sub("home")
+        try writeFile(src + "/Pictures/DSC_0001.NEF", pseudoRandomBytes(300_000, seed: 1601))
+        // The internal-disk copy lives inside the source folder; the b2 copy has no credentials in this environment.
+        let plan = try Plan(sources: [Plan.Source(path: src)], destinations: [
+            Plan.Target(name: "disk", repo: src + "/Backups/triplicate", media: .internalDisk, site: .onsite),
+            Plan.Target(name: "nas", repo: t.sub("nas"), media: .nas, site: .onsite),
+            Plan.Target(name: "b2", repo: "b2:photos/triplicate", media: .cloud, site: .offsite),
+        ])
+        let session = PlanSession(plan: plan, password: TestKeys.password, environment: ["B2_REGION": "eu-central-003"],
+                                  stateDirectory: t.sub("state"))
+        let status0 = try await session.status()
+        #expect(!status0.verdict.holds && status0.verdict.problems.contains { $0.contains("nothing is backed up yet") })
+        let made = try await session.initialize(options: TestKeys.cheap)
+        #expect(made.map(\.outcome) == [.done, .done, .unreachable])
+        #expect(made[2].problem?.contains("B2_APPLICATION_KEY_ID") == true, "\(made[2])")
+
+        // An empty folder appears where the NAS copy was (the share is not mounted): backup leaves it alone.
+        try FileManager.default.removeItem(atPath: t.sub("nas"))
+        try FileManager.default.createDirectory(atPath: t.sub("nas"), withIntermediateDirectories: true)
+        let result = try await session.backup()
+        #expect(result.destinations.map(\.outcome) == [.done, .unreachable, .unreachable])
+        #expect(result.destinations[1].problem?.contains("holds no copy of the repository yet") == true, "\(result.destinations[1])")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: t.sub("nas")).isEmpty, "backup wrote into an empty folder")
+        // The repository inside the source is not backed up into itself.
+        let repo = try await Repository.open(LocalDirectory(path: src + "/Backups/triplicate"), password: TestKeys.password)
+        let listing = try await repo.list(result.backup.snapshot).map(\.path)
+        #expect(listing.contains { $0.hasSuffix("DSC_0001.NEF") } && !listing.contains { $0.contains("Backups/triplicate") }, "\(listing)")
     }
 }

@@ -136,6 +136,12 @@ public struct Plan: Sendable, Equatable {
             }
             seen[t.name] = t
             guard !t.repo.isEmpty else { throw TriplicateError(.invalidArgument, "\(at(t.line))destination \"\(t.name)\" has an empty repo") }
+            // One place named twice would count as two copies.
+            let place = t.repo.hasPrefix("local:") ? String(t.repo.dropFirst(6)) : t.repo
+            if let other = destinations.first(where: { $0.name != t.name && ($0.repo.hasPrefix("local:") ? String($0.repo.dropFirst(6)) : $0.repo) == place }),
+               destinations.firstIndex(where: { $0.name == other.name }) ?? 0 < destinations.firstIndex(where: { $0.name == t.name }) ?? 0 {
+                throw TriplicateError(.invalidArgument, "\(at(t.line))destination \"\(t.name)\" is the same place as \"\(other.name)\" (\(t.repo)); one place is one copy")
+            }
         }
         for s in sources where !s.path.hasPrefix("/") {
             throw TriplicateError(.invalidArgument, "\(at(nil))the source path \"\(s.path)\" is not absolute")
@@ -270,7 +276,11 @@ struct KeyLines {
         var counts: [String: Int] = [:]
         var depth = 0
         var inString: String?
-        for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        // Split on "\n" as bytes: in Swift "\r\n" is one Character, so splitting a CRLF file's characters on "\n"
+        // would find no line at all.
+        let rawLines = text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+            .map { Substring(String(decoding: $0.last == UInt8(ascii: "\r") ? $0.dropLast() : $0[...], as: UTF8.self)) }
+        for (index, raw) in rawLines.enumerated() {
             let number = index + 1
             let line = raw.trimmingCharacters(in: .whitespaces)
             if inString == nil, depth == 0 {
@@ -325,6 +335,11 @@ struct KeyLines {
     /// The line of the header that starts `section`.
     func header(_ section: Section) -> Int? { section == .top ? nil : headers[section] }
 
-    /// The line where `key` is set in `section` (else the section's header).
-    func line(of key: String, in section: Section) -> Int? { keys[section]?[key] ?? header(section) }
+    /// The line where `key` is set in `section` (else the section's header; for a top-level name, the first
+    /// `[name]` or `[[name]]` header, which is where a misspelt table is).
+    func line(of key: String, in section: Section) -> Int? {
+        if let line = keys[section]?[key] ?? header(section) { return line }
+        guard section == .top else { return nil }
+        return headers[.other(key)] ?? (key == "source" ? headers[.source(0)] : key == "destination" ? headers[.destination(0)] : nil)
+    }
 }

@@ -150,6 +150,14 @@ extension PlanSession {
             }
         }
         for s in plan.sources { options.excludes += s.excludes.filter { !options.excludes.contains($0) } }
+        // A copy that lives inside a source folder (a repository in ~/Backups while ~ is backed up) is never backed
+        // up into itself.
+        for p in places {
+            guard let folder = p.destination as? LocalDirectory ?? (p.destination as? RemovableDrive)?.folder else { continue }
+            if plan.sources.contains(where: { folder.root.hasPrefix($0.path.hasSuffix("/") ? $0.path : $0.path + "/") }) {
+                options.excludes.append(folder.root)
+            }
+        }
         progress?("backing up to \(members.map(\.target.name).joined(separator: ", "))")
         let result = try await repo.backup(paths: plan.sources.map(\.path), options: options)
         let written = replicas.written
@@ -239,7 +247,10 @@ extension PlanSession {
                     s.newestSnapshot = String(last.0.prefix(8))
                     s.newestSnapshotTime = last.1
                 }
-                s.upToDate = p.reachable && p.repository != nil && (newest.map { held.contains($0.id) } ?? true)
+                // Current: reachable, holding the newest snapshot and every other one seen anywhere, and not failing its
+                // last check. With no snapshot anywhere yet, nothing is backed up and no copy is current.
+                s.upToDate = p.reachable && p.repository != nil && newest.map { held.contains($0.id) } == true
+                    && s.snapshotsBehind == 0 && seen?.lastCheckPassed != false
             }
             s.lastChecked = seen?.lastChecked
             s.lastCheckReadData = seen?.lastCheckReadData
@@ -253,6 +264,7 @@ extension PlanSession {
     /// The 3-2-1 verdict over destinations' statuses, counting the source as one copy on the internal disk.
     static func verdict(_ statuses: [DestinationStatus]) -> RuleVerdict {
         let current = statuses.filter(\.upToDate)
+        let nothingYet = statuses.allSatisfy { $0.newestSnapshot == nil && ($0.snapshotsBehind ?? 0) == 0 }
         let copies = 1 + current.count
         let media = Set([Media.internalDisk] + current.map(\.media))
         let offsite = current.contains { $0.site == .offsite }
@@ -260,8 +272,11 @@ extension PlanSession {
         if copies < 3 { problems.append("only \(copies) up-to-date copies counting the source (3 needed)") }
         if media.count < 2 { problems.append("all up-to-date copies are on one kind of medium (2 needed)") }
         if !offsite { problems.append("no up-to-date copy is off site") }
-        for s in statuses where !s.upToDate {
-            if !s.reachable {
+        if nothingYet { problems.append("nothing is backed up yet: run `triplicate backup --plan`") }
+        for s in statuses where !s.upToDate && !nothingYet {
+            if s.lastCheckPassed == false {
+                problems.append("\(s.name) failed its last check: run `triplicate check --plan --read-data` and see what it reports")
+            } else if !s.reachable {
                 problems.append("\(s.name) could not be reached" + (s.snapshotsBehind.map { $0 > 0 ? " and was \($0) snapshot\($0 == 1 ? "" : "s") behind when last seen" : "" } ?? ""))
             } else {
                 problems.append("\(s.name) is \(s.snapshotsBehind ?? 0) snapshot\(s.snapshotsBehind == 1 ? "" : "s") behind; run `triplicate sync --plan`")
@@ -294,7 +309,15 @@ extension PlanSession {
         if let from { _ = try plan.destination(named: from) }
         let places = try await survey().filter { from == nil || $0.target.name == from }.sorted { $0.speedRank < $1.speedRank }
         var reasons: [String] = []
-        let snapshotPart = spec.split(separator: ":", maxSplits: 1).first.map(String.init) ?? spec
+        var snapshotPart = spec.split(separator: ":", maxSplits: 1).first.map(String.init) ?? spec
+        if snapshotPart == "latest" {
+            // The newest snapshot anywhere, not the newest of the fastest copy (which may lag).
+            var newest: Snapshot?
+            for p in places where p.reachable {
+                if let s = try? await p.repository?.findSnapshot("latest"), s.record.time > (newest?.record.time ?? "") { newest = s }
+            }
+            if let newest { snapshotPart = newest.id.hex }
+        }
         let path = spec.contains(":") ? String(spec.split(separator: ":", maxSplits: 1).last ?? "") : nil
         for p in places {
             guard let repo = p.repository, p.reachable else {
@@ -325,7 +348,12 @@ extension PlanSession {
                 continue
             }
             progress?("checking \(p.target.name)")
-            let report = try await repo.check(readData: readData)
+            let report: CheckReport
+            do { report = try await repo.check(readData: readData) } catch {
+                // One copy going away in the middle of its check does not stop the checks of the others.
+                results.append(DestinationCheck(name: p.target.name, problem: "its check stopped: \(error.message)"))
+                continue
+            }
             results.append(DestinationCheck(name: p.target.name, report: report))
             state.destinations[p.target.name, default: PlanState.Seen()].lastChecked = PlanState.now()
             state.destinations[p.target.name, default: PlanState.Seen()].lastCheckReadData = readData

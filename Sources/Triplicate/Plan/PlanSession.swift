@@ -37,6 +37,23 @@ public struct PlanBackupResult: Sendable {
     public var reachedEveryDestination: Bool { destinations.allSatisfy { $0.outcome == .done } }
 }
 
+/// A destination whose location could not be set up (no credentials): every operation says why.
+struct UnusableDestination: Destination {
+    let displayName: String
+    let reason: String
+
+    private func fail(_ object: String?) -> DestinationError { DestinationError(.unavailable, object: nil, reason) }
+    func put(_ name: String, data: [UInt8]) async throws(DestinationError) { throw fail(name) }
+    func put(_ name: String, file path: String) async throws(DestinationError) { throw fail(name) }
+    var stagingDirectory: String? { nil }
+    func get(_ name: String) async throws(DestinationError) -> [UInt8] { throw fail(name) }
+    func get(_ name: String, range: Range<Int64>) async throws(DestinationError) -> [UInt8] { throw fail(name) }
+    func get(_ name: String, range: Range<Int64>, into buffer: UnsafeMutableRawBufferPointer) async throws(DestinationError) { throw fail(name) }
+    func list(prefix: String) async throws(DestinationError) -> [ObjectInfo] { throw fail(prefix) }
+    func delete(_ name: String) async throws(DestinationError) { throw fail(name) }
+    func stat(_ name: String) async throws(DestinationError) -> ObjectInfo { throw fail(name) }
+}
+
 /// A plan at work, with the password that opens its repository.
 ///
 /// Every command first looks at every destination at once: a destination that cannot be reached is left out
@@ -106,10 +123,12 @@ public struct PlanSession: Sendable {
 
     /// Looks at every destination at once. With `creating` (init), a folder that does not exist yet is created.
     func survey(creating: Bool = false) async throws(TriplicateError) -> [Place] {
+        // A destination that cannot even be set up (no credentials in a cron job's environment) is left out with the
+        // reason, like one that cannot be reached: the others still get their backup.
         var destinations: [any Destination] = []
         for t in plan.destinations {
             do { destinations.append(try RepositoryLocation.destination(t.repo, environment: environment)) } catch {
-                throw TriplicateError(error.kind, "\(plan.at(t.line))destination \"\(t.name)\": \(error.message)")
+                destinations.append(UnusableDestination(displayName: t.repo, reason: error.message))
             }
         }
         let looked = await withTaskGroup(of: Looked.self) { group in
@@ -149,20 +168,23 @@ public struct PlanSession: Sendable {
             place.repository = try await Repository.open(d, password: password)
         } catch {
             switch error.kind {
-            case .destination(.unavailable), .destination(.transient):
-                // init makes the repository folder on a drive that is plugged in (the drive refuses an empty mount point).
-                if creating, d is RemovableDrive, (try? await Repository.prepareEmpty(d)) != nil { return place }
+            case .destination(.unavailable) where creating && d is RemovableDrive,
+                 .noRepository where creating:
+                // Only init makes a new copy: the folder on a drive that is plugged in (the drive refuses an empty
+                // mount point), a folder or a bucket that does not exist yet.
+                do { try await Repository.prepareEmpty(d) } catch {
+                    place.unreachable = error.message
+                }
+                return place
+            case .destination:
+                // Not reachable (a drive in a drawer, no network), or refusing (credentials): left out with the reason.
                 place.unreachable = error.message
                 return place
             case .noRepository:
-                // A plain folder that does not exist is a share or disk that is not mounted, unless init is creating it:
-                // creating it here could fill the internal disk under an empty mount point.
-                if let folder = d as? LocalDirectory, !folder.exists {
-                    if creating, (try? await Repository.prepareEmpty(d)) != nil { return place }
-                    place.unreachable = "\(d.displayName): the folder does not exist (is the disk or share mounted? `triplicate init --plan` creates a new one)"
-                    return place
-                }
-                // Reachable, but no repository yet: it catches up from the others (or init creates one).
+                // Backup and sync never make a new copy: an empty folder may be a share that is not mounted (filling it
+                // would fill the internal disk), and a missing bucket may be a typo.
+                place.unreachable = "\(d.displayName) holds no copy of the repository yet (is the disk or share mounted?); "
+                    + "`triplicate init --plan \(plan.file ?? "FILE")` makes a new copy there"
                 return place
             case .notARepository:
                 // Key files without a config: a copy whose seeding was interrupted; it catches up like an empty one.
@@ -181,11 +203,8 @@ public struct PlanSession: Sendable {
         do {
             for info in try await d.list(prefix: "") where Self.isRepositoryFile(info.name) { place.objects[info.name] = info.size }
         } catch {
-            if error.kind == .unavailable || error.kind == .transient {
-                place.unreachable = error.description
-                return place
-            }
-            throw TriplicateError(.destination(error.kind), "\(plan.at(t.line))destination \"\(t.name)\": cannot list \(d.displayName): \(error)")
+            place.unreachable = "cannot list \(d.displayName): \(error)"
+            return place
         }
         return place
     }
@@ -293,23 +312,23 @@ public struct PlanSession: Sendable {
 
     private func copyOne(_ name: String, to target: Place, from sources: [Place], size: Int64) async -> Copied {
         do throws(TriplicateError) {
-            guard let source = sources.first(where: { $0.objects[name] == size }) else {
-                throw TriplicateError(.corrupt, "no reachable destination holds \(name) any more")
-            }
-            let bytes: [UInt8]
-            do { bytes = try await source.destination.get(name) } catch {
-                throw TriplicateError(error, doing: "cannot read \(name) from \"\(source.target.name)\"")
-            }
-            // Every repository file but config is named by the SHA-256 of its bytes; config must be this repository's.
-            if name == Layout.config {
-                guard (try? RepositoryConfig.decode(bytes))?.repositoryID == source.repository?.id else {
-                    throw TriplicateError(.corrupt, "\(name) on \"\(source.target.name)\" is not this repository's config")
+            // The fastest copy that holds the file first; a copy that cannot be read or whose file is damaged is
+            // passed over for the next, and only when none has a good file is this copy left behind.
+            var bytes: [UInt8] = []
+            var problems: [String] = []
+            for source in sources where source.objects[name] == size {
+                do {
+                    bytes = try await source.destination.get(name)
+                } catch {
+                    problems.append("\"\(source.target.name)\" could not be read (\(error))")
+                    continue
                 }
-            } else {
-                let id = String(name.split(separator: "/").last ?? "")
-                guard Int64(bytes.count) == size, SHA256.hash(bytes).hex == id else {
-                    throw TriplicateError(.corrupt, "\(name) on \"\(source.target.name)\" is damaged (its bytes do not match its name); nothing was copied. Run `triplicate check --plan --read-data`")
-                }
+                if Self.verify(name, bytes, size: size, repository: sources.lazy.compactMap(\.repository).first?.id) { break }
+                problems.append("\"\(source.target.name)\" holds a damaged copy (its bytes do not match its name; run `triplicate check --plan --read-data`)")
+                bytes = []
+            }
+            guard !bytes.isEmpty || size == 0 else {
+                throw TriplicateError(.corrupt, "\(name) could not be copied: " + (problems.isEmpty ? "no reachable destination holds it any more" : problems.joined(separator: "; ")))
             }
             do throws(DestinationError) {
                 try await target.destination.put(name, data: bytes)
@@ -324,6 +343,13 @@ public struct PlanSession: Sendable {
         } catch {
             return Copied(bytes: 0, error: error)
         }
+    }
+
+    /// Whether `bytes` are the repository file `name`: every file but config is named by the SHA-256 of its bytes;
+    /// config must name this repository.
+    static func verify(_ name: String, _ bytes: [UInt8], size: Int64, repository: ObjectID?) -> Bool {
+        if name == Layout.config { return (try? RepositoryConfig.decode(bytes))?.repositoryID == repository }
+        return Int64(bytes.count) == size && SHA256.hash(bytes).hex == String(name.split(separator: "/").last ?? "")
     }
 
     static func bytes(_ n: Int64) -> String {

@@ -10,8 +10,8 @@ internal import Synchronization
 /// - A member whose write fails (after its own retries) is dropped for the rest of the run and named in
 ///   ``dropped``: it gets nothing more, in particular not the snapshot, so it never holds a snapshot whose data
 ///   it lacks. The write succeeds while one member remains.
-/// - Reads go to the first member in order (the fastest); one that turns out unavailable is dropped and the
-///   next is asked.
+/// - Reads go to the first member in order (the fastest); one that turns out unavailable (or keeps failing after
+///   its own retries) is dropped and the next is asked.
 final class ReplicaSet: Destination, Sendable {
     struct Member: Sendable {
         var name: String
@@ -95,7 +95,7 @@ final class ReplicaSet: Destination, Sendable {
         while let m = live.first {
             do throws(DestinationError) {
                 return try await read(m.destination)
-            } catch where error.kind == .unavailable {
+            } catch where error.kind == .unavailable || error.kind == .transient {
                 drop(m.name, error)
             }
         }
