@@ -36,10 +36,12 @@ release: deps
 	$(SWIFT) build -c release
 
 # The tests run the debug `triplicate` binary, so build everything first. The S3 destination's tests use one
-# moto_server on a free 127.0.0.1 port, started here and stopped afterwards.
+# moto_server on a free 127.0.0.1 port, started here and stopped afterwards. The release build comes last: the
+# optimizer has crashed on code the debug build accepts, and `make demo` needs it.
 test: test-deps
 	$(SWIFT) build --build-tests
 	scripts/with-s3-server.sh $(SWIFT) test --skip-build
+	$(SWIFT) build -c release
 
 demo: release
 	@rm -rf "$(DEMO_DIR)" && mkdir -p "$(DEMO_DIR)"

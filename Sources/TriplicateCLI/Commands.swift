@@ -256,7 +256,8 @@ struct RestoreCommand: AsyncParsableCommand {
                 let started = Date()
                 let cancellation = Cancellation()
                 Interrupts.install(cancellation)
-                let (source, r) = try await repository.session(plan).restore(snapshot, to: target, from: from, cancellation: cancellation)
+                let restored = try await repository.session(plan).restore(snapshot, to: target, from: from, cancellation: cancellation)
+                let source = restored.destination, r = restored.result
                 for e in r.errors { Terminal.error(e) }
                 print("restored \(r.files) files, \(r.directories) folders, \(r.symlinks) links, \(Terminal.bytes(r.bytes)) from \(source) into \(target) in \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
                 return r.errors.isEmpty ? Exit.ok : Exit.error

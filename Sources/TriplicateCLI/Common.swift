@@ -64,7 +64,9 @@ struct RepositoryOptions: ParsableArguments {
         throw CLIError(Exit.error, "no repository given: use --repo PATH or set TRIPLICATE_REPOSITORY")
     }
 
-    /// The destination for the location.
+    /// The destination for the location. Never inlined: inlined into the async commands that call it, it made
+    /// Swift 6.3.1's optimizer crash (signal 11 while splitting their coroutines) in release builds.
+    @inline(never)
     func destination() throws -> any Destination {
         try RepositoryLocation.destination(try location(), verifyWrites: verifyWrites)
     }

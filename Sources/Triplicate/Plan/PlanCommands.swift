@@ -58,6 +58,22 @@ public struct PlanStatus: Sendable, Codable, Equatable {
     public var verdict: RuleVerdict
 }
 
+/// The copy ``PlanSession/openFastest()`` opened.
+public struct OpenedCopy: Sendable {
+    /// The destination's name in the plan.
+    public var destination: String
+    /// The repository there.
+    public var repository: Repository
+}
+
+/// What ``PlanSession/restore(_:to:from:cancellation:progress:)`` did.
+public struct PlanRestoreResult: Sendable {
+    /// The destination the snapshot was restored from.
+    public var destination: String
+    /// The restore's result.
+    public var result: RestoreResult
+}
+
 /// One destination's `check`, as ``PlanSession/check(readData:progress:)`` reports it.
 public struct DestinationCheck: Sendable {
     /// The destination's name.
@@ -291,12 +307,12 @@ extension PlanSession {
 
     /// Opens the fastest reachable copy of the repository (internal disk, NAS, drive, cloud), for commands that
     /// only read (snapshots, ls, stats).
-    public func openFastest() async throws(TriplicateError) -> (destination: String, repository: Repository) {
+    public func openFastest() async throws(TriplicateError) -> OpenedCopy {
         let places = try await survey().sorted { $0.speedRank < $1.speedRank }
         guard let p = places.first(where: { $0.reachable && $0.repository != nil }), let repo = p.repository else {
             throw noneReachable(places)
         }
-        return (p.target.name, repo)
+        return OpenedCopy(destination: p.target.name, repository: repo)
     }
 
     // MARK: restore
@@ -305,7 +321,7 @@ extension PlanSession {
     /// reachable destination that holds it (internal disk, NAS, drive, cloud), or from the one named `from`.
     /// Returns the destination used and the restore's result.
     public func restore(_ spec: String, to target: String, from: String? = nil, cancellation: Cancellation? = nil,
-                        progress: (@Sendable (RestoreResult) -> Void)? = nil) async throws(TriplicateError) -> (destination: String, result: RestoreResult) {
+                        progress: (@Sendable (RestoreResult) -> Void)? = nil) async throws(TriplicateError) -> PlanRestoreResult {
         if let from { _ = try plan.destination(named: from) }
         let places = try await survey().filter { from == nil || $0.target.name == from }.sorted { $0.speedRank < $1.speedRank }
         var reasons: [String] = []
@@ -330,7 +346,7 @@ extension PlanSession {
                 continue
             }
             let result = try await repo.restore(snapshot, path: path, to: target, cancellation: cancellation, progress: progress)
-            return (p.target.name, result)
+            return PlanRestoreResult(destination: p.target.name, result: result)
         }
         throw TriplicateError(.invalidArgument, "no reachable destination holds snapshot \(snapshotPart) (\(reasons.joined(separator: "; ")))")
     }

@@ -60,14 +60,14 @@ struct UnusableDestination: Destination {
 /// with a reason, one that holds a different repository is an error naming its line in the plan. The copies
 /// are kept byte-identical: the same file names with the same bytes everywhere (each drive's own marker file
 /// `drive` aside).
-public struct PlanSession: Sendable {
+public final class PlanSession: Sendable {
     /// The plan.
     public let plan: Plan
     let password: String
     let environment: [String: String]
     /// The folder where the session records what it learned about each destination (when its data was last
     /// checked, which snapshots it held when last seen), one JSON file per repository; nil records nothing.
-    public var stateDirectory: String?
+    public let stateDirectory: String?
 
     /// A session for `plan` with `password`; locations are resolved with `environment` (credentials; nil: this
     /// process's environment), and what is learned is recorded in `stateDirectory` (nil: the default,
@@ -136,7 +136,7 @@ public struct PlanSession: Sendable {
                 let d = destinations[i]
                 group.addTask {
                     do throws(TriplicateError) {
-                        return Looked(index: i, place: try await look(at: t, d, creating: creating))
+                        return Looked(index: i, place: try await self.look(at: t, d, creating: creating))
                     } catch {
                         return Looked(index: i, error: error)
                     }
@@ -290,7 +290,7 @@ public struct PlanSession: Sendable {
             func start() {
                 let name = names[next]
                 next += 1
-                group.addTask { await copyOne(name, to: target, from: sources, size: union[name] ?? -1) }
+                group.addTask { await self.copyOne(name, to: target, from: sources, size: union[name] ?? -1) }
             }
             while next < min(names.count, 4) { start() }
             while let r = await group.next() {
