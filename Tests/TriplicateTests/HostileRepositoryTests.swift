@@ -9,7 +9,7 @@ import Glibc
 /// Writes a snapshot whose root tree holds `nodes` (and the given extra trees and chunks), bypassing the backup.
 func commitCraftedSnapshot(_ repo: Repository, root nodes: [TreeNode], trees: [[UInt8]] = [], chunks: [[UInt8]] = []) async throws -> Snapshot {
     let builder = try PackBuilder(keys: repo.keys)
-    for c in chunks { try c.withUnsafeBytesTyped { (b) throws(CoreError) in try builder.add(type: .data, id: repo.keys.idHasher.id(b), data: b, policy: .never) } }
+    for c in chunks { _ = try c.withUnsafeBytesTyped { (b) throws(CoreError) in try builder.add(type: .data, id: repo.keys.idHasher.id(b), data: b, policy: .never) } }
     // Trees are encoded by hand so that names the Tree type would sort or refuse can be written as they are.
     var allTrees = trees
     var w = ByteWriter()
@@ -17,7 +17,7 @@ func commitCraftedSnapshot(_ repo: Repository, root nodes: [TreeNode], trees: [[
     w.u32(UInt32(nodes.count))
     for n in nodes { w.bytes(Array(try Tree(nodes: [n]).encode().dropFirst(5))) }
     allTrees.append(w.bytes)
-    for t in allTrees { try t.withUnsafeBytesTyped { (b) throws(CoreError) in try builder.add(type: .tree, id: repo.keys.idHasher.id(b), data: b, policy: .never) } }
+    for t in allTrees { _ = try t.withUnsafeBytesTyped { (b) throws(CoreError) in try builder.add(type: .tree, id: repo.keys.idHasher.id(b), data: b, policy: .never) } }
     let pack = try builder.finish()
     try await repo.destination.put("data/" + String(pack.id.hex.prefix(2)) + "/" + pack.id.hex, data: pack.bytes)
     let index = try SealedFile.seal(IndexFile(packs: [.init(id: pack.id, entries: pack.entries)]).encode(), kind: .index, keys: repo.keys)
