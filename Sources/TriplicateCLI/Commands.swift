@@ -52,7 +52,6 @@ struct BackupCommand: AsyncParsableCommand {
         await runReporting {
             let plan = try repository.loadPlan()
             let session = try plan.map { try repository.session($0) }
-            let repo = session == nil ? try await repository.open() : nil
             let paths = plan.map { $0.sources.map(\.path) } ?? self.paths
             let cancellation = Cancellation()
             Interrupts.install(cancellation)
@@ -70,10 +69,8 @@ struct BackupCommand: AsyncParsableCommand {
                 result = planned.backup
                 reports = planned.destinations
                 code = planned.reachedEveryDestination ? Exit.ok : Exit.lagging
-            } else if let repo {
-                result = try await repo.backup(paths: paths, options: options)
             } else {
-                return Exit.error
+                result = try await repository.open().backup(paths: paths, options: options)
             }
             if showProgress { Terminal.clearStatus() }
             for e in result.errors { Terminal.warn("could not back up " + e) }
@@ -252,39 +249,42 @@ struct RestoreCommand: AsyncParsableCommand {
 
     func run() async throws {
         await runReporting {
-            if let plan = try repository.loadPlan() {
-                let started = Date()
-                let cancellation = Cancellation()
-                Interrupts.install(cancellation)
-                let restored = try await repository.session(plan).restore(snapshot, to: target, from: from, cancellation: cancellation)
-                let source = restored.destination, r = restored.result
-                for e in r.errors { Terminal.error(e) }
-                print("restored \(r.files) files, \(r.directories) folders, \(r.symlinks) links, \(Terminal.bytes(r.bytes)) from \(source) into \(target) in \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
-                return r.errors.isEmpty ? Exit.ok : Exit.error
-            }
-            let repo = try await repository.open()
-            var spec = snapshot
-            var path: String?
-            if let colon = snapshot.firstIndex(of: ":") {
-                spec = String(snapshot[..<colon])
-                path = String(snapshot[snapshot.index(after: colon)...])
-            }
-            let snap = try await repo.findSnapshot(spec)
-            let started = Date()
             let cancellation = Cancellation()
-            Interrupts.install(cancellation)
-            let printer = ProgressPrinter(total: path == nil ? snap.record.summary.bytes : 0)
             let show = Terminal.isInteractive
-            var onProgress: (@Sendable (RestoreResult) -> Void)?
-            if show {
-                onProgress = { (r: RestoreResult) in printer.update(files: r.files, bytes: r.bytes) }
+            let started = Date()
+            let r: RestoreResult
+            let origin: String
+            func onProgress(_ printer: ProgressPrinter) -> (@Sendable (RestoreResult) -> Void)? {
+                guard show else { return nil }
+                return { @Sendable (p: RestoreResult) in printer.update(files: p.files, bytes: p.bytes) }
             }
-            let r = try await repo.restore(snap, path: path, to: target, cancellation: cancellation, progress: onProgress)
+            if let plan = try repository.loadPlan() {
+                // The newest snapshot anywhere, from the fastest copy that holds it; its size is not known beforehand.
+                let printer = ProgressPrinter(total: 0)
+                Interrupts.install(cancellation)
+                let restored = try await repository.session(plan).restore(snapshot, to: target, from: from, cancellation: cancellation,
+                                                                          progress: onProgress(printer))
+                r = restored.result
+                origin = restored.destination
+            } else {
+                let repo = try await repository.open()
+                var spec = snapshot
+                var path: String?
+                if let colon = snapshot.firstIndex(of: ":") {
+                    spec = String(snapshot[..<colon])
+                    path = String(snapshot[snapshot.index(after: colon)...])
+                }
+                let snap = try await repo.findSnapshot(spec)
+                let printer = ProgressPrinter(total: path == nil ? snap.record.summary.bytes : 0)
+                Interrupts.install(cancellation)
+                r = try await repo.restore(snap, path: path, to: target, cancellation: cancellation, progress: onProgress(printer))
+                origin = "snapshot \(snap.id.short)"
+            }
             if show { Terminal.clearStatus() }
             for e in r.errors { Terminal.error(e) }
-            print("restored \(r.files) files, \(r.directories) folders, \(r.symlinks) links, \(Terminal.bytes(r.bytes)) from snapshot \(snap.id.short) into \(target) in \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
+            print("restored \(r.files) files, \(r.directories) folders, \(r.symlinks) links, \(Terminal.bytes(r.bytes)) from \(origin) into \(target) in \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
             if !r.errors.isEmpty {
-                print("\(r.errors.count) entries could not be restored because their data is damaged; run `triplicate check --read-data`")
+                print("\(r.errors.count) entries could not be restored because their data is damaged; run `triplicate check \(repository.plan == nil ? "" : "--plan ")--read-data`")
                 return Exit.error
             }
             return Exit.ok

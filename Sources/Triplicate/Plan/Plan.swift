@@ -127,6 +127,7 @@ public struct Plan: Sendable, Equatable {
     private func validate() throws(TriplicateError) {
         guard !destinations.isEmpty else { throw TriplicateError(.invalidArgument, "\(at(nil))the plan names no [[destination]]") }
         var seen: [String: Target] = [:]
+        var places: [String: Target] = [:]
         for t in destinations {
             guard !t.name.isEmpty, t.name.utf8.allSatisfy({ Plan.nameBytes.contains($0) }) else {
                 throw TriplicateError(.invalidArgument, "\(at(t.line))the destination name \"\(t.name)\" may hold only letters, digits, - and _")
@@ -138,10 +139,10 @@ public struct Plan: Sendable, Equatable {
             guard !t.repo.isEmpty else { throw TriplicateError(.invalidArgument, "\(at(t.line))destination \"\(t.name)\" has an empty repo") }
             // One place named twice would count as two copies.
             let place = t.repo.hasPrefix("local:") ? String(t.repo.dropFirst(6)) : t.repo
-            if let other = destinations.first(where: { $0.name != t.name && ($0.repo.hasPrefix("local:") ? String($0.repo.dropFirst(6)) : $0.repo) == place }),
-               destinations.firstIndex(where: { $0.name == other.name }) ?? 0 < destinations.firstIndex(where: { $0.name == t.name }) ?? 0 {
+            if let other = places[place] {
                 throw TriplicateError(.invalidArgument, "\(at(t.line))destination \"\(t.name)\" is the same place as \"\(other.name)\" (\(t.repo)); one place is one copy")
             }
+            places[place] = t
         }
         for s in sources where !s.path.hasPrefix("/") {
             throw TriplicateError(.invalidArgument, "\(at(nil))the source path \"\(s.path)\" is not absolute")

@@ -183,10 +183,8 @@ extension PlanSession {
         }
         for m in members { reports[m.target.name]?.bytesWritten = written[m.target.name] ?? 0 }
         // What each destination now holds, for status when it is next unreachable.
-        let dropped = Set(replicas.dropped.map(\.name))
         let snapshotName = Layout.snapshot(result.snapshot.id)
-        for i in places.indices where places[i].reachable && !dropped.contains(places[i].target.name)
-            && reports[places[i].target.name]?.outcome == .done {
+        for i in places.indices where reports[places[i].target.name]?.outcome == .done {
             places[i].objects[snapshotName] = 0
         }
         try? recordSeen(places)

@@ -42,16 +42,16 @@ struct UnusableDestination: Destination {
     let displayName: String
     let reason: String
 
-    private func fail(_ object: String?) -> DestinationError { DestinationError(.unavailable, object: nil, reason) }
-    func put(_ name: String, data: [UInt8]) async throws(DestinationError) { throw fail(name) }
-    func put(_ name: String, file path: String) async throws(DestinationError) { throw fail(name) }
+    private var failure: DestinationError { DestinationError(.unavailable, object: nil, reason) }
+    func put(_ name: String, data: [UInt8]) async throws(DestinationError) { throw failure }
+    func put(_ name: String, file path: String) async throws(DestinationError) { throw failure }
     var stagingDirectory: String? { nil }
-    func get(_ name: String) async throws(DestinationError) -> [UInt8] { throw fail(name) }
-    func get(_ name: String, range: Range<Int64>) async throws(DestinationError) -> [UInt8] { throw fail(name) }
-    func get(_ name: String, range: Range<Int64>, into buffer: UnsafeMutableRawBufferPointer) async throws(DestinationError) { throw fail(name) }
-    func list(prefix: String) async throws(DestinationError) -> [ObjectInfo] { throw fail(prefix) }
-    func delete(_ name: String) async throws(DestinationError) { throw fail(name) }
-    func stat(_ name: String) async throws(DestinationError) -> ObjectInfo { throw fail(name) }
+    func get(_ name: String) async throws(DestinationError) -> [UInt8] { throw failure }
+    func get(_ name: String, range: Range<Int64>) async throws(DestinationError) -> [UInt8] { throw failure }
+    func get(_ name: String, range: Range<Int64>, into buffer: UnsafeMutableRawBufferPointer) async throws(DestinationError) { throw failure }
+    func list(prefix: String) async throws(DestinationError) -> [ObjectInfo] { throw failure }
+    func delete(_ name: String) async throws(DestinationError) { throw failure }
+    func stat(_ name: String) async throws(DestinationError) -> ObjectInfo { throw failure }
 }
 
 /// A plan at work, with the password that opens its repository.
@@ -188,9 +188,9 @@ public final class PlanSession: Sendable {
                 return place
             case .notARepository:
                 // Key files without a config: a copy whose seeding was interrupted; it catches up like an empty one.
-                if let names = try? await d.list(prefix: "").map(\.name), !names.isEmpty,
-                   names.allSatisfy({ Self.isRepositoryFile($0) && $0 != Layout.config }) {
-                    for info in (try? await d.list(prefix: "")) ?? [] { place.objects[info.name] = info.size }
+                if let held = try? await d.list(prefix: ""), !held.isEmpty,
+                   held.allSatisfy({ Self.isRepositoryFile($0.name) && $0.name != Layout.config }) {
+                    for info in held { place.objects[info.name] = info.size }
                     return place
                 }
                 throw TriplicateError(error.kind, "\(plan.at(t.line))destination \"\(t.name)\": \(error.message)")
@@ -247,9 +247,7 @@ public final class PlanSession: Sendable {
         }
         let ordered = missing.sorted { (phase($0), $0) < (phase($1), $1) }
         do throws(TriplicateError) {
-            if target.repository == nil, target.objects.isEmpty {
-                try await Repository.prepareEmpty(target.destination)
-            }
+            // A new copy was made ready (folder or bucket created, found empty) when init surveyed it.
             progress?("\(target.target.name): copying \(ordered.count) files (\(Self.bytes(ordered.reduce(0) { $0 + (union[$1] ?? 0) })))")
             var start = 0
             while start < ordered.count {
@@ -262,8 +260,8 @@ public final class PlanSession: Sendable {
                 if end < ordered.count {
                     progress?("\(target.target.name): \(report.objectsCopied) of \(ordered.count) files copied (\(Self.bytes(report.bytesCopied)))")
                 }
-                if p == 1, target.repository == nil, let id = sources.lazy.compactMap(\.repository).first?.id {
-                    try await Repository.bind(target.destination, to: id)
+                if p == 1, target.repository == nil {
+                    // With its config the copy is a repository; opening it also writes a drive's marker.
                     target.repository = try await Repository.open(target.destination, password: password)
                 }
                 start = end
@@ -284,7 +282,6 @@ public final class PlanSession: Sendable {
     private func copy(_ names: [String], to target: Place, from sources: [Place], union: [String: Int64],
                       report: inout DestinationReport) async throws(TriplicateError) {
         var next = 0
-        var failure: TriplicateError?
         let results = await withTaskGroup(of: Copied.self) { group in
             var out: [Copied] = []
             func start() {
@@ -300,14 +297,11 @@ public final class PlanSession: Sendable {
             }
             return out
         }
-        for r in results {
-            if let e = r.error, failure == nil { failure = e }
-            if r.error == nil {
-                report.objectsCopied += 1
-                report.bytesCopied += r.bytes
-            }
+        for r in results where r.error == nil {
+            report.objectsCopied += 1
+            report.bytesCopied += r.bytes
         }
-        if let failure { throw failure }
+        if let failure = results.lazy.compactMap(\.error).first { throw failure }
     }
 
     private func copyOne(_ name: String, to target: Place, from sources: [Place], size: Int64) async -> Copied {
@@ -316,6 +310,7 @@ public final class PlanSession: Sendable {
             // passed over for the next, and only when none has a good file is this copy left behind.
             var bytes: [UInt8] = []
             var problems: [String] = []
+            let repositoryID = sources.lazy.compactMap(\.repository).first?.id
             for source in sources where source.objects[name] == size {
                 do {
                     bytes = try await source.destination.get(name)
@@ -323,7 +318,7 @@ public final class PlanSession: Sendable {
                     problems.append("\"\(source.target.name)\" could not be read (\(error))")
                     continue
                 }
-                if Self.verify(name, bytes, size: size, repository: sources.lazy.compactMap(\.repository).first?.id) { break }
+                if Self.verify(name, bytes, size: size, repository: repositoryID) { break }
                 problems.append("\"\(source.target.name)\" holds a damaged copy (its bytes do not match its name; run `triplicate check --plan --read-data`)")
                 bytes = []
             }

@@ -107,7 +107,7 @@ final class ReplicaSet: Destination, Sendable {
     }
 
     func put(_ name: String, file path: String) async throws(DestinationError) {
-        let size = Int64((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0)
+        let size = (try? FileSystem.size(path)) ?? 0
         try await everywhere(name, bytes: size) { d throws(DestinationError) in try await d.put(name, file: path) }
     }
 

@@ -49,7 +49,7 @@ public final class Repository: Sendable {
             let config = RepositoryConfig(id: repositoryID)
             try await put(destination, Layout.key(SHA256.hash(keyBytes)), keyBytes)
             try await put(destination, Layout.config, try config.encode())
-            try await bind(destination, to: repositoryID)
+            try await bind(destination, to: repositoryID, doing: "cannot mark \(destination.displayName) as this repository's")
             return Repository(destination: destination, config: config, keys: keys)
         } catch let e as CoreError {
             throw TriplicateError(.invalidArgument, "cannot create the repository keys: \(e)")
@@ -84,12 +84,11 @@ public final class Repository: Sendable {
         }
     }
 
-    /// Ties a folder destination (a drive's marker) to the repository just written there.
-    static func bind(_ destination: any Destination, to repositoryID: ObjectID) async throws(TriplicateError) {
+    /// Ties a folder destination to the repository (a drive writes or checks its marker); `doing` starts the message
+    /// of a failure.
+    private static func bind(_ destination: any Destination, to repositoryID: ObjectID, doing: String) async throws(TriplicateError) {
         if let folder = destination as? any FolderDestination {
-            do { try await folder.bind(repository: repositoryID.hex) } catch {
-                throw TriplicateError(error, doing: "cannot mark \(destination.displayName) as this repository's")
-            }
+            do { try await folder.bind(repository: repositoryID.hex) } catch { throw TriplicateError(error, doing: doing) }
         }
     }
 
@@ -110,12 +109,15 @@ public final class Repository: Sendable {
             case .unavailable:
                 // A folder or a bucket that does not exist means no repository; a drive that is not plugged in or a
                 // server that cannot be reached means nothing is known yet, and says so (exit 14).
+                let missing: Bool
                 if destination is LocalDirectory {
-                    throw TriplicateError(.noRepository, "there is no repository at \(destination.displayName): \(error.message)")
+                    missing = true
+                } else if let container = destination as? any ContainerDestination {
+                    missing = (try? await container.containerExists()) == false
+                } else {
+                    missing = false
                 }
-                if let container = destination as? any ContainerDestination, (try? await container.containerExists()) == false {
-                    throw TriplicateError(.noRepository, "there is no repository at \(destination.displayName): \(error.message)")
-                }
+                if missing { throw TriplicateError(.noRepository, "there is no repository at \(destination.displayName): \(error.message)") }
                 throw TriplicateError(error, doing: "cannot open the repository")
             case .notFound:
                 var anything: [String]
@@ -172,11 +174,7 @@ public final class Repository: Sendable {
                 do { keys = try RepositoryKeys(master: master, repositoryID: repositoryID) } catch {
                     throw TriplicateError(.corrupt, "cannot derive keys: \(error)")
                 }
-                if let folder = destination as? any FolderDestination {
-                    do { try await folder.bind(repository: repositoryID.hex) } catch {
-                        throw TriplicateError(error, doing: "cannot use \(destination.displayName)")
-                    }
-                }
+                try await bind(destination, to: repositoryID, doing: "cannot use \(destination.displayName)")
                 return Repository(destination: destination, config: config, keys: keys)
             } catch let e as TriplicateError {
                 throw e
