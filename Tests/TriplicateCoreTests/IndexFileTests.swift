@@ -16,7 +16,7 @@ struct IndexFileTests {
         ]),
         IndexFile.Pack(id: id(101), entries: []),
         IndexFile.Pack(id: id(102), entries: [
-            PackEntry(id: id(4), type: .tree, compression: .none, offset: 44, storedLength: .max,
+            PackEntry(id: id(4), type: .tree, compression: .none, offset: 44, storedLength: UInt32(PackFormat.maxBlobSize) + 16,
                       rawLength: UInt32(PackFormat.maxBlobSize)),
         ]),
     ])
@@ -65,6 +65,13 @@ struct IndexFileTests {
             try IndexFile.decode(encoded { $0.rawLength = UInt32(PackFormat.maxBlobSize) + 1 }, context: "i")
         }
         expectCoreError(.malformed, "offset inside header") { try IndexFile.decode(encoded { $0.offset = 43 }, context: "i") }
+        // A sealed blob is never longer than its plaintext and tag, so no entry can make a reader allocate 4 GiB.
+        #expect(throws: Never.self) { try IndexFile.decode(encoded { $0.storedLength = 100; $0.rawLength = 84 }, context: "i") }
+        expectCoreError(.malformed, "stored > raw + 16") { try IndexFile.decode(encoded { $0.storedLength = 101 }, context: "i") }
+        expectCoreError(.malformed, "4 GiB claimed") { try IndexFile.decode(encoded { $0.storedLength = .max }, context: "i") }
+        expectCoreError(.malformed, "past 2^32") {
+            try IndexFile.decode(encoded { $0.offset = .max - 50; $0.storedLength = 100 }, context: "i")
+        }
         // Type and compression bytes are at 4 + 36 and 4 + 37.
         var badType = encoded { _ in }
         badType[40] = 2

@@ -80,8 +80,9 @@ struct RepositoryKeysTests {
         #expect(FileKind.pack.magic == utf8("TRIPPACK"))
         #expect(FileKind.index.magic == utf8("TRIPINDX"))
         #expect(FileKind.snapshot.magic == utf8("TRIPSNAP"))
-        #expect(FileKind.allCases.map(\.label) == ["pack", "index", "snapshot"])
-        #expect(FileKind.allCases.map(\.folder) == ["data", "index", "snapshots"])
+        #expect(FileKind.damage.magic == utf8("TRIPDAMG"))
+        #expect(FileKind.allCases.map(\.label) == ["pack", "index", "snapshot", "damage"])
+        #expect(FileKind.allCases.map(\.folder) == ["data", "index", "snapshots", "damage"])
         #expect(FileKind.allCases.allSatisfy { $0.magic.count == 8 })
     }
 }

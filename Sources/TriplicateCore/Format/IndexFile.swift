@@ -61,8 +61,8 @@ public struct IndexFile: Sendable, Equatable {
                 guard let compression = Compression(rawValue: try r.u8()) else { throw r.fail("unknown compression") }
                 let offset = try r.u32(), stored = try r.u32(), raw = try r.u32()
                 let blobID = try r.id()
-                guard stored >= UInt32(AESGCM.tagLength), Int(raw) <= PackFormat.maxBlobSize,
-                      offset >= UInt32(FileHeader.length) else { throw r.fail("blob record out of range") }
+                guard PackFormat.isValidLength(stored: stored, raw: raw), offset >= UInt32(FileHeader.length),
+                      UInt64(offset) + UInt64(stored) <= UInt64(UInt32.max) else { throw r.fail("blob record out of range") }
                 entries.append(PackEntry(id: blobID, type: type, compression: compression, offset: offset,
                                          storedLength: stored, rawLength: raw))
             }

@@ -61,6 +61,14 @@ public enum PackFormat {
     /// Encoded length of one table entry.
     public static let tableEntryLength = 42
 
+    /// True when a blob record's lengths are possible (FORMAT.md §7.4): the plaintext is at most ``maxBlobSize``
+    /// bytes, and the sealed blob holds at least its tag and at most the plaintext plus the tag (a stored zstd frame
+    /// is always shorter than the plaintext). So no index entry or table can make a reader allocate more than
+    /// 64 MiB and 16 bytes for one blob, whatever size it claims.
+    public static func isValidLength(stored: UInt32, raw: UInt32) -> Bool {
+        Int(raw) <= maxBlobSize && stored >= UInt32(AESGCM.tagLength) && UInt64(stored) <= UInt64(raw) + UInt64(AESGCM.tagLength)
+    }
+
     /// The nonce of the blob sealed at `offset`: the offset as u64 LE, then four zero bytes.
     public static func blobNonce(offset: UInt32) -> [UInt8] {
         var w = ByteWriter(capacity: 12)
@@ -111,7 +119,7 @@ public enum PackFormat {
             let stored = try r.u32()
             let raw = try r.u32()
             let id = try r.id()
-            guard stored >= UInt32(AESGCM.tagLength), Int(raw) <= maxBlobSize else { throw r.fail("blob lengths out of range") }
+            guard isValidLength(stored: stored, raw: raw) else { throw r.fail("blob lengths out of range") }
             guard offset + Int64(stored) <= min(packSize, Int64(UInt32.max)) else {
                 throw r.fail("blob at \(offset) runs past the end of the pack")
             }
@@ -164,7 +172,9 @@ public enum PackFormat {
         guard sealed.count == Int(entry.storedLength) else {
             throw .malformed("\(context()): blob \(entry.id.short) has \(sealed.count) bytes, expected \(entry.storedLength)")
         }
-        guard Int(entry.rawLength) <= maxBlobSize else { throw .malformed("\(context()): blob \(entry.id.short) is too large") }
+        guard isValidLength(stored: entry.storedLength, raw: entry.rawLength) else {
+            throw .malformed("\(context()): blob \(entry.id.short) has impossible lengths (\(entry.storedLength) stored, \(entry.rawLength) plain)")
+        }
         let aad = blobAAD(type: entry.type, compression: entry.compression, rawLength: entry.rawLength, id: entry.id)
         let n = try cipher.open(key: packKey, nonce: blobNonce(offset: entry.offset), aad: aad, sealed: UnsafeRawBufferPointer(sealed),
                                 into: sealed, what: "\(context()) blob \(entry.id.short)")

@@ -51,6 +51,8 @@ public enum FileKind: Sendable, CaseIterable {
     case index
     /// A snapshot: the commit record of one backup.
     case snapshot
+    /// A damage record: blobs found damaged in their packs, which no command uses again (FORMAT.md §9.1).
+    case damage
 
     /// The 8 ASCII magic bytes that begin a file of this kind.
     public var magic: [UInt8] {
@@ -58,6 +60,7 @@ public enum FileKind: Sendable, CaseIterable {
         case .pack: Array("TRIPPACK".utf8)
         case .index: Array("TRIPINDX".utf8)
         case .snapshot: Array("TRIPSNAP".utf8)
+        case .damage: Array("TRIPDAMG".utf8)
         }
     }
 
@@ -67,6 +70,7 @@ public enum FileKind: Sendable, CaseIterable {
         case .pack: "pack"
         case .index: "index"
         case .snapshot: "snapshot"
+        case .damage: "damage"
         }
     }
 
@@ -76,6 +80,7 @@ public enum FileKind: Sendable, CaseIterable {
         case .pack: "data"
         case .index: "index"
         case .snapshot: "snapshots"
+        case .damage: "damage"
         }
     }
 }

@@ -7,13 +7,17 @@
 public enum SealedFile {
     private static let nonce = [UInt8](repeating: 0, count: AESGCM.nonceLength)
 
-    /// Encodes and seals `payload` as a file of `kind`; compresses it with zstd when that makes it smaller.
-    public static func seal(_ payload: [UInt8], kind: FileKind, keys: RepositoryKeys) throws(CoreError) -> [UInt8] {
+    /// Encodes and seals `payload` as a file of `kind`; with `compress`, compresses it with zstd when that makes it
+    /// smaller.
+    public static func seal(_ payload: [UInt8], kind: FileKind, keys: RepositoryKeys, compress: Bool = true) throws(CoreError) -> [UInt8] {
         let header = try FileHeader.fresh(kind)
         var plain: [UInt8] = [Compression.zstd.rawValue]
         let zstd = try ZstdCompressor(level: 3)
-        let shrank = try payload.withUnsafeBytesTyped { (p) throws(CoreError) -> Bool in
-            try zstd.compress(p, into: &plain, limit: payload.count - 1)
+        var shrank = false
+        if compress {
+            shrank = try payload.withUnsafeBytesTyped { (p) throws(CoreError) -> Bool in
+                try zstd.compress(p, into: &plain, limit: payload.count - 1)
+            }
         }
         if !shrank { plain = [Compression.none.rawValue] + payload }
         var out = header.encoded
@@ -24,8 +28,37 @@ public enum SealedFile {
         return out
     }
 
-    /// Authenticates, decrypts and decompresses a file of `kind`; `context` names it in errors.
+    /// The largest file of `kind` a reader accepts, in bytes (FORMAT.md §6.3): whatever a repository says, reading
+    /// one never allocates more than this. Index files may be large (a pack of many small blobs takes 46 bytes per
+    /// blob); a snapshot or a damage record is a small JSON record.
+    public static func maxFileSize(_ kind: FileKind) -> Int64 {
+        switch kind {
+        case .index: 1 << 30
+        case .snapshot: 16 << 20
+        case .damage: 64 << 20
+        case .pack: PackFormat.maxPackSize
+        }
+    }
+
+    /// The largest payload a reader decompresses from a file of `kind` that is `fileLength` bytes long (FORMAT.md
+    /// §6.3). An index payload is mostly random IDs, which zstd cannot shrink by more than a third, so a frame that
+    /// claims more than eight times its file plus 1 MiB is not one a writer made; a snapshot or a damage record has
+    /// a fixed ceiling. Both keep a small crafted file from making a reader allocate gigabytes.
+    public static func maxPayload(_ kind: FileKind, fileLength: Int) -> Int {
+        switch kind {
+        case .index: min(8 * fileLength + (1 << 20), 1 << 31)
+        case .snapshot: 16 << 20
+        case .damage: 64 << 20
+        case .pack: 0
+        }
+    }
+
+    /// Authenticates, decrypts and decompresses a file of `kind`; `context` names it in errors. A file larger than
+    /// ``maxFileSize(_:)`` or a payload larger than ``maxPayload(_:fileLength:)`` is malformed.
     public static func open(_ bytes: [UInt8], kind: FileKind, keys: RepositoryKeys, context: String) throws(CoreError) -> [UInt8] {
+        guard Int64(bytes.count) <= maxFileSize(kind) else {
+            throw .malformed("\(context): \(bytes.count) bytes is more than a \(kind.label) file may hold (\(maxFileSize(kind)))")
+        }
         let header = try FileHeader.decode(bytes, expecting: kind, context: context)
         let key = try keys.fileKey(kind: kind, salt: header.salt)
         let plain = try bytes.withUnsafeBytesTyped { (b) throws(CoreError) -> [UInt8] in
@@ -37,7 +70,7 @@ public enum SealedFile {
         }
         switch compression {
         case .none: return Array(plain.dropFirst())
-        case .zstd: return try ZstdDecompressor().decompress(Array(plain.dropFirst()), maxSize: 1 << 31)
+        case .zstd: return try ZstdDecompressor().decompress(Array(plain.dropFirst()), maxSize: maxPayload(kind, fileLength: bytes.count))
         }
     }
 }
