@@ -34,10 +34,13 @@ struct BackupCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Tag the snapshot; repeatable.", valueName: "TAG")) var tag: [String] = []
     @Flag(name: .long, help: "Print the result as JSON.") var json = false
     @Flag(name: .long, help: "Print nothing but errors.") var quiet = false
-    @Option(name: .long, help: ArgumentHelp("Target pack size in MiB, 1-512 (advanced).", valueName: "MIB")) var packSize: Int = 32
-    @Option(name: .long, help: ArgumentHelp("zstd level for data that shrinks, 1-19: 1 is fastest, 3 stores uncompressed RAW about 7% smaller at a quarter of the speed.", valueName: "LEVEL"))
+    // Numbers are parsed `.unconditional`ly, so that a negative one reaches validate() and its message instead of
+    // being taken for an option ("Missing value").
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Target pack size in MiB, 1-512 (advanced).", valueName: "MIB"))
+    var packSize: Int = 32
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("zstd level for data that shrinks, 1-19: 1 is fastest, 3 stores uncompressed RAW about 7% smaller at a quarter of the speed.", valueName: "LEVEL"))
     var compressionLevel: Int32 = BackupOptions.defaultCompressionLevel
-    @Option(name: .long, help: ArgumentHelp("Threads that hash, compress and encrypt (default: one per core).", valueName: "N"))
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Threads that hash, compress and encrypt (default: one per core).", valueName: "N"))
     var workers: Int?
 
     func validate() throws {
@@ -159,6 +162,7 @@ struct SnapshotsCommand: AsyncParsableCommand {
 
     func run() async throws {
         await runReporting {
+            Interrupts.exitOnSignal()
             let repo = try await repository.open()
             let (all, damaged) = try await repo.snapshotListing()
             for d in damaged { Terminal.warn(d) }
@@ -170,7 +174,7 @@ struct SnapshotsCommand: AsyncParsableCommand {
                 print("no snapshots yet")
                 return Exit.ok
             }
-            print("ID        Time                 Host             Files      Size  Tags  Paths")
+            print("ID        Time                        Host             Files      Size  Tags  Paths")
             for s in all {
                 let r = s.record
                 let host = r.hostname.padding(toLength: 16, withPad: " ", startingAt: 0)
@@ -214,14 +218,18 @@ struct LsCommand: AsyncParsableCommand {
 
     func run() async throws {
         await runReporting {
+            let cancellation = Cancellation()
+            Interrupts.install(cancellation)
             let repo = try await repository.open()
             let snap = try await repo.findSnapshot(snapshot)
-            for e in try await repo.list(snap, path: path) {
+            // Entries are printed as they are found: a snapshot that repeats one folder under many names is listed in
+            // bounded memory, and Ctrl-C stops it.
+            try await repo.list(snap, path: path, cancellation: cancellation) { e in
                 let n = e.node
                 let type = switch n.content { case .directory: "d"; case .symlink: "l"; case .file: "-" }
                 let mode = type + Self.permissions(n.mode)
-                var line = "\(mode) \(String(n.size).leftPad(12)) \(Terminal.date(Date(timeIntervalSince1970: TimeInterval(n.mtime.seconds)))) \(e.path)"
-                if case .symlink(let t) = n.content { line += " -> " + String(decoding: t, as: UTF8.self) }
+                var line = "\(mode) \(String(n.size).leftPad(12)) \(Terminal.date(Date(timeIntervalSince1970: TimeInterval(n.mtime.seconds)))) \(Terminal.visible(e.path))"
+                if case .symlink(let t) = n.content { line += " -> " + Terminal.visible(String(decoding: t, as: UTF8.self)) }
                 print(line)
             }
             return Exit.ok
@@ -281,7 +289,11 @@ struct RestoreCommand: AsyncParsableCommand {
                 origin = "snapshot \(snap.id.short)"
             }
             if show { Terminal.clearStatus() }
+            for w in r.warnings { Terminal.warn(w) }
             for e in r.errors { Terminal.error(e) }
+            if let record = r.damageRecorded {
+                Terminal.warn("the damaged data found is recorded in \(record): the next backup of those files stores them again")
+            }
             print("restored \(r.files) files, \(r.directories) folders, \(r.symlinks) links, \(Terminal.bytes(r.bytes)) from \(origin) into \(target) in \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
             if !r.errors.isEmpty {
                 print("\(r.errors.count) entries could not be restored because their data is damaged; run `triplicate check \(repository.plan == nil ? "" : "--plan ")--read-data`")
@@ -293,23 +305,37 @@ struct RestoreCommand: AsyncParsableCommand {
 }
 
 struct CheckCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "check", abstract: "Verify the repository's structure, and with --read-data every byte.")
+    static let configuration = CommandConfiguration(
+        commandName: "check", abstract: "Verify the repository's structure, and with --read-data every byte.",
+        discussion: """
+            Damage found is recorded in the repository, so that later backups store that data again instead of pointing             at it. With --plan, a file damaged or missing on one copy is replaced by the intact file of the same name from             another copy, verified before and after (--no-heal only reports).
+            """)
     @OptionGroup var repository: RepositoryOptions
     @Flag(name: .long, help: "Read, decrypt and re-hash every pack.") var readData = false
+    @Flag(name: .long, help: "With --plan: only report damaged files, do not replace them from another copy.") var noHeal = false
+
+    func validate() throws {
+        if noHeal, repository.plan == nil { throw ValidationError("--no-heal applies to a plan's copies; use it with --plan") }
+    }
 
     func run() async throws {
         await runReporting {
+            let cancellation = Cancellation()
+            Interrupts.install(cancellation)
             if let plan = try repository.loadPlan() {
-                let results = try await repository.session(plan).check(readData: readData) { print($0) }
+                let results = try await repository.session(plan).check(readData: readData, heal: !noHeal, cancellation: cancellation) { print($0) }
                 var code = Exit.ok
                 for c in results {
+                    for h in c.healed { print("  \(c.name): \(h.file) was \(h.problem); restored from \(h.source) and verified") }
                     guard let r = c.report else {
                         Terminal.warn("\(c.name) was not checked: \(c.problem ?? "")")
                         if code == Exit.ok { code = Exit.lagging }
                         continue
                     }
-                    print("  \(c.name): checked \(r.snapshots) snapshots, \(r.packs) packs" + (readData ? ", read \(r.packsRead)" : "") + (r.isHealthy ? ", no errors found" : ", \(r.errors.count) ERRORS"))
+                    let healed = c.healed.isEmpty ? "" : ", \(c.healed.count) damaged file\(c.healed.count == 1 ? "" : "s") healed"
+                    print("  \(c.name): checked \(r.snapshots) snapshots, \(r.packs) packs" + (readData ? ", read \(r.packsRead)" : "") + healed + (r.isHealthy ? ", no errors found" : ", \(r.errors.count) ERRORS"))
                     for e in r.errors { print("  \(c.name): error: " + e) }
+                    if let record = r.damageRecorded { print("  \(c.name): the damage no copy could heal is recorded in \(record)") }
                     if !r.isHealthy { code = Exit.error }
                 }
                 return code
@@ -324,7 +350,7 @@ struct CheckCommand: AsyncParsableCommand {
                     Terminal.status("read \(read) of \(total) packs, ETA \(eta / 60):\(String(format: "%02d", eta % 60))")
                 }
             }
-            let r = try await repo.check(readData: readData, progress: onProgress)
+            let r = try await repo.check(readData: readData, cancellation: cancellation, progress: onProgress)
             if onProgress != nil { Terminal.clearStatus() }
             print("checked \(r.snapshots) snapshots, \(r.indexFiles) index files, \(r.packs) packs, \(r.blobs) blobs" + (readData ? ", read \(r.packsRead) packs" : ""))
             for n in r.notes { print("note: " + n) }
@@ -346,6 +372,7 @@ struct StatsCommand: AsyncParsableCommand {
 
     func run() async throws {
         await runReporting {
+            Interrupts.exitOnSignal()
             let repo = try await repository.open()
             let s = try await repo.stats()
             if json {
@@ -392,6 +419,64 @@ struct ChunkCommand: AsyncParsableCommand {
             }
             FileHandle.standardOutput.write(Data(out.utf8))
             return Exit.ok
+        }
+    }
+}
+
+struct RepairCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "repair",
+        abstract: "Take damaged packs out of use, keeping their intact data, rebuild the index, and say what can no longer be restored.",
+        discussion: """
+            Reads every pack's table (with --read-data, every byte of every pack). Damaged packs (found now, or recorded \
+            by an earlier check, restore or backup) have their intact blobs copied into new packs, then are removed; index \
+            files are written for packs no index file names and in place of damaged or wrong ones. Safe to interrupt at \
+            any moment; running it again finishes the job, and on a repaired repository changes nothing. Exit 1 when \
+            some files of some snapshots can no longer be restored (they are listed).
+            """)
+    @OptionGroup var repository: RepositoryOptions
+    @Flag(name: .long, help: "Also read, decrypt and re-hash every pack to find damage (slow on a large or remote repository).") var readData = false
+    @Flag(name: .long, help: "Print the result as JSON.") var json = false
+
+    func validate() throws {
+        if repository.plan != nil { throw ValidationError("repair works on one copy: give --repo (a plan's `check --plan --read-data` heals a copy from the others)") }
+    }
+
+    func run() async throws {
+        await runReporting {
+            let cancellation = Cancellation()
+            Interrupts.install(cancellation)
+            let repo = try await repository.open()
+            let r = try await repo.repair(readData: readData, cancellation: cancellation) { line in if !json { print(line) } }
+            if json {
+                try Terminal.json(r)
+                return r.unrestorable.isEmpty ? Exit.ok : Exit.error
+            }
+            for n in r.notes { print("note: " + n) }
+            if !r.damagedPacks.isEmpty {
+                print("damaged packs taken out of use: \(r.damagedPacks.count)")
+                for p in r.damagedPacks { print("  \(p)") }
+                print("copied \(r.blobsSalvaged) intact blobs into \(r.packsWritten.count) new packs; \(r.blobsLost) damaged blobs are stored nowhere else")
+            }
+            if let record = r.damageRecorded { print("recorded the damage found in \(record)") }
+            if !r.indexFilesWritten.isEmpty || !r.indexFilesRemoved.isEmpty {
+                print("index: wrote \(r.indexFilesWritten.count) index files, removed \(r.indexFilesRemoved.count)")
+            }
+            if !r.packsRemoved.isEmpty || !r.damageRecordsRemoved.isEmpty {
+                print("removed \(r.packsRemoved.count) damaged packs and \(r.damageRecordsRemoved.count) damage records")
+            }
+            if !r.changed { print("nothing to repair") }
+            guard !r.unrestorable.isEmpty else {
+                print("every file of every snapshot can be restored")
+                return Exit.ok
+            }
+            for loss in r.unrestorable {
+                print("snapshot \(loss.snapshot.prefix(8)) (\(Terminal.date(iso: loss.time))): \(loss.count) entr\(loss.count == 1 ? "y" : "ies") can no longer be restored:")
+                for p in loss.paths { print("  " + Terminal.visible(p)) }
+                if loss.count > loss.paths.count { print("  and \(loss.count - loss.paths.count) more") }
+            }
+            print("If you still have these files, back them up again: their data is then stored anew, and these snapshots restore them again too.")
+            return Exit.error
         }
     }
 }

@@ -43,10 +43,13 @@ struct RepositoryOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Read the password from the first line of FILE.", valueName: "FILE"))
     var passwordFile: String?
 
+    func validate() throws {
+        if plan != nil, let repo, !repo.isEmpty { throw ValidationError("give either --plan or --repo, not both") }
+    }
+
     /// The plan, when --plan is given (and then not --repo).
     func loadPlan() throws -> Plan? {
         guard let plan else { return nil }
-        if let repo, !repo.isEmpty { throw CLIError(Exit.error, "give either --plan or --repo, not both") }
         return try Plan.load(plan)
     }
 
@@ -54,7 +57,7 @@ struct RepositoryOptions: ParsableArguments {
     func session(_ plan: Plan, confirm: Bool = false) throws -> PlanSession {
         var options = self
         if options.passwordFile == nil { options.passwordFile = plan.passwordFile }
-        return PlanSession(plan: plan, password: try options.password(confirm: confirm))
+        return PlanSession(plan: plan, passwords: try options.passwords(confirm: confirm))
     }
 
     /// The repository location, from --repo or the environment.
@@ -71,18 +74,17 @@ struct RepositoryOptions: ParsableArguments {
         try RepositoryLocation.destination(try location(), verifyWrites: verifyWrites)
     }
 
-    /// The password, from TRIPLICATE_PASSWORD, --password-file, or a no-echo prompt.
+    /// The password, then (from a password file whose line ends in a carriage return) the password as earlier
+    /// versions read that file, which repositories they created open with.
+    func passwords(confirm: Bool = false) throws -> [String] {
+        let first = try password(confirm: confirm)
+        guard !confirm, let file = passwordFile, let legacy = PasswordFile.legacyReading(file) else { return [first] }
+        return [first, legacy]
+    }
+
+    /// The password, from --password-file, TRIPLICATE_PASSWORD, or a no-echo prompt.
     func password(confirm: Bool = false) throws -> String {
-        if let file = passwordFile {
-            let text: String
-            do { text = try String(contentsOfFile: file, encoding: .utf8) } catch {
-                throw CLIError(Exit.error, "cannot read the password file \(file): \(error.localizedDescription)")
-            }
-            var line = text.split(separator: "\n", omittingEmptySubsequences: false).first.map(String.init) ?? ""
-            if line.hasSuffix("\r") { line.removeLast() }  // a file saved with Windows line endings
-            guard !line.isEmpty else { throw CLIError(Exit.error, "the password file \(file) is empty") }
-            return line
-        }
+        if let file = passwordFile { return try PasswordFile.read(file) }
         if let env = ProcessInfo.processInfo.environment["TRIPLICATE_PASSWORD"], !env.isEmpty { return env }
         guard isatty(0) == 1 else {
             throw CLIError(Exit.error, "no password: set TRIPLICATE_PASSWORD, use --password-file FILE, or run on a terminal")
@@ -99,8 +101,7 @@ struct RepositoryOptions: ParsableArguments {
     func open() async throws -> Repository {
         if let plan = try loadPlan() { return try await session(plan).openFastest().repository }
         let dest = try destination()
-        let pw = try password()
-        return try await Repository.open(dest, password: pw)
+        return try await Repository.open(dest, passwords: try passwords())
     }
 }
 
@@ -186,6 +187,21 @@ enum Terminal {
         print(String(decoding: try e.encode(value), as: UTF8.self))
     }
 
+    /// `text` with control characters (a newline or an escape sequence in a file name) shown as `\n`, `\u{1B}`…, so
+    /// that one entry is always one line and a name cannot drive the terminal.
+    static func visible(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else { return text }
+        var out = ""
+        for u in text.unicodeScalars {
+            if u.properties.generalCategory == .control {
+                out += u == "\n" ? "\\n" : u == "\t" ? "\\t" : u == "\r" ? "\\r" : "\\u{\(String(u.value, radix: 16, uppercase: true))}"
+            } else {
+                out.unicodeScalars.append(u)
+            }
+        }
+        return out
+    }
+
     static func bytes(_ n: Int64) -> String {
         let units = ["B", "KiB", "MiB", "GiB", "TiB"]
         var v = Double(n)
@@ -197,33 +213,49 @@ enum Terminal {
         return i == 0 ? "\(n) B" : String(format: "%.1f %@", v, units[i])
     }
 
+    /// A time as this computer's local time, with the offset of its zone: `2026-11-30 19:32:36 +01:00`.
     static func date(_ d: Date) -> String {
         let f = DateFormatter()
-        f.dateFormat = "yyyy-MM-dd HH:mm:ss"
+        f.dateFormat = "yyyy-MM-dd HH:mm:ss xxx"
         f.locale = Locale(identifier: "en_US_POSIX")
         return f.string(from: d)
     }
+
+    /// An ISO 8601 time (as snapshots and the plan's state record them, with or without fractional seconds) in local
+    /// time; the text itself when it does not parse.
+    static func date(iso text: String) -> String {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        if let d = f.date(from: text) { return date(d) }
+        f.formatOptions = [.withInternetDateTime]
+        return f.date(from: text).map(date) ?? text
+    }
 }
 
-/// Turns SIGINT into a cancellation request (a second SIGINT exits at once with 130).
+/// Ctrl-C (SIGINT) and SIGTERM: the command stops promptly and exits with 130.
 enum Interrupts {
-    nonisolated(unsafe) private static var source: (any DispatchSourceSignal)?
+    nonisolated(unsafe) private static var sources: [any DispatchSourceSignal] = []
 
+    /// Turns SIGINT and SIGTERM into a cancellation request, which the command answers by stopping cleanly at the
+    /// next chunk, file or pack; a second signal exits at once. For commands that write (backup, restore, sync,
+    /// repair) or must say where they stopped.
     static func install(_ cancellation: Cancellation) {
-        signal(SIGINT, SIG_IGN)
-        signal(SIGTERM, SIG_IGN)
-        let queue = DispatchQueue(label: "triplicate.signals")
-        let s = DispatchSource.makeSignalSource(signal: SIGINT, queue: queue)
-        s.setEventHandler {
-            if cancellation.isCancelled { exit(Exit.interrupted) }
-            cancellation.cancel()
-        }
-        s.resume()
-        let t = DispatchSource.makeSignalSource(signal: SIGTERM, queue: queue)
-        t.setEventHandler { cancellation.cancel() }
-        t.resume()
-        source = s
-        termSource = t
+        handle { if cancellation.isCancelled { exit(Exit.interrupted) } else { cancellation.cancel() } }
     }
-    nonisolated(unsafe) private static var termSource: (any DispatchSourceSignal)?
+
+    /// Exits with 130 at the first SIGINT or SIGTERM: for commands that only read, with nothing to clean up.
+    static func exitOnSignal() {
+        handle { exit(Exit.interrupted) }
+    }
+
+    private static func handle(_ action: @escaping @Sendable () -> Void) {
+        let queue = DispatchQueue(label: "triplicate.signals")
+        for number in [SIGINT, SIGTERM] {
+            signal(number, SIG_IGN)
+            let s = DispatchSource.makeSignalSource(signal: number, queue: queue)
+            s.setEventHandler(handler: action)
+            s.resume()
+            sources.append(s)
+        }
+    }
 }

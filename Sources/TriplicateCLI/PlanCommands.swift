@@ -8,6 +8,7 @@ import Triplicate
 /// done, 4 when one was unreachable or failed.
 func printReports(_ reports: [DestinationReport], verb: String) -> Int32 {
     for r in reports {
+        for h in r.healed { print("  \(r.name): \(h.file) was \(h.problem); replaced by the intact file from \(h.source) and verified") }
         switch r.outcome {
         case .done:
             var line = "  \(r.name): \(verb)"
@@ -39,6 +40,7 @@ struct SyncCommand: AsyncParsableCommand {
 
     func run() async throws {
         await runReporting {
+            Interrupts.exitOnSignal()
             guard let plan = try repository.loadPlan() else { return Exit.error }
             let reports = try await repository.session(plan).sync(to: to.isEmpty ? nil : to) { print($0) }
             return printReports(reports, verb: "up to date")
@@ -49,11 +51,9 @@ struct SyncCommand: AsyncParsableCommand {
 struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract: "Say, for each destination of a plan, how current its copy is, and whether the 3-2-1 rule holds.",
+        abstract: "Say whether the 3-2-1 rule holds today: how current each copy is, and whether any photo is in no backup yet.",
         discussion: """
-            Exit codes: 0 the rule holds and every destination holds the newest snapshot; 4 the rule holds but a
-            copy lags behind or could not be reached; 5 the rule is broken (fewer than three up-to-date copies
-            counting the source files, one kind of medium, or no up-to-date copy off site).
+            Walks the plan's sources the way a backup decides what to read (metadata only) and counts the files that             are new or changed since the newest backup. Exit codes: 0 the rule holds and nothing is at risk; 4 the rule             holds but something is at risk (a copy lags or could not be reached, source files are in no backup yet, or             the newest backup is older than the plan's max-age); 5 the rule is broken (fewer than three up-to-date             copies counting the source files, one kind of medium, or no up-to-date copy off site).
             """)
     @OptionGroup var repository: RepositoryOptions
     @Flag(name: .long, help: "Print JSON.") var json = false
@@ -64,28 +64,43 @@ struct StatusCommand: AsyncParsableCommand {
 
     func run() async throws {
         await runReporting {
+            let cancellation = Cancellation()
+            Interrupts.install(cancellation)
             guard let plan = try repository.loadPlan() else { return Exit.error }
-            let status = try await repository.session(plan).status()
+            let status = try await repository.session(plan).status(cancellation: cancellation)
             if json {
                 try Terminal.json(status)
             } else {
-                print("newest snapshot: \(status.newestSnapshot.map { "\($0) (\(status.newestSnapshotTime ?? ""))" } ?? "none yet")")
+                print("newest snapshot: \(status.newestSnapshot.map { "\($0) (\(Terminal.date(iso: status.newestSnapshotTime ?? "")))" } ?? "none yet")")
                 for d in status.destinations {
                     var line = "  \(d.name) [\(d.media.rawValue), \(d.site.rawValue)]: "
                     if d.upToDate {
                         line += "up to date"
                     } else if !d.reachable {
-                        line += "NOT REACHABLE" + (d.snapshotsBehind.map { ", \($0) snapshot\($0 == 1 ? "" : "s") behind when last seen" } ?? "")
-                            + (d.lastSeen.map { " (\($0))" } ?? "")
+                        line += (d.reason == .noCredentials ? "NO CREDENTIALS" : "NOT REACHABLE") + ": " + (d.reason?.summary ?? "not reachable")
+                        if let n = d.snapshotsBehind { line += ", \(n) snapshot\(n == 1 ? "" : "s") behind when last seen" }
+                        if let seen = d.lastSeen { line += " (\(Terminal.date(iso: seen)))" }
                     } else {
                         line += "\(d.snapshotsBehind ?? 0) snapshot\(d.snapshotsBehind == 1 ? "" : "s") behind, \(Terminal.bytes(d.bytesBehind ?? 0)) to copy"
                     }
-                    line += ", " + (d.lastChecked.map { "checked \($0)\(d.lastCheckReadData == true ? " with --read-data" : "")\(d.lastCheckPassed == false ? " FAILED" : "")" } ?? "never checked")
+                    line += ", " + (d.lastChecked.map { "checked \(Terminal.date(iso: $0))\(d.lastCheckReadData == true ? " with --read-data" : "")\(d.lastCheckPassed == false ? " FAILED" : "")" } ?? "never checked")
                     print(line)
+                    if !d.reachable, let problem = d.problem { print("      " + problem) }
+                }
+                if let u = status.unprotected {
+                    if u.files == 0 {
+                        print("source files: every one is in the newest backup")
+                    } else {
+                        print("source files: \(u.files) new or changed, in no backup yet (\(Terminal.bytes(u.bytes))), e.g.:")
+                        for e in u.examples.prefix(5) { print("      " + Terminal.visible(e)) }
+                    }
+                }
+                if let age = status.newestBackupAge {
+                    print("newest backup of these sources: \(PlanStatus.describe(age)) ago (max-age \(PlanStatus.describe(status.maxAge)))")
                 }
                 let v = status.verdict
                 print("3-2-1: \(v.copies) up-to-date copies (counting the source), media: \(v.mediaKinds.map(\.rawValue).joined(separator: ", ")), off site: \(v.offsite ? "yes" : "no")")
-                print(v.allCurrent ? "the 3-2-1 rule holds" : v.holds ? "the 3-2-1 rule holds, but at risk:" : "the 3-2-1 rule is BROKEN:")
+                print(v.allCurrent ? "the 3-2-1 rule holds" : v.holds ? "the 3-2-1 rule holds, but AT RISK:" : "the 3-2-1 rule is BROKEN:")
                 for p in v.problems { print("  - " + p) }
             }
             return status.verdict.allCurrent ? Exit.ok : status.verdict.holds ? Exit.lagging : Exit.ruleBroken

@@ -26,7 +26,7 @@ struct TriplicateCommand: AsyncParsableCommand {
         version: "0.1.0 (repository format 1)",
         subcommands: [
             InitCommand.self, BackupCommand.self, SnapshotsCommand.self, LsCommand.self, RestoreCommand.self,
-            CheckCommand.self, StatsCommand.self, SyncCommand.self, StatusCommand.self, DebugCommand.self,
+            CheckCommand.self, RepairCommand.self, StatsCommand.self, SyncCommand.self, StatusCommand.self, DebugCommand.self,
         ]
     )
 }

@@ -43,6 +43,13 @@ package enum FileSystem {
         return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
     }
 
+    /// The absolute path with every symbolic link resolved (`realpath`), or nil when it cannot be resolved.
+    package static func resolvedPath(_ path: String) -> String? {
+        guard let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+
     package static func exists(_ path: String) -> Bool {
         var st = stat()
         return lstat(path, &st) == 0

@@ -30,6 +30,7 @@ public struct LocalDirectory: Destination {
 
     /// Creates the root folder (and its parents) if it is missing, and makes its entry durable.
     public func createRoot() throws(DestinationError) {
+        if FileSystem.exists(root), !FileSystem.isDirectory(root) { throw rootMissing }
         do {
             try FileSystem.makeDirectories(root)
             if let slash = root.lastIndex(of: "/") { try FileSystem.syncDirectory(slash == root.startIndex ? "/" : String(root[..<slash])) }
@@ -50,9 +51,16 @@ public struct LocalDirectory: Destination {
     }
 
     private func requireRoot() throws(DestinationError) {
-        guard FileSystem.isDirectory(root) else {
-            throw DestinationError(.unavailable, object: root, "the repository folder does not exist (is the disk or share mounted?)")
+        guard FileSystem.isDirectory(root) else { throw rootMissing }
+    }
+
+    /// Why the root folder cannot be used: a file where the folder should be is a mistake in the location (permanent);
+    /// no folder at all is an unmounted disk or share (unavailable).
+    private var rootMissing: DestinationError {
+        if FileSystem.exists(root) {
+            return DestinationError(.permanent, object: root, "is a file, not a folder: give the folder that holds (or is to hold) the repository")
         }
+        return DestinationError(.unavailable, object: root, "the repository folder does not exist (is the disk or share mounted?)")
     }
 
     public func put(_ name: String, data: [UInt8]) async throws(DestinationError) {
@@ -191,9 +199,7 @@ public struct LocalDirectory: Destination {
 
     private func mapRead(_ e: FileSystemError, name: String) -> DestinationError {
         if e.code == ENOENT || e.code == ENOTDIR {
-            if !FileSystem.isDirectory(root) {
-                return DestinationError(.unavailable, object: root, "the repository folder does not exist (is the disk or share mounted?)")
-            }
+            if !FileSystem.isDirectory(root) { return rootMissing }
             return DestinationError(.notFound, object: name, "does not exist in \(displayName)")
         }
         return map(e, object: name, op: "read")

@@ -167,6 +167,8 @@ private func bucketFiles(_ d: S3Destination) async throws -> [String: Data] {
         // The drive is in a drawer: the backup reaches the other two, exits 4, and status says the drive lags.
         try drive.unplug()
         try writeFile(src + "/2026-11/DSC_0002.NEF", pseudoRandomBytes(800_000, seed: 1404))
+        // Written more than a second before the backup starts, so that status may trust its metadata afterwards.
+        settleTimestamps()
         let partial = try run(["backup"])
         #expect(partial.status == 4, "\(partial.stdout)\(partial.stderr)")
         #expect(partial.stderr.contains("usb was skipped"), "\(partial.stderr)")
@@ -278,15 +280,31 @@ private func folderPlan(_ t: TempDir, _ names: [(String, Media)], sources: [Stri
         bytes[100] ^= 0xFF
         try bytes.withUnsafeBytes { try Data($0).write(to: URL(fileURLWithPath: t.sub("disk") + "/" + newPack)) }
 
-        // The drive catches up from the NAS for that pack; the three copies are identical but for the damage.
+        // The drive catches up from the NAS for that pack, and the damaged copy met on the way is healed too.
         let reports = try await session.sync(to: ["usb"])
-        #expect(reports.map(\.outcome) == [.done], "\(reports)")
+        #expect(reports.map(\.outcome) == [.done, .done], "\(reports)")
         #expect(try await LocalDirectory(path: t.sub("usb")).get(newPack) == LocalDirectory(path: t.sub("nas")).get(newPack))
-        let checks = try await session.check(readData: true)
+        #expect(reports.first { $0.name == "disk" }?.healed.map(\.file) == [newPack], "\(reports)")
+        #expect(try await disk.get(newPack) == LocalDirectory(path: t.sub("nas")).get(newPack))
+
+        // It rots again. Without healing, check names the damaged copy and status no longer counts it.
+        try bytes.withUnsafeBytes { try Data($0).write(to: URL(fileURLWithPath: t.sub("disk") + "/" + newPack)) }
+        let checks = try await session.check(readData: true, heal: false)
         #expect(checks.map { $0.report?.isHealthy } == [false, true, true])
+        #expect(checks[0].report?.damagedFiles == [newPack])
         let status = try await session.status()
         #expect(status.destinations.map(\.upToDate) == [false, true, true])
         #expect(status.verdict.problems.contains { $0.contains("disk failed its last check") }, "\(status.verdict.problems)")
+
+        // Healing replaces the pack from another copy, verified by its name; the copy is current again.
+        let healed = try await session.check(readData: true)
+        #expect(healed.map { $0.report?.isHealthy } == [true, true, true], "\(healed.map { $0.report?.errors ?? [] })")
+        #expect(healed[0].healed.map(\.file) == [newPack])
+        #expect(healed[0].healed.first.map { ["nas", "usb"].contains($0.source) } == true)
+        #expect(try await disk.get(newPack) == LocalDirectory(path: t.sub("nas")).get(newPack))
+        #expect(try await disk.list(prefix: "damage/").isEmpty, "a healed file must not be recorded as damaged")
+        let after = try await session.status()
+        #expect(after.destinations.map(\.upToDate) == [true, true, true], "\(after.verdict.problems)")
     }
 
     @Test func aCopyThatCannotBeSetUpOrHoldsNothingIsLeftOutAndTheOthersAreBackedUp() async throws {

@@ -69,7 +69,7 @@ private func indexedBlobs(_ repo: Repository) async throws -> (blobs: [ObjectID]
     var packs: Set<String> = []
     for info in try await repo.destination.list(prefix: Layout.index) {
         guard let id = ObjectID(hex: String(info.name.split(separator: "/").last ?? "")) else { continue }
-        for pack in try await repo.loadIndexFile(id).packs {
+        for pack in try await repo.loadIndexFile(id, size: info.size).packs {
             packs.insert(Layout.pack(pack.id))
             blobs += pack.entries.map(\.id)
         }

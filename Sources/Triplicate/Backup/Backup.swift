@@ -29,6 +29,25 @@ extension Repository {
             }
             roots.append((abs, name))
         }
+        var options = options
+        var warnings: [String] = []
+        // A copy of this repository inside a folder being backed up would back itself up: it is left out.
+        for root in Self.folderRoots(of: destination) {
+            guard let real = FileSystem.resolvedPath(root) else { continue }
+            for r in roots {
+                guard let source = FileSystem.resolvedPath(r.path) else { continue }
+                if real == source {
+                    throw TriplicateError(.invalidArgument, "\(r.path) is the repository itself; back up the folders it is meant to protect")
+                }
+                let prefix = source == "/" ? "/" : source + "/"
+                guard real.hasPrefix(prefix) else { continue }
+                let inside = (r.path == "/" ? "" : r.path) + "/" + real.dropFirst(prefix.count)
+                if !options.excludedFolders.contains(inside) {
+                    options.excludedFolders.append(inside)
+                    warnings.append("\(inside) holds this repository: it is left out of the backup")
+                }
+            }
+        }
         let started = Date()
         let hostname = options.hostname ?? Host.currentName
         var index = try await loadIndex(recover: false)
@@ -37,30 +56,65 @@ extension Repository {
         let sortedPaths = roots.map(\.path).sorted()
         let parent = all.last { $0.record.hostname == hostname && $0.record.paths.sorted() == sortedPaths }
         let run = try BackupRun(repository: self, index: index, adopted: adopted, options: options, started: started)
+        run.warnings = warnings
         for pack in index.missingPacks {
             run.warnings.append("\(Layout.pack(pack)) is missing or cut short although an index names it: this backup stores its data again; run `triplicate check`")
         }
         let rootID = try await run.run(roots: roots, parent: parent)
+        // Listings of the parent snapshot found damaged on the way are recorded, so that later backups, from any
+        // computer, store them again too (this one already did).
+        if !run.damage.isEmpty {
+            do {
+                if let name = try await recordDamage(run.damage.packs, found: "backup", known: index.damage) {
+                    run.warnings.append("damaged data found in the repository is recorded in \(name); run `triplicate check --read-data`")
+                }
+            } catch {
+                run.warnings.append("damaged data found in the repository could not be recorded (\(error.message))")
+            }
+        }
         run.summary.blobsAdded = run.blobsAdded
         run.summary.bytesAdded = run.bytesAdded
         run.summary.errors = run.errors.count
-        var record = SnapshotRecord(time: started, tree: rootID, paths: roots.map(\.path), hostname: hostname,
+        let record = SnapshotRecord(time: started, tree: rootID, paths: roots.map(\.path), hostname: hostname,
                                     username: Host.userName, tags: options.tags, excludes: options.excludes,
                                     parent: parent?.id, summary: run.summary)
-        let bytes: [UInt8]
-        do {
-            // bytesStored counts the snapshot file too; its own size is known only after sealing, so seal twice.
-            record.summary.bytesStored = run.bytesStored
-            let first = try SealedFile.seal(try record.encode(), kind: .snapshot, keys: keys)
-            record.summary.bytesStored = run.bytesStored + Int64(first.count)
-            bytes = try SealedFile.seal(try record.encode(), kind: .snapshot, keys: keys)
-        } catch { throw TriplicateError(.invalidArgument, "cannot encode the snapshot: \(error)") }
+        let (bytes, final) = try sealSnapshot(record, storedBefore: run.bytesStored)
         let id = SHA256.hash(bytes)
         try await put(Layout.snapshot(id), bytes)
         run.countStored(bytes.count)
         options.progress?(run.progressValue(path: ""))
-        return BackupResult(snapshot: Snapshot(id: id, record: record), errors: run.errors, warnings: run.warnings,
+        return BackupResult(snapshot: Snapshot(id: id, record: final), errors: run.errors, warnings: run.warnings,
                             adoptedPacks: adopted.count)
+    }
+
+    /// Seals `record` with `summary.bytesStored` equal to `storedBefore` plus the size of the sealed file itself
+    /// (FORMAT.md §11). That size depends on the number written, so it is sealed until the two agree; a compressed
+    /// payload can change length with one digit and swing between two sizes, and then the payload is stored without
+    /// compression, whose length only grows with the number.
+    func sealSnapshot(_ record: SnapshotRecord, storedBefore: Int64) throws(TriplicateError) -> (bytes: [UInt8], record: SnapshotRecord) {
+        var record = record
+        do {
+            for compress in [true, false] {
+                var size: Int64 = 0
+                for _ in 0..<6 {
+                    record.summary.bytesStored = storedBefore &+ size
+                    let bytes = try SealedFile.seal(try record.encode(), kind: .snapshot, keys: keys, compress: compress)
+                    if Int64(bytes.count) == size { return (bytes, record) }
+                    size = Int64(bytes.count)
+                }
+            }
+        } catch { throw TriplicateError(.invalidArgument, "cannot encode the snapshot: \(error)") }
+        throw TriplicateError(.invalidArgument, "cannot encode the snapshot: its size does not settle")
+    }
+
+    /// The local folders that hold `destination` (a folder, a drive, or the folder copies of a plan).
+    static func folderRoots(of destination: any Destination) -> [String] {
+        switch destination {
+        case let d as LocalDirectory: [d.root]
+        case let d as RemovableDrive: [d.folder.root]
+        case let d as ReplicaSet: d.members.flatMap { folderRoots(of: $0.destination) }
+        default: []
+        }
     }
 
     /// Indexes packs that are on the destination but in no index file (an interrupted backup's), so their
@@ -84,6 +138,9 @@ extension Repository {
             let header = try await destination.get(name, range: 0..<Int64(FileHeader.length))
             let trailer = try await destination.get(name, range: (size - Int64(PackFormat.trailerLength))..<size)
             let range = try PackFormat.tableRange(trailer: trailer, packSize: size, context: name)
+            guard range.count <= PackScanner.maxTableLength else {
+                throw CoreError.malformed("\(name): its table of \(range.count) bytes is longer than this implementation reads")
+            }
             let table = try await destination.get(name, range: range)
             return try PackFormat.openTable(header: header, sealedTable: table, packSize: range.lowerBound, keys: keys, context: name)
         } catch let e as TriplicateError {

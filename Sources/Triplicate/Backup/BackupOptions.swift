@@ -28,6 +28,9 @@ public struct BackupOptions: Sendable {
     public var progress: (@Sendable (BackupProgress) -> Void)?
     /// Set to true (from a signal handler, say) to stop the backup at the next file or chunk.
     public var cancellation: Cancellation?
+    /// Folders left out by their exact absolute path, with no pattern matching: the copies of the repository that
+    /// live inside a source folder (set by the engine).
+    var excludedFolders: [String] = []
 
     /// Default options: no excludes or tags, 32 MiB packs, zstd level 1, one worker per core.
     public init(excludes: [String] = [], tags: [String] = [], packSize: Int = 32 << 20, compressionLevel: Int32 = BackupOptions.defaultCompressionLevel,

@@ -51,6 +51,8 @@ final class BackupRun {
     var errors: [String] = []
     var warnings: [String] = []
     private var chunkers: [UInt8: FastCDC] = [:]
+    /// Blobs of the repository found damaged during this backup (listings of the parent snapshot): recorded at the end.
+    let damage = DamageFinder()
     /// Timestamps at or after this (one second before the backup started) are racy.
     let racyLimit: Timestamp
 
@@ -84,8 +86,10 @@ final class BackupRun {
         let limit = started.timeIntervalSince1970 - 1
         racyLimit = Timestamp(seconds: Int64(limit.rounded(.down)), nanoseconds: UInt32((limit - limit.rounded(.down)) * 1e9))
         self.options = options
-        reader = try BlobReader(repository: repository, index: index)
-        excludes = ExcludeMatcher(patterns: options.excludes)
+        reader = try BlobReader(repository: repository, index: index, finder: damage)
+        var matcher = ExcludeMatcher(patterns: options.excludes)
+        matcher.folders = Set(options.excludedFolders)
+        excludes = matcher
         claims = BlobClaims(base: index)
         workerCount = options.resolvedWorkers
         packs = Channel<StagedPack>(capacity: workerCount + 1)
@@ -140,7 +144,7 @@ final class BackupRun {
             var rootChildren: [Child] = []
             for r in roots {
                 let parentNode = parentRoot?.nodes.first { $0.name == r.name }
-                if let child = try await node(path: r.path, name: r.name, parent: parentNode) { rootChildren.append(child) }
+                if let child = try await node(path: r.path, name: r.name, parent: parentNode, followLink: true) { rootChildren.append(child) }
             }
             segment?.release()
             segment = nil
@@ -191,19 +195,28 @@ final class BackupRun {
 
     // MARK: The walk
 
-    /// Backs up one entry; nil when it is skipped (excluded by the caller, unreadable, or a special file).
-    private func node(path: String, name: [UInt8], parent: TreeNode?) async throws(TriplicateError) -> Child? {
+    /// Backs up one entry; nil when it is skipped (excluded by the caller, unreadable, or a special file). With
+    /// `followLink` (a path the backup was asked for), a symbolic link to a folder or file is backed up as what it points
+    /// to, as other backup tools do with a named source; links inside are stored as links.
+    private func node(path: String, name: [UInt8], parent: TreeNode?, followLink: Bool = false) async throws(TriplicateError) -> Child? {
         try checkCancelled()
-        let info: SourceInfo
+        var info: SourceInfo
         do { info = try SourceInfo.lstatPath(path) } catch {
             errors.append("\(path): cannot read its metadata (\(error.reason))")
             return nil
+        }
+        var readPath = path
+        if followLink, info.kind == .symlink, let target = try? SourceInfo.statPath(path), target.kind == .directory || target.kind == .file {
+            info = target
+            // A file is opened with O_NOFOLLOW, so it is read through its resolved path; a folder's entries are read
+            // through the link, so that paths and excludes stay the ones the user gave.
+            if target.kind == .file, let resolved = FileSystem.resolvedPath(path) { readPath = resolved }
         }
         switch info.kind {
         case .directory:
             return try await directory(path: path, name: name, info: info, parent: parent)
         case .file:
-            return try await file(path: path, name: name, info: info, parent: parent)
+            return try await file(path: readPath, name: name, info: info, parent: parent)
         case .symlink:
             do {
                 let target = try SourceInfo.readLink(path)
@@ -235,7 +248,7 @@ final class BackupRun {
         if !parentNodes.isEmpty {
             let present = Set(entries.map { Array($0.name.utf8) })
             for (oldName, node) in parentNodes where !present.contains(oldName) {
-                await rememberMoved(node, path: (path == "/" ? "/" : path + "/") + String(decoding: oldName, as: UTF8.self))
+                try await rememberMoved(node, path: (path == "/" ? "/" : path + "/") + String(decoding: oldName, as: UTF8.self))
             }
         }
         var children: [Child] = []
@@ -293,25 +306,31 @@ final class BackupRun {
 
     /// Files of the previous snapshot no longer at their old path, by inode: candidates for a renamed file.
     private var moved: [UInt64: TreeNode] = [:]
+    /// Listings of vanished folders already remembered: one listing shared by many folders (a snapshot may repeat
+    /// the same subtree any number of times) is walked once, so this costs at most the repository's listings.
+    private var movedTrees = Set<ObjectID>()
 
     /// Records the files of a vanished entry (a whole folder, recursively) in ``moved``.
-    private func rememberMoved(_ node: TreeNode, path: String) async {
+    private func rememberMoved(_ node: TreeNode, path: String, depth: Int = 0) async throws(TriplicateError) {
         switch node.content {
         case .file(_, _, let ctime, let inode):
             // A zero ctime marks metadata that is not to be trusted (the racy-timestamp rule): never reused.
             if ctime != Timestamp(seconds: 0, nanoseconds: 0) { moved[inode] = node }
         case .directory(let id):
-            guard let tree = await parentTree(id, path: path) else { return }
-            for n in tree.nodes { await rememberMoved(n, path: path + "/" + n.nameString) }
+            try checkCancelled()
+            guard depth < maxTreeDepth, movedTrees.insert(id).inserted, let tree = await parentTree(id, path: path) else { return }
+            for n in tree.nodes { try await rememberMoved(n, path: path + "/" + n.nameString, depth: depth + 1) }
         case .symlink:
             break
         }
     }
 
     /// The parent snapshot's tree `id`, or nil (with a warning) when it cannot be read: the folder's files are
-    /// then read again instead of reused, which costs time but never correctness.
+    /// then read again instead of reused, which costs time but never correctness. A listing whose data is damaged is
+    /// recorded as such, and this backup stores the listing again when it needs one with the same content.
     func parentTree(_ id: ObjectID, path: String) async -> Tree? {
         do { return try await reader.tree(id) } catch {
+            if error.kind == .corrupt { claims.revoke(id) }
             warnings.append("\(path): the previous snapshot's listing cannot be read (\(error.message)); its files are read again")
             return nil
         }
@@ -342,8 +361,7 @@ final class BackupRun {
             return nil
         } ?? moved[info.inode]
         if let parent = previous, case let .file(chunks, parentProfile, ctime, inode) = parent.content,
-           parent.size == info.size, parent.mtime == info.mtime, ctime == info.ctime, inode == info.inode,
-           chunks.allSatisfy({ claims.has($0) }) {
+           info.isUnchanged(from: parent), chunks.allSatisfy({ claims.has($0) }) {
             summary.files += 1
             summary.bytes += Int64(info.size)
             options.progress?(progressValue(path: path))

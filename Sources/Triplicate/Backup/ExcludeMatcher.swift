@@ -9,8 +9,11 @@ internal import Glibc
 ///   (`/home/*/Photos/Exports`); a match of a folder excludes everything below it.
 struct ExcludeMatcher: Sendable {
     let patterns: [String]
+    /// Folders left out by their exact absolute path (a repository inside a source folder), not as patterns.
+    var folders: Set<String> = []
 
     func excludes(path: String, name: String) -> Bool {
+        if folders.contains(path) { return true }
         for p in patterns {
             if p.contains("/") {
                 var pattern = p

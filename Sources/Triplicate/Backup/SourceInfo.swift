@@ -30,9 +30,25 @@ struct SourceInfo {
         device = UInt64(st.st_dev)
     }
 
+    /// True when `node` (a file node of a snapshot) describes this file as it is now: the same size, mtime, ctime and
+    /// inode, and a ctime that is not zero (a zero ctime marks metadata not to be trusted, FORMAT.md §14.6). The rule by
+    /// which a backup reuses a file's chunks without reading it, and by which status counts a file as backed up.
+    func isUnchanged(from node: TreeNode) -> Bool {
+        guard case let .file(_, _, ctime, inode) = node.content else { return false }
+        return node.size == size && node.mtime == mtime && ctime == self.ctime && inode == self.inode
+            && ctime != Timestamp(seconds: 0, nanoseconds: 0)
+    }
+
     static func lstatPath(_ path: String) throws(FileSystemError) -> SourceInfo {
         var st = stat()
         guard lstat(path, &st) == 0 else { throw FileSystemError("lstat", path) }
+        return SourceInfo(st)
+    }
+
+    /// The metadata of what `path` points to (symbolic links followed).
+    static func statPath(_ path: String) throws(FileSystemError) -> SourceInfo {
+        var st = stat()
+        guard stat(path, &st) == 0 else { throw FileSystemError("stat", path) }
         return SourceInfo(st)
     }
 

@@ -5,44 +5,51 @@ internal import Foundation
 public struct CheckReport: Sendable {
     /// Problems that lose data or make a snapshot unrestorable: each names the file and what depends on it.
     public var errors: [String] = []
-    /// Harmless findings: leftovers of interrupted backups, unreferenced blobs.
+    /// Harmless findings: leftovers of interrupted backups, unreferenced blobs, damage already recorded that nothing
+    /// needs any more.
     public var notes: [String] = []
     /// Packs that are damaged or missing.
     public var damagedPacks: [String] = []
     /// For each damaged pack, the snapshot files that have data in it (`snapshot-short:/path`).
     public var affectedFiles: [String: [String]] = [:]
+    /// Repository files (packs, index files, snapshots, key files, damage records) whose bytes are wrong: each can be
+    /// replaced by the file of the same name from another copy of the repository (a plan's check does).
+    public var damagedFiles: [String] = []
+    /// Packs that an index file names but that are not there.
+    public var missingFiles: [String] = []
+    /// The damage record this check wrote for what it found (nil: nothing new, or not asked to record).
+    public var damageRecorded: String?
+    /// The blobs this check found damaged, by pack (recorded when asked to, or by a plan's check for what it cannot
+    /// heal).
+    var foundDamage: [DamageRecord.Pack] = []
     /// Figures.
     public var snapshots = 0, packs = 0, indexFiles = 0, blobs = 0, packsRead = 0
     /// True when no error was found.
     public var isHealthy: Bool { errors.isEmpty }
 }
 
+/// The deepest nesting of folders a command follows (FORMAT.md §10.4): a path of the backed-up file system cannot be
+/// deeper than PATH_MAX (4,096 bytes) allows, so anything deeper was written by hand.
+let maxTreeDepth = 4096
+
 extension Repository {
-    /// Checks the repository: config and keys (already proved by opening it), every index file against the
-    /// packs present, every snapshot's trees and chunks present in the index; with `readData`, every pack is
-    /// read whole, its name compared with its SHA-256, its table and every blob authenticated and every blob
-    /// re-hashed. Damaged packs are named together with the files that depend on them.
+    /// Checks the repository: config and keys (already proved by opening it; key files are also compared with their
+    /// names), every index file against the packs present, every snapshot's trees and chunks present in the index;
+    /// with `readData`, every pack is read whole, its name compared with its SHA-256, its table and every blob
+    /// authenticated and every blob re-hashed. Damaged packs are named together with the files that depend on them.
+    ///
+    /// Work is linear in the number of distinct listings: a listing shared by many folders or snapshots is verified
+    /// once. Blobs found damaged are recorded in the repository (FORMAT.md §9.1) when `record` is true, so that later
+    /// backups store that data again.
     ///
     /// `progress` is called with (packs read, packs to read) after each pack `readData` reads.
-    public func check(readData: Bool = false,
+    public func check(readData: Bool = false, record: Bool = true, cancellation: Cancellation? = nil,
                       progress: (@Sendable (_ read: Int, _ total: Int) -> Void)? = nil) async throws(TriplicateError) -> CheckReport {
         var report = CheckReport()
-        var index = MasterIndex()
-        for info in try await list(Layout.index, what: "index files") {
-            guard let id = Layout.id(of: info.name) else {
-                report.notes.append("\(info.name): not an index file name; ignored")
-                continue
-            }
-            do {
-                let file = try await loadIndexFile(id)
-                for p in file.packs { index.add(pack: p.id, entries: p.entries) }
-                report.indexFiles += 1
-            } catch {
-                report.errors.append("\(info.name): \(error.message)")
-            }
-        }
-        report.blobs = index.count
-        let byPack = index.entriesByPack()
+        // Snapshots are listed first, then index files, then packs: a snapshot is written after the index files it
+        // needs, and an index file after its packs, so a backup committing meanwhile never looks incomplete.
+        let snapshotInfos = try await list(Layout.snapshots, what: "snapshots")
+        let indexInfos = try await list(Layout.index, what: "index files")
         var packSizes: [ObjectID: Int64] = [:]
         for info in try await list(Layout.data, what: "packs") {
             guard let id = Layout.id(of: info.name), info.name == Layout.pack(id) else {
@@ -52,73 +59,117 @@ extension Repository {
             packSizes[id] = info.size
         }
         report.packs = packSizes.count
+        try await checkKeyFiles(into: &report)
+        let damage = try await loadDamage()
+        for (name, problem) in damage.problems {
+            report.errors.append(problem)
+            report.damagedFiles.append(name)
+        }
+
+        // The index: entries of packs that are gone, cut short or recorded as damaged are kept aside (`lost`), so that
+        // the files needing them can be named.
+        var index = MasterIndex()
+        var lost: [ObjectID: ObjectID] = [:]
         var damaged: [ObjectID: PackDamage] = [:]
-        for pack in index.packs {
-            let name = Layout.pack(pack)
-            guard let size = packSizes[pack] else {
-                damaged[pack] = PackDamage(problem: "\(name) is missing but the index names it")
+        for info in indexInfos {
+            guard let id = Layout.id(of: info.name), info.name == Layout.index(id) else {
+                report.notes.append("\(info.name): not an index file name; ignored")
                 continue
             }
-            // A pack ends with at least a sealed table (a tag) and the trailer after its last blob.
-            let limit = size - Int64(PackFormat.trailerLength + AESGCM.tagLength)
-            let cut = (byPack[pack] ?? []).filter { Int64($0.offset) + Int64($0.storedLength) > limit }
-            if !cut.isEmpty {
-                damaged[pack] = PackDamage(problem: "\(name) is truncated to \(size) bytes; \(cut.count) blobs the index places in it are cut off",
-                                           blobs: Set(cut.map(\.id)))
-            }
-        }
-        for (pack, size) in packSizes where !index.hasPack(pack) {
-            report.notes.append("\(Layout.pack(pack)) (\(size) bytes) is in no index file: left by an interrupted backup; harmless, the next backup reuses it")
-        }
-        if readData {
-            // One pack per core at a time: reading, decrypting and re-hashing are independent per pack.
-            let todo = index.packs.sorted().filter { damaged[$0] == nil }
-            let parallel = max(1, ProcessInfo.processInfo.activeProcessorCount)
-            var next = 0
-            var stop: TriplicateError?
-            await withTaskGroup(of: PackVerification.self) { group in
-                func start() {
-                    let pack = todo[next]
-                    let expected = byPack[pack] ?? []
-                    next += 1
-                    group.addTask { await self.verification(of: pack, expected: expected) }
-                }
-                while next < todo.count && next < parallel { start() }
-                while let done = await group.next() {
-                    if let e = done.error, stop == nil { stop = e }
-                    if let damage = done.damage { damaged[done.pack] = damage }
-                    report.packsRead += 1
-                    progress?(report.packsRead, index.packs.count)
-                    if stop == nil && next < todo.count { start() }
-                }
-            }
-            if let stop { throw stop }
-        }
-        // Walk every snapshot: trees must decode and every blob must be indexed (and not in a damaged pack).
-        let reader = try BlobReader(repository: self, index: index)
-        var used = Set<ObjectID>()
-        var affected: [ObjectID: [String]] = [:]
-        let snapshotInfos = try await list(Layout.snapshots, what: "snapshots")
-        for info in snapshotInfos {
-            guard let sid = Layout.id(of: info.name) else { continue }
-            let snapshot: Snapshot
-            do { snapshot = try await loadSnapshot(sid) } catch {
+            let file: IndexFile
+            do { file = try await loadIndexFile(id, size: info.size) } catch {
+                if case .destination = error.kind { throw error }
                 report.errors.append("\(info.name): \(error.message)")
+                report.damagedFiles.append(info.name)
+                continue
+            }
+            report.indexFiles += 1
+            for p in file.packs {
+                let name = Layout.pack(p.id)
+                guard let size = packSizes[p.id] else {
+                    if damaged[p.id] == nil {
+                        damaged[p.id] = PackDamage(problem: "\(name) is missing but the index names it")
+                        report.missingFiles.append(name)
+                    }
+                    for e in p.entries { lost[e.id] = p.id }
+                    continue
+                }
+                // A pack ends with at least a sealed table (a tag) and the trailer after its last blob.
+                let limit = size - Int64(PackFormat.trailerLength + AESGCM.tagLength)
+                var usable: [PackEntry] = []
+                var cut = Set<ObjectID>()
+                for e in p.entries {
+                    if Int64(e.offset) + Int64(e.storedLength) > limit {
+                        cut.insert(e.id)
+                        lost[e.id] = p.id
+                    } else if damage.contains(pack: p.id, blob: e.id) {
+                        lost[e.id] = p.id
+                    } else {
+                        usable.append(e)
+                    }
+                }
+                if !cut.isEmpty {
+                    damaged[p.id, default: PackDamage(problem: "\(name) is truncated to \(size) bytes; blobs the index places in it are cut off", blobs: [])].blobs?.formUnion(cut)
+                    report.damagedFiles.append(name)
+                }
+                index.add(pack: p.id, entries: usable)
+            }
+        }
+        // Packs no readable index file names: their tables stand in for the index (FORMAT.md §9), and the next backup
+        // indexes them again.
+        var unindexed = 0
+        for (pack, size) in packSizes.sorted(by: { $0.key < $1.key }) where !index.hasPack(pack) && damaged[pack] == nil {
+            if cancellation?.isCancelled == true { throw Self.interrupted }
+            do {
+                let entries = try await readPackTable(pack, size: size)
+                index.add(pack: pack, entries: damage.usable(entries, in: pack))
+                unindexed += 1
+            } catch {
+                if case .destination(let kind) = error.kind, kind != .permanent { throw error }
+                report.notes.append("\(Layout.pack(pack)) (\(size) bytes) is in no index file and its table cannot be read (\(error.message)); nothing uses it")
+            }
+        }
+        if unindexed > 0 {
+            report.notes.append("\(unindexed) packs are in no index file (left by an interrupted backup, or their index file is gone): their tables were read instead; harmless, the next backup or `triplicate repair` indexes them")
+        }
+        report.blobs = index.count
+
+        let finder = DamageFinder()
+        if readData {
+            try await verifyPacks(index: index, sizes: packSizes, skip: Set(damaged.keys), damage: damage, finder: finder,
+                                  cancellation: cancellation, damaged: &damaged, report: &report, progress: progress)
+        }
+
+        // Walk every snapshot listed at the start: trees must decode and every blob must be in the index.
+        let reader = try BlobReader(repository: self, index: index, finder: finder)
+        var walker = CheckWalker(reader: reader, index: index, lost: lost, damaged: damaged, cancellation: cancellation)
+        for info in snapshotInfos {
+            guard let sid = Layout.id(of: info.name), info.name == Layout.snapshot(sid) else { continue }
+            let snapshot: Snapshot
+            do { snapshot = try await loadSnapshot(sid, size: info.size) } catch {
+                if case .destination = error.kind { throw error }
+                report.errors.append("\(info.name): \(error.message)")
+                report.damagedFiles.append(info.name)
                 continue
             }
             report.snapshots += 1
             guard let root = snapshot.record.treeID else { continue }
-            var walker = CheckWalker(reader: reader, index: index, damaged: damaged, snapshot: sid)
-            try await walker.walk(tree: root, path: "", used: &used)
-            report.errors.append(contentsOf: walker.errors)
-            for (pack, files) in walker.affected { affected[pack, default: []].append(contentsOf: files) }
+            walker.snapshot = sid
+            try await walker.walk(tree: root, path: "", depth: 0)
+        }
+        report.errors.append(contentsOf: walker.errors)
+
+        // Blobs found damaged while reading listings (not by --read-data) damage their packs too.
+        for p in finder.packs {
+            guard let pack = p.packID, damaged[pack] == nil else { continue }
+            damaged[pack] = PackDamage(problem: "\(Layout.pack(pack)): \(p.problem)", blobs: Set(p.blobs.compactMap { ObjectID(hex: $0) }))
+            report.damagedFiles.append(Layout.pack(pack))
         }
         for (pack, damage) in damaged.sorted(by: { $0.key < $1.key }) {
-            let problem = damage.problem
-            let files = affected[pack] ?? []
+            let files = walker.affected[pack] ?? []
             report.damagedPacks.append(Layout.pack(pack))
             report.affectedFiles[Layout.pack(pack)] = files
-            var line = "damaged pack: \(problem)"
+            var line = "damaged pack: \(damage.problem)"
             if files.isEmpty {
                 line += "; no snapshot has data in its damaged part"
             } else {
@@ -126,9 +177,23 @@ extension Repository {
             }
             report.errors.append(line)
         }
+        // Damage recorded earlier: an error while a snapshot still needs a blob that exists nowhere else, a note once
+        // every such blob is stored again (or nothing needs it).
+        for (pack, blobs) in damage.byPack.sorted(by: { $0.key < $1.key }) where damaged[pack] == nil && packSizes[pack] != nil {
+            let files = walker.affected[pack] ?? []
+            if files.isEmpty {
+                report.notes.append("\(Layout.pack(pack)) holds \(blobs.count) blobs recorded as damaged; none is needed (each is stored again elsewhere or used by no snapshot). `triplicate repair` re-packs the rest of it and removes it")
+            } else {
+                report.damagedPacks.append(Layout.pack(pack))
+                report.affectedFiles[Layout.pack(pack)] = files
+                report.errors.append("damaged pack: \(Layout.pack(pack)) holds data recorded as damaged that no other pack holds; files affected: "
+                    + files.prefix(20).joined(separator: ", ") + (files.count > 20 ? " and \(files.count - 20) more" : "")
+                    + ". Back up those files again if you still have them: the backup stores their data anew")
+            }
+        }
         var unused = 0, unusedBytes: Int64 = 0
         index.forEachLocation { loc in
-            if !used.contains(loc.entry.id) {
+            if !walker.used.contains(loc.entry.id) {
                 unused += 1
                 unusedBytes += Int64(loc.entry.storedLength)
             }
@@ -136,76 +201,119 @@ extension Repository {
         if unused > 0 {
             report.notes.append("\(unused) blobs (\(unusedBytes) bytes) are used by no snapshot: left by an interrupted backup or a removed snapshot; harmless")
         }
+        report.foundDamage = finder.packs
+        if record, !finder.isEmpty {
+            do {
+                report.damageRecorded = try await recordDamage(finder.packs, found: readData ? "check --read-data" : "check", known: damage)
+            } catch {
+                report.notes.append("the damage found could not be recorded in the repository (\(error.message)); later backups may still point at it until it is")
+            }
+            if let name = report.damageRecorded {
+                report.notes.append("the damage found is recorded in \(name): later backups store that data again instead of pointing at it")
+            }
+        }
+        report.damagedFiles = Array(Set(report.damagedFiles)).sorted()
+        report.missingFiles.sort()
         return report
     }
 
-    /// ``verifyPack(_:expected:)`` as a value a task group can collect.
-    private func verification(of pack: ObjectID, expected: [PackEntry]) async -> PackVerification {
-        do { return PackVerification(pack: pack, damage: try await verifyPack(pack, expected: expected), error: nil) } catch {
-            return PackVerification(pack: pack, damage: nil, error: error)
-        }
-    }
+    static let interrupted = TriplicateError(.cancelled, "check interrupted; nothing was changed")
 
-    /// Reads a whole pack and verifies it; returns what is wrong, or nil when every byte is right.
-    private func verifyPack(_ pack: ObjectID, expected: [PackEntry]) async throws(TriplicateError) -> PackDamage? {
-        let name = Layout.pack(pack)
-        let bytes: [UInt8]
-        do { bytes = try await destination.get(name) } catch {
-            // A pack that cannot be read is damaged; a destination that went away stops the check.
-            guard error.kind == .notFound || error.kind == .permanent else {
-                throw TriplicateError(error, doing: "check stopped: cannot read \(name)")
+    /// Compares every key file with its name (each is named by the SHA-256 of its bytes).
+    private func checkKeyFiles(into report: inout CheckReport) async throws(TriplicateError) {
+        for info in try await list(Layout.keys, what: "key files") {
+            guard let id = Layout.id(of: info.name), info.name == Layout.key(id) else {
+                report.notes.append("\(info.name): not a key file name; ignored")
+                continue
             }
-            return PackDamage(problem: "\(name) cannot be read: \(error)")
-        }
-        var problems: [String] = []
-        if SHA256.hash(bytes) != pack { problems.append("its bytes no longer match its name") }
-        // Open every blob the index places here, so that only the files using a damaged blob are named.
-        var bad = Set<ObjectID>()
-        do {
-            let header = try FileHeader.decode(bytes, expecting: .pack, context: name)
-            let key = try keys.fileKey(kind: .pack, salt: header.salt)
-            let cipher = try AESGCM(), zstd = try ZstdDecompressor()
-            for e in expected {
-                let end = Int(e.offset) + Int(e.storedLength)
-                guard end <= bytes.count else {
-                    bad.insert(e.id)
+            guard info.size <= Layout.maxSmallFile else {
+                report.errors.append("\(info.name) is damaged: \(info.size) bytes is not a key file")
+                report.damagedFiles.append(info.name)
+                continue
+            }
+            let bytes: [UInt8]
+            do { bytes = try await destination.get(info.name) } catch {
+                if error.kind == .notFound { continue }
+                if error.kind == .permanent {
+                    report.errors.append("\(info.name) cannot be read (\(error))")
+                    report.damagedFiles.append(info.name)
                     continue
                 }
-                do {
-                    try bytes.withUnsafeBytesTyped { (b) throws(CoreError) in
-                        _ = try PackFormat.openBlob(UnsafeRawBufferPointer(rebasing: b[Int(e.offset)..<end]), entry: e,
-                                                    packKey: key, keys: keys, cipher: cipher, zstd: zstd, context: name)
+                throw TriplicateError(error, doing: "cannot read \(info.name)")
+            }
+            if SHA256.hash(bytes) != id {
+                report.errors.append("\(info.name) is damaged: its content does not match its name (the password it holds may no longer open the repository)")
+                report.damagedFiles.append(info.name)
+            }
+        }
+    }
+
+    /// Reads every pack the index names (and that is not already known to be damaged), one per core at a time.
+    private func verifyPacks(index: MasterIndex, sizes: [ObjectID: Int64], skip: Set<ObjectID>, damage: DamageSet, finder: DamageFinder,
+                             cancellation: Cancellation?, damaged: inout [ObjectID: PackDamage], report: inout CheckReport,
+                             progress: (@Sendable (Int, Int) -> Void)?) async throws(TriplicateError) {
+        let byPack = index.entriesByPack()
+        let todo = index.packs.sorted().filter { !skip.contains($0) && sizes[$0] != nil }
+        let parallel = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        var scanners: [PackScanner] = []
+        for _ in 0..<min(parallel, max(todo.count, 1)) { scanners.append(try PackScanner(repository: self)) }
+        var next = 0
+        var stop: TriplicateError?
+        var results: [(ObjectID, PackScan)] = []
+        await withTaskGroup(of: (ObjectID, PackScanner, Result<PackScan, TriplicateError>).self) { group in
+            func start(_ scanner: PackScanner) {
+                let pack = todo[next]
+                let expected = byPack[pack] ?? []
+                let size = sizes[pack] ?? 0
+                next += 1
+                group.addTask {
+                    do throws(TriplicateError) {
+                        return (pack, scanner, .success(try await scanner.scan(pack, size: size, expected: expected, cancellation: cancellation)))
+                    } catch {
+                        return (pack, scanner, .failure(error))
                     }
-                } catch {
-                    bad.insert(e.id)
                 }
             }
-        } catch {
-            return PackDamage(problem: "\(name): \(error)")
+            while next < todo.count, let s = scanners.popLast() { start(s) }
+            while let (pack, scanner, outcome) = await group.next() {
+                scanners.append(scanner)
+                switch outcome {
+                case .success(let scan): results.append((pack, scan))
+                case .failure(let e): if stop == nil { stop = e }
+                }
+                report.packsRead += 1
+                progress?(report.packsRead, todo.count)
+                if stop == nil, next < todo.count, let s = scanners.popLast() { start(s) }
+            }
         }
-        if !bad.isEmpty { problems.append("\(bad.count) of its \(expected.count) blobs fail authentication") }
-        // The table must still open and agree with the index.
-        do {
-            let range = try PackFormat.tableRange(trailer: Array(bytes.suffix(PackFormat.trailerLength)),
-                                                  packSize: Int64(bytes.count), context: name)
-            let entries = try PackFormat.openTable(header: Array(bytes[0..<FileHeader.length]),
-                                                   sealedTable: Array(bytes[Int(range.lowerBound)..<Int(range.upperBound)]),
-                                                   packSize: range.lowerBound, keys: keys, context: name)
-            let table = Set(entries)
-            if expected.contains(where: { !table.contains($0) }) { problems.append("its table disagrees with the index") }
-        } catch {
-            problems.append("its table cannot be read (\(error))")
+        if let stop { throw stop }
+        for (pack, scan) in results {
+            let name = Layout.pack(pack)
+            let recorded = damage.byPack[pack] ?? []
+            let fresh = scan.bad.filter { !recorded.contains($0.key) }
+            let inUse = Set((byPack[pack] ?? []).map(\.id))
+            if !fresh.isEmpty {
+                finder.found(pack: pack, blobs: fresh.keys, problem: "\(fresh.count) blobs fail to read, authenticate or re-hash (\(fresh.values.first ?? ""))")
+            }
+            if !recorded.isEmpty {
+                // The pack's bytes are known to be wrong; only new damage to blobs still in use matters.
+                guard fresh.contains(where: { inUse.contains($0.key) }) else { continue }
+            }
+            var problems: [String] = []
+            if let r = scan.readProblem { problems.append(r) }
+            if !scan.matchesName, scan.readProblem == nil { problems.append("its bytes no longer match its name") }
+            if !fresh.isEmpty { problems.append("\(fresh.count) of its \(max(inUse.count, fresh.count)) blobs fail authentication") }
+            if let t = scan.tableProblem {
+                problems.append("its table cannot be read (\(t))")
+            } else if let table = scan.table {
+                let entries = Set(table)
+                if (byPack[pack] ?? []).contains(where: { !entries.contains($0) }) { problems.append("its table disagrees with the index") }
+            }
+            guard !problems.isEmpty else { continue }
+            damaged[pack] = PackDamage(problem: "\(name): " + problems.joined(separator: "; "), blobs: Set(fresh.keys))
+            report.damagedFiles.append(name)
         }
-        guard !problems.isEmpty else { return nil }
-        return PackDamage(problem: "\(name): " + problems.joined(separator: "; "), blobs: bad)
     }
-}
-
-/// The result of verifying one pack: its damage, or the error that stopped the check.
-struct PackVerification: Sendable {
-    let pack: ObjectID
-    let damage: PackDamage?
-    let error: TriplicateError?
 }
 
 /// What is wrong with one pack: a description, and which blobs are unreadable (nil: all of them).
@@ -221,38 +329,58 @@ struct PackDamage: Sendable {
     func affects(_ blob: ObjectID) -> Bool { blobs?.contains(blob) ?? true }
 }
 
-/// Walks one snapshot's trees for check, collecting missing blobs and the files in damaged packs.
+/// Walks the snapshots' trees for check, each distinct tree once, collecting missing blobs and the files whose data is
+/// damaged or lost.
 struct CheckWalker {
     let reader: BlobReader
     let index: MasterIndex
+    /// Blobs that are not in the index because their pack is gone, cut short or recorded as damaged, with that pack.
+    let lost: [ObjectID: ObjectID]
     let damaged: [ObjectID: PackDamage]
-    let snapshot: ObjectID
+    let cancellation: Cancellation?
+    var snapshot = ObjectID(bytes: [UInt8](repeating: 0, count: 32))
     var errors: [String] = []
+    /// For each damaged pack, the files (`snapshot-short:/path`) with data in it, each named where it was first seen.
     var affected: [ObjectID: [String]] = [:]
+    /// Every blob a snapshot uses.
+    var used = Set<ObjectID>()
+    /// Trees already walked: a listing shared by many folders or snapshots is verified once.
+    private var walked = Set<ObjectID>()
 
-    init(reader: BlobReader, index: MasterIndex, damaged: [ObjectID: PackDamage], snapshot: ObjectID) {
+    init(reader: BlobReader, index: MasterIndex, lost: [ObjectID: ObjectID], damaged: [ObjectID: PackDamage], cancellation: Cancellation?) {
         self.reader = reader
         self.index = index
+        self.lost = lost
         self.damaged = damaged
-        self.snapshot = snapshot
+        self.cancellation = cancellation
     }
 
+    /// The pack whose damage makes `blob` unreadable, if any: its indexed pack when that is damaged, or the pack it was
+    /// lost with.
     private func damagedPack(of blob: ObjectID) -> ObjectID? {
-        guard let loc = index.location(blob) else { return nil }
-        let pack = index.packID(loc.pack)
-        return damaged[pack]?.affects(blob) == true ? pack : nil
+        if let loc = index.location(blob) {
+            let pack = index.packID(loc.pack)
+            return damaged[pack]?.affects(blob) == true ? pack : nil
+        }
+        return lost[blob]
     }
 
     /// Walks a tree; damage is collected, but a destination that fails stops the check (thrown).
-    mutating func walk(tree: ObjectID, path: String, used: inout Set<ObjectID>) async throws(TriplicateError) {
+    mutating func walk(tree: ObjectID, path: String, depth: Int) async throws(TriplicateError) {
         used.insert(tree)
+        guard walked.insert(tree).inserted else { return }
+        if cancellation?.isCancelled == true { throw Repository.interrupted }
         let display = "snapshot \(snapshot.short):" + (path.isEmpty ? "/" : path)
-        guard index.contains(tree) else {
-            errors.append("\(display): tree \(tree.short) is missing from the index")
+        guard depth <= maxTreeDepth else {
+            errors.append("\(display): folders nested more than \(maxTreeDepth) deep; a backup cannot write that, so the snapshot was written by hand (restore refuses it)")
             return
         }
         if let pack = damagedPack(of: tree) {
             affected[pack, default: []].append("\(snapshot.short):\(path.isEmpty ? "/" : path) (folder listing)")
+            return
+        }
+        guard index.contains(tree) else {
+            errors.append("\(display): tree \(tree.short) is missing from the index")
             return
         }
         let t: Tree
@@ -268,22 +396,31 @@ struct CheckWalker {
             }
             switch node.content {
             case .directory(let sub):
-                try await walk(tree: sub, path: childPath, used: &used)
+                try await walk(tree: sub, path: childPath, depth: depth + 1)
             case .file(let chunks, _, _, _):
-                let length = chunks.reduce(Int64(0)) { $0 + Int64(index.location($1)?.entry.rawLength ?? 0) }
-                if chunks.allSatisfy({ index.contains($0) }), length != Int64(node.size) {
-                    errors.append("snapshot \(snapshot.short):\(childPath): its chunks hold \(length) bytes but the snapshot says \(node.size)")
-                }
+                // Sums in UInt64: a hostile node may claim any size (2^64 - 1 included).
+                var length: UInt64 = 0
+                var complete = true
                 var reported = Set<ObjectID>()
+                var missing: [ObjectID] = []
                 for c in chunks {
                     used.insert(c)
-                    if !index.contains(c) {
-                        errors.append("snapshot \(snapshot.short):\(childPath): chunk \(c.short) is missing from the index")
-                        break
+                    if let rawLength = index.location(c)?.entry.rawLength {
+                        length &+= UInt64(rawLength)
+                    } else {
+                        complete = false
                     }
-                    if let pack = damagedPack(of: c), reported.insert(pack).inserted {
-                        affected[pack, default: []].append("\(snapshot.short):\(childPath)")
+                    if let pack = damagedPack(of: c) {
+                        if reported.insert(pack).inserted { affected[pack, default: []].append("\(snapshot.short):\(childPath)") }
+                    } else if !index.contains(c) {
+                        missing.append(c)
                     }
+                }
+                if let first = missing.first {
+                    errors.append("snapshot \(snapshot.short):\(childPath): chunk \(first.short)\(missing.count > 1 ? " and \(missing.count - 1) more" : "") missing from the index")
+                }
+                if complete, length != node.size {
+                    errors.append("snapshot \(snapshot.short):\(childPath): its chunks hold \(length) bytes but the snapshot says \(node.size)")
                 }
             case .symlink:
                 break

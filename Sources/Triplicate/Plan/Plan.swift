@@ -89,22 +89,48 @@ public struct Plan: Sendable, Equatable {
     public var destinations: [Target]
     /// The plan file, for messages (nil for a plan built in code).
     public var file: String?
+    /// How old the newest backup may be, in seconds, before ``PlanSession/status()`` says the photos are at risk
+    /// (`max-age` in the file, e.g. `"26h"`: a nightly backup with two hours to spare).
+    public var maxAge: Double
+
+    /// The default ``maxAge``: 26 hours.
+    public static let defaultMaxAge: Double = 26 * 3600
 
     /// A plan built in code. Throws ``TriplicateError/Kind-swift.enum/invalidArgument`` for no destinations,
-    /// an invalid or repeated name, or a relative source path.
-    public init(passwordFile: String? = nil, sources: [Source], destinations: [Target]) throws(TriplicateError) {
+    /// an invalid or repeated name, a relative source path, or a `maxAge` that is not positive.
+    public init(passwordFile: String? = nil, sources: [Source], destinations: [Target],
+                maxAge: Double = Plan.defaultMaxAge) throws(TriplicateError) {
         self.passwordFile = passwordFile
         self.sources = sources
         self.destinations = destinations
+        self.maxAge = maxAge
         file = nil
         try validate()
     }
 
-    private init(unvalidated sources: [Source], destinations: [Target], passwordFile: String?, file: String) {
+    private init(unvalidated sources: [Source], destinations: [Target], passwordFile: String?, maxAge: Double, file: String) {
         self.sources = sources
         self.destinations = destinations
         self.passwordFile = passwordFile
+        self.maxAge = maxAge
         self.file = file
+    }
+
+    /// Reads a duration such as `90m`, `26h`, `2d` or `1w` (a number and a unit: s, m, h, d or w) as seconds; nil when
+    /// it is not one or not positive.
+    public static func duration(_ text: String) -> Double? {
+        let t = text.trimmingCharacters(in: .whitespaces).lowercased()
+        guard let unit = t.last, let number = Double(t.dropLast()), number > 0, number.isFinite else { return nil }
+        let scale: Double
+        switch unit {
+        case "s": scale = 1
+        case "m": scale = 60
+        case "h": scale = 3600
+        case "d": scale = 86400
+        case "w": scale = 7 * 86400
+        default: return nil
+        }
+        return number * scale
     }
 
     /// `file:line: ` (or the plan file, or nothing) before a message about `line`.
@@ -147,6 +173,7 @@ public struct Plan: Sendable, Equatable {
         for s in sources where !s.path.hasPrefix("/") {
             throw TriplicateError(.invalidArgument, "\(at(nil))the source path \"\(s.path)\" is not absolute")
         }
+        guard maxAge > 0, maxAge.isFinite else { throw TriplicateError(.invalidArgument, "\(at(nil))max-age must be a positive duration") }
     }
 
     static let nameBytes = Set(Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_".utf8))
@@ -193,12 +220,19 @@ public struct Plan: Sendable, Equatable {
         }
 
         var passwordFile: String?
+        var maxAge = defaultMaxAge
         var sources: [Source] = []
         var destinations: [Target] = []
         for key in table.keys {
             switch key {
             case "password-file":
                 passwordFile = try string(table, key, in: .top, required: true).map(resolve)
+            case "max-age":
+                let text = try string(table, key, in: .top, required: true) ?? ""
+                guard let seconds = duration(text) else {
+                    throw fail(lines.line(of: key, in: .top), "max-age \"\(text)\" is not a duration such as \"26h\", \"2d\" or \"90m\"")
+                }
+                maxAge = seconds
             case "source", "destination":
                 guard let array = table[key]?.array else {
                     throw fail(lines.line(of: key, in: .top), "\(key) must be written [[\(key)]]: a list of tables")
@@ -240,10 +274,10 @@ public struct Plan: Sendable, Equatable {
                     }
                 }
             default:
-                throw fail(lines.line(of: key, in: .top), "unknown key \"\(key)\" (known: password-file, [[source]], [[destination]])")
+                throw fail(lines.line(of: key, in: .top), "unknown key \"\(key)\" (known: password-file, max-age, [[source]], [[destination]])")
             }
         }
-        let plan = Plan(unvalidated: sources, destinations: destinations, passwordFile: passwordFile, file: file)
+        let plan = Plan(unvalidated: sources, destinations: destinations, passwordFile: passwordFile, maxAge: maxAge, file: file)
         try plan.validate()
         return plan
     }

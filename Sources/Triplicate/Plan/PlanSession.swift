@@ -25,6 +25,9 @@ public struct DestinationReport: Sendable, Codable, Equatable {
     public var bytesCopied: Int64 = 0
     /// Bytes the backup wrote to it.
     public var bytesWritten: Int64 = 0
+    /// Its files that were damaged (or disagreed with the other copies) and were replaced by the intact file of the
+    /// same name from another copy.
+    public var healed: [HealedFile] = []
 }
 
 /// The result of ``PlanSession/backup(options:)``.
@@ -37,10 +40,46 @@ public struct PlanBackupResult: Sendable {
     public var reachedEveryDestination: Bool { destinations.allSatisfy { $0.outcome == .done } }
 }
 
+/// Why a destination of a plan cannot be used now; `status` tells a drive in a drawer from a key missing in a cron
+/// job's environment.
+public enum UnreachableReason: String, Sendable, Codable, Equatable {
+    /// The location needs credentials or settings (B2_APPLICATION_KEY, B2_REGION, …) this environment lacks.
+    case noCredentials = "no-credentials"
+    /// The location cannot be used as written (a typo, a relative drive path).
+    case invalidLocation = "invalid-location"
+    /// A removable drive that is not plugged in (nothing mounted at its folder).
+    case driveNotConnected = "drive-not-connected"
+    /// A folder or share that is not there (a NAS that is not mounted, a wrong path).
+    case folderMissing = "folder-missing"
+    /// A server that did not answer, after every retry.
+    case serverUnreachable = "server-unreachable"
+    /// The server or the file system refused (credentials or permissions).
+    case refused = "refused"
+    /// Reachable, but it holds no copy of the repository yet (`init --plan` makes one).
+    case noCopyYet = "no-copy-yet"
+    /// Anything else (the message says what).
+    case failed = "failed"
+
+    /// A few words for a person.
+    public var summary: String {
+        switch self {
+        case .noCredentials: "no credentials in this environment"
+        case .invalidLocation: "its location is not usable as written"
+        case .driveNotConnected: "drive not connected"
+        case .folderMissing: "folder not there (is the disk or share mounted?)"
+        case .serverUnreachable: "server not reachable"
+        case .refused: "access refused"
+        case .noCopyYet: "holds no copy of the repository yet"
+        case .failed: "not usable"
+        }
+    }
+}
+
 /// A destination whose location could not be set up (no credentials): every operation says why.
 struct UnusableDestination: Destination {
     let displayName: String
     let reason: String
+    let kind: UnreachableReason
 
     private var failure: DestinationError { DestinationError(.unavailable, object: nil, reason) }
     func put(_ name: String, data: [UInt8]) async throws(DestinationError) { throw failure }
@@ -64,6 +103,8 @@ public final class PlanSession: Sendable {
     /// The plan.
     public let plan: Plan
     let password: String
+    /// Every password to try when opening a copy, `password` first.
+    let passwords: [String]
     let environment: [String: String]
     /// The folder where the session records what it learned about each destination (when its data was last
     /// checked, which snapshots it held when last seen), one JSON file per repository; nil records nothing.
@@ -72,10 +113,17 @@ public final class PlanSession: Sendable {
     /// A session for `plan` with `password`; locations are resolved with `environment` (credentials; nil: this
     /// process's environment), and what is learned is recorded in `stateDirectory` (nil: the default,
     /// ``defaultStateDirectory(environment:)``).
-    public init(plan: Plan, password: String, environment: [String: String]? = nil, stateDirectory: String? = nil) {
+    public convenience init(plan: Plan, password: String, environment: [String: String]? = nil, stateDirectory: String? = nil) {
+        self.init(plan: plan, passwords: [password], environment: environment, stateDirectory: stateDirectory)
+    }
+
+    /// A session that opens the copies with the first of `passwords` that works (the CLI adds how an earlier version
+    /// read the same password file); new copies and keys use the first.
+    package init(plan: Plan, passwords: [String], environment: [String: String]? = nil, stateDirectory: String? = nil) {
         let environment = environment ?? ProcessInfo.processInfo.environment
         self.plan = plan
-        self.password = password
+        self.password = passwords.first ?? ""
+        self.passwords = passwords
         self.environment = environment
         self.stateDirectory = stateDirectory ?? PlanSession.defaultStateDirectory(environment: environment)
     }
@@ -95,7 +143,11 @@ public final class PlanSession: Sendable {
         var destination: any Destination
         var repository: Repository?
         /// Why it cannot be used (unreachable); nil when reachable.
-        var unreachable: String?
+        var unreachable: String? {
+            didSet { if unreachable == nil { reason = nil } }
+        }
+        /// The kind of that reason.
+        var reason: UnreachableReason?
         /// The repository files it holds, with sizes (empty when it holds no repository yet).
         var objects: [String: Int64] = [:]
 
@@ -111,9 +163,7 @@ public final class PlanSession: Sendable {
         }
     }
 
-    static func isRepositoryFile(_ name: String) -> Bool {
-        name == Layout.config || [Layout.keys, Layout.data, Layout.index, Layout.snapshots].contains { name.hasPrefix($0) }
-    }
+    static func isRepositoryFile(_ name: String) -> Bool { Layout.isRepositoryFile(name) }
 
     private struct Looked: Sendable {
         var index: Int
@@ -128,7 +178,10 @@ public final class PlanSession: Sendable {
         var destinations: [any Destination] = []
         for t in plan.destinations {
             do { destinations.append(try RepositoryLocation.destination(t.repo, environment: environment)) } catch {
-                destinations.append(UnusableDestination(displayName: t.repo, reason: error.message))
+                // A location that names a setting of the environment (B2_APPLICATION_KEY, B2_REGION…) lacks it here.
+                let settings = error.message.contains("B2_") || error.message.contains("AWS_")
+                destinations.append(UnusableDestination(displayName: t.repo, reason: error.message,
+                                                        kind: settings ? .noCredentials : .invalidLocation))
             }
         }
         let looked = await withTaskGroup(of: Looked.self) { group in
@@ -163,9 +216,15 @@ public final class PlanSession: Sendable {
     }
 
     private func look(at t: Plan.Target, _ d: any Destination, creating: Bool) async throws(TriplicateError) -> Place {
+        var place = try await inspect(t, d, creating: creating)
+        if place.unreachable != nil, place.reason == nil { place.reason = Self.reason(for: d, place.unreachable ?? "") }
+        return place
+    }
+
+    private func inspect(_ t: Plan.Target, _ d: any Destination, creating: Bool) async throws(TriplicateError) -> Place {
         var place = Place(target: t, destination: d)
         do {
-            place.repository = try await Repository.open(d, password: password)
+            place.repository = try await Repository.open(d, passwords: passwords)
         } catch {
             switch error.kind {
             case .destination(.unavailable) where creating && d is RemovableDrive,
@@ -176,15 +235,17 @@ public final class PlanSession: Sendable {
                     place.unreachable = error.message
                 }
                 return place
-            case .destination:
+            case .destination(let kind):
                 // Not reachable (a drive in a drawer, no network), or refusing (credentials): left out with the reason.
                 place.unreachable = error.message
+                if kind == .denied { place.reason = .refused }
                 return place
             case .noRepository:
                 // Backup and sync never make a new copy: an empty folder may be a share that is not mounted (filling it
                 // would fill the internal disk), and a missing bucket may be a typo.
                 place.unreachable = "\(d.displayName) holds no copy of the repository yet (is the disk or share mounted?); "
                     + "`triplicate init --plan \(plan.file ?? "FILE")` makes a new copy there"
+                place.reason = .noCopyYet
                 return place
             case .notARepository:
                 // Key files without a config: a copy whose seeding was interrupted; it catches up like an empty one.
@@ -209,21 +270,29 @@ public final class PlanSession: Sendable {
         return place
     }
 
-    /// Every repository file held by some reachable place, with its size; an error when two places hold
-    /// different sizes under one name (one of them is damaged).
-    static func union(_ places: [Place]) throws(TriplicateError) -> [String: Int64] {
+    /// The kind of reason `d` cannot be used, from its type.
+    static func reason(for d: any Destination, _ message: String) -> UnreachableReason {
+        switch d {
+        case let u as UnusableDestination: u.kind
+        case is RemovableDrive: .driveNotConnected
+        case is LocalDirectory: .folderMissing
+        case is S3Destination: .serverUnreachable
+        default: .failed
+        }
+    }
+
+    /// Every repository file held by some reachable place, with its size, and the names that two places hold with
+    /// different sizes (one of them is damaged; ``healConflicts(_:log:)`` finds which and replaces it).
+    static func union(_ places: [Place]) -> (files: [String: Int64], conflicts: [String]) {
         var all: [String: Int64] = [:]
-        var holder: [String: String] = [:]
+        var conflicts = Set<String>()
         for p in places where p.reachable {
             for (name, size) in p.objects {
-                if let known = all[name], known != size {
-                    throw TriplicateError(.corrupt, "\(name) is \(known) bytes on \"\(holder[name] ?? "")\" but \(size) bytes on \"\(p.target.name)\": one copy is damaged; run `triplicate check --plan` to find out which")
-                }
-                all[name] = size
-                holder[name] = p.target.name
+                if let known = all[name], known != size { conflicts.insert(name) }
+                if all[name] == nil { all[name] = size }
             }
         }
-        return all
+        return (all, conflicts.sorted())
     }
 
     // MARK: Catching up
@@ -232,19 +301,13 @@ public final class PlanSession: Sendable {
     /// (key files, config, packs, index files, snapshots), checking each object's content against its name
     /// before writing it and its size after. Never deletes anything; an interrupted catch-up resumes where it
     /// stopped, because every object is written whole or not at all.
-    func catchUp(_ target: inout Place, from places: [Place], union: [String: Int64],
+    func catchUp(_ target: inout Place, from places: [Place], union: [String: Int64], log: HealLog,
                  progress: (@Sendable (String) -> Void)?) async -> DestinationReport {
         var report = DestinationReport(name: target.target.name, outcome: .done)
         let missing = union.keys.filter { target.objects[$0] == nil }
         guard !missing.isEmpty else { return report }
         let sources = places.filter { $0.reachable && $0.target.name != target.target.name }.sorted { $0.speedRank < $1.speedRank }
-        func phase(_ name: String) -> Int {
-            if name.hasPrefix(Layout.keys) { return 0 }
-            if name == Layout.config { return 1 }
-            if name.hasPrefix(Layout.data) { return 2 }
-            if name.hasPrefix(Layout.index) { return 3 }
-            return 4
-        }
+        func phase(_ name: String) -> Int { Layout.copyPhase(name) }
         let ordered = missing.sorted { (phase($0), $0) < (phase($1), $1) }
         do throws(TriplicateError) {
             // A new copy was made ready (folder or bucket created, found empty) when init surveyed it.
@@ -255,14 +318,14 @@ public final class PlanSession: Sendable {
                 let p = phase(ordered[start])
                 var end = start
                 while end < ordered.count, phase(ordered[end]) == p { end += 1 }
-                try await copy(Array(ordered[start..<end]), to: target, from: sources, union: union, report: &report)
+                try await copy(Array(ordered[start..<end]), to: target, from: sources, union: union, log: log, report: &report)
                 for name in ordered[start..<end] { target.objects[name] = union[name] }
                 if end < ordered.count {
                     progress?("\(target.target.name): \(report.objectsCopied) of \(ordered.count) files copied (\(Self.bytes(report.bytesCopied)))")
                 }
                 if p == 1, target.repository == nil {
                     // With its config the copy is a repository; opening it also writes a drive's marker.
-                    target.repository = try await Repository.open(target.destination, password: password)
+                    target.repository = try await Repository.open(target.destination, passwords: passwords)
                 }
                 start = end
             }
@@ -279,7 +342,7 @@ public final class PlanSession: Sendable {
     }
 
     /// Copies `names` (of one phase) to `target`, four at a time.
-    private func copy(_ names: [String], to target: Place, from sources: [Place], union: [String: Int64],
+    private func copy(_ names: [String], to target: Place, from sources: [Place], union: [String: Int64], log: HealLog,
                       report: inout DestinationReport) async throws(TriplicateError) {
         var next = 0
         let results = await withTaskGroup(of: Copied.self) { group in
@@ -287,7 +350,7 @@ public final class PlanSession: Sendable {
             func start() {
                 let name = names[next]
                 next += 1
-                group.addTask { await self.copyOne(name, to: target, from: sources, size: union[name] ?? -1) }
+                group.addTask { await self.copyOne(name, to: target, from: sources, size: union[name] ?? -1, log: log) }
             }
             while next < min(names.count, 4) { start() }
             while let r = await group.next() {
@@ -304,47 +367,51 @@ public final class PlanSession: Sendable {
         if let failure = results.lazy.compactMap(\.error).first { throw failure }
     }
 
-    private func copyOne(_ name: String, to target: Place, from sources: [Place], size: Int64) async -> Copied {
+    private func copyOne(_ name: String, to target: Place, from sources: [Place], size: Int64, log: HealLog) async -> Copied {
         do throws(TriplicateError) {
-            // The fastest copy that holds the file first; a copy that cannot be read or whose file is damaged is
-            // passed over for the next, and only when none has a good file is this copy left behind.
-            var bytes: [UInt8] = []
+            // The fastest copy that holds the file first, streamed through a staging file and checked against its name;
+            // a copy that cannot be read or whose file is damaged is passed over for the next (and healed from it), and
+            // only when none has a good file is this copy left behind.
             var problems: [String] = []
+            var damaged: [(Place, String)] = []
             let repositoryID = sources.lazy.compactMap(\.repository).first?.id
             for source in sources where source.objects[name] == size {
-                do {
-                    bytes = try await source.destination.get(name)
-                } catch {
-                    problems.append("\"\(source.target.name)\" could not be read (\(error))")
+                let path: String
+                switch try await stage(name, size: size, from: source, repository: repositoryID, in: target.destination.stagingDirectory) {
+                case .intact(let p): path = p
+                case .damaged(let why):
+                    problems.append("\"\(source.target.name)\" holds a damaged copy (\(why))")
+                    damaged.append((source, why))
+                    continue
+                case .unreadable(let why):
+                    problems.append(why)
                     continue
                 }
-                if Self.verify(name, bytes, size: size, repository: repositoryID) { break }
-                problems.append("\"\(source.target.name)\" holds a damaged copy (its bytes do not match its name; run `triplicate check --plan --read-data`)")
-                bytes = []
-            }
-            guard !bytes.isEmpty || size == 0 else {
-                throw TriplicateError(.corrupt, "\(name) could not be copied: " + (problems.isEmpty ? "no reachable destination holds it any more" : problems.joined(separator: "; ")))
-            }
-            do throws(DestinationError) {
-                try await target.destination.put(name, data: bytes)
-                let stored = try await target.destination.stat(name)
-                guard stored.size == Int64(bytes.count) else {
-                    throw DestinationError(.permanent, object: name, "holds \(stored.size) bytes after writing \(bytes.count)")
+                defer { FileSystem.removeQuietly(path) }
+                do throws(DestinationError) {
+                    try await target.destination.put(name, file: path)
+                    let stored = try await target.destination.stat(name)
+                    guard stored.size == size else {
+                        throw DestinationError(.permanent, object: name, "holds \(stored.size) bytes after writing \(size)")
+                    }
+                } catch {
+                    throw TriplicateError(error, doing: "cannot copy \(name) to \"\(target.target.name)\"")
                 }
-            } catch {
-                throw TriplicateError(error, doing: "cannot copy \(name) to \"\(target.target.name)\"")
+                // The copies passed over because their file was damaged get the right one too.
+                for (bad, why) in damaged {
+                    do throws(TriplicateError) {
+                        try await place(path, as: name, size: size, on: bad, repository: repositoryID)
+                        log.add(HealedFile(file: name, destination: bad.target.name, source: source.target.name, problem: why))
+                    } catch {
+                        // Healing the other copy is a bonus; its check reports what is still wrong.
+                    }
+                }
+                return Copied(bytes: size)
             }
-            return Copied(bytes: Int64(bytes.count))
+            throw TriplicateError(.corrupt, "\(name) could not be copied: " + (problems.isEmpty ? "no reachable destination holds it any more" : problems.joined(separator: "; ")))
         } catch {
             return Copied(bytes: 0, error: error)
         }
-    }
-
-    /// Whether `bytes` are the repository file `name`: every file but config is named by the SHA-256 of its bytes;
-    /// config must name this repository.
-    static func verify(_ name: String, _ bytes: [UInt8], size: Int64, repository: ObjectID?) -> Bool {
-        if name == Layout.config { return (try? RepositoryConfig.decode(bytes))?.repositoryID == repository }
-        return Int64(bytes.count) == size && SHA256.hash(bytes).hex == String(name.split(separator: "/").last ?? "")
     }
 
     static func bytes(_ n: Int64) -> String {

@@ -5,6 +5,8 @@
 final class BlobReader: @unchecked Sendable {
     let repository: Repository
     let index: MasterIndex
+    /// Where blobs found damaged are reported (nil: nowhere).
+    let finder: DamageFinder?
     private var packKeys: [ObjectID: [UInt8]] = [:]
     private let cipher: AESGCM
     private let zstd: ZstdDecompressor
@@ -12,9 +14,10 @@ final class BlobReader: @unchecked Sendable {
     private var sealedBuffer: UnsafeMutableRawBufferPointer?
     private var plainBuffer: UnsafeMutableRawBufferPointer?
 
-    init(repository: Repository, index: MasterIndex) throws(TriplicateError) {
+    init(repository: Repository, index: MasterIndex, finder: DamageFinder? = nil) throws(TriplicateError) {
         self.repository = repository
         self.index = index
+        self.finder = finder
         do {
             cipher = try AESGCM()
             zstd = try ZstdDecompressor()
@@ -26,14 +29,17 @@ final class BlobReader: @unchecked Sendable {
         plainBuffer?.deallocate()
     }
 
-    /// The key of `pack`, read from its header (and cached).
-    func packKey(_ pack: ObjectID) async throws(TriplicateError) -> [UInt8] {
+    /// The key of `pack`, read from its header (and cached). A header that cannot be read (other than a pack that is
+    /// gone) damages `blob`, the blob being read, and is reported as such.
+    func packKey(_ pack: ObjectID, for blob: ObjectID? = nil) async throws(TriplicateError) -> [UInt8] {
         if let k = packKeys[pack] { return k }
         let name = Layout.pack(pack)
         let header: [UInt8]
         do { header = try await repository.destination.get(name, range: 0..<Int64(FileHeader.length)) } catch {
             if error.kind == .notFound || error.kind == .permanent {
-                throw TriplicateError(.corrupt, "pack \(name) cannot be read from \(repository.destination.displayName) (\(error)). Run `triplicate check`.")
+                let failure = TriplicateError(.corrupt, "pack \(name) cannot be read from \(repository.destination.displayName) (\(error)). Run `triplicate check`.")
+                if error.kind == .permanent, let blob { finder?.found(pack: pack, blobs: [blob], problem: failure.message) }
+                throw failure
             }
             throw TriplicateError(error, doing: "cannot read pack \(name)")
         }
@@ -42,16 +48,23 @@ final class BlobReader: @unchecked Sendable {
             let k = try repository.keys.fileKey(kind: .pack, salt: h.salt)
             packKeys[pack] = k
             return k
-        } catch { throw TriplicateError.corrupt(error, file: name) }
+        } catch {
+            let failure = TriplicateError.corrupt(error, file: name)
+            if let blob { finder?.found(pack: pack, blobs: [blob], problem: failure.message) }
+            throw failure
+        }
     }
 
     /// The pack, key and entry of blob `id`.
-    private func locate(_ id: ObjectID) async throws(TriplicateError) -> (name: String, key: [UInt8], entry: PackEntry) {
+    private func locate(_ id: ObjectID) async throws(TriplicateError) -> (pack: ObjectID, key: [UInt8], entry: PackEntry) {
         guard let loc = index.location(id) else {
+            if let pack = index.damage.pack(holding: id) {
+                throw TriplicateError(.corrupt, "blob \(id.short) is recorded as damaged in pack \(Layout.pack(pack)), and no other pack holds it. Back the file up again if you still have it; `triplicate repair` lists what is lost.")
+            }
             throw TriplicateError(.corrupt, "blob \(id.short) is in no pack present in the repository (its pack is missing, or no index names it). Run `triplicate check`.")
         }
         let pack = index.packID(loc.pack)
-        return (Layout.pack(pack), try await packKey(pack), loc.entry)
+        return (pack, try await packKey(pack, for: id), loc.entry)
     }
 
     /// The error for a failed read of a blob's bytes from pack `name`.
@@ -76,16 +89,26 @@ final class BlobReader: @unchecked Sendable {
     /// reader's two buffers (reused from blob to blob, so reading allocates nothing); the bytes are valid only
     /// during `body`.
     func withBlob<R>(_ id: ObjectID, _ body: (UnsafeRawBufferPointer) throws(TriplicateError) -> R) async throws(TriplicateError) -> R {
-        let (name, key, e) = try await locate(id)
+        let (pack, key, e) = try await locate(id)
+        let name = Layout.pack(pack)
+        // The index entry's lengths were checked when it was decoded (at most 64 MiB and 16 bytes).
         let sealed = UnsafeMutableRawBufferPointer(rebasing: Self.grow(&sealedBuffer, to: Int(e.storedLength))[0..<Int(e.storedLength)])
         do {
             try await repository.destination.get(name, range: Int64(e.offset)..<Int64(e.offset) + Int64(e.storedLength), into: sealed)
-        } catch { throw readError(error, name: name, entry: e) }
+        } catch {
+            let failure = readError(error, name: name, entry: e)
+            if error.kind == .permanent { finder?.found(pack: pack, blobs: [id], problem: failure.message) }
+            throw failure
+        }
         let plain: UnsafeRawBufferPointer
         do {
             plain = try PackFormat.openBlob(inPlace: sealed, entry: e, packKey: key, keys: repository.keys, cipher: cipher, zstd: zstd,
                                             scratch: Self.grow(&plainBuffer, to: Int(e.rawLength)), context: name)
-        } catch { throw TriplicateError.corrupt(error, file: "pack \(name)") }
+        } catch {
+            let failure = TriplicateError.corrupt(error, file: "pack \(name)")
+            finder?.found(pack: pack, blobs: [id], problem: failure.message)
+            throw failure
+        }
         return try body(plain)
     }
 

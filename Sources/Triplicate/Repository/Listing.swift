@@ -19,25 +19,45 @@ public struct SnapshotEntry: Sendable {
 
 extension Repository {
     /// Every entry of `snapshot` at and below `path` (the whole snapshot when nil), depth first, in name order.
+    ///
+    /// - Complexity: the result holds every path of the snapshot; ``list(_:path:cancellation:each:)`` hands them out one
+    ///   at a time instead.
     public func list(_ snapshot: Snapshot, path: String? = nil) async throws(TriplicateError) -> [SnapshotEntry] {
-        guard let root = snapshot.record.treeID else { throw TriplicateError(.corrupt, "snapshot \(snapshot.id.short) has no tree") }
-        let reader = try BlobReader(repository: self, index: try await loadIndex())
         var out: [SnapshotEntry] = []
-        let clean = "/" + (path ?? "").split(separator: "/").joined(separator: "/")
-        if let node = try await reader.node(at: path ?? "", root: root) {
-            out.append(SnapshotEntry(path: clean, node: node))
-            if case .directory(let t) = node.content { try await collect(t, prefix: clean, reader: reader, into: &out) }
-        } else {
-            try await collect(root, prefix: "", reader: reader, into: &out)
-        }
+        try await list(snapshot, path: path) { out.append($0) }
         return out
     }
 
-    private func collect(_ tree: ObjectID, prefix: String, reader: BlobReader, into out: inout [SnapshotEntry]) async throws(TriplicateError) {
+    /// Calls `each` with every entry of `snapshot` at and below `path` (the whole snapshot when nil), depth first, in
+    /// name order, holding only the listings on the way down: memory stays bounded even when a snapshot repeats one
+    /// subtree under many names. Stops with ``TriplicateError/Kind-swift.enum/cancelled`` once `cancellation` is set.
+    public func list(_ snapshot: Snapshot, path: String? = nil, cancellation: Cancellation? = nil,
+                     each: (SnapshotEntry) throws(TriplicateError) -> Void) async throws(TriplicateError) {
+        guard let root = snapshot.record.treeID else { throw TriplicateError(.corrupt, "snapshot \(snapshot.id.short) has no tree") }
+        let reader = try BlobReader(repository: self, index: try await loadIndex())
+        let clean = "/" + (path ?? "").split(separator: "/").joined(separator: "/")
+        if let node = try await reader.node(at: path ?? "", root: root) {
+            try each(SnapshotEntry(path: clean, node: node))
+            if case .directory(let t) = node.content {
+                try await collect(t, prefix: clean, depth: 1, reader: reader, cancellation: cancellation, each: each)
+            }
+        } else {
+            try await collect(root, prefix: "", depth: 0, reader: reader, cancellation: cancellation, each: each)
+        }
+    }
+
+    private func collect(_ tree: ObjectID, prefix: String, depth: Int, reader: BlobReader, cancellation: Cancellation?,
+                         each: (SnapshotEntry) throws(TriplicateError) -> Void) async throws(TriplicateError) {
+        if cancellation?.isCancelled == true { throw TriplicateError(.cancelled, "listing interrupted") }
+        guard depth <= maxTreeDepth else {
+            throw TriplicateError(.corrupt, "\(prefix): folders nested more than \(maxTreeDepth) deep; the snapshot was made by hand")
+        }
         for node in try await reader.tree(tree).nodes {
             let p = prefix + "/" + node.nameString
-            out.append(SnapshotEntry(path: p, node: node))
-            if case .directory(let t) = node.content { try await collect(t, prefix: p, reader: reader, into: &out) }
+            try each(SnapshotEntry(path: p, node: node))
+            if case .directory(let t) = node.content {
+                try await collect(t, prefix: p, depth: depth + 1, reader: reader, cancellation: cancellation, each: each)
+            }
         }
     }
 }

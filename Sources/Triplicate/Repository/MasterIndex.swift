@@ -62,6 +62,10 @@ struct MasterIndex: Sendable {
     var missingPacks: [ObjectID] = []
     /// Every pack present on the destination when the index was loaded, with its size.
     var presentPacks: [ObjectID: Int64] = [:]
+    /// The blobs recorded as damaged (left out of this index).
+    var damage = DamageSet()
+    /// Packs no readable index file names whose tables were read instead.
+    var recoveredPacks = 0
 
     /// Number of distinct blobs.
     var count: Int { sorted.count + recent.count }

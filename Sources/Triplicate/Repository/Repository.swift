@@ -104,7 +104,16 @@ public final class Repository: Sendable {
     /// ``TriplicateError/Kind-swift.enum/wrongPassword`` when no key file opens.
     public static func open(_ destination: any Destination, password: String) async throws(TriplicateError) -> Repository {
         let configBytes: [UInt8]
-        do { configBytes = try await destination.get(Layout.config) } catch {
+        do {
+            // A config is about a hundred bytes; one of megabytes is not ours and is not read.
+            let info = try await destination.stat(Layout.config)
+            guard info.size <= Layout.maxSmallFile else {
+                throw TriplicateError(.notARepository, "\(destination.displayName) is not a Triplicate repository (its config file of \(info.size) bytes is not ours)")
+            }
+            configBytes = try await destination.get(Layout.config)
+        } catch let error as TriplicateError {
+            throw error
+        } catch let error as DestinationError {
             switch error.kind {
             case .unavailable:
                 // A folder or a bucket that does not exist means no repository; a drive that is not plugged in or a
@@ -133,6 +142,8 @@ public final class Repository: Sendable {
             default:
                 throw TriplicateError(error, doing: "cannot read the config of \(destination.displayName)")
             }
+        } catch {
+            throw TriplicateError(.notARepository, "cannot read the config of \(destination.displayName): \(error)")
         }
         // Read the version before anything else, so that a newer format is named as such whatever its other fields.
         if let probe = try? JSONSerialization.jsonObject(with: Data(configBytes)) as? [String: Any],
@@ -159,6 +170,10 @@ public final class Repository: Sendable {
         }
         var damaged: [String] = []
         for info in keyInfos.sorted(by: { $0.name < $1.name }) {
+            guard info.size <= Layout.maxSmallFile else {
+                damaged.append("\(info.name) (not a key file: \(info.size) bytes)")
+                continue
+            }
             let bytes: [UInt8]
             do { bytes = try await destination.get(info.name) } catch {
                 if error.kind == .notFound { continue }
@@ -189,6 +204,19 @@ public final class Repository: Sendable {
         throw TriplicateError(.wrongPassword, message)
     }
 
+    /// Opens the repository with the first of `passwords` that opens it (a password file read by the current rule,
+    /// then as an earlier version read it); the error of the first password when none does.
+    package static func open(_ destination: any Destination, passwords: [String]) async throws(TriplicateError) -> Repository {
+        var first: TriplicateError?
+        for p in passwords {
+            do { return try await open(destination, password: p) } catch {
+                guard error.kind == .wrongPassword else { throw error }
+                if first == nil { first = error }
+            }
+        }
+        throw first ?? TriplicateError(.wrongPassword, "no password given")
+    }
+
     private static func newerFormat(_ version: Int, at destination: any Destination) -> TriplicateError {
         TriplicateError(.unsupportedVersion, "\(destination.displayName) uses repository format version \(version); this build of Triplicate reads version \(RepositoryConfig.currentVersion). Upgrade Triplicate to use it; nothing was changed.")
     }
@@ -208,8 +236,8 @@ public final class Repository: Sendable {
         var out: [Snapshot] = []
         var damaged: [String] = []
         for info in infos {
-            guard let id = Layout.id(of: info.name) else { continue }
-            do { out.append(try await loadSnapshot(id)) } catch {
+            guard let id = Layout.id(of: info.name), info.name == Layout.snapshot(id) else { continue }
+            do { out.append(try await loadSnapshot(id, size: info.size)) } catch {
                 if case .destination = error.kind { throw error }
                 damaged.append(error.message)
             }
@@ -219,8 +247,13 @@ public final class Repository: Sendable {
 
     /// Loads one snapshot file.
     public func loadSnapshot(_ id: ObjectID) async throws(TriplicateError) -> Snapshot {
+        try await loadSnapshot(id, size: nil)
+    }
+
+    /// Loads one snapshot file whose size a listing gave (nil: asked from the destination first).
+    func loadSnapshot(_ id: ObjectID, size: Int64?) async throws(TriplicateError) -> Snapshot {
         let name = Layout.snapshot(id)
-        let bytes = try await get(name)
+        let bytes = try await getSealed(name, kind: .snapshot, size: size)
         guard SHA256.hash(bytes) == id else {
             throw TriplicateError(.corrupt, "\(name) is damaged: its content does not match its name")
         }
@@ -283,21 +316,31 @@ public final class Repository: Sendable {
     /// A damaged index file is skipped and named in ``MasterIndex/problems``; when there is one, the tables of
     /// the packs no index names are read instead (with `recover`), so a damaged index file never makes data
     /// unreachable.
+    ///
+    /// Blobs recorded as damaged in a pack (``loadDamage()``, FORMAT.md §9.1) are left out too, so that a backup stores
+    /// them again and a copy in another pack is used instead.
+    ///
+    /// With `recover` (every command that reads: restore, ls, stats), the tables of the packs that no readable index
+    /// file names are read and added, so a damaged or deleted index file never makes data unreachable. A backup
+    /// passes false: it adopts those packs and indexes them again (§14.5).
     func loadIndex(recover: Bool = true) async throws(TriplicateError) -> MasterIndex {
         var index = MasterIndex()
+        // Index files are listed before packs: an index file names only packs stored before it was written, so every
+        // pack a listed index file names is in the pack listing unless it is really gone.
+        let indexFiles = try await list(Layout.index, what: "index files")
         var sizes: [ObjectID: Int64] = [:]
         for info in try await list(Layout.data, what: "packs") {
             if let id = Layout.id(of: info.name), info.name == Layout.pack(id) { sizes[id] = info.size }
         }
+        let damage = try await loadDamage()
         // Each index file's entries go straight into the index's array (sized once from the files' lengths:
         // every entry takes 42 bytes in an index file), then one sort; the entries are never all held twice.
-        let indexFiles = try await list(Layout.index, what: "index files")
-        index.reserveForLoading(Int(indexFiles.reduce(Int64(0)) { $0 + $1.size } / 42))
+        index.reserveForLoading(Int(min(indexFiles.reduce(Int64(0)) { $0 + max($1.size, 0) / 42 }, 1 << 28)))
         var missing = Set<ObjectID>()
         for info in indexFiles {
-            guard let id = Layout.id(of: info.name) else { continue }
+            guard let id = Layout.id(of: info.name), info.name == Layout.index(id) else { continue }
             let file: IndexFile
-            do { file = try await loadIndexFile(id) } catch {
+            do { file = try await loadIndexFile(id, size: info.size) } catch {
                 if case .destination = error.kind { throw error }
                 index.problems.append(error.message)
                 continue
@@ -311,15 +354,19 @@ public final class Repository: Sendable {
                 let limit = size - Int64(PackFormat.trailerLength + AESGCM.tagLength)
                 let whole = p.entries.filter { Int64($0.offset) + Int64($0.storedLength) <= limit }
                 if whole.count < p.entries.count { missing.insert(p.id) }
-                index.appendForLoading(pack: p.id, entries: whole)
+                index.appendForLoading(pack: p.id, entries: damage.usable(whole, in: p.id))
             }
         }
         index.finishLoading()
         index.missingPacks = missing.sorted()
         index.presentPacks = sizes
-        if recover && !index.problems.isEmpty {
+        index.damage = damage
+        if recover {
             for (id, size) in unindexedPacks(index) {
-                if let entries = try? await readPackTable(id, size: size) { index.add(pack: id, entries: entries) }
+                if let entries = try? await readPackTable(id, size: size) {
+                    index.add(pack: id, entries: damage.usable(entries, in: id))
+                    index.recoveredPacks += 1
+                }
             }
         }
         return index
@@ -330,9 +377,9 @@ public final class Repository: Sendable {
         index.presentPacks.filter { !index.hasPack($0.key) }.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
     }
 
-    func loadIndexFile(_ id: ObjectID) async throws(TriplicateError) -> IndexFile {
+    func loadIndexFile(_ id: ObjectID, size: Int64?) async throws(TriplicateError) -> IndexFile {
         let name = Layout.index(id)
-        let bytes = try await get(name)
+        let bytes = try await getSealed(name, kind: .index, size: size)
         guard SHA256.hash(bytes) == id else {
             throw TriplicateError(.corrupt, "\(name) is damaged: its content does not match its name")
         }

@@ -7,12 +7,37 @@ enum Layout {
     static let data = "data/"
     static let index = "index/"
     static let snapshots = "snapshots/"
+    static let damage = "damage/"
     static let locks = "locks/"
 
     static func key(_ id: ObjectID) -> String { "keys/" + id.hex }
     static func pack(_ id: ObjectID) -> String { "data/" + String(id.hex.prefix(2)) + "/" + id.hex }
     static func index(_ id: ObjectID) -> String { "index/" + id.hex }
     static func snapshot(_ id: ObjectID) -> String { "snapshots/" + id.hex }
+    static func damageRecord(_ id: ObjectID) -> String { "damage/" + id.hex }
+
+    /// The largest config or key file a reader accepts (FORMAT.md §6.3): both are a few hundred bytes of JSON.
+    static let maxSmallFile: Int64 = 64 << 10
+
+    /// Folders whose every file is named by the SHA-256 of its bytes.
+    static let contentNamed = [keys, data, index, snapshots, damage]
+
+    /// True for the names a repository is made of (config, key files, packs, index files, snapshots, damage
+    /// records); a drive's marker and anything else are not part of the repository's content.
+    static func isRepositoryFile(_ name: String) -> Bool {
+        name == config || contentNamed.contains { name.hasPrefix($0) }
+    }
+
+    /// The order in which a copy receives files so that each refers only to files it already holds (FORMAT.md
+    /// §14.10): key files, config, packs, damage records, index files, snapshots.
+    static func copyPhase(_ name: String) -> Int {
+        if name.hasPrefix(keys) { return 0 }
+        if name == config { return 1 }
+        if name.hasPrefix(data) { return 2 }
+        if name.hasPrefix(damage) { return 3 }
+        if name.hasPrefix(index) { return 4 }
+        return 5
+    }
 
     /// The ID at the end of an object name such as `data/ab/ab12…`, if it is a 64-digit hex ID.
     static func id(of name: String) -> ObjectID? {

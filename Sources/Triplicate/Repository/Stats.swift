@@ -44,13 +44,22 @@ extension Repository {
             }
         }
         var stored: Int64 = 0
-        for info in try await list("", what: "files") { stored += info.size }
-        let original = all.reduce(Int64(0)) { $0 + $1.record.summary.bytes }
+        for info in try await list("", what: "files") { stored = stored.saturatingAdd(max(info.size, 0)) }
+        // Snapshot summaries are whatever a repository says: summed without overflow.
+        let original = all.reduce(Int64(0)) { $0.saturatingAdd(max($1.record.summary.bytes, 0)) }
         let indexFiles = try await list(Layout.index, what: "index files").count
         func ratio(_ a: Int64, _ b: Int64) -> Double { b > 0 ? Double(a) / Double(b) : 1 }
         return RepositoryStats(snapshots: all.count, originalBytes: original, uniqueBytes: unique, blobBytes: blob,
                                storedBytes: stored, chunks: chunks, trees: trees, packs: index.packs.count,
                                indexFiles: indexFiles, deduplicationRatio: ratio(original, unique),
                                compressionRatio: ratio(unique, blob), overallRatio: ratio(original, stored))
+    }
+}
+
+extension Int64 {
+    /// `self + other`, or `Int64.max` when that overflows.
+    func saturatingAdd(_ other: Int64) -> Int64 {
+        let (sum, overflow) = addingReportingOverflow(other)
+        return overflow ? (other > 0 ? .max : .min) : sum
     }
 }

@@ -1,5 +1,6 @@
 // Restore: writes a snapshot, or a part of it, into a target folder without ever leaving that folder.
 internal import Foundation
+internal import Synchronization
 #if canImport(Glibc)
 internal import Glibc
 #endif
@@ -18,6 +19,11 @@ public struct RestoreResult: Sendable {
     /// Files and folders that could not be restored because their data is damaged or missing in the
     /// repository, each with the reason; everything else was restored.
     public var errors: [String]
+    /// Things worth knowing that are not errors (a target inside a folder the snapshot backed up).
+    public var warnings: [String] = []
+    /// The damage record written for the damaged data this restore found (nil: none found, or it could not be
+    /// written, which ``warnings`` then says).
+    public var damageRecorded: String?
 }
 
 extension Repository {
@@ -38,7 +44,8 @@ extension Repository {
                         progress: (@Sendable (RestoreResult) -> Void)? = nil) async throws(TriplicateError) -> RestoreResult {
         guard let rootID = snapshot.record.treeID else { throw TriplicateError(.corrupt, "snapshot \(snapshot.id.short) has no tree") }
         let index = try await loadIndex()
-        let reader = try BlobReader(repository: self, index: index)
+        let finder = DamageFinder()
+        let reader = try BlobReader(repository: self, index: index, finder: finder)
         let node = try await reader.node(at: path ?? "", root: rootID)
         do { try FileSystem.makeDirectories(target) } catch {
             throw TriplicateError(.targetWrite, "cannot create the target folder \(target): \(error.reason)")
@@ -49,18 +56,70 @@ extension Repository {
         }
         defer { close(fd) }
         let run = try RestoreRun(reader: reader, target: target, cancellation: cancellation, progress: progress)
-        if let node {
-            switch node.content {
-            case .directory(let tree): try await run.restoreTree(tree, dirfd: fd, display: target)
-            default: try await run.restore(node, dirfd: fd, display: target)
-            }
-        } else {
-            try await run.restoreTree(rootID, dirfd: fd, display: target)
+        if let inside = Self.sourceHolding(target, paths: snapshot.record.paths) {
+            run.result.warnings.append("the target \(target) is inside \(inside), which this snapshot backed up: the next backup of that folder takes the restored files too")
         }
-        guard fsync(fd) == 0 || [EINVAL, ENOTSUP, ENOSYS].contains(errno) else {
-            throw TriplicateError(.targetWrite, "cannot flush the target folder \(target): \(String(cString: strerror(errno)))")
+        do throws(TriplicateError) {
+            let folder = RestoredFolder(fd: fd)
+            if let node {
+                switch node.content {
+                case .directory(let tree): try await run.restoreTree(tree, dirfd: fd, display: target, depth: 0)
+                default: try await run.restore(node, in: folder, display: target, depth: 0)
+                }
+            } else {
+                try await run.restoreTree(rootID, dirfd: fd, display: target, depth: 0)
+            }
+            guard fsync(fd) == 0 || [EINVAL, ENOTSUP, ENOSYS].contains(errno) else {
+                throw TriplicateError(.targetWrite, "cannot flush the target folder \(target): \(String(cString: strerror(errno)))")
+            }
+        } catch {
+            // What was found damaged before the restore stopped is still worth recording.
+            _ = try? await recordDamage(finder.packs, found: "restore", known: index.damage)
+            throw error
+        }
+        if !finder.isEmpty {
+            do { run.result.damageRecorded = try await recordDamage(finder.packs, found: "restore", known: index.damage) } catch {
+                run.result.warnings.append("the damaged data this restore found could not be recorded in the repository (\(error.message))")
+            }
         }
         return run.result
+    }
+
+    /// The backed-up path of `paths` that holds `target`, if any (both resolved through symbolic links).
+    static func sourceHolding(_ target: String, paths: [String]) -> String? {
+        guard let real = FileSystem.resolvedPath(target) else { return nil }
+        for p in paths {
+            guard let source = FileSystem.resolvedPath(p) else { continue }
+            if real == source || real.hasPrefix(source == "/" ? "/" : source + "/") { return p }
+        }
+        return nil
+    }
+}
+
+/// A folder being restored into: its descriptor, and the entries this restore put in it (by inode), so that two names
+/// of the snapshot that the target's file system takes for one (`Photo.JPG` and `photo.jpg` on a FAT drive) are
+/// caught instead of the second silently replacing the first.
+final class RestoredFolder: Sendable {
+    let fd: Int32
+    private let placed = Mutex(Set<UInt64>())
+
+    init(fd: Int32) { self.fd = fd }
+
+    /// The inode of the entry `name` (not followed), or nil when there is none.
+    private func inode(_ name: [CChar]) -> UInt64? {
+        var st = stat()
+        return fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 ? UInt64(st.st_ino) : nil
+    }
+
+    /// Runs `place` (which puts an entry at `name`) unless an entry this restore already put there holds the name;
+    /// records the entry placed. Returns false on such a collision, without running `place`.
+    func place(_ name: [CChar], _ place: () throws(TriplicateError) -> Void) throws(TriplicateError) -> Bool {
+        try placed.withLock { (set) throws(TriplicateError) -> Bool in
+            if let existing = inode(name), set.contains(existing) { return false }
+            try place()
+            if let placedInode = inode(name) { set.insert(placedInode) }
+            return true
+        }
     }
 }
 
@@ -99,7 +158,7 @@ final class RestoreRun {
         self.target = target
         self.cancellation = cancellation
         self.progress = progress
-        for _ in 0..<parallelFiles { readers.append(try BlobReader(repository: reader.repository, index: reader.index)) }
+        for _ in 0..<parallelFiles { readers.append(try BlobReader(repository: reader.repository, index: reader.index, finder: reader.finder)) }
     }
 
     /// Permission bits restored: everything but set-user-ID and set-group-ID, which a restored file should
@@ -116,7 +175,20 @@ final class RestoreRun {
         TriplicateError(.targetWrite, "cannot \(what) \(display): \(String(cString: strerror(errno)))")
     }
 
-    func restoreTree(_ id: ObjectID, dirfd: Int32, display: String) async throws(TriplicateError) {
+    /// The name as the system calls take it: the raw bytes the snapshot holds and a NUL, never a string that would
+    /// replace invalid UTF-8 (two different names must stay two names).
+    static func cName(_ bytes: [UInt8]) -> [CChar] { bytes.map { CChar(bitPattern: $0) } + [0] }
+
+    /// The error for two entries of one folder that the target's file system takes for one name.
+    private static func collision(_ display: String) -> String {
+        "not restored: another entry of this folder has the same name on the target's file system (it ignores case or normalizes names); restore it into another folder"
+    }
+
+    func restoreTree(_ id: ObjectID, dirfd: Int32, display: String, depth: Int) async throws(TriplicateError) {
+        try Self.checkCancelled(cancellation)
+        guard depth <= maxTreeDepth else {
+            throw TriplicateError(.refused, "refusing to restore \(display): its folders are nested more than \(maxTreeDepth) deep, which no backup writes; the snapshot was made by hand")
+        }
         let tree: Tree
         do { tree = try await reader.tree(id) } catch {
             guard error.kind == .corrupt else { throw error }
@@ -126,19 +198,43 @@ final class RestoreRun {
         for node in tree.nodes {
             guard TreeNode.isSafeName(node.name) else { throw Self.hostile(node, display) }
         }
+        // A restore killed before may have left a temporary entry here; it is removed before this one writes.
+        Self.removeLeftovers(dirfd)
+        let folder = RestoredFolder(fd: dirfd)
         var files: [TreeNode] = []
         for node in tree.nodes {
-            if case .file = node.content { files.append(node) } else { try await restore(node, dirfd: dirfd, display: display) }
+            if case .file = node.content { files.append(node) } else { try await restore(node, in: folder, display: display, depth: depth) }
         }
-        try await restoreFiles(files, dirfd: dirfd, display: display)
+        try await restoreFiles(files, in: folder, display: display)
     }
 
     private static func hostile(_ node: TreeNode, _ parent: String) -> TriplicateError {
         TriplicateError(.refused, "refusing to restore an entry named \(String(reflecting: node.nameString)) in \(parent): the repository holds a hostile or damaged name; nothing outside the target was written")
     }
 
+    /// Removes the `.triplicate-restore-` entries (16 hex digits after it) an interrupted restore left in a folder.
+    static func removeLeftovers(_ dirfd: Int32) {
+        let copy = dup(dirfd)
+        guard copy >= 0 else { return }
+        guard let dir = fdopendir(copy) else {
+            close(copy)
+            return
+        }
+        defer { closedir(dir) }
+        rewinddir(dir)
+        let prefix = Array(".triplicate-restore-".utf8)
+        var leftovers: [[CChar]] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in Array(raw.prefix { $0 != 0 }) }
+            guard name.count == prefix.count + 16, name.starts(with: prefix),
+                  name.dropFirst(prefix.count).allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }) else { continue }
+            leftovers.append(cName(name))
+        }
+        for name in leftovers { unlinkat(dirfd, name, 0) }
+    }
+
     /// Restores the files of one folder, up to ``parallelFiles`` at once.
-    private func restoreFiles(_ files: [TreeNode], dirfd: Int32, display: String) async throws(TriplicateError) {
+    private func restoreFiles(_ files: [TreeNode], in folder: RestoredFolder, display: String) async throws(TriplicateError) {
         guard !files.isEmpty else { return }
         let cancellation = self.cancellation
         var next = 0
@@ -149,7 +245,7 @@ final class RestoreRun {
                 next += 1
                 let fileDisplay = display + "/" + node.nameString
                 group.addTask {
-                    await Self.fileTask(node, reader: reader, dirfd: dirfd, display: fileDisplay, cancellation: cancellation)
+                    await Self.fileTask(node, reader: reader, folder: folder, display: fileDisplay, cancellation: cancellation)
                 }
             }
             while next < files.count, let r = readers.popLast() { start(r) }
@@ -171,39 +267,48 @@ final class RestoreRun {
         if let firstError { throw firstError }
     }
 
-    private static func fileTask(_ node: TreeNode, reader: BlobReader, dirfd: Int32, display: String,
+    private static func fileTask(_ node: TreeNode, reader: BlobReader, folder: RestoredFolder, display: String,
                                  cancellation: Cancellation?) async -> FileTaskResult {
         let outcome: FileOutcome
-        do { outcome = try await restoreFile(node, reader: reader, dirfd: dirfd, display: display, cancellation: cancellation) } catch {
+        do { outcome = try await restoreFile(node, reader: reader, folder: folder, display: display, cancellation: cancellation) } catch {
             outcome = .failed(error)
         }
         return FileTaskResult(reader: reader, display: display, outcome: outcome)
     }
 
-    func restore(_ node: TreeNode, dirfd: Int32, display parent: String) async throws(TriplicateError) {
+    func restore(_ node: TreeNode, in folder: RestoredFolder, display parent: String, depth: Int) async throws(TriplicateError) {
+        try Self.checkCancelled(cancellation)
         guard TreeNode.isSafeName(node.name) else { throw Self.hostile(node, parent) }
-        let name = node.nameString
-        let display = parent + "/" + name
+        let name = Self.cName(node.name)
+        let display = parent + "/" + node.nameString
+        let dirfd = folder.fd
         switch node.content {
         case .directory(let tree):
-            if mkdirat(dirfd, name, 0o700) != 0 && errno != EEXIST { throw Self.fail("create folder", display) }
-            let fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-            guard fd >= 0 else {
-                if errno == ELOOP || errno == ENOTDIR {
-                    throw TriplicateError(.refused, "refusing to restore into \(display): it exists and is not a folder (a symbolic link or a file); nothing was written through it")
+            var fd: Int32 = -1
+            let placed = try folder.place(name) { () throws(TriplicateError) in
+                if mkdirat(dirfd, name, 0o700) != 0 && errno != EEXIST { throw Self.fail("create folder", display) }
+                fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+                guard fd >= 0 else {
+                    if errno == ELOOP || errno == ENOTDIR {
+                        throw TriplicateError(.refused, "refusing to restore into \(display): it exists and is not a folder (a symbolic link or a file); nothing was written through it")
+                    }
+                    throw Self.fail("open folder", display)
                 }
-                throw Self.fail("open folder", display)
+            }
+            guard placed else {
+                result.errors.append("\(display): " + Self.collision(display))
+                return
             }
             defer { close(fd) }
             // The folder may exist from an earlier restore with its final, possibly read-only mode: make it
             // writable for its content, then give it its recorded mode.
             _ = fchmod(fd, 0o700)
-            try await restoreTree(tree, dirfd: fd, display: display)
+            try await restoreTree(tree, dirfd: fd, display: display, depth: depth + 1)
             Self.applyModeAndTimes(fd, node)
             guard fsync(fd) == 0 || [EINVAL, ENOTSUP, ENOSYS].contains(errno) else { throw Self.fail("flush folder", display) }
             result.directories += 1
         case .file:
-            switch try await Self.restoreFile(node, reader: reader, dirfd: dirfd, display: display, cancellation: cancellation) {
+            switch try await Self.restoreFile(node, reader: reader, folder: folder, display: display, cancellation: cancellation) {
             case .restored(let bytes):
                 result.files += 1
                 result.bytes += bytes
@@ -220,25 +325,23 @@ final class RestoreRun {
                 return
             }
             // The target is written as the raw bytes the backup read, whether or not they are UTF-8.
-            let made = (target + [0]).withUnsafeBufferPointer { t in
-                t.withMemoryRebound(to: CChar.self) { c -> Int32 in
-                    guard let base = c.baseAddress else { return -1 }
-                    return symlinkat(base, dirfd, tmp)
-                }
-            }
-            guard made == 0 else { throw Self.fail("create link", display) }
+            guard symlinkat(Self.cName(target), dirfd, tmp) == 0 else { throw Self.fail("create link", display) }
             var times = [Self.timespecOf(node.mtime), Self.timespecOf(node.mtime)]
             _ = utimensat(dirfd, tmp, &times, AT_SYMLINK_NOFOLLOW)
-            try Self.replace(dirfd: dirfd, tmp: tmp, name: name, display: display)
+            guard try Self.replace(in: folder, tmp: tmp, name: name, display: display) else {
+                result.errors.append("\(display): " + Self.collision(display))
+                return
+            }
             result.symlinks += 1
         }
     }
 
     /// Writes one file under a temporary name, flushes it and renames it into place; a file whose data is
     /// damaged is skipped (and its temporary file removed) with the reason.
-    private static func restoreFile(_ node: TreeNode, reader: BlobReader, dirfd: Int32, display: String,
+    private static func restoreFile(_ node: TreeNode, reader: BlobReader, folder: RestoredFolder, display: String,
                                     cancellation: Cancellation?) async throws(TriplicateError) -> FileOutcome {
         guard case .file(let chunks, _, _, _) = node.content else { return .skipped("not a file") }
+        let dirfd = folder.fd
         let tmp = temporaryName()
         let fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw fail("create file", display) }
@@ -249,7 +352,8 @@ final class RestoreRun {
                 unlinkat(dirfd, tmp, 0)
             }
         }
-        var written: Int64 = 0
+        // Counted in UInt64: a hostile node may claim any size, and the chunks are checked against it.
+        var written: UInt64 = 0
         for c in chunks {
             try checkCancelled(cancellation)
             let count: Int
@@ -264,9 +368,12 @@ final class RestoreRun {
                 guard error.kind == .corrupt else { throw error }
                 return .skipped("not restored, its data is damaged (\(error.message))")
             }
-            written += Int64(count)
+            written &+= UInt64(count)
+            guard written <= node.size else {
+                return .skipped("not restored, its chunks hold more than the \(node.size) bytes the snapshot says")
+            }
         }
-        guard written == Int64(node.size) else {
+        guard written == node.size else {
             return .skipped("not restored, the snapshot says \(node.size) bytes but its chunks hold \(written)")
         }
         applyModeAndTimes(fd, node)
@@ -278,18 +385,26 @@ final class RestoreRun {
             errno = e
             throw fail("write", display)
         }
-        try replace(dirfd: dirfd, tmp: tmp, name: node.nameString, display: display)
-        return .restored(bytes: written)
+        guard try replace(in: folder, tmp: tmp, name: cName(node.name), display: display) else {
+            return .skipped(collision(display))
+        }
+        return .restored(bytes: Int64(written))
     }
 
-    /// Renames the temporary entry over `name`, refusing to replace a folder.
-    private static func replace(dirfd: Int32, tmp: String, name: String, display: String) throws(TriplicateError) {
-        if renameat(dirfd, tmp, dirfd, name) != 0 {
-            let e = errno
-            unlinkat(dirfd, tmp, 0)
-            errno = e
-            throw Self.fail("put in place", display)
+    /// Renames the temporary entry over `name`, refusing to replace a folder or an entry this restore put there (then
+    /// the temporary entry is removed and false returned).
+    private static func replace(in folder: RestoredFolder, tmp: String, name: [CChar], display: String) throws(TriplicateError) -> Bool {
+        let dirfd = folder.fd
+        let placed = try folder.place(name) { () throws(TriplicateError) in
+            if renameat(dirfd, tmp, dirfd, name) != 0 {
+                let e = errno
+                unlinkat(dirfd, tmp, 0)
+                errno = e
+                throw Self.fail("put in place", display)
+            }
         }
+        if !placed { unlinkat(dirfd, tmp, 0) }
+        return placed
     }
 
     /// A name for an entry being written, renamed over its real name once complete (FORMAT.md §15).

@@ -1,0 +1,214 @@
+// PlanStatus: whether the 3-2-1 rule holds today: how current each copy is, whether any source file is in no backup
+// yet, and how old the newest backup is. It never says "safe" when it is not.
+internal import Foundation
+
+/// How one destination stands, as ``PlanSession/status()`` reports it.
+public struct DestinationStatus: Sendable, Codable, Equatable {
+    /// The destination's name in the plan.
+    public var name: String
+    /// Its medium and site, from the plan.
+    public var media: Media
+    public var site: Site
+    /// Whether it could be reached now.
+    public var reachable: Bool
+    /// Why not, when it could not: the message, and its kind (a missing credential is not a drive in a drawer).
+    public var problem: String?
+    public var reason: UnreachableReason?
+    /// Its snapshots (now, or when it was last seen if it is unreachable; nil if never seen).
+    public var snapshots: Int?
+    /// Its newest snapshot's ID and time.
+    public var newestSnapshot: String?
+    public var newestSnapshotTime: String?
+    /// Snapshots held somewhere else that it lacks, and the bytes it would need to catch up (bytes only when
+    /// reachable).
+    public var snapshotsBehind: Int?
+    public var bytesBehind: Int64?
+    /// True when it holds the newest snapshot (and so all of its data).
+    public var upToDate: Bool
+    /// When `check` last verified it, whether with `--read-data`, and whether it passed.
+    public var lastChecked: String?
+    public var lastCheckReadData: Bool?
+    public var lastCheckPassed: Bool?
+    /// When it was last reached, for an unreachable destination.
+    public var lastSeen: String?
+}
+
+/// The verdict on the 3-2-1 rule.
+public struct RuleVerdict: Sendable, Codable, Equatable {
+    /// Up-to-date copies of the newest snapshot's data, counting the source files themselves.
+    public var copies: Int
+    /// Kinds of media among them (the source counts as the internal disk).
+    public var mediaKinds: [Media]
+    /// Whether one of them is off site.
+    public var offsite: Bool
+    /// Three copies, two kinds of media, one off site.
+    public var holds: Bool
+    /// The rule holds, every destination holds the newest snapshot, every source file is in it, and it is no older
+    /// than the plan's `max-age`: nothing is at risk.
+    public var allCurrent: Bool
+    /// What is wrong, for a person.
+    public var problems: [String]
+}
+
+/// The whole of ``PlanSession/status()``.
+public struct PlanStatus: Sendable, Codable, Equatable {
+    /// The newest snapshot anywhere, and its time.
+    public var newestSnapshot: String?
+    public var newestSnapshotTime: String?
+    /// How old the newest backup of the plan's sources from this computer is, in seconds (nil: none yet), and the
+    /// plan's limit.
+    public var newestBackupAge: Double?
+    public var maxAge: Double
+    /// Source files the newest backup of the plan's sources does not hold as they are now: new or changed since.
+    public var unprotected: UnprotectedFiles?
+    /// One entry per destination, in the plan's order.
+    public var destinations: [DestinationStatus]
+    /// The verdict.
+    public var verdict: RuleVerdict
+}
+
+extension PlanStatus {
+    /// A duration for a person, in its largest whole unit: `3 days`, `5 hours`, `12 minutes`, `40 seconds`.
+    public static func describe(_ seconds: Double) -> String {
+        let (value, unit): (Double, String) = seconds >= 2 * 86400 ? (seconds / 86400, "day") : seconds >= 2 * 3600 ? (seconds / 3600, "hour")
+            : seconds >= 120 ? (seconds / 60, "minute") : (max(seconds, 0), "second")
+        let n = Int(value.rounded(.down))
+        return "\(n) \(unit)\(n == 1 ? "" : "s")"
+    }
+}
+
+extension PlanSession {
+    /// How every destination stands and whether the 3-2-1 rule holds: the newest snapshot anywhere, and for each
+    /// destination whether it holds it, how far it lags (snapshots, bytes) and when it was last checked. An
+    /// unreachable destination is described as it was last seen and never counts as up to date.
+    ///
+    /// It also walks the plan's sources with the rule a backup uses to skip unchanged files (metadata only, no file
+    /// content read) and counts the files the newest backup of them does not hold as they are now; any such file, or a
+    /// newest backup older than the plan's `max-age`, puts the photos at risk.
+    public func status(cancellation: Cancellation? = nil) async throws(TriplicateError) -> PlanStatus {
+        let places = try await survey()
+        let state = loadState(places)
+        let (union, conflicts) = Self.union(places)
+        // The newest snapshot: the latest time among the snapshots of every reachable destination.
+        var newest: (id: String, time: String)?
+        var snapshotIDs = Set(union.keys.filter { $0.hasPrefix(Layout.snapshots) }.map { String($0.dropFirst(Layout.snapshots.count)) })
+        for p in places {
+            if let seen = state?.destinations[p.target.name]?.snapshots, !p.reachable { snapshotIDs.formUnion(seen) }
+        }
+        var times: [String: String] = [:]
+        var records: [String: (Snapshot, Place)] = [:]
+        let readers = places.filter { $0.reachable && $0.repository != nil }.sorted { $0.speedRank < $1.speedRank }
+        if let first = readers.first, let repo = first.repository {
+            for s in try await repo.snapshotListing().snapshots {
+                times[s.id.hex] = s.record.time
+                records[s.id.hex] = (s, first)
+            }
+        }
+        for p in readers {
+            for name in p.objects.keys where name.hasPrefix(Layout.snapshots) {
+                let id = String(name.dropFirst(Layout.snapshots.count))
+                if times[id] == nil, let oid = ObjectID(hex: id), let s = try? await p.repository?.loadSnapshot(oid, size: p.objects[name]) {
+                    times[id] = s.record.time
+                    records[id] = (s, p)
+                }
+            }
+        }
+        for (id, time) in times where newest == nil || time > (newest?.time ?? "") { newest = (id, time) }
+
+        var statuses: [DestinationStatus] = []
+        for p in places {
+            let seen = state?.destinations[p.target.name]
+            var s = DestinationStatus(name: p.target.name, media: p.target.media, site: p.target.site, reachable: p.reachable,
+                                      problem: p.unreachable, reason: p.reason, upToDate: false)
+            let held: Set<String>?
+            if p.reachable {
+                held = p.repository == nil ? [] : Set(p.objects.keys.filter { $0.hasPrefix(Layout.snapshots) }.map { String($0.dropFirst(Layout.snapshots.count)) })
+                s.bytesBehind = union.filter { p.objects[$0.key] == nil }.values.reduce(0, +)
+            } else {
+                held = seen?.snapshots.map(Set.init)
+                s.lastSeen = seen?.lastSeen
+            }
+            if let held {
+                s.snapshots = held.count
+                s.snapshotsBehind = snapshotIDs.subtracting(held).count
+                if let last = held.compactMap({ id in times[id].map { (id, $0) } }).max(by: { $0.1 < $1.1 }) {
+                    s.newestSnapshot = String(last.0.prefix(8))
+                    s.newestSnapshotTime = last.1
+                }
+                // Current: reachable, holding the newest snapshot and every other one seen anywhere, and not failing its
+                // last check. With no snapshot anywhere yet, nothing is backed up and no copy is current.
+                s.upToDate = p.reachable && p.repository != nil && newest.map { held.contains($0.id) } == true
+                    && s.snapshotsBehind == 0 && seen?.lastCheckPassed != false
+            }
+            s.lastChecked = seen?.lastChecked
+            s.lastCheckReadData = seen?.lastCheckReadData
+            s.lastCheckPassed = seen?.lastCheckPassed
+            statuses.append(s)
+        }
+
+        // The sources against their newest backup from this computer (the snapshot a backup would take as its parent).
+        var unprotected: UnprotectedFiles?
+        var age: Double?
+        if !plan.sources.isEmpty {
+            let paths = plan.sources.map { Repository.absolute($0.path) }.sorted()
+            let host = Host.currentName
+            let parent = records.values.filter { $0.0.record.hostname == host && $0.0.record.paths.sorted() == paths }
+                .max { ($0.0.record.date, $0.0.id) < ($1.0.record.date, $1.0.id) }
+            var matcher = ExcludeMatcher(patterns: plan.sources.flatMap(\.excludes))
+            matcher.folders = Set(places.flatMap { Repository.folderRoots(of: $0.destination) })
+            if let (snapshot, place) = parent, let repo = place.repository {
+                age = Date().timeIntervalSince(snapshot.record.date)
+                unprotected = try await repo.unprotectedFiles(paths: plan.sources.map(\.path), excludes: matcher, snapshot: snapshot,
+                                                              cancellation: cancellation)
+            } else if let repo = readers.first?.repository {
+                unprotected = try await repo.unprotectedFiles(paths: plan.sources.map(\.path), excludes: matcher, snapshot: nil,
+                                                              cancellation: cancellation)
+            }
+        }
+        var verdict = Self.verdict(statuses)
+        if let u = unprotected, u.files > 0 {
+            verdict.allCurrent = false
+            let since = u.comparedWith.map { "since the newest backup (\($0.prefix(8)))" } ?? "(nothing is backed up from this computer yet)"
+            verdict.problems.append("\(u.files) source file\(u.files == 1 ? " is" : "s are") new or changed \(since) and in no backup yet (\(u.bytes) bytes): run `triplicate backup --plan`")
+        }
+        if let age, age > plan.maxAge {
+            verdict.allCurrent = false
+            verdict.problems.append("the newest backup is \(Self.duration(age)) old, more than the plan's max-age of \(Self.duration(plan.maxAge))")
+        }
+        for name in conflicts {
+            verdict.allCurrent = false
+            verdict.problems.append("\(name) differs between the copies: run `triplicate check --plan --read-data`, which finds the damaged one and heals it")
+        }
+        return PlanStatus(newestSnapshot: newest.map { String($0.id.prefix(8)) }, newestSnapshotTime: newest?.time,
+                          newestBackupAge: age, maxAge: plan.maxAge, unprotected: unprotected, destinations: statuses, verdict: verdict)
+    }
+
+    static func duration(_ seconds: Double) -> String { PlanStatus.describe(seconds) }
+
+    /// The 3-2-1 verdict over destinations' statuses, counting the source as one copy on the internal disk.
+    static func verdict(_ statuses: [DestinationStatus]) -> RuleVerdict {
+        let current = statuses.filter(\.upToDate)
+        let nothingYet = statuses.allSatisfy { $0.newestSnapshot == nil && ($0.snapshotsBehind ?? 0) == 0 }
+        let copies = 1 + current.count
+        let media = Set([Media.internalDisk] + current.map(\.media))
+        let offsite = current.contains { $0.site == .offsite }
+        var problems: [String] = []
+        if copies < 3 { problems.append("only \(copies) up-to-date copies counting the source (3 needed)") }
+        if media.count < 2 { problems.append("all up-to-date copies are on one kind of medium (2 needed)") }
+        if !offsite { problems.append("no up-to-date copy is off site") }
+        if nothingYet { problems.append("nothing is backed up yet: run `triplicate backup --plan`") }
+        for s in statuses where !s.upToDate && !nothingYet {
+            if s.lastCheckPassed == false {
+                problems.append("\(s.name) failed its last check: run `triplicate check --plan --read-data` and see what it reports")
+            } else if !s.reachable {
+                let why = s.reason.map { " (\($0.summary))" } ?? ""
+                problems.append("\(s.name) could not be reached\(why)" + (s.snapshotsBehind.map { $0 > 0 ? " and was \($0) snapshot\($0 == 1 ? "" : "s") behind when last seen" : "" } ?? ""))
+            } else {
+                problems.append("\(s.name) is \(s.snapshotsBehind ?? 0) snapshot\(s.snapshotsBehind == 1 ? "" : "s") behind; run `triplicate sync --plan`")
+            }
+        }
+        let holds = copies >= 3 && media.count >= 2 && offsite
+        return RuleVerdict(copies: copies, mediaKinds: Media.allCases.filter(media.contains), offsite: offsite, holds: holds,
+                           allCurrent: holds && current.count == statuses.count, problems: problems)
+    }
+}

@@ -1,0 +1,204 @@
+// PackScanner: reads a whole pack once, front to back, in large ranged reads, to verify it (its SHA-256, its table and
+// every blob) without ever holding the whole pack in memory.
+internal import Foundation
+
+/// What a scan found in one pack.
+struct PackScan: Sendable {
+    /// True when the SHA-256 of the pack's bytes equals its name.
+    var matchesName = false
+    /// The blobs (of those the caller expected, and those the table lists) that failed to read, authenticate,
+    /// decompress or re-hash, each with the reason.
+    var bad: [ObjectID: String] = [:]
+    /// The blobs that opened and re-hashed to their IDs.
+    var good: Set<ObjectID> = []
+    /// The pack's table, when it opens.
+    var table: [PackEntry]?
+    /// Why the table does not open.
+    var tableProblem: String?
+    /// Why part of the pack could not be read at all (a missing pack, an I/O error); the blobs in that part are bad.
+    var readProblem: String?
+
+    /// True when every byte is right: the name matches, the table opens, and every blob opens.
+    var isIntact: Bool { matchesName && table != nil && bad.isEmpty && readProblem == nil }
+}
+
+/// Verifies packs. Holds one span buffer and one decompression buffer, reused from pack to pack; one task at a time
+/// uses it (check hands one to each pack task).
+final class PackScanner: @unchecked Sendable {
+    let repository: Repository
+    private let cipher: AESGCM
+    private let zstd: ZstdDecompressor
+    private var span: UnsafeMutableRawBufferPointer?
+    private var plain: UnsafeMutableRawBufferPointer?
+
+    /// Bytes read at once: large enough that an object store answers few requests per pack, small enough that a
+    /// scanner per core stays cheap. A span grows past this only to finish the blob that starts in it.
+    static let spanSize: Int64 = 16 << 20
+    /// The longest sealed table this implementation opens (FORMAT.md §7.5): 6 million blobs.
+    static let maxTableLength: Int64 = 256 << 20
+
+    init(repository: Repository) throws(TriplicateError) {
+        self.repository = repository
+        do {
+            cipher = try AESGCM()
+            zstd = try ZstdDecompressor()
+        } catch { throw TriplicateError(.corrupt, "cannot set up decryption: \(error)") }
+    }
+
+    deinit {
+        span?.deallocate()
+        plain?.deallocate()
+    }
+
+    private static func grow(_ buffer: inout UnsafeMutableRawBufferPointer?, to size: Int) -> UnsafeMutableRawBufferPointer {
+        if let b = buffer, b.count >= size { return b }
+        buffer?.deallocate()
+        let fresh = UnsafeMutableRawBufferPointer.allocate(byteCount: max(size, 1 << 20), alignment: 64)
+        buffer = fresh
+        return fresh
+    }
+
+    /// Reads pack `pack` of `size` bytes (as listed) front to back: hashes every byte, opens every blob of `expected`
+    /// and of the pack's own table, and calls `intact` with each blob that opens (its plaintext is valid only during
+    /// the call). A failure of the destination other than a missing pack or an I/O error stops the scan (thrown);
+    /// damage is reported in the result.
+    func scan(_ pack: ObjectID, size: Int64, expected: [PackEntry], cancellation: Cancellation? = nil,
+              intact: ((PackEntry, UnsafeRawBufferPointer) throws(TriplicateError) -> Void)? = nil) async throws(TriplicateError) -> PackScan {
+        let name = Layout.pack(pack)
+        var result = PackScan()
+        // The table comes first (three small reads), so that the blobs it lists are opened on the way too.
+        var entries = expected
+        if size > PackFormat.maxPackSize {
+            result.tableProblem = "it is \(size) bytes, more than a pack can be"
+        } else {
+            do {
+                let table = try await repository.readPackTable(pack, size: size)
+                result.table = table
+                let known = Set(expected.map { EntryKey($0) })
+                entries += table.filter { !known.contains(EntryKey($0)) }
+            } catch {
+                if case .destination(let kind) = error.kind, kind != .permanent, kind != .notFound { throw error }
+                result.tableProblem = error.message
+            }
+        }
+        entries.sort { ($0.offset, $0.id) < ($1.offset, $1.id) }
+        let hasher: SHA256.Hasher
+        do { hasher = try SHA256.Hasher() } catch { throw TriplicateError(.corrupt, "cannot set up SHA-256: \(error)") }
+
+        var key: [UInt8]?
+        var keyProblem: String?
+        var next = 0          // the first entry not yet handled
+        var stragglers: [PackEntry] = []
+        var cursor: Int64 = 0
+        let hashable = size <= PackFormat.maxPackSize
+        while hashable, cursor < size, result.readProblem == nil {
+            if cancellation?.isCancelled == true { throw TriplicateError(.cancelled, "interrupted while reading \(name)") }
+            // A span of about 16 MiB, stretched to the end of the last blob that starts in it.
+            let base = min(size, cursor + Self.spanSize)
+            var end = base
+            var i = next
+            while i < entries.count, Int64(entries[i].offset) < base {
+                let e = entries[i]
+                let blobEnd = Int64(e.offset) + Int64(e.storedLength)
+                if Int64(e.offset) >= cursor, blobEnd > end, blobEnd <= size { end = blobEnd }
+                i += 1
+            }
+            let count = Int(end - cursor)
+            let buffer = UnsafeMutableRawBufferPointer(rebasing: Self.grow(&span, to: count)[0..<count])
+            do { try await repository.destination.get(name, range: cursor..<end, into: buffer) } catch {
+                guard error.kind == .notFound || error.kind == .permanent else {
+                    throw TriplicateError(error, doing: "cannot read \(name)")
+                }
+                result.readProblem = "\(name) cannot be read at \(cursor) (\(error))"
+                break
+            }
+            hasher.update(UnsafeRawBufferPointer(buffer))
+            if cursor == 0 {
+                do {
+                    let header = try FileHeader.decode(Array(buffer.prefix(FileHeader.length)), expecting: .pack, context: name)
+                    key = try repository.keys.fileKey(kind: .pack, salt: header.salt)
+                } catch { keyProblem = "its header is damaged (\(error))" }
+            }
+            // Open every blob that lies wholly in this span, in place: its bytes are hashed already.
+            while next < entries.count, Int64(entries[next].offset) < end {
+                let e = entries[next]
+                next += 1
+                let start = Int64(e.offset), blobEnd = start + Int64(e.storedLength)
+                guard start >= cursor, blobEnd <= end else {
+                    stragglers.append(e)
+                    continue
+                }
+                let sealed = UnsafeMutableRawBufferPointer(rebasing: buffer[Int(start - cursor)..<Int(blobEnd - cursor)])
+                try open(e, sealed: sealed, key: key, keyProblem: keyProblem, name: name, into: &result, intact: intact)
+            }
+            cursor = end
+        }
+        if hashable, result.readProblem == nil { result.matchesName = hasher.finalize() == pack }
+        // What a span could not hold (blobs that overlap others, or lie past a part that could not be read) is read
+        // blob by blob.
+        stragglers += entries[next...]
+        for e in stragglers where result.bad[e.id] == nil && !result.good.contains(e.id) {
+            if cancellation?.isCancelled == true { throw TriplicateError(.cancelled, "interrupted while reading \(name)") }
+            let blobEnd = Int64(e.offset) + Int64(e.storedLength)
+            guard blobEnd <= size else {
+                result.bad[e.id] = "it lies past the end of the pack (\(size) bytes)"
+                continue
+            }
+            if key == nil, keyProblem == nil {
+                do { key = try await readKey(pack, name: name) } catch {
+                    if case .destination(let kind) = error.kind, kind != .permanent, kind != .notFound { throw error }
+                    keyProblem = error.message
+                }
+            }
+            let count = Int(e.storedLength)
+            let sealed = UnsafeMutableRawBufferPointer(rebasing: Self.grow(&span, to: count)[0..<count])
+            do { try await repository.destination.get(name, range: Int64(e.offset)..<blobEnd, into: sealed) } catch {
+                guard error.kind == .notFound || error.kind == .permanent else { throw TriplicateError(error, doing: "cannot read \(name)") }
+                result.bad[e.id] = "cannot be read (\(error))"
+                continue
+            }
+            try open(e, sealed: sealed, key: key, keyProblem: keyProblem, name: name, into: &result, intact: intact)
+        }
+        return result
+    }
+
+    private func readKey(_ pack: ObjectID, name: String) async throws(TriplicateError) -> [UInt8] {
+        let bytes: [UInt8]
+        do { bytes = try await repository.destination.get(name, range: 0..<Int64(FileHeader.length)) } catch {
+            throw TriplicateError(error, doing: "cannot read \(name)")
+        }
+        do {
+            let header = try FileHeader.decode(bytes, expecting: .pack, context: name)
+            return try repository.keys.fileKey(kind: .pack, salt: header.salt)
+        } catch { throw TriplicateError(.corrupt, "its header is damaged (\(error))") }
+    }
+
+    private func open(_ e: PackEntry, sealed: UnsafeMutableRawBufferPointer, key: [UInt8]?, keyProblem: String?, name: String,
+                      into result: inout PackScan,
+                      intact: ((PackEntry, UnsafeRawBufferPointer) throws(TriplicateError) -> Void)?) throws(TriplicateError) {
+        guard let key else {
+            result.bad[e.id] = keyProblem ?? "its pack's header cannot be read"
+            return
+        }
+        let plaintext: UnsafeRawBufferPointer
+        do {
+            plaintext = try PackFormat.openBlob(inPlace: sealed, entry: e, packKey: key, keys: repository.keys, cipher: cipher, zstd: zstd,
+                                                scratch: Self.grow(&plain, to: Int(e.rawLength)), context: name)
+        } catch {
+            result.bad[e.id] = "\(error)"
+            return
+        }
+        result.good.insert(e.id)
+        try intact?(e, plaintext)
+    }
+}
+
+/// An entry as a set element: the same blob at the same place.
+private struct EntryKey: Hashable {
+    let id: ObjectID
+    let offset: UInt32
+    init(_ e: PackEntry) {
+        id = e.id
+        offset = e.offset
+    }
+}
