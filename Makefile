@@ -1,6 +1,7 @@
 # Triplicate: the two commands a fresh Debian/Ubuntu machine with a Swift 6 toolchain needs.
 #   make demo  - install the C libraries, build, back up a generated photo set, restore and verify it
 #   make test  - install what the tests need and run them
+#   make fuzz  - run every decoder of repository bytes under libFuzzer (FUZZ_SECONDS each, default 120)
 
 SWIFT      ?= swift
 DEMO_DIR   ?= $(CURDIR)/demo-output
@@ -9,7 +10,7 @@ APT_PKGS    = libzstd-dev libb2-dev libssl-dev libsqlite3-dev pkg-config
 TEST_PKGS   = zstd dosfstools fusefat util-linux
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all build release deps test-deps test demo compare bench-s3 clean
+.PHONY: all build release deps test-deps test demo compare bench-s3 fuzz clean
 
 all: build
 
@@ -75,6 +76,26 @@ compare: release
 # Upload and download throughput of the S3 destination against a moto_server on loopback (Benchmarks/RemoteBenchmarks).
 bench-s3: test-deps
 	cd Benchmarks && ../scripts/with-s3-server.sh $(SWIFT) package --allow-writing-to-package-directory benchmark --target RemoteBenchmarks
+
+# libFuzzer with AddressSanitizer over every decoder of repository bytes (Sources/TriplicateFuzzing), FUZZ_SECONDS each,
+# starting from the kept corpus in Fuzz/corpus. A single allocation over 256 MB counts as a finding, like a crash or a
+# hang; findings go to .build-fuzz/artifacts. New interesting inputs stay in .build-fuzz/corpus (copy the ones worth
+# keeping into Fuzz/corpus: make test replays them).
+FUZZ_SECONDS ?= 120
+FUZZ_TARGETS  = key-file config sealed-file index pack-table blob listing snapshot damage-record
+fuzz: deps
+	$(SWIFT) build -c release --scratch-path .build-fuzz --product triplicate-fuzz \
+		-Xswiftc -sanitize=fuzzer,address -Xswiftc -DTRIPLICATE_LIBFUZZER
+	@mkdir -p .build-fuzz/artifacts
+	@for t in $(FUZZ_TARGETS); do \
+		mkdir -p .build-fuzz/corpus/$$t; \
+		echo "== $$t: $(FUZZ_SECONDS) s"; \
+		SWIFT_BACKTRACE=enable=no TRIPLICATE_FUZZ_TARGET=$$t .build-fuzz/release/triplicate-fuzz .build-fuzz/corpus/$$t Fuzz/corpus/$$t \
+			-max_total_time=$(FUZZ_SECONDS) -timeout=10 -malloc_limit_mb=256 -rss_limit_mb=2048 -max_len=65536 \
+			-artifact_prefix=.build-fuzz/artifacts/$$t- -print_final_stats=1 2>&1 | grep -E '^(#[0-9]+ +DONE|Done|stat::(number_of_executed_units|new_units_added|peak_rss_mb))|ERROR|SUMMARY' \
+			|| true; \
+		if ls .build-fuzz/artifacts/$$t-* >/dev/null 2>&1; then echo "$$t: FOUND, see .build-fuzz/artifacts"; exit 1; fi; \
+	done
 
 clean:
 	rm -rf .build "$(DEMO_DIR)"

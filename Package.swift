@@ -15,6 +15,7 @@ let package = Package(
         .executable(name: "triplicate", targets: ["TriplicateCLI"]),
         .library(name: "PhotoFixtures", targets: ["PhotoFixtures"]),
         .executable(name: "triplicate-photoset", targets: ["PhotoSetTool"]),
+        .executable(name: "triplicate-fuzz", targets: ["TriplicateFuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -80,7 +81,19 @@ let package = Package(
             swiftSettings: strict
         ),
 
-        .testTarget(name: "TriplicateCoreTests", dependencies: ["TriplicateCore", "CLibCrypto", "CZstd"], swiftSettings: strict),
+        // Fuzz targets for every decoder of repository bytes; `triplicate-fuzz` runs them (libFuzzer under `make fuzz`).
+        .target(
+            name: "TriplicateFuzzing",
+            dependencies: ["TriplicateCore"],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "TriplicateFuzz",
+            dependencies: ["TriplicateFuzzing"],
+            swiftSettings: strict
+        ),
+
+        .testTarget(name: "TriplicateCoreTests", dependencies: ["TriplicateCore", "TriplicateFuzzing", "CLibCrypto", "CZstd"], swiftSettings: strict),
         .testTarget(
             name: "TriplicateTests",
             dependencies: ["Triplicate", "TriplicateDestinations", "PhotoFixtures", "DestinationConformance",

@@ -7,7 +7,8 @@ import Glibc
 #endif
 
 /// Writes a snapshot whose root tree holds `nodes` (and the given extra trees and chunks), bypassing the backup.
-func commitCraftedSnapshot(_ repo: Repository, root nodes: [TreeNode], trees: [[UInt8]] = [], chunks: [[UInt8]] = []) async throws -> Snapshot {
+func commitCraftedSnapshot(_ repo: Repository, root nodes: [TreeNode], trees: [[UInt8]] = [], chunks: [[UInt8]] = [],
+                           paths: [String] = ["/crafted"], hostname: String = "attacker", summary: SnapshotSummary = SnapshotSummary()) async throws -> Snapshot {
     let builder = try PackBuilder(keys: repo.keys)
     for c in chunks { _ = try c.withUnsafeBytesTyped { (b) throws(CoreError) in try builder.add(type: .data, id: repo.keys.idHasher.id(b), data: b, policy: .never) } }
     // Trees are encoded by hand so that names the Tree type would sort or refuse can be written as they are.
@@ -22,8 +23,8 @@ func commitCraftedSnapshot(_ repo: Repository, root nodes: [TreeNode], trees: [[
     try await repo.destination.put("data/" + String(pack.id.hex.prefix(2)) + "/" + pack.id.hex, data: pack.bytes)
     let index = try SealedFile.seal(IndexFile(packs: [.init(id: pack.id, entries: pack.entries)]).encode(), kind: .index, keys: repo.keys)
     try await repo.destination.put("index/" + SHA256.hash(index).hex, data: index)
-    let record = SnapshotRecord(time: Date(), tree: repo.keys.idHasher.id(w.bytes), paths: ["/crafted"], hostname: "attacker",
-                                username: "x", tags: [], excludes: [], parent: nil, summary: SnapshotSummary())
+    let record = SnapshotRecord(time: Date(), tree: repo.keys.idHasher.id(w.bytes), paths: paths, hostname: hostname,
+                                username: "x", tags: [], excludes: [], parent: nil, summary: summary)
     let file = try SealedFile.seal(try record.encode(), kind: .snapshot, keys: repo.keys)
     let id = SHA256.hash(file)
     try await repo.destination.put("snapshots/" + id.hex, data: file)

@@ -1,0 +1,150 @@
+// PlanStatusTests: status never says "safe" when it is not: new photos in no backup, a backup too old, a copy that
+// cannot be reached (and why), in local time; and a plan's check heals a damaged copy from another.
+import Foundation
+import Testing
+@testable import Triplicate
+
+/// A plan of three folders (NAS, a second disk, an off-site folder) that satisfies the 3-2-1 rule, plus `extra` lines.
+private func folderPlanText(_ t: TempDir, extra: String = "", top: String = "") -> String {
+    """
+    password-file = "password"
+    \(top)
+
+    [[source]]
+    path = "Pictures"
+
+    [[destination]]
+    name = "nas"
+    repo = "\(t.sub("nas"))"
+    media = "nas"
+    site = "onsite"
+
+    [[destination]]
+    name = "usb"
+    repo = "\(t.sub("usb"))"
+    media = "usb"
+    site = "onsite"
+
+    [[destination]]
+    name = "offsite"
+    repo = "\(t.sub("offsite"))"
+    media = "cloud"
+    site = "offsite"
+    \(extra)
+    """
+}
+
+@Suite struct PlanStatusTests {
+    @Test func newPhotosInNoBackupPutTheRuleAtRiskUntilTheNextBackup() async throws {
+        let t = TempDir("status-new")
+        try writeFile(t.sub("password"), Array("status password\n".utf8))
+        try writeFile(t.sub("Pictures/2026-11/DSC_0001.NEF"), pseudoRandomBytes(300_000, seed: 8101))
+        try folderPlanText(t).write(toFile: t.sub("plan.toml"), atomically: true, encoding: .utf8)
+        let env = ["XDG_STATE_HOME": t.sub("state"), "TZ": "Asia/Kolkata"]
+        func run(_ args: [String]) throws -> CLIResult { try runCLI(args + ["--plan", t.sub("plan.toml")], env: env, password: nil) }
+        settleTimestamps()
+        #expect(try run(["init"]).status == 0)
+        #expect(try run(["backup"]).status == 0)
+        let green = try run(["status"])
+        #expect(green.status == 0 && green.stdout.contains("every one is in the newest backup"), "\(green.stdout)")
+        #expect(green.stdout.contains("+05:30"), "times are local, with the zone: \(green.stdout)")
+
+        // A day's import: two new photos and a renamed folder, no backup yet.
+        try writeFile(t.sub("Pictures/2026-12/DSC_0002.NEF"), pseudoRandomBytes(200_000, seed: 8102))
+        try writeFile(t.sub("Pictures/2026-12/DSC_0003.NEF"), pseudoRandomBytes(100_000, seed: 8103))
+        try FileManager.default.moveItem(atPath: t.sub("Pictures/2026-11"), toPath: t.sub("Pictures/2026-11 Lake"))
+        let atRisk = try run(["status"])
+        #expect(atRisk.status == 4, "\(atRisk.stdout)")
+        #expect(atRisk.stdout.contains("2 source files are new or changed") && atRisk.stdout.contains("AT RISK"), "\(atRisk.stdout)")
+        let json = try JSONDecoder().decode(PlanStatus.self, from: Data(try run(["status", "--json"]).stdout.utf8))
+        #expect(json.unprotected?.files == 2 && json.unprotected?.bytes == 300_000, "\(String(describing: json.unprotected))")
+        #expect(json.unprotected?.examples.allSatisfy { $0.contains("2026-12") } == true)
+        #expect(json.verdict.holds && !json.verdict.allCurrent)
+
+        settleTimestamps()
+        #expect(try run(["backup"]).status == 0)
+        #expect(try run(["status"]).status == 0)
+    }
+
+    @Test func aBackupOlderThanMaxAgeIsAtRiskAndABadMaxAgeNamesItsLine() async throws {
+        let t = TempDir("status-age")
+        try writeFile(t.sub("password"), Array("status password\n".utf8))
+        try writeFile(t.sub("Pictures/DSC_0001.NEF"), pseudoRandomBytes(100_000, seed: 8201))
+        try folderPlanText(t, top: "max-age = \"2s\"").write(toFile: t.sub("plan.toml"), atomically: true, encoding: .utf8)
+        let env = ["XDG_STATE_HOME": t.sub("state")]
+        func run(_ args: [String]) throws -> CLIResult { try runCLI(args + ["--plan", t.sub("plan.toml")], env: env, password: nil) }
+        settleTimestamps()
+        #expect(try run(["init"]).status == 0)
+        #expect(try run(["backup"]).status == 0)
+        usleep(2_500_000)
+        let old = try run(["status"])
+        #expect(old.status == 4 && old.stdout.contains("more than the plan's max-age of 2 seconds"), "\(old.stdout)")
+
+        #expect(Plan.duration("26h") == 93_600 && Plan.duration("90m") == 5_400 && Plan.duration("2d") == 172_800)
+        #expect(Plan.duration("soon") == nil && Plan.duration("-1h") == nil && Plan.duration("0s") == nil)
+        #expect(try Plan.parse(folderPlanText(t), file: t.sub("plan.toml")).maxAge == Plan.defaultMaxAge)
+        do {
+            _ = try Plan.parse(folderPlanText(t, top: "max-age = \"soon\""), file: "plan.toml")
+            Issue.record("a max-age of \"soon\" was accepted")
+        } catch {
+            #expect(error.message.hasPrefix("plan.toml:2:") && error.message.contains("max-age"), "\(error.message)")
+        }
+    }
+
+    @Test func statusSaysWhyACopyCannotBeReached() async throws {
+        let t = TempDir("status-why")
+        try writeFile(t.sub("password"), Array("status password\n".utf8))
+        try writeFile(t.sub("Pictures/DSC_0001.NEF"), pseudoRandomBytes(100_000, seed: 8301))
+        let extra = """
+
+            [[destination]]
+            name = "drawer"
+            repo = "usb:\(t.sub("media/WD Elements"))/triplicate"
+            media = "usb"
+            site = "onsite"
+
+            [[destination]]
+            name = "b2"
+            repo = "b2:photos/triplicate"
+            media = "cloud"
+            site = "offsite"
+            """
+        try folderPlanText(t, extra: extra).write(toFile: t.sub("plan.toml"), atomically: true, encoding: .utf8)
+        try FileManager.default.createDirectory(atPath: t.sub("media/WD Elements"), withIntermediateDirectories: true)
+        let env = ["XDG_STATE_HOME": t.sub("state"), "B2_REGION": "eu-central-003"]
+        func run(_ args: [String]) throws -> CLIResult { try runCLI(args + ["--plan", t.sub("plan.toml")], env: env, password: nil) }
+        settleTimestamps()
+        #expect(try run(["init"]).status == 4)
+        #expect(try run(["backup"]).status == 4)
+        let status = try run(["status"])
+        #expect(status.status == 4, "\(status.stdout)")
+        #expect(status.stdout.contains("drawer [usb, onsite]: NOT REACHABLE: drive not connected"), "\(status.stdout)")
+        #expect(status.stdout.contains("b2 [cloud, offsite]: NO CREDENTIALS: no credentials in this environment"), "\(status.stdout)")
+        #expect(status.stdout.contains("B2_APPLICATION_KEY_ID"), "the message says what to set: \(status.stdout)")
+        let json = try JSONDecoder().decode(PlanStatus.self, from: Data(try run(["status", "--json"]).stdout.utf8))
+        #expect(json.destinations.map(\.reason) == [nil, nil, nil, .driveNotConnected, .noCredentials])
+    }
+
+    @Test func checkPlanHealsADamagedPackFromAnotherCopyOrOnlyReportsIt() async throws {
+        let t = TempDir("heal-cli")
+        try writeFile(t.sub("password"), Array("status password\n".utf8))
+        try writeFile(t.sub("Pictures/DSC_0001.NEF"), pseudoRandomBytes(400_000, seed: 8401))
+        try folderPlanText(t).write(toFile: t.sub("plan.toml"), atomically: true, encoding: .utf8)
+        let env = ["XDG_STATE_HOME": t.sub("state")]
+        func run(_ args: [String]) throws -> CLIResult { try runCLI(args + ["--plan", t.sub("plan.toml")], env: env, password: nil) }
+        settleTimestamps()
+        #expect(try run(["init"]).status == 0)
+        #expect(try run(["backup"]).status == 0)
+        let pack = try #require(try await objects(t.sub("usb"), "data/").first)
+        try zeroBytes(t.sub("usb/") + pack, at: 100, count: 64)
+
+        let reported = try run(["check", "--read-data", "--no-heal"])
+        #expect(reported.status == 1 && reported.stdout.contains("usb: error: damaged pack: \(pack)"), "\(reported.stdout)")
+        #expect(try run(["status"]).status == 4)
+        let healed = try run(["check", "--read-data"])
+        #expect(healed.status == 0, "\(healed.stdout)\(healed.stderr)")
+        #expect(healed.stdout.contains("usb: \(pack) was damaged; restored from nas and verified"), "\(healed.stdout)")
+        #expect(FileManager.default.contentsEqual(atPath: t.sub("usb/") + pack, andPath: t.sub("nas/") + pack))
+        #expect(try run(["status"]).status == 0)
+    }
+}
