@@ -9,6 +9,7 @@ import Triplicate
 func printReports(_ reports: [DestinationReport], verb: String) -> Int32 {
     for r in reports {
         for h in r.healed { print("  \(r.name): \(h.file) was \(h.problem); replaced by the intact file from \(h.source) and verified") }
+        for lost in r.lost { Terminal.warn("\(r.name) did not get \(lost): no copy holds it intact; run `triplicate check --plan --read-data`") }
         switch r.outcome {
         case .done:
             var line = "  \(r.name): \(verb)"
@@ -23,6 +24,8 @@ func printReports(_ reports: [DestinationReport], verb: String) -> Int32 {
             Terminal.warn("\(r.name) failed and was left out: \(r.problem ?? ""); it catches up at the next backup or `triplicate sync --plan`")
         }
     }
+    // A file no copy holds intact is lost data, not a copy left for later.
+    if reports.contains(where: { !$0.lost.isEmpty }) { return Exit.error }
     return reports.allSatisfy { $0.outcome == .done } ? Exit.ok : Exit.lagging
 }
 
@@ -40,9 +43,10 @@ struct SyncCommand: AsyncParsableCommand {
 
     func run() async throws {
         await runReporting {
-            Interrupts.exitOnSignal()
+            let cancellation = Cancellation()
+            Interrupts.install(cancellation)
             guard let plan = try repository.loadPlan() else { return Exit.error }
-            let reports = try await repository.session(plan).sync(to: to.isEmpty ? nil : to) { print($0) }
+            let reports = try await repository.session(plan).sync(to: to.isEmpty ? nil : to, cancellation: cancellation) { print($0) }
             return printReports(reports, verb: "up to date")
         }
     }

@@ -77,9 +77,8 @@ private func sealByHand(_ plaintext: [UInt8], kind: FileKind, repo: Repository) 
 
         // The pack grows (sparsely) to just under 4 GiB: check --read-data reads it all in bounded pieces.
         #expect(truncate(path + "/" + pack, off_t(UInt32.max) - 4096) == 0)
-        let (checked, rss) = try runCLIMeasured(["check", "--read-data", "--repo", path])
+        let checked = try runCLI(["check", "--read-data", "--repo", path], addressSpaceLimit: 1024)
         #expect(checked.status == 1 && checked.stdout.contains(pack), "\(checked.stdout)\(checked.stderr)")
-        #expect(rss < 400 * 1024, "check --read-data of a 4 GiB pack peaked at \(rss / 1024) MiB")
     }
 
     @Test func listingsThatNameEachOtherTwiceAreWalkedOnceAndStopOnASignal() async throws {
@@ -137,9 +136,8 @@ private func sealByHand(_ plaintext: [UInt8], kind: FileKind, repo: Repository) 
         let listing = try await repo.snapshotListing()
         #expect(listing.snapshots.isEmpty && listing.damaged.count == 1, "\(listing.damaged)")
         #expect(listing.damaged.first?.contains("exceeds") == true, "\(listing.damaged)")
-        let (snapshots, rss) = try runCLIMeasured(["snapshots", "--repo", path])
+        let snapshots = try runCLI(["snapshots", "--repo", path], addressSpaceLimit: 1024)
         #expect(snapshots.status == 0 && snapshots.stderr.contains("snapshots/"), "\(snapshots.stderr)")
-        #expect(rss < 200 * 1024, "listing the snapshots peaked at \(rss / 1024) MiB")
     }
 
     @Test func twoNamesThatAreNotUTF8StayTwoFilesAndDuplicateNamesAreRefused() async throws {

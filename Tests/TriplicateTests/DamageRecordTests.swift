@@ -137,6 +137,7 @@ func chunks(of path: String, in snapshot: Snapshot, repo: Repository) async thro
         let src = t.sub("Photos")
         try writeFile(src + "/DSC_0001.NEF", pseudoRandomBytes(700_000, seed: 4401))
         try writeFile(src + "/Catalog.lrcat", pseudoRandomBytes(90_000, seed: 4402))
+        settleTimestamps()
         let path = t.sub("repo")
         let repo = try await makeRepository(path)
         let snapshot = try await repo.backup(paths: [src]).snapshot

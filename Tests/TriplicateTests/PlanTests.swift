@@ -307,6 +307,39 @@ private func folderPlan(_ t: TempDir, _ names: [(String, Media)], sources: [Stri
         #expect(after.destinations.map(\.upToDate) == [true, true, true], "\(after.verdict.problems)")
     }
 
+    @Test func aPackDamagedOnEveryCopyIsLeftOutOfTheCatchUpRecordedAndStoredAgainByTheNextBackup() async throws {
+        let t = TempDir("plan-lost")
+        let src = t.sub("Pictures")
+        try writeFile(src + "/DSC_0001.NEF", pseudoRandomBytes(500_000, seed: 1701))
+        try writeFile(src + "/DSC_0001.xmp", Array("sidecar".utf8))
+        settleTimestamps()
+        let two = try folderPlan(t, [("disk", .internalDisk), ("nas", .nas)], sources: [src])
+        let session = PlanSession(plan: two, password: TestKeys.password, environment: [:], stateDirectory: t.sub("state"))
+        _ = try await session.initialize(options: TestKeys.cheap)
+        let first = try await session.backup().backup.snapshot
+        // The same pack rots on both copies.
+        let pack = try #require(try await LocalDirectory(path: t.sub("disk")).list(prefix: "data/").max { $0.size < $1.size }?.name)
+        for copy in ["disk", "nas"] { try zeroBytes(t.sub(copy) + "/" + pack, at: 200, count: 512) }
+
+        // A third copy is added: it gets everything but that pack, and the damage is recorded on all three.
+        let three = try folderPlan(t, [("disk", .internalDisk), ("nas", .nas), ("usb", .usb)], sources: [src])
+        let grown = PlanSession(plan: three, password: TestKeys.password, environment: [:], stateDirectory: t.sub("state"))
+        _ = try await grown.initialize(options: TestKeys.cheap)
+        let reports = try await grown.sync(to: ["usb"])
+        #expect(reports.first { $0.name == "usb" }?.lost == [pack], "\(reports)")
+        #expect(reports.first { $0.name == "usb" }?.outcome == .done)
+        for copy in ["disk", "nas", "usb"] {
+            #expect(try await objects(t.sub(copy), "damage/").count == 1, "\(copy) has no damage record")
+            #expect(try await objects(t.sub(copy), "snapshots/") == ["snapshots/" + first.id.hex])
+        }
+        // The photo did not change, but its data is recorded as damaged: the next backup stores it again everywhere.
+        let next = try await grown.backup()
+        #expect(next.destinations.map(\.outcome) == [.done, .done, .done])
+        let restored = try await grown.restore(first.id.hex, to: t.sub("out"), from: "usb")
+        #expect(restored.result.errors.isEmpty, "\(restored.result.errors)")
+        #expect(FileManager.default.contentsEqual(atPath: t.sub("out/Pictures/DSC_0001.NEF"), andPath: src + "/DSC_0001.NEF"))
+    }
+
     @Test func aCopyThatCannotBeSetUpOrHoldsNothingIsLeftOutAndTheOthersAreBackedUp() async throws {
         let t = TempDir("plan-left-out")
         let src = t.sub("home")

@@ -156,35 +156,11 @@ func copyTree(_ from: String, _ to: String) throws {
     guard r.status == 0 else { throw POSIXError(.EIO) }
 }
 
-/// Runs the built `triplicate` binary like ``runCLI(_:env:password:)`` and returns its peak resident memory (KiB) too,
-/// from the kernel's accounting of the child (`wait4`).
-func runCLIMeasured(_ arguments: [String], env: [String: String] = [:], password: String? = TestKeys.password) throws -> (CLIResult, maxRSSKiB: Int) {
+/// Runs the built `triplicate` binary like ``runCLI(_:env:password:)`` with its address space limited to `mebibytes`
+/// (`ulimit -v`): a command that tried to allocate more fails instead of succeeding. The debug build runs in 500 MiB.
+func runCLI(_ arguments: [String], addressSpaceLimit mebibytes: Int, env: [String: String] = [:],
+            password: String? = TestKeys.password) throws -> CLIResult {
     let binary = packageRoot + "/.build/debug/triplicate"
     guard FileManager.default.isExecutableFile(atPath: binary) else { throw CLIMissing(path: binary) }
-    let dir = FileManager.default.temporaryDirectory.path + "/triplicate-tests/measured-\(UUID().uuidString.prefix(8))"
-    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(atPath: dir) }
-    var environment = ProcessInfo.processInfo.environment
-    environment.removeValue(forKey: "TRIPLICATE_PASSWORD")
-    environment.removeValue(forKey: "TRIPLICATE_REPOSITORY")
-    if let password { environment["TRIPLICATE_PASSWORD"] = password }
-    for (k, v) in env { environment[k] = v }
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, 1, dir + "/out", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-    posix_spawn_file_actions_addopen(&actions, 2, dir + "/err", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-    let argv: [UnsafeMutablePointer<CChar>?] = ([binary] + arguments).map { strdup($0) } + [nil]
-    let envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-    defer { (argv + envp).forEach { free($0) } }
-    var pid: pid_t = 0
-    guard posix_spawn(&pid, binary, &actions, nil, argv, envp) == 0 else { throw POSIXError(.EIO) }
-    var status: Int32 = 0
-    var usage = rusage()
-    while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
-    let exit = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
-    let out = (try? String(contentsOfFile: dir + "/out", encoding: .utf8)) ?? ""
-    let err = (try? String(contentsOfFile: dir + "/err", encoding: .utf8)) ?? ""
-    return (CLIResult(status: exit, stdout: out, stderr: err), usage.ru_maxrss)
+    return try runProcess("/bin/sh", ["-c", "ulimit -v \(mebibytes * 1024) && exec \"$0\" \"$@\"", binary] + arguments, env: env, password: password)
 }

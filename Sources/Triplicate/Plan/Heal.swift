@@ -160,4 +160,33 @@ extension PlanSession {
         }
         return unresolved
     }
+
+    /// Stores one damage record (the same bytes on every reachable copy that holds the repository) of the blobs of
+    /// `packs` (those that fail now, as the fastest copy holding each pack has it); returns its name, or nil when
+    /// nothing could be recorded.
+    func recordLostPacks(_ packs: [String], places: [Place]) async -> String? {
+        var found: [DamageRecord.Pack] = []
+        for name in packs {
+            guard let id = Layout.id(of: name),
+                  let holder = places.filter({ $0.reachable && $0.repository != nil && $0.objects[name] != nil }).min(by: { $0.speedRank < $1.speedRank }),
+                  let repo = holder.repository, let index = try? await repo.loadIndex(recover: false),
+                  let scanner = try? PackScanner(repository: repo),
+                  let scan = try? await scanner.scan(id, size: holder.objects[name] ?? 0, expected: index.entriesByPack()[id] ?? []),
+                  !scan.bad.isEmpty else { continue }
+            found.append(DamageRecord.Pack(pack: id, blobs: Array(scan.bad.keys), problem: "no copy holds it intact (\(scan.bad.values.first ?? ""))"))
+        }
+        return await recordEverywhere(found, found: "sync", places: places)
+    }
+
+    /// Writes one damage record of `packs` with the same bytes to every reachable copy that holds the repository (the
+    /// copies stay byte-identical); returns its name.
+    func recordEverywhere(_ packs: [DamageRecord.Pack], found: String, places: [Place]) async -> String? {
+        guard !packs.isEmpty, let repo = places.first(where: { $0.reachable && $0.repository != nil })?.repository,
+              let (name, bytes) = try? repo.damageRecordFile(packs, found: found, known: (try? await repo.loadDamage()) ?? DamageSet()) else { return nil }
+        var stored = false
+        for p in places where p.reachable && p.repository != nil {
+            if (try? await p.destination.put(name, data: bytes)) != nil { stored = true }
+        }
+        return stored ? name : nil
+    }
 }

@@ -106,18 +106,12 @@ extension PlanSession {
                 unhealed[pack, default: ([], p.problem)].blobs.formUnion(p.blobs)
             }
         }
-        if heal, !unhealed.isEmpty, let repo = places.first(where: { $0.reachable && $0.repository != nil })?.repository {
+        if heal, !unhealed.isEmpty {
             let packs = unhealed.map { DamageRecord.Pack(pack: $0.key, blobs: $0.value.blobs.compactMap { ObjectID(hex: $0) }, problem: $0.value.problem) }
-            if let (name, bytes) = try? repo.damageRecordFile(packs, found: readData ? "check --plan --read-data" : "check --plan",
-                                                               known: (try? await repo.loadDamage()) ?? DamageSet()) {
+            if let name = await recordEverywhere(packs, found: readData ? "check --plan --read-data" : "check --plan", places: places) {
                 for i in results.indices where results[i].report != nil {
-                    do {
-                        try await places[i].destination.put(name, data: bytes)
-                        results[i].report?.damageRecorded = name
-                        results[i].report?.notes.append("the damage no copy could heal is recorded in \(name): later backups store that data again")
-                    } catch {
-                        results[i].report?.notes.append("the damage found could not be recorded here (\(error))")
-                    }
+                    results[i].report?.damageRecorded = name
+                    results[i].report?.notes.append("the damage no copy could heal is recorded in \(name): later backups store that data again")
                 }
             }
         }

@@ -46,7 +46,7 @@ extension PlanSession {
     /// Catches up every reachable place (or those named in `names`) with `union`; one report per place concerned, with
     /// the files of that place healed on the way (from `log`).
     private func catchUpAll(_ places: inout [Place], union: [String: Int64], only names: [String]? = nil, log: HealLog,
-                            progress: (@Sendable (String) -> Void)?) async -> [DestinationReport] {
+                            cancellation: Cancellation? = nil, progress: (@Sendable (String) -> Void)?) async -> [DestinationReport] {
         var reports: [DestinationReport] = []
         let before = places
         for i in places.indices where names?.contains(places[i].target.name) ?? true {
@@ -54,7 +54,12 @@ extension PlanSession {
                 reports.append(DestinationReport(name: places[i].target.name, outcome: .unreachable, problem: places[i].unreachable))
                 continue
             }
-            reports.append(await catchUp(&places[i], from: before, union: union, log: log, progress: progress))
+            reports.append(await catchUp(&places[i], from: before, union: union, log: log, cancellation: cancellation, progress: progress))
+        }
+        // Packs that no copy holds intact are recorded as damaged everywhere, so that backups store their data again.
+        let lost = Set(reports.flatMap(\.lost)).filter { $0.hasPrefix(Layout.data) }.sorted()
+        if !lost.isEmpty, let name = await recordLostPacks(lost, places: places) {
+            progress?("\(lost.count) pack\(lost.count == 1 ? "" : "s") no copy holds intact: recorded as damaged in \(name); the next backup stores that data again")
         }
         let healed = log.all
         for i in reports.indices { reports[i].healed = healed.filter { $0.destination == reports[i].name } }
@@ -99,7 +104,10 @@ extension PlanSession {
         let log = HealLog()
         let union = try await healedUnion(&places, log: log, progress: progress)
         var reports: [String: DestinationReport] = [:]
-        for r in await catchUpAll(&places, union: union, log: log, progress: progress) { reports[r.name] = r }
+        for r in await catchUpAll(&places, union: union, log: log, cancellation: options.cancellation, progress: progress) { reports[r.name] = r }
+        if options.cancellation?.isCancelled == true {
+            throw TriplicateError(.cancelled, "backup interrupted while the copies caught up; nothing was lost, run it again")
+        }
         let members = places.filter { reports[$0.target.name]?.outcome == .done }.sorted { $0.speedRank < $1.speedRank }
         guard !members.isEmpty else { throw noneReachable(places, reports: Array(reports.values)) }
         // Packs are staged on the internal disk: in the repository folder when one copy lives there (storing the pack
@@ -155,13 +163,17 @@ extension PlanSession {
     /// Brings lagging destinations up to date: copies to each reachable destination (or only those named in
     /// `names`) every repository file another reachable destination holds and it lacks, verifying each, in the
     /// safe order. Never deletes anything; run again after an interruption, it copies what is still missing.
-    public func sync(to names: [String]? = nil, progress: (@Sendable (String) -> Void)? = nil) async throws(TriplicateError) -> [DestinationReport] {
+    public func sync(to names: [String]? = nil, cancellation: Cancellation? = nil,
+                     progress: (@Sendable (String) -> Void)? = nil) async throws(TriplicateError) -> [DestinationReport] {
         for n in names ?? [] { _ = try plan.destination(named: n) }
         var places = try await survey()
         guard places.contains(where: { $0.reachable && $0.repository != nil }) else { throw noneReachable(places) }
         let log = HealLog()
         let union = try await healedUnion(&places, log: log, progress: progress)
-        let reports = await catchUpAll(&places, union: union, only: names, log: log, progress: progress)
+        let reports = await catchUpAll(&places, union: union, only: names, log: log, cancellation: cancellation, progress: progress)
+        if cancellation?.isCancelled == true {
+            throw TriplicateError(.cancelled, "sync interrupted; what was copied so far stays, the next sync copies the rest")
+        }
         try? recordSeen(places)
         return reports
     }

@@ -28,6 +28,9 @@ public struct DestinationReport: Sendable, Codable, Equatable {
     /// Its files that were damaged (or disagreed with the other copies) and were replaced by the intact file of the
     /// same name from another copy.
     public var healed: [HealedFile] = []
+    /// Files it lacks that no copy holds intact: left out (the catch-up goes on without them) and, for packs, recorded
+    /// as damaged (FORMAT.md §9.1).
+    public var lost: [String] = []
 }
 
 /// The result of ``PlanSession/backup(options:)``.
@@ -302,7 +305,7 @@ public final class PlanSession: Sendable {
     /// before writing it and its size after. Never deletes anything; an interrupted catch-up resumes where it
     /// stopped, because every object is written whole or not at all.
     func catchUp(_ target: inout Place, from places: [Place], union: [String: Int64], log: HealLog,
-                 progress: (@Sendable (String) -> Void)?) async -> DestinationReport {
+                 cancellation: Cancellation? = nil, progress: (@Sendable (String) -> Void)?) async -> DestinationReport {
         var report = DestinationReport(name: target.target.name, outcome: .done)
         let missing = union.keys.filter { target.objects[$0] == nil }
         guard !missing.isEmpty else { return report }
@@ -318,8 +321,9 @@ public final class PlanSession: Sendable {
                 let p = phase(ordered[start])
                 var end = start
                 while end < ordered.count, phase(ordered[end]) == p { end += 1 }
-                try await copy(Array(ordered[start..<end]), to: target, from: sources, union: union, log: log, report: &report)
-                for name in ordered[start..<end] { target.objects[name] = union[name] }
+                try await copy(Array(ordered[start..<end]), to: target, from: sources, union: union, log: log,
+                               cancellation: cancellation, report: &report)
+                for name in ordered[start..<end] where !report.lost.contains(name) { target.objects[name] = union[name] }
                 if end < ordered.count {
                     progress?("\(target.target.name): \(report.objectsCopied) of \(ordered.count) files copied (\(Self.bytes(report.bytesCopied)))")
                 }
@@ -337,13 +341,18 @@ public final class PlanSession: Sendable {
     }
 
     private struct Copied: Sendable {
+        var name: String
         var bytes: Int64
         var error: TriplicateError?
+        /// Every copy that holds the file holds it damaged.
+        var damagedEverywhere = false
     }
 
     /// Copies `names` (of one phase) to `target`, four at a time.
+    /// Copies `names` (of one phase) to `target`, four at a time. A file that every copy holds damaged is left out and
+    /// named in the report's ``DestinationReport/lost``; any other failure stops the phase (thrown).
     private func copy(_ names: [String], to target: Place, from sources: [Place], union: [String: Int64], log: HealLog,
-                      report: inout DestinationReport) async throws(TriplicateError) {
+                      cancellation: Cancellation?, report: inout DestinationReport) async throws(TriplicateError) {
         var next = 0
         let results = await withTaskGroup(of: Copied.self) { group in
             var out: [Copied] = []
@@ -355,16 +364,24 @@ public final class PlanSession: Sendable {
             while next < min(names.count, 4) { start() }
             while let r = await group.next() {
                 out.append(r)
-                if r.error == nil, next < names.count { start() }
-                if r.error != nil { group.cancelAll() }
+                let failed = r.error != nil && !r.damagedEverywhere
+                if !failed, cancellation?.isCancelled != true, next < names.count { start() }
+                if failed { group.cancelAll() }
             }
             return out
         }
-        for r in results where r.error == nil {
-            report.objectsCopied += 1
-            report.bytesCopied += r.bytes
+        for r in results {
+            if r.error == nil {
+                report.objectsCopied += 1
+                report.bytesCopied += r.bytes
+            } else if r.damagedEverywhere {
+                report.lost.append(r.name)
+            }
         }
-        if let failure = results.lazy.compactMap(\.error).first { throw failure }
+        if let failure = results.lazy.filter({ !$0.damagedEverywhere }).compactMap(\.error).first { throw failure }
+        if cancellation?.isCancelled == true {
+            throw TriplicateError(.cancelled, "interrupted; what was copied so far stays, the next sync copies the rest")
+        }
     }
 
     private func copyOne(_ name: String, to target: Place, from sources: [Place], size: Int64, log: HealLog) async -> Copied {
@@ -406,11 +423,12 @@ public final class PlanSession: Sendable {
                         // Healing the other copy is a bonus; its check reports what is still wrong.
                     }
                 }
-                return Copied(bytes: size)
+                return Copied(name: name, bytes: size)
             }
-            throw TriplicateError(.corrupt, "\(name) could not be copied: " + (problems.isEmpty ? "no reachable destination holds it any more" : problems.joined(separator: "; ")))
+            let error = TriplicateError(.corrupt, "\(name) could not be copied: " + (problems.isEmpty ? "no reachable destination holds it any more" : problems.joined(separator: "; ")))
+            return Copied(name: name, bytes: 0, error: error, damagedEverywhere: !damaged.isEmpty && damaged.count == problems.count)
         } catch {
-            return Copied(bytes: 0, error: error)
+            return Copied(name: name, bytes: 0, error: error)
         }
     }
 

@@ -162,7 +162,10 @@ public final class Repository: Sendable {
             throw TriplicateError(.notARepository, "\(destination.displayName) has an invalid config (version \(config.version))")
         }
         let keyInfos: [ObjectInfo]
-        do { keyInfos = try await destination.list(prefix: Layout.keys) } catch {
+        do {
+            // Only names that are 64 hex digits are key files, as in every other folder (FORMAT.md §2).
+            keyInfos = try await destination.list(prefix: Layout.keys).filter { Layout.id(of: $0.name).map(Layout.key) == $0.name }
+        } catch {
             throw TriplicateError(error, doing: "cannot list the key files of \(destination.displayName)")
         }
         guard !keyInfos.isEmpty else {
