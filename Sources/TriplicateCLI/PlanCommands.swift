@@ -92,6 +92,7 @@ struct StatusCommand: AsyncParsableCommand {
                     if !d.reachable, let problem = d.problem { print("      " + problem) }
                 }
                 if let u = status.unprotected {
+                    for m in u.missingSources { print("source \(m): NOT THERE (is its disk connected?)") }
                     if u.files == 0 {
                         print("source files: every one is in the newest backup")
                     } else {

@@ -79,6 +79,11 @@ private func folderPlanText(_ t: TempDir, extra: String = "", top: String = "") 
         usleep(2_500_000)
         let old = try run(["status"])
         #expect(old.status == 4 && old.stdout.contains("more than the plan's max-age of 2 seconds"), "\(old.stdout)")
+        // The photos' disk is not connected: status says so instead of counting nothing as "all backed up".
+        try FileManager.default.moveItem(atPath: t.sub("Pictures"), toPath: t.sub("Pictures-away"))
+        let gone = try run(["status"])
+        #expect(gone.status == 4 && gone.stdout.contains("Pictures: NOT THERE"), "\(gone.stdout)")
+        try FileManager.default.moveItem(atPath: t.sub("Pictures-away"), toPath: t.sub("Pictures"))
 
         #expect(Plan.duration("26h") == 93_600 && Plan.duration("90m") == 5_400 && Plan.duration("2d") == 172_800)
         #expect(Plan.duration("soon") == nil && Plan.duration("-1h") == nil && Plan.duration("0s") == nil)

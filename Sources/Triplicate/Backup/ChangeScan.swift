@@ -13,6 +13,9 @@ public struct UnprotectedFiles: Sendable, Codable, Equatable {
     public var examples: [String]
     /// The snapshot they were compared with (64 hex digits), nil when no backup of these folders exists yet.
     public var comparedWith: String?
+    /// Source paths that are not there at all (a photo drive that is not plugged in): nothing under them can be
+    /// backed up, and a backup refuses to run.
+    public var missingSources: [String] = []
 }
 
 extension Repository {
@@ -31,12 +34,18 @@ extension Repository {
             scan.reader = try BlobReader(repository: self, index: index)
             root = await scan.tree(id)
         }
+        var missing: [String] = []
         for p in paths {
             let abs = Self.absolute(p)
+            guard FileSystem.exists(abs) else {
+                missing.append(abs)
+                continue
+            }
             let name = abs == "/" ? Array("root".utf8) : Array((abs.split(separator: "/").last ?? "root").utf8)
             try await scan.visit(abs, parent: root?.nodes.first { $0.name == name }, followLink: true)
         }
-        return UnprotectedFiles(files: scan.files, bytes: scan.bytes, examples: scan.examples, comparedWith: snapshot?.id.hex)
+        return UnprotectedFiles(files: scan.files, bytes: scan.bytes, examples: scan.examples, comparedWith: snapshot?.id.hex,
+                                missingSources: missing)
     }
 }
 

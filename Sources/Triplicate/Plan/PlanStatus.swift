@@ -171,6 +171,10 @@ extension PlanSession {
             let since = u.comparedWith.map { "since the newest backup (\($0.prefix(8)))" } ?? "(nothing is backed up from this computer yet)"
             verdict.problems.append("\(u.files) source file\(u.files == 1 ? " is" : "s are") new or changed \(since) and in no backup yet (\(u.bytes) bytes): run `triplicate backup --plan`")
         }
+        for source in unprotected?.missingSources ?? [] {
+            verdict.allCurrent = false
+            verdict.problems.append("the source \(source) is not there (is its disk connected?): it cannot be backed up")
+        }
         if let age, age > plan.maxAge {
             verdict.allCurrent = false
             verdict.problems.append("the newest backup is \(Self.duration(age)) old, more than the plan's max-age of \(Self.duration(plan.maxAge))")
