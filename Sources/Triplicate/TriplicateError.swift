@@ -45,9 +45,9 @@ public struct TriplicateError: Error, Sendable, CustomStringConvertible {
     /// The message.
     public var description: String { message }
 
-    /// Wraps a destination error, keeping its kind.
+    /// Wraps a destination error, keeping its kind (a cancelled operation is the command being interrupted).
     init(_ e: DestinationError, doing: String) {
-        self.init(.destination(e.kind), "\(doing): \(e)")
+        self.init(e.kind == .cancelled ? .cancelled : .destination(e.kind), "\(doing): \(e)")
     }
 
     /// Wraps a core error raised while reading a repository file.

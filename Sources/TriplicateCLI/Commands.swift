@@ -465,6 +465,9 @@ struct RepairCommand: AsyncParsableCommand {
             if !r.packsRemoved.isEmpty || !r.damageRecordsRemoved.isEmpty {
                 print("removed \(r.packsRemoved.count) damaged packs and \(r.damageRecordsRemoved.count) damage records")
             }
+            for p in r.packsKept {
+                print("kept \(p), out of use: part of it could not be read at all (an I/O error); run `triplicate repair` again once the disk reads reliably")
+            }
             if !r.changed { print("nothing to repair") }
             guard !r.unrestorable.isEmpty else {
                 print("every file of every snapshot can be restored")

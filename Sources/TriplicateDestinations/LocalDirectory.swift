@@ -212,9 +212,10 @@ public struct LocalDirectory: Destination {
             return DestinationError(.noSpace, object: object, "\(what); free some space on \(root) and run the backup again")
         case EACCES, EPERM, EROFS:
             return DestinationError(.denied, object: object, "\(what); check the permissions of \(root)")
-        case ENOENT where !FileSystem.isDirectory(root), ENODEV, ENXIO, ENOTCONN:
+        case ENOENT where !FileSystem.isDirectory(root), ENODEV, ENXIO, ENOTCONN, ESTALE:
             return DestinationError(.unavailable, object: object, "\(what); is the disk or share still connected?")
-        case EINTR, EAGAIN, ETIMEDOUT:
+        case EINTR, EAGAIN, ETIMEDOUT, EMFILE, ENFILE, ENOMEM, ENOBUFS:
+            // Passing conditions of this computer, not of the file: never a sign that the data is damaged.
             return DestinationError(.transient, object: object, what)
         default:
             return DestinationError(.permanent, object: object, what)

@@ -149,12 +149,12 @@ public struct S3Destination: Destination {
         case let e as FileSystemError:
             return DestinationError(.permanent, object: object, "cannot read the file to upload (\(e))")
         case is CancellationError:
-            return DestinationError(.permanent, object: object, "cancelled")
+            return DestinationError(.cancelled, object: object, "cancelled")
         case let e as HTTPClientError where e == .invalidURL || e == .emptyHost || e == .emptyScheme
                                               || e.shortDescription == HTTPClientError.unsupportedScheme("").shortDescription:
             return DestinationError(.permanent, object: object, "\(endpoint) is not a usable endpoint (\(e)); it should look like https://HOST")
         case let e as HTTPClientError where e == .cancelled:
-            return DestinationError(.permanent, object: object, "cancelled")
+            return DestinationError(.cancelled, object: object, "cancelled")
         default:
             return DestinationError(.transient, object: object, "\(method.rawValue) to \(endpoint) failed: \(error)")
         }
@@ -389,7 +389,7 @@ public struct S3Destination: Destination {
             let text = String(decoding: reply.body, as: UTF8.self)
             for contents in XMLText.all("Contents", in: text) {
                 guard let k = XMLText.first("Key", in: contents), k.hasPrefix(base),
-                      let size = XMLText.first("Size", in: contents).flatMap({ Int64($0) }) else { continue }
+                      let size = XMLText.first("Size", in: contents).flatMap({ Int64($0) }), size >= 0 else { continue }
                 let name = String(k.dropFirst(base.count))
                 if ObjectName.isValid(name) { out.append(ObjectInfo(name: name, size: size)) }
             }

@@ -32,21 +32,13 @@ extension Repository {
         var options = options
         var warnings: [String] = []
         // A copy of this repository inside a folder being backed up would back itself up: it is left out.
-        for root in Self.folderRoots(of: destination) {
-            guard let real = FileSystem.resolvedPath(root) else { continue }
-            for r in roots {
-                guard let source = FileSystem.resolvedPath(r.path) else { continue }
-                if real == source {
-                    throw TriplicateError(.invalidArgument, "\(r.path) is the repository itself; back up the folders it is meant to protect")
-                }
-                let prefix = source == "/" ? "/" : source + "/"
-                guard real.hasPrefix(prefix) else { continue }
-                let inside = (r.path == "/" ? "" : r.path) + "/" + real.dropFirst(prefix.count)
-                if !options.excludedFolders.contains(inside) {
-                    options.excludedFolders.append(inside)
-                    warnings.append("\(inside) holds this repository: it is left out of the backup")
-                }
-            }
+        let (inside, itself) = Self.repositoryFolders(Self.folderRoots(of: destination), under: roots.map(\.path))
+        if let itself {
+            throw TriplicateError(.invalidArgument, "\(itself) is the repository itself; back up the folders it is meant to protect")
+        }
+        for folder in inside where !options.excludedFolders.contains(folder) {
+            options.excludedFolders.append(folder)
+            warnings.append("\(folder) holds this repository: it is left out of the backup")
         }
         let started = Date()
         let hostname = options.hostname ?? Host.currentName
@@ -107,6 +99,25 @@ extension Repository {
         throw TriplicateError(.invalidArgument, "cannot encode the snapshot: its size does not settle")
     }
 
+    /// Of the repository folders `roots`, those that lie inside one of the source `paths`, each as the walk of that source
+    /// meets it (the source's path as given, then the rest: symbolic links on the way resolved for the comparison
+    /// only), and a source that is itself a repository folder.
+    static func repositoryFolders(_ roots: [String], under paths: [String]) -> (inside: [String], itself: String?) {
+        var inside: [String] = []
+        for root in roots {
+            guard let real = FileSystem.resolvedPath(root) else { continue }
+            for path in paths {
+                guard let source = FileSystem.resolvedPath(path) else { continue }
+                if real == source { return (inside, path) }
+                let prefix = source == "/" ? "/" : source + "/"
+                guard real.hasPrefix(prefix) else { continue }
+                let folder = (path == "/" ? "" : path) + "/" + real.dropFirst(prefix.count)
+                if !inside.contains(folder) { inside.append(folder) }
+            }
+        }
+        return (inside, nil)
+    }
+
     /// The local folders that hold `destination` (a folder, a drive, or the folder copies of a plan).
     static func folderRoots(of destination: any Destination) -> [String] {
         switch destination {
@@ -122,7 +133,9 @@ extension Repository {
     /// table cannot be read are left for `check`.
     private func adoptUnindexedPacks(into index: inout MasterIndex) async throws(TriplicateError) -> [IndexFile.Pack] {
         var adopted: [IndexFile.Pack] = []
-        for (id, size) in unindexedPacks(index) {
+        // A pack with recorded damage is not adopted: `repair` takes it out of use, and a backup stores what it needs
+        // from it again.
+        for (id, size) in unindexedPacks(index) where index.damage.byPack[id] == nil {
             guard let entries = try? await readPackTable(id, size: size) else { continue }
             index.add(pack: id, entries: entries)
             adopted.append(IndexFile.Pack(id: id, entries: entries))

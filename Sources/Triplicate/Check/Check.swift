@@ -56,7 +56,7 @@ extension Repository {
                 report.notes.append("\(info.name): not a pack name; ignored")
                 continue
             }
-            packSizes[id] = info.size
+            packSizes[id] = max(info.size, 0)
         }
         report.packs = packSizes.count
         try await checkKeyFiles(into: &report)
@@ -71,6 +71,15 @@ extension Repository {
         var index = MasterIndex()
         var lost: [ObjectID: ObjectID] = [:]
         var damaged: [ObjectID: PackDamage] = [:]
+        // Blobs stored in more than one pack: the other packs, so that damage to one copy of a blob is not blamed on
+        // the files when another copy is intact.
+        var alternatives: [ObjectID: [ObjectID]] = [:]
+        func add(_ pack: ObjectID, _ entries: [PackEntry]) {
+            for e in entries {
+                if let loc = index.location(e.id), index.packID(loc.pack) != pack { alternatives[e.id, default: []].append(pack) }
+            }
+            index.add(pack: pack, entries: entries)
+        }
         for info in indexInfos {
             guard let id = Layout.id(of: info.name), info.name == Layout.index(id) else {
                 report.notes.append("\(info.name): not an index file name; ignored")
@@ -112,7 +121,7 @@ extension Repository {
                     damaged[p.id, default: PackDamage(problem: "\(name) is truncated to \(size) bytes; blobs the index places in it are cut off", blobs: [])].blobs?.formUnion(cut)
                     report.damagedFiles.append(name)
                 }
-                index.add(pack: p.id, entries: usable)
+                add(p.id, usable)
             }
         }
         // Packs no readable index file names: their tables stand in for the index (FORMAT.md §9), and the next backup
@@ -122,10 +131,12 @@ extension Repository {
             if cancellation?.isCancelled == true { throw Self.interrupted }
             do {
                 let entries = try await readPackTable(pack, size: size)
-                index.add(pack: pack, entries: damage.usable(entries, in: pack))
+                for e in entries where damage.contains(pack: pack, blob: e.id) { lost[e.id] = pack }
+                add(pack, damage.usable(entries, in: pack))
                 unindexed += 1
             } catch {
-                if case .destination(let kind) = error.kind, kind != .permanent { throw error }
+                // A pack removed since the listing, or whose table cannot be read, is left out.
+                if case .destination(let kind) = error.kind, kind != .permanent, kind != .notFound { throw error }
                 report.notes.append("\(Layout.pack(pack)) (\(size) bytes) is in no index file and its table cannot be read (\(error.message)); nothing uses it")
             }
         }
@@ -142,7 +153,8 @@ extension Repository {
 
         // Walk every snapshot listed at the start: trees must decode and every blob must be in the index.
         let reader = try BlobReader(repository: self, index: index, finder: finder)
-        var walker = CheckWalker(reader: reader, index: index, lost: lost, damaged: damaged, cancellation: cancellation)
+        var walker = CheckWalker(reader: reader, index: index, lost: lost, damaged: damaged, alternatives: alternatives,
+                                 cancellation: cancellation)
         for info in snapshotInfos {
             guard let sid = Layout.id(of: info.name), info.name == Layout.snapshot(sid) else { continue }
             let snapshot: Snapshot
@@ -337,6 +349,8 @@ struct CheckWalker {
     /// Blobs that are not in the index because their pack is gone, cut short or recorded as damaged, with that pack.
     let lost: [ObjectID: ObjectID]
     let damaged: [ObjectID: PackDamage]
+    /// Other packs that hold a blob.
+    let alternatives: [ObjectID: [ObjectID]]
     let cancellation: Cancellation?
     var snapshot = ObjectID(bytes: [UInt8](repeating: 0, count: 32))
     var errors: [String] = []
@@ -347,11 +361,13 @@ struct CheckWalker {
     /// Trees already walked: a listing shared by many folders or snapshots is verified once.
     private var walked = Set<ObjectID>()
 
-    init(reader: BlobReader, index: MasterIndex, lost: [ObjectID: ObjectID], damaged: [ObjectID: PackDamage], cancellation: Cancellation?) {
+    init(reader: BlobReader, index: MasterIndex, lost: [ObjectID: ObjectID], damaged: [ObjectID: PackDamage],
+         alternatives: [ObjectID: [ObjectID]], cancellation: Cancellation?) {
         self.reader = reader
         self.index = index
         self.lost = lost
         self.damaged = damaged
+        self.alternatives = alternatives
         self.cancellation = cancellation
     }
 
@@ -360,7 +376,10 @@ struct CheckWalker {
     private func damagedPack(of blob: ObjectID) -> ObjectID? {
         if let loc = index.location(blob) {
             let pack = index.packID(loc.pack)
-            return damaged[pack]?.affects(blob) == true ? pack : nil
+            guard damaged[pack]?.affects(blob) == true else { return nil }
+            // Another pack holding it intact serves it.
+            let intact = alternatives[blob]?.contains { damaged[$0]?.affects(blob) != true } ?? false
+            return intact ? nil : pack
         }
         return lost[blob]
     }

@@ -76,7 +76,7 @@ extension PlanSession {
         }
         let right: Bool
         if name == Layout.config {
-            right = size <= Layout.maxSmallFile && (try? RepositoryConfig.decode(config))?.repositoryID == repository
+            right = size <= Layout.maxSmallFile && repository != nil && (try? RepositoryConfig.decode(config))?.repositoryID == repository
         } else {
             right = hasher.finalize().hex == Layout.id(of: name)?.hex
         }
@@ -167,13 +167,18 @@ extension PlanSession {
     func recordLostPacks(_ packs: [String], places: [Place]) async -> String? {
         var found: [DamageRecord.Pack] = []
         for name in packs {
-            guard let id = Layout.id(of: name),
-                  let holder = places.filter({ $0.reachable && $0.repository != nil && $0.objects[name] != nil }).min(by: { $0.speedRank < $1.speedRank }),
-                  let repo = holder.repository, let index = try? await repo.loadIndex(recover: false),
-                  let scanner = try? PackScanner(repository: repo),
-                  let scan = try? await scanner.scan(id, size: holder.objects[name] ?? 0, expected: index.entriesByPack()[id] ?? []),
-                  !scan.bad.isEmpty else { continue }
-            found.append(DamageRecord.Pack(pack: id, blobs: Array(scan.bad.keys), problem: "no copy holds it intact (\(scan.bad.values.first ?? ""))"))
+            guard let id = Layout.id(of: name) else { continue }
+            // Each copy's pack is damaged in its own way: every blob that fails on some copy is recorded. (A copy whose
+            // pack lacks the file altogether never reads from it: the plan's backup lists only what every copy holds.)
+            var bad: [ObjectID: String] = [:]
+            for holder in places where holder.reachable && holder.objects[name] != nil {
+                guard let repo = holder.repository, let index = try? await repo.loadIndex(recover: false),
+                      let scanner = try? PackScanner(repository: repo),
+                      let scan = try? await scanner.scan(id, size: holder.objects[name] ?? 0, expected: index.entriesByPack()[id] ?? []) else { continue }
+                bad.merge(scan.bad) { first, _ in first }
+            }
+            guard !bad.isEmpty else { continue }
+            found.append(DamageRecord.Pack(pack: id, blobs: Array(bad.keys), problem: "no copy holds it intact (\(bad.values.first ?? ""))"))
         }
         return await recordEverywhere(found, found: "sync", places: places)
     }
@@ -182,11 +187,14 @@ extension PlanSession {
     /// copies stay byte-identical); returns its name.
     func recordEverywhere(_ packs: [DamageRecord.Pack], found: String, places: [Place]) async -> String? {
         guard !packs.isEmpty, let repo = places.first(where: { $0.reachable && $0.repository != nil })?.repository,
-              let (name, bytes) = try? repo.damageRecordFile(packs, found: found, known: (try? await repo.loadDamage()) ?? DamageSet()) else { return nil }
+              let files = try? repo.damageRecordFiles(packs, found: found, known: (try? await repo.loadDamage()) ?? DamageSet()),
+              let first = files.first?.0 else { return nil }
         var stored = false
         for p in places where p.reachable && p.repository != nil {
-            if (try? await p.destination.put(name, data: bytes)) != nil { stored = true }
+            var all = true
+            for (name, bytes) in files where (try? await p.destination.put(name, data: bytes)) == nil { all = false }
+            stored = stored || all
         }
-        return stored ? name : nil
+        return stored ? first : nil
     }
 }

@@ -117,7 +117,7 @@ public struct Plan: Sendable, Equatable {
     }
 
     /// Reads a duration such as `90m`, `26h`, `2d` or `1w` (a number and a unit: s, m, h, d or w) as seconds; nil when
-    /// it is not one or not positive.
+    /// it is not one, not positive, or more than 100 years.
     public static func duration(_ text: String) -> Double? {
         let t = text.trimmingCharacters(in: .whitespaces).lowercased()
         guard let unit = t.last, let number = Double(t.dropLast()), number > 0, number.isFinite else { return nil }
@@ -130,7 +130,8 @@ public struct Plan: Sendable, Equatable {
         case "w": scale = 7 * 86400
         default: return nil
         }
-        return number * scale
+        let seconds = number * scale
+        return seconds <= 100 * 365 * 86400 ? seconds : nil
     }
 
     /// `file:line: ` (or the plan file, or nothing) before a message about `line`.

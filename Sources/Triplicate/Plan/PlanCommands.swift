@@ -128,12 +128,8 @@ extension PlanSession {
         for s in plan.sources { options.excludes += s.excludes.filter { !options.excludes.contains($0) } }
         // A copy that lives inside a source folder (a repository in ~/Backups while ~ is backed up) is never backed
         // up into itself.
-        for p in places {
-            guard let folder = p.destination as? LocalDirectory ?? (p.destination as? RemovableDrive)?.folder else { continue }
-            if plan.sources.contains(where: { folder.root.hasPrefix($0.path.hasSuffix("/") ? $0.path : $0.path + "/") }) {
-                options.excludedFolders.append(folder.root)
-            }
-        }
+        let roots = places.flatMap { Repository.folderRoots(of: $0.destination) }
+        options.excludedFolders += Repository.repositoryFolders(roots, under: plan.sources.map(\.path)).inside
         progress?("backing up to \(members.map(\.target.name).joined(separator: ", "))")
         let result = try await repo.backup(paths: plan.sources.map(\.path), options: options)
         let written = replicas.written

@@ -314,7 +314,7 @@ public final class PlanSession: Sendable {
         let ordered = missing.sorted { (phase($0), $0) < (phase($1), $1) }
         do throws(TriplicateError) {
             // A new copy was made ready (folder or bucket created, found empty) when init surveyed it.
-            progress?("\(target.target.name): copying \(ordered.count) files (\(Self.bytes(ordered.reduce(0) { $0 + (union[$1] ?? 0) })))")
+            progress?("\(target.target.name): copying \(ordered.count) files (\(Self.bytes(ordered.reduce(Int64(0)) { $0.saturatingAdd(max(union[$1] ?? 0, 0)) })))")
             var start = 0
             while start < ordered.count {
                 // One phase at a time, so that nothing is written before what it depends on.
@@ -344,7 +344,7 @@ public final class PlanSession: Sendable {
         var name: String
         var bytes: Int64
         var error: TriplicateError?
-        /// Every copy that holds the file holds it damaged.
+        /// No copy that holds the file could provide it intact: each holds it damaged or cannot read it.
         var damagedEverywhere = false
     }
 
@@ -426,7 +426,7 @@ public final class PlanSession: Sendable {
                 return Copied(name: name, bytes: size)
             }
             let error = TriplicateError(.corrupt, "\(name) could not be copied: " + (problems.isEmpty ? "no reachable destination holds it any more" : problems.joined(separator: "; ")))
-            return Copied(name: name, bytes: 0, error: error, damagedEverywhere: !damaged.isEmpty && damaged.count == problems.count)
+            return Copied(name: name, bytes: 0, error: error, damagedEverywhere: !problems.isEmpty)
         } catch {
             return Copied(name: name, bytes: 0, error: error)
         }

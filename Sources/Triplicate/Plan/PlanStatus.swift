@@ -72,7 +72,7 @@ extension PlanStatus {
     public static func describe(_ seconds: Double) -> String {
         let (value, unit): (Double, String) = seconds >= 2 * 86400 ? (seconds / 86400, "day") : seconds >= 2 * 3600 ? (seconds / 3600, "hour")
             : seconds >= 120 ? (seconds / 60, "minute") : (max(seconds, 0), "second")
-        let n = Int(value.rounded(.down))
+        let n = Int(min(value.rounded(.down), 1e15))
         return "\(n) \(unit)\(n == 1 ? "" : "s")"
     }
 }
@@ -123,7 +123,7 @@ extension PlanSession {
             let held: Set<String>?
             if p.reachable {
                 held = p.repository == nil ? [] : Set(p.objects.keys.filter { $0.hasPrefix(Layout.snapshots) }.map { String($0.dropFirst(Layout.snapshots.count)) })
-                s.bytesBehind = union.filter { p.objects[$0.key] == nil }.values.reduce(0, +)
+                s.bytesBehind = union.filter { p.objects[$0.key] == nil }.values.reduce(Int64(0)) { $0.saturatingAdd(max($1, 0)) }
             } else {
                 held = seen?.snapshots.map(Set.init)
                 s.lastSeen = seen?.lastSeen
@@ -155,7 +155,9 @@ extension PlanSession {
             let parent = records.values.filter { $0.0.record.hostname == host && $0.0.record.paths.sorted() == paths }
                 .max { ($0.0.record.date, $0.0.id) < ($1.0.record.date, $1.0.id) }
             var matcher = ExcludeMatcher(patterns: plan.sources.flatMap(\.excludes))
-            matcher.folders = Set(places.flatMap { Repository.folderRoots(of: $0.destination) })
+            // The copies inside a source, as a backup leaves them out.
+            let roots = places.flatMap { Repository.folderRoots(of: $0.destination) }
+            matcher.folders = Set(Repository.repositoryFolders(roots, under: plan.sources.map { Repository.absolute($0.path) }).inside)
             if let (snapshot, place) = parent, let repo = place.repository {
                 age = Date().timeIntervalSince(snapshot.record.date)
                 unprotected = try await repo.unprotectedFiles(paths: plan.sources.map(\.path), excludes: matcher, snapshot: snapshot,

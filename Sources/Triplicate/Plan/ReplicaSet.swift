@@ -12,6 +12,9 @@ internal import Synchronization
 ///   it lacks. The write succeeds while one member remains.
 /// - Reads go to the first member in order (the fastest); one that turns out unavailable (or keeps failing after
 ///   its own retries) is dropped and the next is asked.
+/// - A listing is what every member holds (same name, same size): a file one copy lacks (no copy held it intact when
+///   it caught up) is never taken as stored, so the backup stores what it needs of it again instead of writing a
+///   snapshot to that copy that points at it.
 final class ReplicaSet: Destination, Sendable {
     struct Member: Sendable {
         var name: String
@@ -125,7 +128,35 @@ final class ReplicaSet: Destination, Sendable {
     }
 
     func list(prefix: String) async throws(DestinationError) -> [ObjectInfo] {
-        try await firstAnswer(prefix) { d throws(DestinationError) in try await d.list(prefix: prefix) }
+        struct Listing: Sendable {
+            var name: String
+            var objects: [ObjectInfo]?
+            var error: DestinationError?
+        }
+        let targets = live
+        let listings = await withTaskGroup(of: Listing.self) { group in
+            for m in targets {
+                group.addTask {
+                    do throws(DestinationError) { return Listing(name: m.name, objects: try await m.destination.list(prefix: prefix)) } catch {
+                        return Listing(name: m.name, error: error)
+                    }
+                }
+            }
+            var all: [Listing] = []
+            for await l in group { all.append(l) }
+            return all
+        }
+        var common: Set<ObjectInfo>?
+        for l in listings {
+            if let objects = l.objects {
+                common = common.map { $0.intersection(objects) } ?? Set(objects)
+            } else if let e = l.error {
+                guard e.kind == .unavailable || e.kind == .transient else { throw e }
+                drop(l.name, e)
+            }
+        }
+        guard let common else { throw noneLeft(prefix) }
+        return Array(common)
     }
 
     func delete(_ name: String) async throws(DestinationError) {

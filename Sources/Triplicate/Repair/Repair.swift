@@ -19,6 +19,9 @@ public struct RepairReport: Sendable, Codable {
     public var indexFilesRemoved: [String] = []
     /// Damaged packs removed once their intact blobs were stored elsewhere and no index file named them.
     public var packsRemoved: [String] = []
+    /// Damaged packs kept, out of use, because part of them could not be read at all (an I/O error, which may pass:
+    /// a loose cable, a stale network share); the next repair tries them again.
+    public var packsKept: [String] = []
     /// Damage records removed once the packs they describe were gone.
     public var damageRecordsRemoved: [String] = []
     /// The damage record written for damage this repair found.
@@ -145,6 +148,7 @@ extension Repository {
 
         // 3. Salvage: the intact blobs of damaged packs that no other pack holds go into new packs.
         var salvaged: [IndexFile.Pack] = []
+        var keep = Set<ObjectID>()
         if !damagedPacks.isEmpty {
             progress?("copying the intact blobs of \(damagedPacks.count) damaged packs")
             let staging = destination.stagingDirectory ?? FileManager.default.temporaryDirectory.path
@@ -153,6 +157,7 @@ extension Repository {
             let scanner = try PackScanner(repository: self)
             var staged: [StagedPack] = []
             var lost = Set<ObjectID>()
+            var unreadable = Set<ObjectID>()
             for pack in damagedPacks.sorted() {
                 try stopIfCancelled()
                 let expected = Array(Set(Array(indexed[pack] ?? []) + (scans[pack]?.table ?? tables[pack] ?? [])))
@@ -163,11 +168,15 @@ extension Repository {
                     if let full = try stager.add(type: e.type, id: e.id, data: plain, policy: e.type == .tree ? .always : .auto) { staged.append(full) }
                 }
                 for id in scan.bad.keys where !held.contains(id) { lost.insert(id) }
+                // What could not be read at all may read another day: such a pack is kept (out of use) unless every
+                // blob it lacks is held elsewhere now.
+                if scan.readProblem != nil || scan.unreadable.contains(where: { !held.contains($0) }) { unreadable.insert(pack) }
                 for p in staged { try await storeSalvaged(p, into: &salvaged, report: &report) }
                 staged.removeAll()
             }
             if let last = try stager.finish() { try await storeSalvaged(last, into: &salvaged, report: &report) }
             report.blobsLost = lost.subtracting(held).count
+            keep = unreadable
         }
 
         // 4. Index files: which ones no longer describe the packs as they are, and which packs no good file covers.
@@ -209,17 +218,21 @@ extension Repository {
         // 5. The damaged packs, now named by no index file, then the records that describe them.
         for pack in damagedPacks.sorted() {
             try stopIfCancelled()
+            if keep.contains(pack) {
+                report.packsKept.append(Layout.pack(pack))
+                continue
+            }
             try await delete(Layout.pack(pack))
             report.packsRemoved.append(Layout.pack(pack))
         }
-        let remaining = Set(sizes.keys).subtracting(damagedPacks)
+        let remaining = Set(sizes.keys).subtracting(damagedPacks).union(keep)
         for name in damage.files {
             guard let id = Layout.id(of: name), let record = try? await loadDamageRecord(id, size: nil),
                   !record.packs.contains(where: { $0.packID.map(remaining.contains) ?? false }) else { continue }
             try await delete(name)
             report.damageRecordsRemoved.append(name)
         }
-        if let name = report.damageRecorded, damagedPacks.isSuperset(of: newlyBad.compactMap(\.packID)) {
+        if let name = report.damageRecorded, damagedPacks.subtracting(keep).isSuperset(of: newlyBad.compactMap(\.packID)) {
             // The packs it names are gone too: it has done its work.
             try await delete(name)
             report.damageRecordsRemoved.append(name)

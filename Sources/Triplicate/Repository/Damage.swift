@@ -91,27 +91,47 @@ extension Repository {
     /// Writes a damage record of `packs` (leaving out what `known` already records); returns its name, or nil
     /// when there was nothing new to record.
     func recordDamage(_ packs: [DamageRecord.Pack], found: String, known: DamageSet = DamageSet()) async throws(TriplicateError) -> String? {
-        guard let (name, bytes) = try damageRecordFile(packs, found: found, known: known) else { return nil }
-        try await put(name, bytes)
-        return name
+        let files = try damageRecordFiles(packs, found: found, known: known)
+        for (name, bytes) in files { try await put(name, bytes) }
+        return files.first?.0
     }
 
-    /// The name and bytes of a damage record of `packs` (leaving out what `known` already records), or nil when there
-    /// is nothing new; a plan stores the same bytes on every copy.
-    func damageRecordFile(_ packs: [DamageRecord.Pack], found: String, known: DamageSet = DamageSet()) throws(TriplicateError) -> (String, [UInt8])? {
-        var fresh: [DamageRecord.Pack] = []
+    /// Blob IDs per damage record: 100,000 of them make about 7 MB of JSON, far below what a reader accepts (§6.3).
+    static let blobsPerDamageRecord = 100_000
+
+    /// The names and bytes of the damage records of `packs` (leaving out what `known` already records; several records
+    /// when there are more than ``blobsPerDamageRecord`` blobs), empty when there is nothing new; a plan stores the same
+    /// bytes on every copy.
+    func damageRecordFiles(_ packs: [DamageRecord.Pack], found: String, known: DamageSet = DamageSet()) throws(TriplicateError) -> [(String, [UInt8])] {
+        var batches: [[DamageRecord.Pack]] = [[]]
+        var inBatch = 0
         for var p in packs {
             guard let pack = p.packID else { continue }
-            p.blobs = p.blobs.filter { b in ObjectID(hex: b).map { !known.contains(pack: pack, blob: $0) } ?? false }
-            if !p.blobs.isEmpty { fresh.append(p) }
+            var fresh = p.blobs.filter { b in ObjectID(hex: b).map { !known.contains(pack: pack, blob: $0) } ?? false }
+            while !fresh.isEmpty {
+                let room = Self.blobsPerDamageRecord - inBatch
+                if room == 0 {
+                    batches.append([])
+                    inBatch = 0
+                    continue
+                }
+                p.blobs = Array(fresh.prefix(room))
+                fresh.removeFirst(p.blobs.count)
+                batches[batches.count - 1].append(p)
+                inBatch += p.blobs.count
+            }
         }
-        guard !fresh.isEmpty else { return nil }
-        let record = DamageRecord(time: Date(), hostname: Host.currentName, found: found, packs: fresh)
-        let bytes: [UInt8]
-        do { bytes = try SealedFile.seal(try record.encode(), kind: .damage, keys: keys) } catch {
-            throw TriplicateError(.invalidArgument, "cannot encode a damage record: \(error)")
+        var out: [(String, [UInt8])] = []
+        let now = Date()
+        for batch in batches where !batch.isEmpty {
+            let record = DamageRecord(time: now, hostname: Host.currentName, found: found, packs: batch)
+            let bytes: [UInt8]
+            do { bytes = try SealedFile.seal(try record.encode(), kind: .damage, keys: keys) } catch {
+                throw TriplicateError(.invalidArgument, "cannot encode a damage record: \(error)")
+            }
+            out.append((Layout.damageRecord(SHA256.hash(bytes)), bytes))
         }
-        return (Layout.damageRecord(SHA256.hash(bytes)), bytes)
+        return out
     }
 
     /// Reads a sealed file (index, snapshot, damage record) whole, refusing one larger than its kind allows before

@@ -11,6 +11,8 @@ struct PackScan: Sendable {
     var bad: [ObjectID: String] = [:]
     /// The blobs that opened and re-hashed to their IDs.
     var good: Set<ObjectID> = []
+    /// Of ``bad``, the blobs whose bytes could not be read at all (an I/O error): they may read another day.
+    var unreadable: Set<ObjectID> = []
     /// The pack's table, when it opens.
     var table: [PackEntry]?
     /// Why the table does not open.
@@ -155,6 +157,7 @@ final class PackScanner: @unchecked Sendable {
             do { try await repository.destination.get(name, range: Int64(e.offset)..<blobEnd, into: sealed) } catch {
                 guard error.kind == .notFound || error.kind == .permanent else { throw TriplicateError(error, doing: "cannot read \(name)") }
                 result.bad[e.id] = "cannot be read (\(error))"
+                result.unreadable.insert(e.id)
                 continue
             }
             try open(e, sealed: sealed, key: key, keyProblem: keyProblem, name: name, into: &result, intact: intact)

@@ -333,12 +333,12 @@ public final class Repository: Sendable {
         let indexFiles = try await list(Layout.index, what: "index files")
         var sizes: [ObjectID: Int64] = [:]
         for info in try await list(Layout.data, what: "packs") {
-            if let id = Layout.id(of: info.name), info.name == Layout.pack(id) { sizes[id] = info.size }
+            if let id = Layout.id(of: info.name), info.name == Layout.pack(id) { sizes[id] = max(info.size, 0) }
         }
         let damage = try await loadDamage()
         // Each index file's entries go straight into the index's array (sized once from the files' lengths:
         // every entry takes 42 bytes in an index file), then one sort; the entries are never all held twice.
-        index.reserveForLoading(Int(min(indexFiles.reduce(Int64(0)) { $0 + max($1.size, 0) / 42 }, 1 << 28)))
+        index.reserveForLoading(Int(min(indexFiles.reduce(Int64(0)) { $0.saturatingAdd(max($1.size, 0) / 42) }, 1 << 28)))
         var missing = Set<ObjectID>()
         for info in indexFiles {
             guard let id = Layout.id(of: info.name), info.name == Layout.index(id) else { continue }

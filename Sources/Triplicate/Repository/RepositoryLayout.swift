@@ -19,13 +19,12 @@ enum Layout {
     /// The largest config or key file a reader accepts (FORMAT.md §6.3): both are a few hundred bytes of JSON.
     static let maxSmallFile: Int64 = 64 << 10
 
-    /// Folders whose every file is named by the SHA-256 of its bytes.
-    static let contentNamed = [keys, data, index, snapshots, damage]
-
     /// True for the names a repository is made of (config, key files, packs, index files, snapshots, damage
     /// records); a drive's marker and anything else are not part of the repository's content.
     static func isRepositoryFile(_ name: String) -> Bool {
-        name == config || contentNamed.contains { name.hasPrefix($0) }
+        if name == config { return true }
+        guard let id = id(of: name) else { return false }
+        return [key(id), pack(id), index(id), snapshot(id), damageRecord(id)].contains(name)
     }
 
     /// The order in which a copy receives files so that each refers only to files it already holds (FORMAT.md

@@ -64,7 +64,9 @@ extension Repository {
             if let node {
                 switch node.content {
                 case .directory(let tree): try await run.restoreTree(tree, dirfd: fd, display: target, depth: 0)
-                default: try await run.restore(node, in: folder, display: target, depth: 0)
+                default:
+                    RestoreRun.removeLeftovers(fd)
+                    try await run.restore(node, in: folder, display: target, depth: 0)
                 }
             } else {
                 try await run.restoreTree(rootID, dirfd: fd, display: target, depth: 0)

@@ -36,6 +36,8 @@ public struct DestinationError: Error, Sendable, CustomStringConvertible {
         case transient
         /// Any other failure that retrying will not fix (an I/O error, a size mismatch after write).
         case permanent
+        /// The operation was cancelled (the command is stopping): says nothing about the object or the destination.
+        case cancelled
     }
 
     /// What kind of failure this is.
