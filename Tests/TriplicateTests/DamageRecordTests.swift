@@ -132,6 +132,29 @@ func chunks(of path: String, in snapshot: Snapshot, repo: Repository) async thro
         }
     }
 
+    @Test func aBackupDoesNotAdoptAPackWithRecordedDamage() async throws {
+        // The state a repair killed between rewriting the index and deleting the pack leaves: the damaged pack is in
+        // no index file, and a record names it.
+        let t = TempDir("no-adopt")
+        let src = t.sub("Photos")
+        try writeFile(src + "/DSC_0001.NEF", pseudoRandomBytes(600_000, seed: 4501))
+        settleTimestamps()
+        let path = t.sub("repo")
+        let repo = try await makeRepository(path)
+        let first = try await repo.backup(paths: [src]).snapshot
+        let chunk = try #require(try await chunks(of: "/Photos/DSC_0001.NEF", in: first, repo: repo).first)
+        let (pack, entry) = try await location(of: chunk, in: repo)
+        try flipByte(path + "/" + pack, at: Int(entry.offset) + 10)
+        _ = try await repo.check(readData: true)
+        for name in try await objects(path, "index/") { try FileManager.default.removeItem(atPath: path + "/" + name) }
+
+        let next = try await repo.backup(paths: [src])
+        #expect(next.snapshot.record.summary.filesRead == 1, "the unchanged photo must be read again: its data is damaged")
+        let r = try await repo.restore(next.snapshot, to: t.sub("out"))
+        #expect(r.errors.isEmpty, "\(r.errors)")
+        #expect(FileManager.default.contentsEqual(atPath: t.sub("out/Photos/DSC_0001.NEF"), andPath: src + "/DSC_0001.NEF"))
+    }
+
     @Test func withEveryIndexFileDeletedLsAndRestoreReadThePackTables() async throws {
         let t = TempDir("no-index")
         let src = t.sub("Photos")

@@ -332,6 +332,11 @@ private func folderPlan(_ t: TempDir, _ names: [(String, Media)], sources: [Stri
             #expect(try await objects(t.sub(copy), "damage/").count == 1, "\(copy) has no damage record")
             #expect(try await objects(t.sub(copy), "snapshots/") == ["snapshots/" + first.id.hex])
         }
+        // A stray file in one copy (not a repository name) is neither copied nor reported lost.
+        try writeFile(t.sub("disk/index/notes.txt"), Array("mine".utf8))
+        let again = try await grown.sync()
+        #expect(again.allSatisfy { $0.lost.isEmpty || $0.lost == [pack] }, "\(again)")
+        #expect(!FileManager.default.fileExists(atPath: t.sub("usb/index/notes.txt")))
         // The photo did not change, but its data is recorded as damaged: the next backup stores it again everywhere.
         let next = try await grown.backup()
         #expect(next.destinations.map(\.outcome) == [.done, .done, .done])

@@ -48,6 +48,29 @@ import Glibc
         #expect(again.unrestorable == report.unrestorable)
     }
 
+    @Test func aPackThatCannotBeReadAtAllIsKeptOutOfUseNotDeleted() async throws {
+        let t = TempDir("repair-io")
+        let src = t.sub("Photos")
+        try writeFile(src + "/A.NEF", pseudoRandomBytes(700_000, seed: 5401))
+        let path = t.sub("repo")
+        _ = try await makeRepository(path)
+        let plain = try await Repository.open(LocalDirectory(path: path), password: TestKeys.password)
+        let snapshot = try await plain.backup(paths: [src], options: BackupOptions(workers: 1)).snapshot
+        let chunk = try #require(try await chunks(of: "/Photos/A.NEF", in: snapshot, repo: plain).first)
+        let (pack, _) = try await location(of: chunk, in: plain)
+        // The disk gives I/O errors for every read of that pack but its first 44 bytes (a loose cable, a bad area).
+        let flaky = try await Repository.open(FailingReads(LocalDirectory(path: path), failing: pack), password: TestKeys.password)
+        let report = try await flaky.repair(readData: true)
+        #expect(report.damagedPacks == [pack] && report.packsKept == [pack] && report.packsRemoved.isEmpty, "\(report)")
+        #expect(FileManager.default.fileExists(atPath: path + "/" + pack), "a pack that may read another day is kept")
+        // Once the disk reads again, the next repair finds the pack intact... but its record keeps it out of use: it
+        // re-packs what it can read and removes it.
+        let healed = try await plain.repair(readData: true)
+        #expect(healed.packsRemoved == [pack] && healed.blobsLost == 0 && healed.unrestorable.isEmpty, "\(healed)")
+        let r = try await plain.restore(snapshot, to: t.sub("out"))
+        #expect(r.errors.isEmpty && FileManager.default.contentsEqual(atPath: t.sub("out/Photos/A.NEF"), andPath: src + "/A.NEF"))
+    }
+
     @Test func repairRebuildsTheIndexFromThePackTables() async throws {
         let t = TempDir("repair-index")
         let src = t.sub("Photos")
@@ -130,4 +153,36 @@ import Glibc
             try FileManager.default.removeItem(atPath: path)
         }
     }
+}
+
+/// A destination whose reads of one object fail with an I/O error past its first 44 bytes.
+struct FailingReads: Destination {
+    let base: LocalDirectory
+    let failing: String
+    init(_ base: LocalDirectory, failing: String) {
+        self.base = base
+        self.failing = failing
+    }
+    var displayName: String { base.displayName }
+    var stagingDirectory: String? { base.stagingDirectory }
+    private func check(_ name: String, _ range: Range<Int64>?) throws(DestinationError) {
+        if name == failing, (range?.upperBound ?? .max) > 44 { throw DestinationError(.permanent, object: name, "Input/output error") }
+    }
+    func put(_ name: String, data: [UInt8]) async throws(DestinationError) { try await base.put(name, data: data) }
+    func put(_ name: String, file path: String) async throws(DestinationError) { try await base.put(name, file: path) }
+    func get(_ name: String) async throws(DestinationError) -> [UInt8] {
+        try check(name, nil)
+        return try await base.get(name)
+    }
+    func get(_ name: String, range: Range<Int64>) async throws(DestinationError) -> [UInt8] {
+        try check(name, range)
+        return try await base.get(name, range: range)
+    }
+    func get(_ name: String, range: Range<Int64>, into buffer: UnsafeMutableRawBufferPointer) async throws(DestinationError) {
+        try check(name, range)
+        try await base.get(name, range: range, into: buffer)
+    }
+    func list(prefix: String) async throws(DestinationError) -> [ObjectInfo] { try await base.list(prefix: prefix) }
+    func delete(_ name: String) async throws(DestinationError) { try await base.delete(name) }
+    func stat(_ name: String) async throws(DestinationError) -> ObjectInfo { try await base.stat(name) }
 }
