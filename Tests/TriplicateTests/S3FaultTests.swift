@@ -226,7 +226,9 @@ final class AuthenticatingS3Server {
         // An answer larger than it may be will be as large next time: permanent, and it says so.
         #expect(kind(NIOTooManyBytesError(maxBytes: 4096)) == .permanent)
         #expect(S3Destination.classify(NIOTooManyBytesError(maxBytes: 4096), method: .GET, object: nil, endpoint: "e").message.contains("4096 bytes"))
-        #expect(kind(CancellationError()) == .permanent)
+        // A cancelled request says nothing about the object: not retried, and never taken for damage.
+        #expect(kind(CancellationError()) == .cancelled)
+        #expect(!S3Destination.classify(CancellationError(), method: .GET, object: nil, endpoint: "e").isRetryable)
         #expect(kind(FileSystemError("open", "/tmp/pack.tmp-1", code: ENOENT)) == .permanent)
         // A broken connection is worth another try.
         #expect(kind(ChannelError.ioOnClosedChannel) == .transient)
