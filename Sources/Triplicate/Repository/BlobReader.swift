@@ -1,23 +1,14 @@
 // BlobReader: fetches blobs from packs through the index, authenticates them and re-checks their IDs.
 
-/// Reads blobs (chunks and trees) of a repository. Caches pack keys; not thread safe: one task at a time uses
-/// it (a parallel restore hands each reader to one file task and takes it back when the task ends).
-final class BlobReader: @unchecked Sendable {
-    let repository: Repository
-    let index: MasterIndex
-    /// Where blobs found damaged are reported (nil: nowhere).
-    let finder: DamageFinder?
-    private var packKeys: [ObjectID: [UInt8]] = [:]
-    private let cipher: AESGCM
-    private let zstd: ZstdDecompressor
-    private var trees: [ObjectID: Tree] = [:]
+/// What opening blobs needs, owned by one reader at a time: a GCM context, a zstd context, and two buffers reused from
+/// blob to blob (the sealed bytes, opened in place, and the decompressed plaintext).
+final class BlobOpener {
+    let cipher: AESGCM
+    let zstd: ZstdDecompressor
     private var sealedBuffer: UnsafeMutableRawBufferPointer?
     private var plainBuffer: UnsafeMutableRawBufferPointer?
 
-    init(repository: Repository, index: MasterIndex, finder: DamageFinder? = nil) throws(TriplicateError) {
-        self.repository = repository
-        self.index = index
-        self.finder = finder
+    init() throws(TriplicateError) {
         do {
             cipher = try AESGCM()
             zstd = try ZstdDecompressor()
@@ -27,6 +18,41 @@ final class BlobReader: @unchecked Sendable {
     deinit {
         sealedBuffer?.deallocate()
         plainBuffer?.deallocate()
+    }
+
+    /// The first `size` bytes of the sealed-bytes buffer (grown to at least 1 MiB when smaller).
+    func sealed(_ size: Int) -> UnsafeMutableRawBufferPointer {
+        UnsafeMutableRawBufferPointer(rebasing: Self.grow(&sealedBuffer, to: size)[0..<size])
+    }
+
+    /// The plaintext buffer, at least `size` bytes.
+    func plain(_ size: Int) -> UnsafeMutableRawBufferPointer { Self.grow(&plainBuffer, to: size) }
+
+    private static func grow(_ buffer: inout UnsafeMutableRawBufferPointer?, to size: Int) -> UnsafeMutableRawBufferPointer {
+        if let b = buffer, b.count >= size { return b }
+        buffer?.deallocate()
+        let fresh = UnsafeMutableRawBufferPointer.allocate(byteCount: max(size, 1 << 20), alignment: 64)
+        buffer = fresh
+        return fresh
+    }
+}
+
+/// Reads blobs (chunks and trees) of a repository. Caches pack keys; not thread safe: one task at a time uses
+/// it (a parallel restore hands each reader to one file task and takes it back when the task ends).
+final class BlobReader: @unchecked Sendable {
+    let repository: Repository
+    let index: MasterIndex
+    /// Where blobs found damaged are reported (nil: nowhere).
+    let finder: DamageFinder?
+    private var packKeys: [ObjectID: [UInt8]] = [:]
+    private let opener: BlobOpener
+    private var trees: [ObjectID: Tree] = [:]
+
+    init(repository: Repository, index: MasterIndex, finder: DamageFinder? = nil) throws(TriplicateError) {
+        self.repository = repository
+        self.index = index
+        self.finder = finder
+        opener = try BlobOpener()
     }
 
     /// The key of `pack`, read from its header (and cached). A header that cannot be read (other than a pack that is
@@ -92,7 +118,7 @@ final class BlobReader: @unchecked Sendable {
         let (pack, key, e) = try await locate(id)
         let name = Layout.pack(pack)
         // The index entry's lengths were checked when it was decoded (at most 64 MiB and 16 bytes).
-        let sealed = UnsafeMutableRawBufferPointer(rebasing: Self.grow(&sealedBuffer, to: Int(e.storedLength))[0..<Int(e.storedLength)])
+        let sealed = opener.sealed(Int(e.storedLength))
         do {
             try await repository.destination.get(name, range: Int64(e.offset)..<Int64(e.offset) + Int64(e.storedLength), into: sealed)
         } catch {
@@ -102,8 +128,8 @@ final class BlobReader: @unchecked Sendable {
         }
         let plain: UnsafeRawBufferPointer
         do {
-            plain = try PackFormat.openBlob(inPlace: sealed, entry: e, packKey: key, keys: repository.keys, cipher: cipher, zstd: zstd,
-                                            scratch: Self.grow(&plainBuffer, to: Int(e.rawLength)), context: name)
+            plain = try PackFormat.openBlob(inPlace: sealed, entry: e, packKey: key, keys: repository.keys, cipher: opener.cipher,
+                                            zstd: opener.zstd, scratch: opener.plain(Int(e.rawLength)), context: name)
         } catch {
             let failure = TriplicateError.corrupt(error, file: "pack \(name)")
             finder?.found(pack: pack, blobs: [id], problem: failure.message)
@@ -112,14 +138,6 @@ final class BlobReader: @unchecked Sendable {
         return try body(plain)
     }
 
-    /// `buffer`, reallocated when it is smaller than `size` (to at least 1 MiB).
-    private static func grow(_ buffer: inout UnsafeMutableRawBufferPointer?, to size: Int) -> UnsafeMutableRawBufferPointer {
-        if let b = buffer, b.count >= size { return b }
-        buffer?.deallocate()
-        let fresh = UnsafeMutableRawBufferPointer.allocate(byteCount: max(size, 1 << 20), alignment: 64)
-        buffer = fresh
-        return fresh
-    }
 
     /// The decoded tree `id` (cached).
     func tree(_ id: ObjectID) async throws(TriplicateError) -> Tree {

@@ -79,13 +79,8 @@ extension Repository {
 
     func loadDamageRecord(_ id: ObjectID, size: Int64?) async throws(TriplicateError) -> DamageRecord {
         let name = Layout.damageRecord(id)
-        let bytes = try await getSealed(name, kind: .damage, size: size)
-        guard SHA256.hash(bytes) == id else {
-            throw TriplicateError(.corrupt, "\(name) is damaged: its content does not match its name")
-        }
-        do {
-            return try DamageRecord.decode(try SealedFile.open(bytes, kind: .damage, keys: keys, context: name), context: name)
-        } catch { throw TriplicateError.corrupt(error, file: name) }
+        let payload = try await openSealed(name, id: id, kind: .damage, size: size)
+        do { return try DamageRecord.decode(payload, context: name) } catch { throw TriplicateError.corrupt(error, file: name) }
     }
 
     /// Writes a damage record of `packs` (leaving out what `known` already records); returns its name, or nil
@@ -134,9 +129,20 @@ extension Repository {
         return out
     }
 
+    /// The payload of the sealed file `name` (an index file, snapshot or damage record named by `id`, the SHA-256 of its
+    /// bytes): read whole (refused first when `size`, or the destination's answer, exceeds what its kind may be), checked
+    /// against its name, authenticated and decompressed.
+    func openSealed(_ name: String, id: ObjectID, kind: FileKind, size: Int64?) async throws(TriplicateError) -> [UInt8] {
+        let bytes = try await getSealed(name, kind: kind, size: size)
+        guard SHA256.hash(bytes) == id else {
+            throw TriplicateError(.corrupt, "\(name) is damaged: its content does not match its name")
+        }
+        do { return try SealedFile.open(bytes, kind: kind, keys: keys, context: name) } catch { throw TriplicateError.corrupt(error, file: name) }
+    }
+
     /// Reads a sealed file (index, snapshot, damage record) whole, refusing one larger than its kind allows before
     /// reading it; `size` is what a listing said (nil: asked from the destination).
-    func getSealed(_ name: String, kind: FileKind, size: Int64?) async throws(TriplicateError) -> [UInt8] {
+    private func getSealed(_ name: String, kind: FileKind, size: Int64?) async throws(TriplicateError) -> [UInt8] {
         var known = size
         if known == nil {
             do { known = try await destination.stat(name).size } catch {

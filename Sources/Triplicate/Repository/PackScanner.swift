@@ -28,10 +28,8 @@ struct PackScan: Sendable {
 /// uses it (check hands one to each pack task).
 final class PackScanner: @unchecked Sendable {
     let repository: Repository
-    private let cipher: AESGCM
-    private let zstd: ZstdDecompressor
-    private var span: UnsafeMutableRawBufferPointer?
-    private var plain: UnsafeMutableRawBufferPointer?
+    /// Its span buffer is the "sealed" buffer: spans are opened in place.
+    private let opener: BlobOpener
 
     /// Bytes read at once: large enough that an object store answers few requests per pack, small enough that a
     /// scanner per core stays cheap. A span grows past this only to finish the blob that starts in it.
@@ -41,23 +39,7 @@ final class PackScanner: @unchecked Sendable {
 
     init(repository: Repository) throws(TriplicateError) {
         self.repository = repository
-        do {
-            cipher = try AESGCM()
-            zstd = try ZstdDecompressor()
-        } catch { throw TriplicateError(.corrupt, "cannot set up decryption: \(error)") }
-    }
-
-    deinit {
-        span?.deallocate()
-        plain?.deallocate()
-    }
-
-    private static func grow(_ buffer: inout UnsafeMutableRawBufferPointer?, to size: Int) -> UnsafeMutableRawBufferPointer {
-        if let b = buffer, b.count >= size { return b }
-        buffer?.deallocate()
-        let fresh = UnsafeMutableRawBufferPointer.allocate(byteCount: max(size, 1 << 20), alignment: 64)
-        buffer = fresh
-        return fresh
+        opener = try BlobOpener()
     }
 
     /// Reads pack `pack` of `size` bytes (as listed) front to back: hashes every byte, opens every blob of `expected`
@@ -106,7 +88,7 @@ final class PackScanner: @unchecked Sendable {
                 i += 1
             }
             let count = Int(end - cursor)
-            let buffer = UnsafeMutableRawBufferPointer(rebasing: Self.grow(&span, to: count)[0..<count])
+            let buffer = opener.sealed(count)
             do { try await repository.destination.get(name, range: cursor..<end, into: buffer) } catch {
                 guard error.kind == .notFound || error.kind == .permanent else {
                     throw TriplicateError(error, doing: "cannot read \(name)")
@@ -153,7 +135,7 @@ final class PackScanner: @unchecked Sendable {
                 }
             }
             let count = Int(e.storedLength)
-            let sealed = UnsafeMutableRawBufferPointer(rebasing: Self.grow(&span, to: count)[0..<count])
+            let sealed = opener.sealed(count)
             do { try await repository.destination.get(name, range: Int64(e.offset)..<blobEnd, into: sealed) } catch {
                 guard error.kind == .notFound || error.kind == .permanent else { throw TriplicateError(error, doing: "cannot read \(name)") }
                 result.bad[e.id] = "cannot be read (\(error))"
@@ -185,8 +167,8 @@ final class PackScanner: @unchecked Sendable {
         }
         let plaintext: UnsafeRawBufferPointer
         do {
-            plaintext = try PackFormat.openBlob(inPlace: sealed, entry: e, packKey: key, keys: repository.keys, cipher: cipher, zstd: zstd,
-                                                scratch: Self.grow(&plain, to: Int(e.rawLength)), context: name)
+            plaintext = try PackFormat.openBlob(inPlace: sealed, entry: e, packKey: key, keys: repository.keys, cipher: opener.cipher,
+                                                zstd: opener.zstd, scratch: opener.plain(Int(e.rawLength)), context: name)
         } catch {
             result.bad[e.id] = "\(error)"
             return

@@ -256,14 +256,10 @@ public final class Repository: Sendable {
     /// Loads one snapshot file whose size a listing gave (nil: asked from the destination first).
     func loadSnapshot(_ id: ObjectID, size: Int64?) async throws(TriplicateError) -> Snapshot {
         let name = Layout.snapshot(id)
-        let bytes = try await getSealed(name, kind: .snapshot, size: size)
-        guard SHA256.hash(bytes) == id else {
-            throw TriplicateError(.corrupt, "\(name) is damaged: its content does not match its name")
+        let payload = try await openSealed(name, id: id, kind: .snapshot, size: size)
+        do { return Snapshot(id: id, record: try SnapshotRecord.decode(payload, context: name)) } catch {
+            throw TriplicateError.corrupt(error, file: name)
         }
-        do {
-            let payload = try SealedFile.open(bytes, kind: .snapshot, keys: keys, context: name)
-            return Snapshot(id: id, record: try SnapshotRecord.decode(payload, context: name))
-        } catch { throw TriplicateError.corrupt(error, file: name) }
     }
 
     /// Finds a snapshot by `latest` or a unique prefix of its ID.
@@ -382,13 +378,8 @@ public final class Repository: Sendable {
 
     func loadIndexFile(_ id: ObjectID, size: Int64?) async throws(TriplicateError) -> IndexFile {
         let name = Layout.index(id)
-        let bytes = try await getSealed(name, kind: .index, size: size)
-        guard SHA256.hash(bytes) == id else {
-            throw TriplicateError(.corrupt, "\(name) is damaged: its content does not match its name")
-        }
-        do {
-            return try IndexFile.decode(try SealedFile.open(bytes, kind: .index, keys: keys, context: name), context: name)
-        } catch { throw TriplicateError.corrupt(error, file: name) }
+        let payload = try await openSealed(name, id: id, kind: .index, size: size)
+        do { return try IndexFile.decode(payload, context: name) } catch { throw TriplicateError.corrupt(error, file: name) }
     }
 }
 
