@@ -224,11 +224,7 @@ enum Terminal {
     /// An ISO 8601 time (as snapshots and the plan's state record them, with or without fractional seconds) in local
     /// time; the text itself when it does not parse.
     static func date(iso text: String) -> String {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        if let d = f.date(from: text) { return date(d) }
-        f.formatOptions = [.withInternetDateTime]
-        return f.date(from: text).map(date) ?? text
+        ISOTime.parse(text).map(date) ?? visible(text)
     }
 }
 

@@ -46,14 +46,8 @@ public struct SnapshotRecord: Sendable, Codable, Equatable {
     /// The parent snapshot ID, if any.
     public var parentID: ObjectID? { parent.flatMap { ObjectID(hex: $0) } }
 
-    /// The backup time as a `Date` (distant past if the field is malformed).
-    public var date: Date {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        if let d = f.date(from: time) { return d }
-        f.formatOptions = [.withInternetDateTime]
-        return f.date(from: time) ?? .distantPast
-    }
+    /// The backup time as a `Date` (distant past if the field is malformed), parsed by ``ISOTime``.
+    public var date: Date { ISOTime.parse(time) ?? .distantPast }
 
     static func format(_ date: Date) -> String {
         let f = ISO8601DateFormatter()
