@@ -272,27 +272,19 @@ extension Repository {
         var next = 0
         var stop: TriplicateError?
         var results: [(ObjectID, PackScan)] = []
-        await withTaskGroup(of: (ObjectID, PackScanner, Result<PackScan, TriplicateError>).self) { group in
+        await withTaskGroup(of: ScannedPack.self) { group in
             func start(_ scanner: PackScanner) {
                 let pack = todo[next]
                 let expected = byPack[pack] ?? []
                 let size = sizes[pack] ?? 0
                 next += 1
-                group.addTask {
-                    do throws(TriplicateError) {
-                        return (pack, scanner, .success(try await scanner.scan(pack, size: size, expected: expected, cancellation: cancellation)))
-                    } catch {
-                        return (pack, scanner, .failure(error))
-                    }
-                }
+                group.addTask { await scanner.scanned(pack, size: size, expected: expected, cancellation: cancellation) }
             }
             while next < todo.count, let s = scanners.popLast() { start(s) }
-            while let (pack, scanner, outcome) = await group.next() {
-                scanners.append(scanner)
-                switch outcome {
-                case .success(let scan): results.append((pack, scan))
-                case .failure(let e): if stop == nil { stop = e }
-                }
+            while let done = await group.next() {
+                scanners.append(done.scanner)
+                if let scan = done.scan { results.append((done.pack, scan)) }
+                if let e = done.error, stop == nil { stop = e }
                 report.packsRead += 1
                 progress?(report.packsRead, todo.count)
                 if stop == nil, next < todo.count, let s = scanners.popLast() { start(s) }

@@ -105,19 +105,12 @@ extension Repository {
         var tables: [ObjectID: [PackEntry]] = [:]
         let packs = sizes.keys.sorted()
         let packSizes = sizes, indexedEntries = indexed
-        try await forEachConcurrently(packs, limit: readData ? 2 : 4, cancellation: cancellation) { (pack, scanner) throws(TriplicateError) in
-            let size = packSizes[pack] ?? 0
-            let expected = Array(indexedEntries[pack] ?? [])
-            if readData || damage.byPack[pack] != nil {
-                return (pack, nil, try await scanner.scan(pack, size: size, expected: expected, cancellation: cancellation))
-            }
-            do throws(TriplicateError) { return (pack, try await self.readPackTable(pack, size: size), nil) } catch {
-                if case .destination(let kind) = error.kind, kind != .permanent, kind != .notFound { throw error }
-                return (pack, nil, try await scanner.scan(pack, size: size, expected: expected, cancellation: cancellation))
-            }
-        } collect: { pack, table, scan in
-            if let table { tables[pack] = table }
-            if let scan { scans[pack] = scan }
+        try await forEachConcurrently(packs, limit: readData ? 2 : 4, cancellation: cancellation) { pack, scanner in
+            await scanner.tableOrScan(pack, size: packSizes[pack] ?? 0, expected: Array(indexedEntries[pack] ?? []),
+                                      whole: readData || damage.byPack[pack] != nil, cancellation: cancellation)
+        } collect: { done in
+            if let table = done.table { tables[done.pack] = table }
+            if let scan = done.scan { scans[done.pack] = scan }
         }
 
         // Which packs are damaged, and which of their blobs are intact.
@@ -270,27 +263,26 @@ extension Repository {
     /// they finish. The first error stops the rest and is thrown.
     private func forEachConcurrently(
         _ packs: [ObjectID], limit: Int, cancellation: Cancellation?,
-        _ work: @escaping @Sendable (ObjectID, PackScanner) async throws(TriplicateError) -> (ObjectID, [PackEntry]?, PackScan?),
-        collect: (ObjectID, [PackEntry]?, PackScan?) -> Void
+        _ work: @escaping @Sendable (ObjectID, PackScanner) async -> ScannedPack,
+        collect: (ScannedPack) -> Void
     ) async throws(TriplicateError) {
         var scanners: [PackScanner] = []
         for _ in 0..<max(1, min(limit, packs.count)) { scanners.append(try PackScanner(repository: self)) }
         var next = 0
         var failure: TriplicateError?
-        await withTaskGroup(of: (PackScanner, Result<(ObjectID, [PackEntry]?, PackScan?), TriplicateError>).self) { group in
+        await withTaskGroup(of: ScannedPack.self) { group in
             func start(_ scanner: PackScanner) {
                 let pack = packs[next]
                 next += 1
-                group.addTask {
-                    do throws(TriplicateError) { return (scanner, .success(try await work(pack, scanner))) } catch { return (scanner, .failure(error)) }
-                }
+                group.addTask { await work(pack, scanner) }
             }
             while next < packs.count, let s = scanners.popLast() { start(s) }
-            while let (scanner, outcome) = await group.next() {
-                scanners.append(scanner)
-                switch outcome {
-                case .success(let r): collect(r.0, r.1, r.2)
-                case .failure(let e): if failure == nil { failure = e }
+            while let done = await group.next() {
+                scanners.append(done.scanner)
+                if let e = done.error {
+                    if failure == nil { failure = e }
+                } else {
+                    collect(done)
                 }
                 if failure == nil, cancellation?.isCancelled != true, next < packs.count, let s = scanners.popLast() { start(s) }
             }

@@ -24,6 +24,19 @@ struct PackScan: Sendable {
     var isIntact: Bool { matchesName && table != nil && bad.isEmpty && readProblem == nil }
 }
 
+/// One pack scanned by a task of a group: the scanner it borrowed, and what it found or the error that stopped it.
+///
+/// A struct made by ``PackScanner/scanned(_:size:expected:cancellation:)``, not a tuple built in the task's closure: in
+/// release builds, Swift 6.3.1 handed the group a garbage tuple of a `Result` over a typed error built in a
+/// `do throws(…)` inside `addTask`, and `check --read-data` crashed in `swift_retain`.
+struct ScannedPack: Sendable {
+    let pack: ObjectID
+    let scanner: PackScanner
+    let table: [PackEntry]?
+    let scan: PackScan?
+    let error: TriplicateError?
+}
+
 /// Verifies packs. Holds one span buffer and one decompression buffer, reused from pack to pack; one task at a time
 /// uses it (check hands one to each pack task).
 final class PackScanner: @unchecked Sendable {
@@ -145,6 +158,32 @@ final class PackScanner: @unchecked Sendable {
             try open(e, sealed: sealed, key: key, keyProblem: keyProblem, name: name, into: &result, intact: intact)
         }
         return result
+    }
+
+    /// ``scan(_:size:expected:cancellation:intact:)`` as a value a task group can collect.
+    func scanned(_ pack: ObjectID, size: Int64, expected: [PackEntry], cancellation: Cancellation?) async -> ScannedPack {
+        do {
+            let scan = try await scan(pack, size: size, expected: expected, cancellation: cancellation)
+            return ScannedPack(pack: pack, scanner: self, table: nil, scan: scan, error: nil)
+        } catch {
+            return ScannedPack(pack: pack, scanner: self, table: nil, scan: nil, error: error)
+        }
+    }
+
+    /// The table of `pack` read alone (three small reads), or with `whole`, or when the table cannot be read that way,
+    /// the whole pack scanned: what `repair` needs of each pack, as a value a task group can collect.
+    func tableOrScan(_ pack: ObjectID, size: Int64, expected: [PackEntry], whole: Bool, cancellation: Cancellation?) async -> ScannedPack {
+        if !whole {
+            do {
+                let table = try await repository.readPackTable(pack, size: size)
+                return ScannedPack(pack: pack, scanner: self, table: table, scan: nil, error: nil)
+            } catch {
+                if case .destination(let kind) = error.kind, kind != .permanent, kind != .notFound {
+                    return ScannedPack(pack: pack, scanner: self, table: nil, scan: nil, error: error)
+                }
+            }
+        }
+        return await scanned(pack, size: size, expected: expected, cancellation: cancellation)
     }
 
     private func readKey(_ pack: ObjectID, name: String) async throws(TriplicateError) -> [UInt8] {
