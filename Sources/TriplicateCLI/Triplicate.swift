@@ -23,7 +23,7 @@ struct TriplicateCommand: AsyncParsableCommand {
               64 invalid command-line arguments
               130 interrupted
             """,
-        version: "0.1.0 (repository format 1)",
+        version: "0.2.0 (repository format 1)",
         subcommands: [
             InitCommand.self, BackupCommand.self, SnapshotsCommand.self, LsCommand.self, RestoreCommand.self,
             CheckCommand.self, RepairCommand.self, StatsCommand.self, SyncCommand.self, StatusCommand.self, DebugCommand.self,
