@@ -67,12 +67,8 @@ import Testing
         #expect(try runCLI(["snapshots", "--repo", repo, "--password-file", t.sub("pw")], password: nil).status == 0)
     }
 
-    @Test func unreadableSourceFilesGiveExitCodeThree() throws {
+    @Test(.needsRoot) func unreadableSourceFilesGiveExitCodeThree() throws {
         // Root reads everything, so the backup runs as the unprivileged user `nobody` through setpriv.
-        guard getuid() == 0, FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv") else {
-            print("skipped: needs root and setpriv to run the backup as an unprivileged user")
-            return
-        }
         let t = TempDir("unreadable")
         chmod(t.path, 0o777)
         let src = t.sub("src")
@@ -89,8 +85,7 @@ import Testing
             chmod(parent.path, (try? FileManager.default.attributesOfItem(atPath: parent.path)[.posixPermissions] as? Int).map { mode_t($0 | 0o005) } ?? 0o755)
             parent.deleteLastPathComponent()
         }
-        let binary = packageRoot + "/.build/debug/triplicate"
-        let r = try runProcess("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", binary, "backup", src, "--repo", repo],
+        let r = try runProcess("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", cliBinary, "backup", src, "--repo", repo],
                                env: ["HOME": t.path])
         #expect(r.status == 3, "\(r.stderr)")
         #expect(r.stderr.contains("secret.txt"))
@@ -99,12 +94,8 @@ import Testing
         #expect(!ls.stdout.contains("secret.txt"))
     }
 
-    @Test func debugChunkPrintsTheReferenceChunks() throws {
+    @Test(.needsSharedFixtures) func debugChunkPrintsTheReferenceChunks() throws {
         let fixture = sharedFixtures + "/fastcdc/SekienAkashita.jpg"
-        guard FileManager.default.fileExists(atPath: fixture) else {
-            print("skipped: \(fixture) is not present (it lives in the project's shared fixtures)")
-            return
-        }
         let r = try runCLI(["debug", "chunk", fixture, "--min", "4096", "--avg", "16384", "--max", "65535"], password: nil)
         #expect(r.status == 0)
         let lines = r.stdout.split(separator: "\n")

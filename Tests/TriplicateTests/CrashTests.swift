@@ -6,7 +6,7 @@ import Testing
 import Glibc
 #endif
 
-@Suite(.serialized) struct CrashTests {
+@Suite(.serialized, .tags(.slow)) struct CrashTests {
     @Test func aBackupKilledWithSIGKILLResumesAndReusesItsPacks() async throws {
         let t = TempDir("kill")
         let src = t.sub("src")
@@ -14,12 +14,7 @@ import Glibc
         let repo = t.sub("repo")
         #expect(try runCLI(["init", "--repo", repo]).status == 0)
 
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: packageRoot + "/.build/debug/triplicate")
-        p.arguments = ["backup", src, "--repo", repo, "--pack-size", "1", "--quiet"]
-        p.environment = ["TRIPLICATE_PASSWORD": TestKeys.password, "PATH": "/usr/bin:/bin"]
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
+        let p = cliProcess(["backup", src, "--repo", repo, "--pack-size", "1", "--quiet"])
         try p.run()
         // Wait until a few packs are stored, then pull the plug.
         var packs = 0
@@ -54,15 +49,12 @@ import Glibc
         #expect(try TreeFingerprint.of(out + "/src") == TreeFingerprint.of(src))
     }
 
-    @Test func aFullDiskStopsTheBackupCleanlyAndTheNextOneCompletes() async throws {
+    @Test(.needsRoot) func aFullDiskStopsTheBackupCleanlyAndTheNextOneCompletes() async throws {
         let t = TempDir("full")
         let disk = t.sub("disk")
         try FileManager.default.createDirectory(atPath: disk, withIntermediateDirectories: true)
         let mounted = try runProcess("/bin/mount", ["-t", "tmpfs", "-o", "size=6m", "tmpfs", disk], password: nil)
-        guard mounted.status == 0 else {
-            print("skipped: cannot mount a tmpfs to play the full disk (\(mounted.stderr.trimmingCharacters(in: .whitespacesAndNewlines)))")
-            return
-        }
+        try #require(mounted.status == 0, "cannot mount a tmpfs to play the full disk: \(mounted.stderr)")
         defer { _ = try? runProcess("/bin/umount", [disk], password: nil) }
         let src = t.sub("src")
         for i in 0..<4 { try writeFile(src + "/IMG_\(i).DNG", pseudoRandomBytes(3 << 20, seed: UInt64(200 + i))) }

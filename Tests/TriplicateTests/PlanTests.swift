@@ -130,10 +130,10 @@ private func bucketFiles(_ d: S3Destination) async throws -> [String: Data] {
     return out
 }
 
-@Suite(.serialized) struct PlanCommandTests {
-    @Test func threeCopiesStayIdenticalThroughAnUnpluggedDriveAndAServerThatIsDown() async throws {
+@Suite(.serialized, .tags(.slow)) struct PlanCommandTests {
+    @Test(.needsFATDrive, .needsS3Server) func threeCopiesStayIdenticalThroughAnUnpluggedDriveAndAServerThatIsDown() async throws {
         let t = TempDir("plan")
-        guard let drive = try FATDrive(t, megabytes: 64), let server = try TestS3Server() else { return }
+        let drive = try FATDrive(t, megabytes: 64), server = try TestS3Server()
         let proxy = try FaultProxy(upstream: server, dir: t.path)
         let bucket = "plan-" + String(UUID().uuidString.lowercased().prefix(8))
         try writeFile(t.sub("password"), Array("plan password\n".utf8))

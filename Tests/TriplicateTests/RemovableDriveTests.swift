@@ -15,18 +15,13 @@ final class FATDrive {
     let mountPoint: String
     private(set) var mounted = false
 
-    /// Makes a FAT image of `megabytes` and mounts it; nil (after printing why) when FUSE or the tools are
-    /// missing here (`make test` installs dosfstools and fusefat).
-    init?(_ t: TempDir, megabytes: Int, label: String = "PHOTOSUSB") throws {
+    /// Makes a FAT image of `megabytes` and mounts it; throws when FUSE or the tools are missing here (tests that
+    /// make one are enabled only where ``TestEnvironment/canMountFAT``, or under CI, which installs them).
+    init(_ t: TempDir, megabytes: Int, label: String = "PHOTOSUSB") throws {
         image = t.sub("drive.img")
         mountPoint = t.sub("media/" + label)
-        for tool in ["/usr/sbin/mkfs.vfat", "/usr/bin/fusefat", "/usr/bin/fusermount"] where !FileManager.default.isExecutableFile(atPath: tool) {
-            print("skipped: \(tool) is missing (make test installs dosfstools and fusefat)")
-            return nil
-        }
-        guard FileManager.default.fileExists(atPath: "/dev/fuse") else {
-            print("skipped: /dev/fuse is missing, so no FUSE file system can be mounted here")
-            return nil
+        guard TestEnvironment.canMountFAT else {
+            throw FATError(message: "mkfs.vfat, fusefat, fusermount or /dev/fuse is missing (make test installs dosfstools and fusefat)")
         }
         try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
         guard FileManager.default.createFile(atPath: image, contents: nil) else { throw CocoaError(.fileWriteUnknown) }
@@ -78,10 +73,10 @@ struct FATError: Error, CustomStringConvertible {
     var description: String { message }
 }
 
-@Suite(.serialized) struct RemovableDriveTests {
-    @Test(arguments: ConformanceCheck.all) func aFATDriveConforms(_ check: ConformanceCheck) async throws {
+@Suite(.serialized, .tags(.slow)) struct RemovableDriveTests {
+    @Test(.needsFATDrive, arguments: ConformanceCheck.all) func aFATDriveConforms(_ check: ConformanceCheck) async throws {
         let t = TempDir("usb-conformance")
-        guard let drive = try FATDrive(t, megabytes: 96) else { return }
+        let drive = try FATDrive(t, megabytes: 96)
         let d = RemovableDrive(path: drive.mountPoint + "/triplicate", verifyWrites: true)
         try d.createRoot()
         try await d.put("config", data: [1])
@@ -101,9 +96,9 @@ struct FATError: Error, CustomStringConvertible {
         #expect(try FileManager.default.contentsOfDirectory(atPath: mountPoint).isEmpty)
     }
 
-    @Test func theDriveMarkerTiesTheFolderToItsRepository() async throws {
+    @Test(.needsFATDrive) func theDriveMarkerTiesTheFolderToItsRepository() async throws {
         let t = TempDir("usb-marker")
-        guard let drive = try FATDrive(t, megabytes: 48) else { return }
+        let drive = try FATDrive(t, megabytes: 48)
         let folder = drive.mountPoint + "/triplicate"
         let repo = try await Repository.initialize(on: RemovableDrive(path: folder), password: TestKeys.password, options: TestKeys.cheap)
         let marker = try #require(try await RemovableDrive(path: folder).marker())
@@ -120,18 +115,15 @@ struct FATError: Error, CustomStringConvertible {
         }
     }
 
-    @Test func unpluggedDuringABackupThenPluggedBackTheNextBackupCompletes() async throws {
+    @Test(.needsFATDrive) func unpluggedDuringABackupThenPluggedBackTheNextBackupCompletes() async throws {
         let t = TempDir("usb-unplug")
-        guard let drive = try FATDrive(t, megabytes: 128) else { return }
+        let drive = try FATDrive(t, megabytes: 128)
         let src = t.sub("src")
         for i in 0..<8 { try writeFile(src + "/DSC_\(i).NEF", pseudoRandomBytes(5 << 20, seed: UInt64(300 + i))) }
         let location = "usb:" + drive.mountPoint + "/triplicate"
         #expect(try runCLI(["init", "--repo", location]).status == 0)
 
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: packageRoot + "/.build/debug/triplicate")
-        p.arguments = ["backup", src, "--repo", location, "--pack-size", "1", "--quiet"]
-        p.environment = ["TRIPLICATE_PASSWORD": TestKeys.password, "PATH": "/usr/bin:/bin"]
+        let p = cliProcess(["backup", src, "--repo", location, "--pack-size", "1", "--quiet"])
         let err = Pipe()
         p.standardOutput = FileHandle.nullDevice
         p.standardError = err
@@ -162,9 +154,9 @@ struct FATError: Error, CustomStringConvertible {
         #expect(try TreeFingerprint.of(out + "/src") == TreeFingerprint.of(src))
     }
 
-    @Test func aFullDriveStopsTheBackupAndAfterMakingRoomTheNextCompletes() async throws {
+    @Test(.needsFATDrive) func aFullDriveStopsTheBackupAndAfterMakingRoomTheNextCompletes() async throws {
         let t = TempDir("usb-full")
-        guard let drive = try FATDrive(t, megabytes: 48) else { return }
+        let drive = try FATDrive(t, megabytes: 48)
         let location = "usb:" + drive.mountPoint + "/triplicate"
         #expect(try runCLI(["init", "--repo", location]).status == 0)
         // Something else fills most of the drive.

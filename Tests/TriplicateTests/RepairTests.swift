@@ -115,7 +115,7 @@ import Glibc
         try FileManager.default.removeItem(atPath: path + "/" + first)
     }
 
-    @Test func repairKilledAtAnyMomentLeavesARepositoryCheckAcceptsAndFinishesWhenRunAgain() async throws {
+    @Test(.tags(.slow)) func repairKilledAtAnyMomentLeavesARepositoryCheckAcceptsAndFinishesWhenRunAgain() async throws {
         let t = TempDir("repair-kill")
         let src = t.sub("Photos")
         let template = t.sub("template")
@@ -123,12 +123,7 @@ import Glibc
         for (n, delay) in [0, 40, 80, 150, 250, 400, 700, 1200].enumerated() {
             let path = t.sub("repo-\(n)")
             try copyTree(template, path)
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: packageRoot + "/.build/debug/triplicate")
-            p.arguments = ["repair", "--repo", path]
-            p.environment = ["TRIPLICATE_PASSWORD": TestKeys.password, "PATH": "/usr/bin:/bin"]
-            p.standardOutput = FileHandle.nullDevice
-            p.standardError = FileHandle.nullDevice
+            let p = cliProcess(["repair", "--repo", path])
             try p.run()
             usleep(UInt32(delay * 1000))
             if p.isRunning { kill(p.processIdentifier, SIGKILL) }

@@ -16,8 +16,9 @@ final class TestS3Server {
     private var pid: pid_t = 0
 
     /// The shared server when there is one (unless `own`), else a new moto_server with `environment` added to
-    /// its own; nil (after printing why) when moto_server is not installed.
-    init?(own: Bool = false, environment: [String: String] = [:]) throws {
+    /// its own; throws when moto_server cannot be started (tests that need one are enabled only where
+    /// ``TestEnvironment/hasS3Server``, or under CI, which installs it).
+    init(own: Bool = false, environment: [String: String] = [:]) throws {
         if !own, let shared = ProcessInfo.processInfo.environment["TRIPLICATE_TEST_S3_ENDPOINT"], !shared.isEmpty {
             endpoint = shared
             port = shared.split(separator: ":").last.flatMap { UInt16($0) } ?? 0
@@ -27,8 +28,7 @@ final class TestS3Server {
         endpoint = "http://127.0.0.1:\(port)"
         guard let p = BackgroundProcess.start(["moto_server", "-H", "127.0.0.1", "-p", String(port)], environment: environment,
                                               log: FileManager.default.temporaryDirectory.path + "/moto-\(port).log") else {
-            print("skipped: moto_server could not be started (make test installs moto[server] from PyPI)")
-            return nil
+            throw FATError(message: "moto_server could not be started (make test installs moto[server] from PyPI)")
         }
         pid = p
         for _ in 0..<200 {
@@ -94,15 +94,15 @@ enum BackgroundProcess {
     }
 }
 
-@Suite(.serialized) struct S3DestinationTests {
+@Suite(.serialized, .needsS3Server, .tags(.slow)) struct S3DestinationTests {
     @Test(arguments: ConformanceCheck.all) func anS3BucketConforms(_ check: ConformanceCheck) async throws {
-        guard let server = try TestS3Server() else { return }
+        let server = try TestS3Server()
         let d = try await server.destination()
         try await check.run(on: d)
     }
 
     @Test func aMissingBucketIsUnavailableAndNotFoundIsOnlyForObjects() async throws {
-        guard let server = try TestS3Server() else { return }
+        let server = try TestS3Server()
         let d = S3Destination(endpoint: server.endpoint, bucket: "no-such-bucket", prefix: "x", accessKeyID: "testing", secretKey: "testing", region: "us-east-1")
         do {
             _ = try await d.get("config")
@@ -113,9 +113,9 @@ enum BackgroundProcess {
     }
 }
 
-@Suite(.serialized) struct B2CommandLineTests {
+@Suite(.serialized, .needsS3Server, .tags(.slow)) struct B2CommandLineTests {
     @Test func initBackupRestoreAndCheckOnB2CreateTheBucket() async throws {
-        guard let server = try TestS3Server() else { return }
+        let server = try TestS3Server()
         let t = TempDir("b2-cli")
         let src = t.sub("Photos")
         try writeFile(src + "/2026/DSC_0001.NEF", pseudoRandomBytes(3 << 20, seed: 61))

@@ -84,9 +84,9 @@ private func photoSource(_ t: TempDir, seed: UInt64) throws -> String {
     return src
 }
 
-@Suite(.serialized) struct S3FaultTests {
+@Suite(.serialized, .needsS3Server, .tags(.slow)) struct S3FaultTests {
     @Test func aBackupThroughAServerThatFailsNowAndThenCompletesWithNothingLostOrDuplicated() async throws {
-        guard let server = try TestS3Server() else { return }
+        let server = try TestS3Server()
         let t = TempDir("s3-faults")
         let proxy = try FaultProxy(upstream: server, dir: t.path)
         let bucket = "faults-" + String(UUID().uuidString.lowercased().prefix(8))
@@ -123,7 +123,7 @@ private func photoSource(_ t: TempDir, seed: UInt64) throws -> String {
     }
 
     @Test func aServerThatStaysDownEndsInAClearErrorAndTheNextBackupCompletes() async throws {
-        guard let server = try TestS3Server() else { return }
+        let server = try TestS3Server()
         let t = TempDir("s3-down")
         let proxy = try FaultProxy(upstream: server, dir: t.path)
         let bucket = "down-" + String(UUID().uuidString.lowercased().prefix(8))
@@ -161,8 +161,8 @@ final class AuthenticatingS3Server {
     let keyID: String
     let secret: String
 
-    init?() throws {
-        guard let server = try TestS3Server(own: true, environment: ["INITIAL_NO_AUTH_ACTION_COUNT": "3"]) else { return nil }
+    init() throws {
+        let server = try TestS3Server(own: true, environment: ["INITIAL_NO_AUTH_ACTION_COUNT": "3"])
         self.server = server
         let made = try runProcess("/usr/bin/env", ["python3", packageRoot + "/scripts/moto-iam-user.py", server.endpoint], password: nil)
         let words = made.stdout.split(separator: " ").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
@@ -172,9 +172,9 @@ final class AuthenticatingS3Server {
     }
 }
 
-@Suite(.serialized) struct S3CredentialTests {
+@Suite(.serialized, .needsS3Server, .tags(.slow)) struct S3CredentialTests {
     @Test func aServerThatChecksSignaturesAcceptsOursAndRefusesWrongKeys() async throws {
-        guard let auth = try AuthenticatingS3Server() else { return }
+        let auth = try AuthenticatingS3Server()
         let bucket = "signed-" + String(UUID().uuidString.lowercased().prefix(8))
         // The right key: moto recomputes the signature of every request: single puts, multipart uploads, whole and
         // ranged gets, heads and deletes. (Its check mishandles a `/` inside a query value, where boto3 fails

@@ -110,18 +110,35 @@ struct CLIResult {
     var stderr: String
 }
 
+/// The `triplicate` binary the tests run: `TRIPLICATE_TEST_CLI` when set, else the one built into the same build
+/// folder as the test bundle (`swift build --build-tests` builds both), whatever that folder is.
+let cliBinary: String = {
+    if let path = ProcessInfo.processInfo.environment["TRIPLICATE_TEST_CLI"], !path.isEmpty { return path }
+    let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    return (executable as NSString).deletingLastPathComponent + "/triplicate"
+}()
+
+/// A `triplicate` process running `arguments` with the test password and a minimal environment, not started yet
+/// (for tests that signal or kill it).
+func cliProcess(_ arguments: [String]) -> Process {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: cliBinary)
+    p.arguments = arguments
+    p.environment = ["TRIPLICATE_PASSWORD": TestKeys.password, "PATH": "/usr/bin:/bin"]
+    p.standardOutput = FileHandle.nullDevice
+    p.standardError = FileHandle.nullDevice
+    return p
+}
+
 /// Runs the built `triplicate` binary with `arguments` and extra environment.
 func runCLI(_ arguments: [String], env: [String: String] = [:], password: String? = TestKeys.password) throws -> CLIResult {
-    let binary = packageRoot + "/.build/debug/triplicate"
-    guard FileManager.default.isExecutableFile(atPath: binary) else {
-        throw CLIMissing(path: binary)
-    }
-    return try runProcess(binary, arguments, env: env, password: password)
+    guard FileManager.default.isExecutableFile(atPath: cliBinary) else { throw CLIMissing(path: cliBinary) }
+    return try runProcess(cliBinary, arguments, env: env, password: password)
 }
 
 struct CLIMissing: Error, CustomStringConvertible {
     var path: String
-    var description: String { "the triplicate binary is not built at \(path); run `swift build` (make test does)" }
+    var description: String { "the triplicate binary is not built at \(path); run `swift build --build-tests` (make test does)" }
 }
 
 func runProcess(_ binary: String, _ arguments: [String], env: [String: String] = [:], password: String? = TestKeys.password) throws -> CLIResult {
@@ -160,7 +177,58 @@ func copyTree(_ from: String, _ to: String) throws {
 /// (`ulimit -v`): a command that tried to allocate more fails instead of succeeding. The debug build runs in 500 MiB.
 func runCLI(_ arguments: [String], addressSpaceLimit mebibytes: Int, env: [String: String] = [:],
             password: String? = TestKeys.password) throws -> CLIResult {
-    let binary = packageRoot + "/.build/debug/triplicate"
-    guard FileManager.default.isExecutableFile(atPath: binary) else { throw CLIMissing(path: binary) }
-    return try runProcess("/bin/sh", ["-c", "ulimit -v \(mebibytes * 1024) && exec \"$0\" \"$@\"", binary] + arguments, env: env, password: password)
+    guard FileManager.default.isExecutableFile(atPath: cliBinary) else { throw CLIMissing(path: cliBinary) }
+    return try runProcess("/bin/sh", ["-c", "ulimit -v \(mebibytes * 1024) && exec \"$0\" \"$@\"", cliBinary] + arguments, env: env, password: password)
+}
+
+
+/// What this machine can do for the tests. A test that needs what is missing is skipped, visibly (Swift Testing's
+/// `.enabled(if:)`), except under `CI=true`: CI installs every tool, so there a test runs and fails instead, and
+/// `make test` also fails if anything was skipped.
+enum TestEnvironment {
+    static let isCI = ProcessInfo.processInfo.environment["CI"] == "true"
+
+    /// True when `available`, and always under CI.
+    static func runs(_ available: Bool) -> Bool { isCI || available }
+
+    /// mkfs.vfat, fusefat and /dev/fuse: a FAT drive can be made and mounted (`make test` installs the tools).
+    static let canMountFAT = ["/usr/sbin/mkfs.vfat", "/usr/bin/fusefat", "/usr/bin/fusermount"].allSatisfy {
+        FileManager.default.isExecutableFile(atPath: $0)
+    } && FileManager.default.fileExists(atPath: "/dev/fuse")
+
+    /// An S3 server: the one `make test` started, or moto_server on the PATH to start one.
+    static let hasS3Server: Bool = {
+        if let shared = ProcessInfo.processInfo.environment["TRIPLICATE_TEST_S3_ENDPOINT"], !shared.isEmpty { return true }
+        return (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").contains {
+            FileManager.default.isExecutableFile(atPath: $0 + "/moto_server")
+        }
+    }()
+
+    /// Root, to mount a tmpfs or to run a command as another user.
+    static let isRoot = getuid() == 0
+
+    /// setpriv, to run a command as an unprivileged user.
+    static let hasSetpriv = FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv")
+
+    /// The project's shared fixtures next to the repository (`../shared/fixtures`).
+    static let hasSharedFixtures = FileManager.default.fileExists(atPath: sharedFixtures + "/fastcdc/SekienAkashita.jpg")
+}
+
+extension Trait where Self == ConditionTrait {
+    /// A FAT image mounted with fusefat stands in for a USB drive.
+    static var needsFATDrive: Self {
+        .enabled(if: TestEnvironment.runs(TestEnvironment.canMountFAT), "needs mkfs.vfat, fusefat and /dev/fuse (make test installs dosfstools and fusefat)")
+    }
+    /// moto_server stands in for Backblaze B2.
+    static var needsS3Server: Self {
+        .enabled(if: TestEnvironment.runs(TestEnvironment.hasS3Server), "needs moto_server (make test installs moto[server] and starts one)")
+    }
+    /// Mounting a file system, or running a command as another user.
+    static var needsRoot: Self {
+        .enabled(if: TestEnvironment.runs(TestEnvironment.isRoot && TestEnvironment.hasSetpriv), "needs root (and setpriv)")
+    }
+    /// The project's shared fixtures next to the repository.
+    static var needsSharedFixtures: Self {
+        .enabled(if: TestEnvironment.runs(TestEnvironment.hasSharedFixtures), "needs \(sharedFixtures)")
+    }
 }

@@ -95,10 +95,7 @@ import Glibc
         #expect(try runCLI(["backup", src, "--repo", repo, "--pack-size", "1"]).status == 0)
         try writeFile(src + "/IMG_new.NEF", pseudoRandomBytes(300_000, seed: 7499))
         // check --read-data is stopped while it reads, a backup commits, then the check goes on.
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: packageRoot + "/.build/debug/triplicate")
-        p.arguments = ["check", "--read-data", "--repo", repo]
-        p.environment = ["TRIPLICATE_PASSWORD": TestKeys.password, "PATH": "/usr/bin:/bin"]
+        let p = cliProcess(["check", "--read-data", "--repo", repo])
         let out = Pipe()
         p.standardOutput = out
         p.standardError = FileHandle.nullDevice
