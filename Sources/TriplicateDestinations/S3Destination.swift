@@ -265,29 +265,18 @@ public struct S3Destination: Destination {
         let partSize = effectivePartSize(for: size)
         let count = Int((size + partSize - 1) / partSize)
         var etags = [String](repeating: "", count: count)
-        let failure: DestinationError? = await withTaskGroup(of: PartOutcome.self) { group in
-            var next = 0
-            var failure: DestinationError?
-            func start() {
-                let number = next + 1
-                let range = Int64(next) * partSize..<min(Int64(next + 1) * partSize, size)
-                next += 1
-                group.addTask {
-                    await self.uploadPart(name, file: path, range: range, number: number, objectPath: objectPath, uploadID: uploadID)
-                }
-            }
-            while next < min(count, max(parallelParts, 1)) { start() }
-            while let outcome = await group.next() {
-                if let error = outcome.error {
-                    if failure == nil { failure = error }
-                    group.cancelAll()
-                    continue
-                }
+        var failure: DestinationError?
+        await forEachConcurrently(Array(0..<count), limit: parallelParts, { index in
+            let range = Int64(index) * partSize..<min(Int64(index + 1) * partSize, size)
+            return await self.uploadPart(name, file: path, range: range, number: index + 1, objectPath: objectPath, uploadID: uploadID)
+        }, collect: { outcome in
+            if let error = outcome.error {
+                if failure == nil { failure = error }
+            } else {
                 etags[outcome.number - 1] = outcome.etag
-                if failure == nil, next < count { start() }
             }
-            return failure
-        }
+            return failure == nil
+        })
         if let failure { throw failure }
         return etags
     }

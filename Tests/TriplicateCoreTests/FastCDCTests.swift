@@ -488,3 +488,31 @@ struct FastCDCTests {
         }
     }
 }
+
+@Suite("FastCDC: the cut rule of streaming readers")
+struct CertainCutTests {
+    @Test("reading in uneven pieces and cutting only what is certain gives the whole-file cuts")
+    func certainCutsMatchWholeFileCuts() throws {
+        let chunker = try FastCDC(ChunkerParameters(minSize: 4096, averageSize: 16384, maxSize: 65536))
+        let data = pseudoRandomBytes(count: 700_000, seed: 77)
+        var cuts: [Int] = []
+        var start = 0, filled = 0
+        var step = 0
+        data.withUnsafeBytes { all in
+            while true {
+                let window = UnsafeRawBufferPointer(rebasing: all[start..<filled])
+                if let length = chunker.certainCut(window, atEnd: filled == all.count) {
+                    cuts.append(length)
+                    start += length
+                    continue
+                }
+                if filled == all.count { break }
+                // Pieces of odd sizes, some smaller than a chunk, as reads of a pipe or a slow disk return them.
+                step += 1
+                filled = min(all.count, filled + [1, 777, 4096, 70_000, 12_345][step % 5])
+            }
+        }
+        #expect(cuts == chunker.chunkLengths(of: data))
+        #expect(chunker.certainCut(UnsafeRawBufferPointer(start: nil, count: 0), atEnd: true) == nil)
+    }
+}

@@ -50,7 +50,7 @@ import Testing
         for k in 0..<200 { ids.append(id(0xABCD_5555_0000_0000, UInt64(k) * 3)) }
         for k in 0..<500 { ids.append(id(UInt64(k) << 48 | 0xFFFF_FFFF_FFFF, 9)) }
         var index = MasterIndex()
-        index.load([(pack: pack(1), entries: ids.enumerated().map { i, x in
+        index.loadForTest([(pack: pack(1), entries: ids.enumerated().map { i, x in
             PackEntry(id: x, type: .data, compression: .none, offset: UInt32(44 + i), storedLength: 16, rawLength: 0)
         })])
         for x in ids { #expect(index.contains(x)) }
@@ -68,7 +68,7 @@ import Testing
         #expect(index.count == 3)
         #expect(index.location(shared.id).map { index.packID($0.pack) } == pack(1))
         var bulk = MasterIndex()
-        bulk.load([(pack(1), [shared, entry(8)]), (pack(2), [shared, entry(9)])])
+        bulk.loadForTest([(pack(1), [shared, entry(8)]), (pack(2), [shared, entry(9)])])
         #expect(bulk.count == 3)
         #expect(bulk.contains(entry(9).id) && bulk.contains(shared.id))
         let grouped = bulk.entriesByPack()
@@ -76,5 +76,14 @@ import Testing
         var seen = 0
         bulk.forEachLocation { _ in seen += 1 }
         #expect(seen == 3)
+    }
+}
+
+extension MasterIndex {
+    /// Loads packs the way loading index files does: room reserved once, entries appended, one sort.
+    mutating func loadForTest(_ list: [(pack: ObjectID, entries: [PackEntry])]) {
+        reserveForLoading(list.reduce(0) { $0 + $1.entries.count })
+        for (pack, entries) in list { appendForLoading(pack: pack, entries: entries) }
+        finishLoading()
     }
 }

@@ -143,30 +143,6 @@ extension Repository {
         return adopted
     }
 
-    /// Reads and authenticates the table of pack `id` of `size` bytes with two ranged reads.
-    func readPackTable(_ id: ObjectID, size: Int64) async throws(TriplicateError) -> [PackEntry] {
-        let name = Layout.pack(id)
-        do {
-            guard size > Int64(FileHeader.length + PackFormat.trailerLength) else { throw CoreError.malformed("\(name): truncated") }
-            let header = try await destination.get(name, range: 0..<Int64(FileHeader.length))
-            let trailer = try await destination.get(name, range: (size - Int64(PackFormat.trailerLength))..<size)
-            let range = try PackFormat.tableRange(trailer: trailer, packSize: size, context: name)
-            guard range.count <= PackScanner.maxTableLength else {
-                throw CoreError.malformed("\(name): its table of \(range.count) bytes is longer than this implementation reads")
-            }
-            let table = try await destination.get(name, range: range)
-            return try PackFormat.openTable(header: header, sealedTable: table, packSize: range.lowerBound, keys: keys, context: name)
-        } catch let e as TriplicateError {
-            throw e
-        } catch let e as DestinationError {
-            throw TriplicateError(e, doing: "cannot read pack \(name)")
-        } catch let e as CoreError {
-            throw TriplicateError.corrupt(e, file: "pack \(name)")
-        } catch {
-            throw TriplicateError(.corrupt, "pack \(name): \(error)")
-        }
-    }
-
     static func absolute(_ path: String) -> String {
         var p = path
         if !p.hasPrefix("/") { p = FileManager.default.currentDirectoryPath + "/" + p }

@@ -13,7 +13,6 @@ struct SourceInfo {
     var mtime: Timestamp
     var ctime: Timestamp
     var inode: UInt64
-    var device: UInt64
 
     init(_ st: stat) {
         switch st.st_mode & S_IFMT {
@@ -27,7 +26,6 @@ struct SourceInfo {
         mtime = Timestamp(seconds: Int64(st.st_mtim.tv_sec), nanoseconds: UInt32(st.st_mtim.tv_nsec))
         ctime = Timestamp(seconds: Int64(st.st_ctim.tv_sec), nanoseconds: UInt32(st.st_ctim.tv_nsec))
         inode = UInt64(st.st_ino)
-        device = UInt64(st.st_dev)
     }
 
     /// True when `node` (a file node of a snapshot) describes this file as it is now: the same size, mtime, ctime and

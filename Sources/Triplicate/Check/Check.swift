@@ -103,12 +103,10 @@ extension Repository {
                     for e in p.entries { lost[e.id] = p.id }
                     continue
                 }
-                // A pack ends with at least a sealed table (a tag) and the trailer after its last blob.
-                let limit = size - Int64(PackFormat.trailerLength + AESGCM.tagLength)
                 var usable: [PackEntry] = []
                 var cut = Set<ObjectID>()
                 for e in p.entries {
-                    if Int64(e.offset) + Int64(e.storedLength) > limit {
+                    if !PackFormat.fits(e, packSize: size) {
                         cut.insert(e.id)
                         lost[e.id] = p.id
                     } else if damage.contains(pack: p.id, blob: e.id) {
@@ -269,27 +267,19 @@ extension Repository {
         let parallel = max(1, ProcessInfo.processInfo.activeProcessorCount)
         var scanners: [PackScanner] = []
         for _ in 0..<min(parallel, max(todo.count, 1)) { scanners.append(try PackScanner(repository: self)) }
-        var next = 0
         var stop: TriplicateError?
         var results: [(ObjectID, PackScan)] = []
-        await withTaskGroup(of: ScannedPack.self) { group in
-            func start(_ scanner: PackScanner) {
-                let pack = todo[next]
-                let expected = byPack[pack] ?? []
-                let size = sizes[pack] ?? 0
-                next += 1
-                group.addTask { await scanner.scanned(pack, size: size, expected: expected, cancellation: cancellation) }
-            }
-            while next < todo.count, let s = scanners.popLast() { start(s) }
-            while let done = await group.next() {
-                scanners.append(done.scanner)
-                if let scan = done.scan { results.append((done.pack, scan)) }
-                if let e = done.error, stop == nil { stop = e }
-                report.packsRead += 1
-                progress?(report.packsRead, todo.count)
-                if stop == nil, next < todo.count, let s = scanners.popLast() { start(s) }
-            }
-        }
+        var read = 0
+        await forEachConcurrently(todo, workers: scanners, { pack, scanner in
+            await scanner.scanned(pack, size: sizes[pack] ?? 0, expected: byPack[pack] ?? [], cancellation: cancellation)
+        }, collect: { done in
+            if let scan = done.scan { results.append((done.pack, scan)) }
+            if let e = done.error, stop == nil { stop = e }
+            read += 1
+            progress?(read, todo.count)
+            return stop == nil
+        })
+        report.packsRead = read
         if let stop { throw stop }
         for (pack, scan) in results {
             let name = Layout.pack(pack)

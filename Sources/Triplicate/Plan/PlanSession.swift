@@ -348,28 +348,17 @@ public final class PlanSession: Sendable {
         var damagedEverywhere = false
     }
 
-    /// Copies `names` (of one phase) to `target`, four at a time.
     /// Copies `names` (of one phase) to `target`, four at a time. A file that every copy holds damaged is left out and
     /// named in the report's ``DestinationReport/lost``; any other failure stops the phase (thrown).
     private func copy(_ names: [String], to target: Place, from sources: [Place], union: [String: Int64], log: HealLog,
                       cancellation: Cancellation?, report: inout DestinationReport) async throws(TriplicateError) {
-        var next = 0
-        let results = await withTaskGroup(of: Copied.self) { group in
-            var out: [Copied] = []
-            func start() {
-                let name = names[next]
-                next += 1
-                group.addTask { await self.copyOne(name, to: target, from: sources, size: union[name] ?? -1, log: log) }
-            }
-            while next < min(names.count, 4) { start() }
-            while let r = await group.next() {
-                out.append(r)
-                let failed = r.error != nil && !r.damagedEverywhere
-                if !failed, cancellation?.isCancelled != true, next < names.count { start() }
-                if failed { group.cancelAll() }
-            }
-            return out
-        }
+        var results: [Copied] = []
+        await forEachConcurrently(names, limit: 4, { name in
+            await self.copyOne(name, to: target, from: sources, size: union[name] ?? -1, log: log)
+        }, collect: { r in
+            results.append(r)
+            return (r.error == nil || r.damagedEverywhere) && cancellation?.isCancelled != true
+        })
         for r in results {
             if r.error == nil {
                 report.objectsCopied += 1

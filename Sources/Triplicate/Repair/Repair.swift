@@ -105,12 +105,24 @@ extension Repository {
         var tables: [ObjectID: [PackEntry]] = [:]
         let packs = sizes.keys.sorted()
         let packSizes = sizes, indexedEntries = indexed
-        try await forEachConcurrently(packs, limit: readData ? 2 : 4, cancellation: cancellation) { pack, scanner in
+        var scanners: [PackScanner] = []
+        for _ in 0..<max(1, min(readData ? 2 : 4, packs.count)) { scanners.append(try PackScanner(repository: self)) }
+        var failure: TriplicateError?
+        await forEachConcurrently(packs, workers: scanners, { pack, scanner in
             await scanner.tableOrScan(pack, size: packSizes[pack] ?? 0, expected: Array(indexedEntries[pack] ?? []),
                                       whole: readData || damage.byPack[pack] != nil, cancellation: cancellation)
-        } collect: { done in
-            if let table = done.table { tables[done.pack] = table }
-            if let scan = done.scan { scans[done.pack] = scan }
+        }, collect: { done in
+            if let e = done.error {
+                if failure == nil { failure = e }
+            } else {
+                if let table = done.table { tables[done.pack] = table }
+                if let scan = done.scan { scans[done.pack] = scan }
+            }
+            return failure == nil && cancellation?.isCancelled != true
+        })
+        if let failure { throw failure }
+        if cancellation?.isCancelled == true {
+            throw TriplicateError(.cancelled, "repair interrupted; the repository is consistent, run `triplicate repair` again to finish")
         }
 
         // Which packs are damaged, and which of their blobs are intact.
@@ -257,40 +269,6 @@ extension Repository {
 
     func delete(_ name: String) async throws(TriplicateError) {
         do { try await destination.delete(name) } catch { throw TriplicateError(error, doing: "cannot remove \(name)") }
-    }
-
-    /// Runs `work` on every pack, `limit` at once, each with its own scanner; `collect` takes the results in the order
-    /// they finish. The first error stops the rest and is thrown.
-    private func forEachConcurrently(
-        _ packs: [ObjectID], limit: Int, cancellation: Cancellation?,
-        _ work: @escaping @Sendable (ObjectID, PackScanner) async -> ScannedPack,
-        collect: (ScannedPack) -> Void
-    ) async throws(TriplicateError) {
-        var scanners: [PackScanner] = []
-        for _ in 0..<max(1, min(limit, packs.count)) { scanners.append(try PackScanner(repository: self)) }
-        var next = 0
-        var failure: TriplicateError?
-        await withTaskGroup(of: ScannedPack.self) { group in
-            func start(_ scanner: PackScanner) {
-                let pack = packs[next]
-                next += 1
-                group.addTask { await work(pack, scanner) }
-            }
-            while next < packs.count, let s = scanners.popLast() { start(s) }
-            while let done = await group.next() {
-                scanners.append(done.scanner)
-                if let e = done.error {
-                    if failure == nil { failure = e }
-                } else {
-                    collect(done)
-                }
-                if failure == nil, cancellation?.isCancelled != true, next < packs.count, let s = scanners.popLast() { start(s) }
-            }
-        }
-        if let failure { throw failure }
-        if cancellation?.isCancelled == true {
-            throw TriplicateError(.cancelled, "repair interrupted; the repository is consistent, run `triplicate repair` again to finish")
-        }
     }
 
     /// For each snapshot, the files and folders whose data is no longer in the repository. Each distinct listing is

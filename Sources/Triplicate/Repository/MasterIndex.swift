@@ -129,13 +129,6 @@ struct MasterIndex: Sendable {
         if recent.count >= max(1 << 16, sorted.count >> 4) { merge() }
     }
 
-    /// Adds many packs at once (loading index files): one sort at the end instead of a merge per batch.
-    mutating func load(_ list: [(pack: ObjectID, entries: [PackEntry])]) {
-        reserveForLoading(list.reduce(0) { $0 + $1.entries.count })
-        for (pack, entries) in list { appendForLoading(pack: pack, entries: entries) }
-        finishLoading()
-    }
-
     /// Makes room for `count` more records before a series of ``appendForLoading(pack:entries:)`` calls, so that
     /// the array is allocated once at its final size.
     mutating func reserveForLoading(_ count: Int) {

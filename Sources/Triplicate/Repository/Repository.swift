@@ -349,9 +349,7 @@ public final class Repository: Sendable {
                     missing.insert(p.id)
                     continue
                 }
-                // A pack ends with at least a sealed table (a tag) and the trailer after its last blob.
-                let limit = size - Int64(PackFormat.trailerLength + AESGCM.tagLength)
-                let whole = p.entries.filter { Int64($0.offset) + Int64($0.storedLength) <= limit }
+                let whole = p.entries.filter { PackFormat.fits($0, packSize: size) }
                 if whole.count < p.entries.count { missing.insert(p.id) }
                 index.appendForLoading(pack: p.id, entries: damage.usable(whole, in: p.id))
             }

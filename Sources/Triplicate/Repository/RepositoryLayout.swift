@@ -8,7 +8,6 @@ enum Layout {
     static let index = "index/"
     static let snapshots = "snapshots/"
     static let damage = "damage/"
-    static let locks = "locks/"
 
     static func key(_ id: ObjectID) -> String { "keys/" + id.hex }
     static func pack(_ id: ObjectID) -> String { "data/" + String(id.hex.prefix(2)) + "/" + id.hex }

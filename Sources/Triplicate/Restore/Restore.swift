@@ -132,9 +132,8 @@ private enum FileOutcome: Sendable {
     case failed(TriplicateError)
 }
 
-/// A finished file task: its outcome and the reader it borrowed.
+/// A finished file task: the file and its outcome.
 private struct FileTaskResult: Sendable {
-    let reader: BlobReader
     let display: String
     let outcome: FileOutcome
 }
@@ -148,7 +147,7 @@ final class RestoreRun {
     let cancellation: Cancellation?
     let progress: (@Sendable (RestoreResult) -> Void)?
     var result = RestoreResult(files: 0, directories: 0, symlinks: 0, bytes: 0, errors: [])
-    /// Readers for the file tasks; one per task in flight.
+    /// Readers for the file tasks, one lent to each task in flight.
     private var readers: [BlobReader] = []
     /// Files restored at once: one per core, at least two, so that one waiting for its flush to disk leaves the
     /// core to another. More do not help: measured with 2, 4, 8 and 16 on two cores, restoring is then bound by
@@ -237,35 +236,23 @@ final class RestoreRun {
 
     /// Restores the files of one folder, up to ``parallelFiles`` at once.
     private func restoreFiles(_ files: [TreeNode], in folder: RestoredFolder, display: String) async throws(TriplicateError) {
-        guard !files.isEmpty else { return }
         let cancellation = self.cancellation
-        var next = 0
         var firstError: TriplicateError?
-        await withTaskGroup(of: FileTaskResult.self) { group in
-            func start(_ reader: BlobReader) {
-                let node = files[next]
-                next += 1
-                let fileDisplay = display + "/" + node.nameString
-                group.addTask {
-                    await Self.fileTask(node, reader: reader, folder: folder, display: fileDisplay, cancellation: cancellation)
-                }
+        await forEachConcurrently(files, workers: readers, { node, reader in
+            await Self.fileTask(node, reader: reader, folder: folder, display: display + "/" + node.nameString, cancellation: cancellation)
+        }, collect: { done in
+            switch done.outcome {
+            case .restored(let bytes):
+                result.files += 1
+                result.bytes += bytes
+                progress?(result)
+            case .skipped(let why):
+                result.errors.append("\(done.display): \(why)")
+            case .failed(let e):
+                if firstError == nil { firstError = e }
             }
-            while next < files.count, let r = readers.popLast() { start(r) }
-            while let done = await group.next() {
-                readers.append(done.reader)
-                switch done.outcome {
-                case .restored(let bytes):
-                    result.files += 1
-                    result.bytes += bytes
-                    progress?(result)
-                case .skipped(let why):
-                    result.errors.append("\(done.display): \(why)")
-                case .failed(let e):
-                    if firstError == nil { firstError = e }
-                }
-                if firstError == nil, next < files.count, let r = readers.popLast() { start(r) }
-            }
-        }
+            return firstError == nil
+        })
         if let firstError { throw firstError }
     }
 
@@ -275,7 +262,7 @@ final class RestoreRun {
         do { outcome = try await restoreFile(node, reader: reader, folder: folder, display: display, cancellation: cancellation) } catch {
             outcome = .failed(error)
         }
-        return FileTaskResult(reader: reader, display: display, outcome: outcome)
+        return FileTaskResult(display: display, outcome: outcome)
     }
 
     func restore(_ node: TreeNode, in folder: RestoredFolder, display parent: String, depth: Int) async throws(TriplicateError) {

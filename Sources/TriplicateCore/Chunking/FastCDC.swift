@@ -128,6 +128,16 @@ public struct FastCDC: Sendable {
         cutPoint(data).length
     }
 
+    /// The length of the chunk at the start of `window` when it is certain, for a reader that holds only part of the
+    /// input: a cut inside the window, or a chunk of `maxSize`, or the rest of the input when `atEnd`. nil when more
+    /// bytes must be read first (or the window is empty). Every reader of files cuts through this one rule.
+    public func certainCut(_ window: UnsafeRawBufferPointer, atEnd: Bool) -> Int? {
+        guard !window.isEmpty else { return nil }
+        let length = cut(window)
+        if length == window.count && !atEnd && length < parameters.maxSize { return nil }
+        return length
+    }
+
     /// The chunk length and the gear hash at the cut, as the reference's `cut` returns them (the hash is 0 when
     /// the data is no longer than `minSize`). The hash is exposed to the tests, which compare it with the
     /// reference's published values.

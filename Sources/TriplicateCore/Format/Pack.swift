@@ -138,6 +138,13 @@ public enum PackFormat {
         return Int(try r.u32())
     }
 
+    /// True when `entry` can lie in a pack of `packSize` bytes (as a listing gives it): a pack ends with at least the
+    /// tag of its sealed table and the 4-byte trailer after its last blob, so an entry ending past `packSize − 20` is cut
+    /// off (FORMAT.md §9, "Packs that are gone").
+    public static func fits(_ entry: PackEntry, packSize: Int64) -> Bool {
+        Int64(entry.offset) + Int64(entry.storedLength) <= packSize - Int64(trailerLength + AESGCM.tagLength)
+    }
+
     /// Where the sealed table lies in a pack of `packSize` bytes whose last four bytes are `trailer`; throws
     /// when the pack is too short to be one or the table length does not fit between header and trailer.
     public static func tableRange(trailer: [UInt8], packSize: Int64, context: String) throws(CoreError) -> Range<Int64> {

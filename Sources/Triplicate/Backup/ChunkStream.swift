@@ -1,4 +1,5 @@
-// ChunkReader: reads a file through one large buffer and cuts it into FastCDC chunks, without copying chunks.
+// ChunkStream: reads a file through one large buffer and cuts it into FastCDC chunks, without copying chunks (the cut
+// rule is the backup's own, FastCDC.certainCut), for `triplicate debug chunk`.
 #if canImport(Glibc)
 internal import Glibc
 #endif
@@ -26,13 +27,16 @@ final class ChunkReader {
 
     /// The next chunk, or nil at the end of the file.
     func next() throws(FileSystemError) -> UnsafeRawBufferPointer? {
-        if filled - start < chunker.parameters.maxSize && !eof { try refill() }
-        guard start < filled else { return nil }
-        let window = UnsafeRawBufferPointer(rebasing: buffer[start..<filled])
-        let length = chunker.cut(window)
-        start += length
-        offset += Int64(length)
-        return UnsafeRawBufferPointer(rebasing: window[0..<length])
+        while true {
+            let window = UnsafeRawBufferPointer(rebasing: buffer[start..<filled])
+            if let length = chunker.certainCut(window, atEnd: eof) {
+                start += length
+                offset += Int64(length)
+                return UnsafeRawBufferPointer(rebasing: window[0..<length])
+            }
+            if eof { return nil }
+            try refill()
+        }
     }
 
     private func refill() throws(FileSystemError) {
@@ -72,29 +76,5 @@ public enum ChunkStream {
             guard let chunk else { break }
             try body(offset, chunk.count)
         }
-    }
-}
-
-extension Repository {
-    /// The total size of the regular files under `paths`, leaving out `excludes`: a quick metadata-only walk
-    /// used to show an ETA. Unreadable entries count as zero.
-    public static func estimateSize(paths: [String], excludes: [String]) -> Int64 {
-        let matcher = ExcludeMatcher(patterns: excludes)
-        func walk(_ path: String) -> Int64 {
-            guard let info = try? SourceInfo.lstatPath(path) else { return 0 }
-            switch info.kind {
-            case .file: return Int64(info.size)
-            case .directory:
-                guard let entries = try? FileSystem.listDirectory(path) else { return 0 }
-                var total: Int64 = 0
-                for e in entries {
-                    let child = path == "/" ? "/" + e.name : path + "/" + e.name
-                    if !matcher.excludes(path: child, name: e.name) { total += walk(child) }
-                }
-                return total
-            default: return 0
-            }
-        }
-        return paths.reduce(0) { $0 + walk(absolute($1)) }
     }
 }

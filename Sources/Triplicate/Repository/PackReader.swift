@@ -1,5 +1,6 @@
-// PackScanner: reads a whole pack once, front to back, in large ranged reads, to verify it (its SHA-256, its table and
-// every blob) without ever holding the whole pack in memory.
+// PackReader: the one place packs are read other than blob by blob: a pack's table with three small reads, and a
+// whole pack once, front to back, in large ranged reads, to verify it (its SHA-256, its table and every blob) without
+// ever holding the whole pack in memory.
 internal import Foundation
 
 /// What a scan found in one pack.
@@ -24,14 +25,13 @@ struct PackScan: Sendable {
     var isIntact: Bool { matchesName && table != nil && bad.isEmpty && readProblem == nil }
 }
 
-/// One pack scanned by a task of a group: the scanner it borrowed, and what it found or the error that stopped it.
+/// One pack scanned by a task of a group: what it found, or the error that stopped it.
 ///
 /// A struct made by ``PackScanner/scanned(_:size:expected:cancellation:)``, not a tuple built in the task's closure: in
 /// release builds, Swift 6.3.1 handed the group a garbage tuple of a `Result` over a typed error built in a
 /// `do throws(…)` inside `addTask`, and `check --read-data` crashed in `swift_retain`.
 struct ScannedPack: Sendable {
     let pack: ObjectID
-    let scanner: PackScanner
     let table: [PackEntry]?
     let scan: PackScan?
     let error: TriplicateError?
@@ -164,9 +164,9 @@ final class PackScanner: @unchecked Sendable {
     func scanned(_ pack: ObjectID, size: Int64, expected: [PackEntry], cancellation: Cancellation?) async -> ScannedPack {
         do {
             let scan = try await scan(pack, size: size, expected: expected, cancellation: cancellation)
-            return ScannedPack(pack: pack, scanner: self, table: nil, scan: scan, error: nil)
+            return ScannedPack(pack: pack, table: nil, scan: scan, error: nil)
         } catch {
-            return ScannedPack(pack: pack, scanner: self, table: nil, scan: nil, error: error)
+            return ScannedPack(pack: pack, table: nil, scan: nil, error: error)
         }
     }
 
@@ -176,10 +176,10 @@ final class PackScanner: @unchecked Sendable {
         if !whole {
             do {
                 let table = try await repository.readPackTable(pack, size: size)
-                return ScannedPack(pack: pack, scanner: self, table: table, scan: nil, error: nil)
+                return ScannedPack(pack: pack, table: table, scan: nil, error: nil)
             } catch {
                 if case .destination(let kind) = error.kind, kind != .permanent, kind != .notFound {
-                    return ScannedPack(pack: pack, scanner: self, table: nil, scan: nil, error: error)
+                    return ScannedPack(pack: pack, table: nil, scan: nil, error: error)
                 }
             }
         }
@@ -224,5 +224,31 @@ private struct EntryKey: Hashable {
     init(_ e: PackEntry) {
         id = e.id
         offset = e.offset
+    }
+}
+
+extension Repository {
+    /// Reads and authenticates the table of pack `id` of `size` bytes with three small ranged reads (FORMAT.md §7.5): header, trailer, table.
+    func readPackTable(_ id: ObjectID, size: Int64) async throws(TriplicateError) -> [PackEntry] {
+        let name = Layout.pack(id)
+        do {
+            guard size > Int64(FileHeader.length + PackFormat.trailerLength) else { throw CoreError.malformed("\(name): truncated") }
+            let header = try await destination.get(name, range: 0..<Int64(FileHeader.length))
+            let trailer = try await destination.get(name, range: (size - Int64(PackFormat.trailerLength))..<size)
+            let range = try PackFormat.tableRange(trailer: trailer, packSize: size, context: name)
+            guard range.count <= PackScanner.maxTableLength else {
+                throw CoreError.malformed("\(name): its table of \(range.count) bytes is longer than this implementation reads")
+            }
+            let table = try await destination.get(name, range: range)
+            return try PackFormat.openTable(header: header, sealedTable: table, packSize: range.lowerBound, keys: keys, context: name)
+        } catch let e as TriplicateError {
+            throw e
+        } catch let e as DestinationError {
+            throw TriplicateError(e, doing: "cannot read pack \(name)")
+        } catch let e as CoreError {
+            throw TriplicateError.corrupt(e, file: "pack \(name)")
+        } catch {
+            throw TriplicateError(.corrupt, "pack \(name): \(error)")
+        }
     }
 }

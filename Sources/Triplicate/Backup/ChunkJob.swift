@@ -1,0 +1,44 @@
+// ChunkJob: one chunk handed from the walk to a worker, and the chunk IDs of a file filled in as the workers hash them.
+internal import Synchronization
+
+/// The chunk IDs of one file being backed up, filled in by the workers as they hash its chunks.
+final class PendingFile: Sendable {
+    private struct State {
+        var ids: [ObjectID] = []
+        var remaining = 0
+    }
+    private let state = Mutex(State())
+    private static let placeholder = ObjectID(bytes: [UInt8](repeating: 0, count: 32))
+
+    /// Reserves the next chunk's place; returns its index.
+    func addSlot() -> Int {
+        state.withLock { s in
+            s.ids.append(Self.placeholder)
+            s.remaining += 1
+            return s.ids.count - 1
+        }
+    }
+
+    /// Records the ID of chunk `slot`.
+    func fill(_ slot: Int, _ id: ObjectID) {
+        state.withLock { s in
+            s.ids[slot] = id
+            s.remaining -= 1
+        }
+    }
+
+    /// True once every reserved chunk has its ID.
+    var isComplete: Bool { state.withLock { $0.remaining == 0 } }
+
+    /// The chunk IDs in file order; meaningful once ``isComplete``.
+    var ids: [ObjectID] { state.withLock { $0.ids } }
+}
+
+/// One chunk for a worker: where it lies, and where its ID goes.
+struct ChunkJob: Sendable {
+    let segment: Segment
+    let start: Int
+    let count: Int
+    let file: PendingFile
+    let slot: Int
+}

@@ -1,0 +1,144 @@
+// FileChunker: a backup reading one file: unchanged files reuse the parent's chunks; others are read into the shared
+// segments and cut with FastCDC, and each chunk goes to the workers; a file that changes while read is read again.
+internal import Foundation
+#if canImport(Glibc)
+internal import Glibc
+#endif
+internal import TriplicateDestinations
+
+extension BackupRun {
+    func chunker(for profile: ChunkingProfile) throws(TriplicateError) -> FastCDC {
+        if let c = chunkers[profile.id] { return c }
+        do {
+            let c = try FastCDC(profile.parameters(seed: repository.keys.chunkerSeed))
+            chunkers[profile.id] = c
+            return c
+        } catch { throw TriplicateError(.invalidArgument, "chunker profile \(profile.name): \(error)") }
+    }
+
+    func file(path: String, name: [UInt8], info: SourceInfo, parent: TreeNode?) async throws(TriplicateError) -> Child? {
+        let profile = ChunkingProfile.forFile(named: String(decoding: name, as: UTF8.self))
+        // The previous version: the same path, or else a vanished file with this inode (renamed or moved).
+        let previous = parent.flatMap { p -> TreeNode? in
+            if case .file = p.content { return p }
+            return nil
+        } ?? moved[info.inode]
+        if let parent = previous, case let .file(chunks, parentProfile, ctime, inode) = parent.content,
+           info.isUnchanged(from: parent), chunks.allSatisfy({ claims.has($0) }) {
+            summary.files += 1
+            summary.bytes += Int64(info.size)
+            options.progress?(progressValue(path: path))
+            return .ready(TreeNode(name: name, mode: info.mode, mtime: info.mtime, size: info.size,
+                                   content: .file(chunks: chunks, profile: parentProfile, ctime: ctime, inode: inode)))
+        }
+        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else {
+            errors.append("\(path): cannot open the file (\(String(cString: strerror(errno))))")
+            return nil
+        }
+        defer { close(fd) }
+        _ = posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL)
+        let chunker = try chunker(for: profile)
+        // A file written while it is read (a catalog Lightroom is saving) is read again, up to three times.
+        var before = info
+        var attempt = 1
+        var pending: PendingFile
+        var total: Int64
+        var stable = false
+        while true {
+            pending = PendingFile()
+            guard let read = try await readChunks(fd: fd, path: path, chunker: chunker, into: pending) else { return nil }
+            total = read
+            let after = (try? SourceInfo.fstatFD(fd, path: path)) ?? before
+            stable = after.mtime == before.mtime && after.ctime == before.ctime && after.size == before.size
+                && after.inode == before.inode && Int64(after.size) == read
+            if stable { break }
+            if attempt == 3 {
+                errors.append("\(path): kept changing while it was read (3 attempts); the snapshot holds the last \(read) bytes read, which may be inconsistent. Back it up again once the program writing it is closed")
+                break
+            }
+            attempt += 1
+            before = after
+            guard lseek(fd, 0, SEEK_SET) == 0 else {
+                errors.append("\(path): cannot read it again after it changed (\(String(cString: strerror(errno))))")
+                return nil
+            }
+        }
+        summary.files += 1
+        summary.filesRead += 1
+        summary.bytes += total
+        summary.bytesRead += total
+        options.progress?(progressValue(path: path))
+        // A file changed less than a second before this backup started could change again within the same tick
+        // of a coarse file-system clock without its ctime moving; record a zero ctime so that the next backup
+        // reads it again instead of trusting these fields (the "racy timestamp" rule, FORMAT.md §14.6).
+        // A file that never read stably is recorded the same way.
+        let racy = !stable || before.ctime >= racyLimit || before.mtime >= racyLimit
+        let ctime = racy ? Timestamp(seconds: 0, nanoseconds: 0) : before.ctime
+        return .file(pending, TreeNode(name: name, mode: before.mode, mtime: before.mtime, size: UInt64(total),
+                                       content: .file(chunks: [], profile: profile.id, ctime: ctime, inode: before.inode)))
+    }
+
+    /// Moves to a free segment, carrying over the bytes read but not yet cut.
+    func nextSegment() async throws(TriplicateError) {
+        guard let fresh = await pool.receive() else {
+            throw failure.current ?? TriplicateError(.cancelled, "backup stopped")
+        }
+        fresh.retain()
+        let tail = filled - start
+        if let old = segment {
+            if tail > 0, let to = fresh.buffer.baseAddress, let from = old.buffer.baseAddress {
+                memcpy(to, from + start, tail)
+            }
+            old.release()
+        }
+        segment = fresh
+        start = 0
+        filled = tail
+    }
+
+    /// Reads the open file from its current offset to the end and hands every chunk to the workers; returns
+    /// the bytes read, or nil after a read error, which is recorded.
+    func readChunks(fd: Int32, path: String, chunker: FastCDC, into file: PendingFile) async throws(TriplicateError) -> Int64? {
+        let maxSize = chunker.parameters.maxSize
+        var eof = false
+        var total: Int64 = 0
+        var sinceProgress: Int64 = 0
+        while true {
+            try checkCancelled()
+            // Read until a whole maximum-size chunk lies after `start`, or the file ends.
+            while !eof && filled - start < maxSize {
+                if segment == nil || filled == segment?.buffer.count { try await nextSegment() }
+                guard let seg = segment, let base = seg.buffer.baseAddress else { break }
+                let n = read(fd, base + filled, seg.buffer.count - filled)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    errors.append("\(path): read failed after \(total + Int64(filled - start)) bytes (\(String(cString: strerror(errno))))")
+                    start = filled
+                    return nil
+                }
+                if n == 0 { eof = true } else { filled += n }
+            }
+            guard let seg = segment, start < filled else { break }
+            // Cut every chunk whose end is certain: a cut before the end of what is read, or a full-size chunk.
+            while let length = chunker.certainCut(UnsafeRawBufferPointer(rebasing: seg.buffer[start..<filled]), atEnd: eof) {
+                seg.retain()
+                guard jobs.sendBlocking(ChunkJob(segment: seg, start: start, count: length, file: file, slot: file.addSlot())) else {
+                    seg.release()
+                    throw failure.current ?? TriplicateError(.cancelled, "backup stopped")
+                }
+                start += length
+                total += Int64(length)
+                sinceProgress += Int64(length)
+            }
+            if sinceProgress >= 8 << 20 {
+                sinceProgress = 0
+                var p = progressValue(path: path)
+                p.bytes += total
+                p.bytesRead += total
+                options.progress?(p)
+            }
+        }
+        return total
+    }
+}
