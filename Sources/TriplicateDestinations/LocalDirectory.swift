@@ -15,13 +15,38 @@ internal import Darwin
 public struct LocalDirectory: Destination {
     /// The repository's root folder, absolute.
     public let root: String
+    /// The file without which nothing else is written (see ``Destination/anchored(_:)``); nil writes anything.
+    public let anchor: Anchor?
 
     /// A destination rooted at `path`. Nothing is touched until an operation runs.
     public init(path: String) {
         var p = path
         while p.count > 1, p.hasSuffix("/") { p.removeLast() }
         root = p
+        anchor = nil
     }
+
+    private init(root: String, anchor: Anchor?) {
+        self.root = root
+        self.anchor = anchor
+    }
+
+    /// This folder, refusing every write but those `anchor` allows while its anchor file is missing: a disk or share
+    /// that is not mounted leaves an empty mount point, which must not be filled on the internal disk.
+    public func anchored(_ anchor: Anchor) -> any Destination { anchoredFolder(anchor) }
+
+    /// ``anchored(_:)`` as a `LocalDirectory`.
+    public func anchoredFolder(_ anchor: Anchor) -> LocalDirectory { LocalDirectory(root: root, anchor: anchor) }
+
+    public var placeKind: PlaceKind { .folder }
+
+    public var localFolders: [String] { [root] }
+
+    /// Creates the root folder, as ``createRoot()``.
+    public func createPlace() async throws(DestinationError) { try createRoot() }
+
+    /// True when there is no folder at the root.
+    public func isAbsent() async -> Bool { !FileSystem.isDirectory(root) }
 
     public var displayName: String { "local:\(root)" }
 
@@ -39,7 +64,7 @@ public struct LocalDirectory: Destination {
 
     /// The names of every entry in the root folder, whatever they are (not only valid object names); empty
     /// when the folder is missing. Used to refuse `init` in a folder that holds anything at all.
-    package func rootEntries() -> [String] {
+    public func rootEntries() async throws(DestinationError) -> [String] {
         ((try? FileSystem.listDirectory(root)) ?? []).map(\.name)
     }
 
@@ -92,11 +117,11 @@ public struct LocalDirectory: Destination {
     private func store(_ name: String, size expected: Int64, _ write: (String) throws(FileSystemError) -> Void) throws(DestinationError) {
         let final = try path(name)
         try requireRoot()
-        // Only init writes before the config exists (its key file, then the config). Any other write into a
-        // folder without a config means the disk or share holding the repository is not mounted there now:
-        // refuse, instead of silently filling the mount point on the internal disk.
-        if name != "config", !name.hasPrefix("keys/"), !FileSystem.exists(root + "/config") {
-            throw DestinationError(.unavailable, object: root, "the repository is not there any more (no config file): is the disk or share still mounted?")
+        // Only creating the repository writes before its anchor exists. Any other write into a folder without it
+        // means the disk or share holding the repository is not mounted there now: refuse, instead of silently
+        // filling the mount point on the internal disk.
+        if let anchor, !anchor.allowsBefore(name), !FileSystem.exists(root + "/" + anchor.object) {
+            throw DestinationError(.unavailable, object: root, "the repository is not there any more (no \(anchor.object) file): is the disk or share still mounted?")
         }
         let dir = String(final[..<(final.lastIndex(of: "/") ?? final.endIndex)])
         do {
@@ -221,20 +246,4 @@ public struct LocalDirectory: Destination {
             return DestinationError(.permanent, object: object, what)
         }
     }
-}
-
-/// A destination that is a folder of a mounted file system: `init` creates the folder and requires it empty,
-/// and opening a repository binds the folder to it (a removable drive writes or checks its drive marker).
-package protocol FolderDestination: Destination {
-    /// Creates the repository folder (and parents), durably.
-    func createRoot() throws(DestinationError)
-    /// Every entry in the folder, whatever it is.
-    func rootEntries() -> [String]
-    /// Records or checks that the folder belongs to the repository with this ID (64 hex digits).
-    func bind(repository: String) async throws(DestinationError)
-}
-
-extension LocalDirectory: FolderDestination {
-    /// A plain folder keeps no marker.
-    package func bind(repository: String) async throws(DestinationError) {}
 }

@@ -38,6 +38,23 @@ public struct RemovableDrive: Destination {
         self.verifyWrites = verifyWrites
     }
 
+    private init(folder: LocalDirectory, verifyWrites: Bool) {
+        self.folder = folder
+        self.verifyWrites = verifyWrites
+    }
+
+    /// This drive, its folder anchored (see ``LocalDirectory/anchored(_:)``).
+    public func anchored(_ anchor: Anchor) -> any Destination {
+        RemovableDrive(folder: folder.anchoredFolder(anchor), verifyWrites: verifyWrites)
+    }
+
+    public var placeKind: PlaceKind { .removableDrive }
+
+    public var localFolders: [String] { [folder.root] }
+
+    /// Creates the repository folder on the connected drive, as ``createRoot()``.
+    public func createPlace() async throws(DestinationError) { try createRoot() }
+
     public var displayName: String { "usb:\(folder.root)" }
 
     /// Packs are staged on the internal disk (FAT has no hard links), then copied to the drive once.
@@ -80,7 +97,11 @@ public struct RemovableDrive: Destination {
         try folder.createRoot()
     }
 
-    package func rootEntries() -> [String] { folder.rootEntries() }
+    /// The entries of the repository folder, once the drive is connected.
+    public func rootEntries() async throws(DestinationError) -> [String] {
+        try requireConnected()
+        return try await folder.rootEntries()
+    }
 
     // MARK: The drive marker
 
@@ -258,11 +279,11 @@ public struct RemovableDrive: Destination {
     }
 }
 
-extension RemovableDrive: FolderDestination {
+extension RemovableDrive {
     /// Checks the marker against `repository`, writing it when there is none; a marker that cannot be written
     /// (a write-protected drive) does not stop reading, but a drive that went away or belongs to another
     /// repository does.
-    package func bind(repository: String) async throws(DestinationError) {
+    public func bind(repository: String) async throws(DestinationError) {
         do { _ = try await claim(repository: repository) } catch {
             if error.kind == .unavailable || error.object == folder.root { throw error }
         }

@@ -519,18 +519,17 @@ enum XMLText {
     }
 }
 
-/// A destination whose container may have to be created before a repository can be (a bucket).
-package protocol ContainerDestination: Destination {
-    /// Creates the container when it does not exist and the credentials allow it.
-    func createContainerIfNeeded() async throws(DestinationError)
-    /// Whether the container exists; an error when that cannot be found out (an unreachable server).
-    func containerExists() async throws(DestinationError) -> Bool
-}
+extension S3Destination {
+    public var placeKind: PlaceKind { .objectStore }
 
-extension S3Destination: ContainerDestination {
-    package func createContainerIfNeeded() async throws(DestinationError) { try await createBucketIfNeeded() }
+    /// Creates the bucket when it does not exist and the credentials allow it.
+    public func createPlace() async throws(DestinationError) { try await createBucketIfNeeded() }
 
-    package func containerExists() async throws(DestinationError) -> Bool {
+    /// True when the server answers that the bucket does not exist.
+    public func isAbsent() async -> Bool { (try? await bucketExists()) == false }
+
+    /// Whether the bucket exists; an error when that cannot be found out (an unreachable server).
+    func bucketExists() async throws(DestinationError) -> Bool {
         let head = try await send(.HEAD, path: "/" + bucket, object: bucket)
         switch head.status {
         case 200: return true

@@ -32,7 +32,7 @@ extension Repository {
         var options = options
         var warnings: [String] = []
         // A copy of this repository inside a folder being backed up would back itself up: it is left out.
-        let (inside, itself) = Self.repositoryFolders(Self.folderRoots(of: destination), under: roots.map(\.path))
+        let (inside, itself) = Self.repositoryFolders(destination.localFolders, under: roots.map(\.path))
         if let itself {
             throw TriplicateError(.invalidArgument, "\(itself) is the repository itself; back up the folders it is meant to protect")
         }
@@ -116,16 +116,6 @@ extension Repository {
             }
         }
         return (inside, nil)
-    }
-
-    /// The local folders that hold `destination` (a folder, a drive, or the folder copies of a plan).
-    static func folderRoots(of destination: any Destination) -> [String] {
-        switch destination {
-        case let d as LocalDirectory: [d.root]
-        case let d as RemovableDrive: [d.folder.root]
-        case let d as ReplicaSet: d.members.flatMap { folderRoots(of: $0.destination) }
-        default: []
-        }
     }
 
     /// Indexes packs that are on the destination but in no index file (an interrupted backup's), so their

@@ -128,7 +128,7 @@ extension PlanSession {
         for s in plan.sources { options.excludes += s.excludes.filter { !options.excludes.contains($0) } }
         // A copy that lives inside a source folder (a repository in ~/Backups while ~ is backed up) is never backed
         // up into itself.
-        let roots = places.flatMap { Repository.folderRoots(of: $0.destination) }
+        let roots = places.flatMap(\.destination.localFolders)
         options.excludedFolders += Repository.repositoryFolders(roots, under: plan.sources.map(\.path)).inside
         progress?("backing up to \(members.map(\.target.name).joined(separator: ", "))")
         let result = try await repo.backup(paths: plan.sources.map(\.path), options: options)

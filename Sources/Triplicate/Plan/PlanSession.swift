@@ -230,7 +230,7 @@ public final class PlanSession: Sendable {
             place.repository = try await Repository.open(d, passwords: passwords)
         } catch {
             switch error.kind {
-            case .destination(.unavailable) where creating && d is RemovableDrive,
+            case .destination(.unavailable) where creating && d.placeKind == .removableDrive,
                  .noRepository where creating:
                 // Only init makes a new copy: the folder on a drive that is plugged in (the drive refuses an empty
                 // mount point), a folder or a bucket that does not exist yet.
@@ -275,12 +275,12 @@ public final class PlanSession: Sendable {
 
     /// The kind of reason `d` cannot be used, from its type.
     static func reason(for d: any Destination, _ message: String) -> UnreachableReason {
-        switch d {
-        case let u as UnusableDestination: u.kind
-        case is RemovableDrive: .driveNotConnected
-        case is LocalDirectory: .folderMissing
-        case is S3Destination: .serverUnreachable
-        default: .failed
+        if let u = d as? UnusableDestination { return u.kind }
+        switch d.placeKind {
+        case .removableDrive: return .driveNotConnected
+        case .folder: return .folderMissing
+        case .objectStore: return .serverUnreachable
+        case .other: return .failed
         }
     }
 

@@ -156,7 +156,7 @@ extension PlanSession {
                 .max { ($0.0.record.date, $0.0.id) < ($1.0.record.date, $1.0.id) }
             var matcher = ExcludeMatcher(patterns: plan.sources.flatMap(\.excludes))
             // The copies inside a source, as a backup leaves them out.
-            let roots = places.flatMap { Repository.folderRoots(of: $0.destination) }
+            let roots = places.flatMap(\.destination.localFolders)
             matcher.folders = Set(Repository.repositoryFolders(roots, under: plan.sources.map { Repository.absolute($0.path) }).inside)
             if let (snapshot, place) = parent, let repo = place.repository {
                 age = Date().timeIntervalSince(snapshot.record.date)

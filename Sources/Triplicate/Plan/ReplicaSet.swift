@@ -36,6 +36,14 @@ final class ReplicaSet: Destination, Sendable {
         stagingDirectory = staging
     }
 
+    /// Every member's local folders.
+    var localFolders: [String] { members.flatMap(\.destination.localFolders) }
+
+    /// Every member, anchored.
+    func anchored(_ anchor: Anchor) -> any Destination {
+        ReplicaSet(members.map { Member(name: $0.name, destination: $0.destination.anchored(anchor)) }, staging: stagingDirectory)
+    }
+
     var displayName: String { members.map { "\($0.name) (\($0.destination.displayName))" }.joined(separator: ", ") }
 
     /// The members dropped so far, with the failure that dropped each.

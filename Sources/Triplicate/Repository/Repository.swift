@@ -16,12 +16,6 @@ public final class Repository: Sendable {
     /// The repository ID.
     public var id: ObjectID { keys.repositoryID }
 
-    private init(destination: any Destination, config: RepositoryConfig, keys: RepositoryKeys) {
-        self.destination = destination
-        self.config = config
-        self.keys = keys
-    }
-
     /// Options for creating a repository.
     public struct InitOptions: Sendable {
         /// scrypt cost of the first key file.
@@ -38,6 +32,7 @@ public final class Repository: Sendable {
         on destination: any Destination, password: String, options: InitOptions = InitOptions()
     ) async throws(TriplicateError) -> Repository {
         guard !password.isEmpty else { throw TriplicateError(.invalidArgument, "an empty password is not allowed") }
+        let destination = destination.anchored(Layout.anchor)
         try await prepareEmpty(destination)
         do {
             let repositoryID = ObjectID(bytes: try KeyDerivation.randomBytes(32))
@@ -63,33 +58,23 @@ public final class Repository: Sendable {
     /// Makes `destination` ready to receive a new repository: creates its folder or bucket, and refuses one that
     /// already holds a repository or anything else.
     static func prepareEmpty(_ destination: any Destination) async throws(TriplicateError) {
-        if let folder = destination as? any FolderDestination {
-            do { try folder.createRoot() } catch { throw TriplicateError(error, doing: "cannot create \(destination.displayName)") }
-        }
-        if let container = destination as? any ContainerDestination {
-            do { try await container.createContainerIfNeeded() } catch {
-                throw TriplicateError(error, doing: "cannot create the bucket of \(destination.displayName)")
-            }
-        }
-        let existing: [ObjectInfo]
-        do { existing = try await destination.list(prefix: "") } catch {
+        do { try await destination.createPlace() } catch { throw TriplicateError(error, doing: "cannot create \(destination.displayName)") }
+        let entries: [String]
+        do { entries = try await destination.rootEntries() } catch {
             throw TriplicateError(error, doing: "cannot look into \(destination.displayName)")
         }
-        if existing.contains(where: { $0.name == Layout.config }) {
+        if entries.contains(Layout.config) {
             throw TriplicateError(.alreadyExists, "\(destination.displayName) already holds a repository; nothing was changed")
         }
-        let entries = (destination as? any FolderDestination)?.rootEntries() ?? existing.map(\.name)
         if !entries.isEmpty {
             throw TriplicateError(.alreadyExists, "\(destination.displayName) is not empty (it holds \(entries.sorted().prefix(3).joined(separator: ", "))\(entries.count > 3 ? "…" : "")); choose an empty folder for a new repository")
         }
     }
 
-    /// Ties a folder destination to the repository (a drive writes or checks its marker); `doing` starts the message
-    /// of a failure.
-    private static func bind(_ destination: any Destination, to repositoryID: ObjectID, doing: String) async throws(TriplicateError) {
-        if let folder = destination as? any FolderDestination {
-            do { try await folder.bind(repository: repositoryID.hex) } catch { throw TriplicateError(error, doing: doing) }
-        }
+    /// Ties the destination to the repository (a drive writes or checks its marker); `doing` starts the message of a
+    /// failure.
+    static func bind(_ destination: any Destination, to repositoryID: ObjectID, doing: String) async throws(TriplicateError) {
+        do { try await destination.bind(repository: repositoryID.hex) } catch { throw TriplicateError(error, doing: doing) }
     }
 
     private static func put(_ d: any Destination, _ name: String, _ bytes: [UInt8]) async throws(TriplicateError) {
@@ -103,6 +88,29 @@ public final class Repository: Sendable {
     /// ``TriplicateError/Kind-swift.enum/unsupportedVersion`` for a newer format,
     /// ``TriplicateError/Kind-swift.enum/wrongPassword`` when no key file opens.
     public static func open(_ destination: any Destination, password: String) async throws(TriplicateError) -> Repository {
+        try await open(destination, passwords: [password])
+    }
+
+    /// Opens the repository with the first of `passwords` that opens it (a password file read by the current rule,
+    /// then as an earlier version read it); the error of the first password when none does.
+    package static func open(_ destination: any Destination, passwords: [String]) async throws(TriplicateError) -> Repository {
+        let destination = destination.anchored(Layout.anchor)
+        let config = try await readConfig(destination)
+        let keys = try await unlock(destination, config: config, passwords: passwords).keys
+        try await bind(destination, to: keys.repositoryID, doing: "cannot use \(destination.displayName)")
+        return Repository(destination: destination, config: config, keys: keys)
+    }
+
+    /// A repository whose config and keys are already known: a plan's copies, opened once and replicated.
+    init(destination: any Destination, config: RepositoryConfig, keys: RepositoryKeys) {
+        self.destination = destination
+        self.config = config
+        self.keys = keys
+    }
+
+    /// Reads and checks the config of the repository on `destination`, without any key: what a plan reads of each
+    /// copy to learn which repository it holds.
+    static func readConfig(_ destination: any Destination) async throws(TriplicateError) -> RepositoryConfig {
         let configBytes: [UInt8]
         do {
             // A config is about a hundred bytes; one of megabytes is not ours and is not read.
@@ -118,23 +126,12 @@ public final class Repository: Sendable {
             case .unavailable:
                 // A folder or a bucket that does not exist means no repository; a drive that is not plugged in or a
                 // server that cannot be reached means nothing is known yet, and says so (exit 14).
-                let missing: Bool
-                if destination is LocalDirectory {
-                    missing = true
-                } else if let container = destination as? any ContainerDestination {
-                    missing = (try? await container.containerExists()) == false
-                } else {
-                    missing = false
+                if await destination.isAbsent() {
+                    throw TriplicateError(.noRepository, "there is no repository at \(destination.displayName): \(error.message)")
                 }
-                if missing { throw TriplicateError(.noRepository, "there is no repository at \(destination.displayName): \(error.message)") }
                 throw TriplicateError(error, doing: "cannot open the repository")
             case .notFound:
-                var anything: [String]
-                if let folder = destination as? any FolderDestination {
-                    anything = folder.rootEntries()
-                } else {
-                    anything = ((try? await destination.list(prefix: "")) ?? []).map(\.name)
-                }
+                let anything = (try? await destination.rootEntries()) ?? []
                 if anything.isEmpty {
                     throw TriplicateError(.noRepository, "there is no repository at \(destination.displayName) (run `triplicate init` to create one)")
                 }
@@ -158,7 +155,18 @@ public final class Repository: Sendable {
         guard config.version <= RepositoryConfig.currentVersion else {
             throw newerFormat(config.version, at: destination)
         }
-        guard config.version == RepositoryConfig.currentVersion, let repositoryID = config.repositoryID else {
+        guard config.version == RepositoryConfig.currentVersion, config.repositoryID != nil else {
+            throw TriplicateError(.notARepository, "\(destination.displayName) has an invalid config (version \(config.version))")
+        }
+        return config
+    }
+
+    /// Unlocks the keys with the first of `passwords` that opens one of the key files of `destination` (skipping those
+    /// named in `tried`: a plan's copies hold the same key files, each is tried once). Returns the keys, or throws
+    /// ``TriplicateError/Kind-swift.enum/wrongPassword`` (the first password's error) with the key files tried.
+    static func unlock(_ destination: any Destination, config: RepositoryConfig, passwords: [String],
+                       tried: Set<String> = []) async throws(TriplicateError) -> (keys: RepositoryKeys, tried: Set<String>) {
+        guard let repositoryID = config.repositoryID else {
             throw TriplicateError(.notARepository, "\(destination.displayName) has an invalid config (version \(config.version))")
         }
         let keyInfos: [ObjectInfo]
@@ -171,8 +179,10 @@ public final class Repository: Sendable {
         guard !keyInfos.isEmpty else {
             throw TriplicateError(.corrupt, "\(destination.displayName) has no key files (keys/ is empty): the repository cannot be unlocked")
         }
+        var tried = tried
         var damaged: [String] = []
-        for info in keyInfos.sorted(by: { $0.name < $1.name }) {
+        var keyFiles: [(name: String, file: KeyFile)] = []
+        for info in keyInfos.sorted(by: { $0.name < $1.name }) where !tried.contains(info.name) {
             guard info.size <= Layout.maxSmallFile else {
                 damaged.append("\(info.name) (not a key file: \(info.size) bytes)")
                 continue
@@ -186,38 +196,28 @@ public final class Repository: Sendable {
                 damaged.append("\(info.name) (not a key file)")
                 continue
             }
-            do {
-                let master = try keyFile.open(password: password, repositoryID: repositoryID, context: info.name)
-                let keys: RepositoryKeys
-                do { keys = try RepositoryKeys(master: master, repositoryID: repositoryID) } catch {
-                    throw TriplicateError(.corrupt, "cannot derive keys: \(error)")
+            keyFiles.append((info.name, keyFile))
+        }
+        for password in passwords {
+            for (name, keyFile) in keyFiles {
+                do {
+                    let master = try keyFile.open(password: password, repositoryID: repositoryID, context: name)
+                    do { return (try RepositoryKeys(master: master, repositoryID: repositoryID), tried) } catch {
+                        throw TriplicateError(.corrupt, "cannot derive keys: \(error)")
+                    }
+                } catch let e as TriplicateError {
+                    throw e
+                } catch CoreError.authenticationFailed {
+                    continue
+                } catch {
+                    if password == passwords.first { damaged.append("\(name) (\(error))") }
                 }
-                try await bind(destination, to: repositoryID, doing: "cannot use \(destination.displayName)")
-                return Repository(destination: destination, config: config, keys: keys)
-            } catch let e as TriplicateError {
-                throw e
-            } catch CoreError.authenticationFailed {
-                continue
-            } catch {
-                damaged.append("\(info.name) (\(error))")
             }
         }
+        for (name, _) in keyFiles { tried.insert(name) }
         var message = "wrong password: no key file of \(destination.displayName) opens with it"
         if !damaged.isEmpty { message += " (unreadable key files: \(damaged.joined(separator: ", ")))" }
         throw TriplicateError(.wrongPassword, message)
-    }
-
-    /// Opens the repository with the first of `passwords` that opens it (a password file read by the current rule,
-    /// then as an earlier version read it); the error of the first password when none does.
-    package static func open(_ destination: any Destination, passwords: [String]) async throws(TriplicateError) -> Repository {
-        var first: TriplicateError?
-        for p in passwords {
-            do { return try await open(destination, password: p) } catch {
-                guard error.kind == .wrongPassword else { throw error }
-                if first == nil { first = error }
-            }
-        }
-        throw first ?? TriplicateError(.wrongPassword, "no password given")
     }
 
     private static func newerFormat(_ version: Int, at destination: any Destination) -> TriplicateError {

@@ -9,6 +9,10 @@ enum Layout {
     static let snapshots = "snapshots/"
     static let damage = "damage/"
 
+    /// The config is written last when a repository is created (after its first key file): a folder without it
+    /// holds no repository, and a folder destination writes nothing else there (an unmounted disk's mount point).
+    static let anchor = Anchor(object: config, writableBefore: [keys])
+
     static func key(_ id: ObjectID) -> String { "keys/" + id.hex }
     static func pack(_ id: ObjectID) -> String { "data/" + String(id.hex.prefix(2)) + "/" + id.hex }
     static func index(_ id: ObjectID) -> String { "index/" + id.hex }

@@ -97,6 +97,11 @@ public struct DestinationError: Error, Sendable, CustomStringConvertible {
 /// - **stat** returns the object's size, or missing.
 ///
 /// Implementations are `Sendable` and are called concurrently (several packs stored while others are read).
+///
+/// Besides these operations, a few capabilities have default implementations that suit an object store; a
+/// destination that is a folder, a drive or a bucket overrides the ones that apply to it (see ``placeKind``,
+/// ``createPlace()``, ``isAbsent()``, ``rootEntries()``, ``bind(repository:)``, ``localFolders`` and
+/// ``anchored(_:)``). None of them knows how a repository lays out its files.
 public protocol Destination: Sendable {
     /// A short description for messages, e.g. `local:/mnt/nas/photos-repo`.
     var displayName: String { get }
@@ -123,6 +128,75 @@ public protocol Destination: Sendable {
     func delete(_ name: String) async throws(DestinationError)
     /// The object's name and size, or ``DestinationError/Kind-swift.enum/notFound``.
     func stat(_ name: String) async throws(DestinationError) -> ObjectInfo
+
+    // MARK: Capabilities (with defaults)
+
+    /// What kind of place this is: a plan reads from the nearest copy first, and says why one cannot be reached
+    /// ("drive not connected" is not "server not reachable"). Default: ``PlaceKind/other``.
+    var placeKind: PlaceKind { get }
+    /// Makes the place itself exist so that a new repository can be written there: creates the folder (and its
+    /// parents) or the bucket. Only creating a repository calls it. Default: nothing to create.
+    func createPlace() async throws(DestinationError)
+    /// After an operation failed as ``DestinationError/Kind-swift.enum/unavailable``: true when the place itself is
+    /// known not to exist (no such folder, no such bucket), so that nothing, and no repository, is there; false when it
+    /// may exist but cannot be reached now (a drive in a drawer, a server that does not answer). Default: false.
+    func isAbsent() async -> Bool
+    /// Every entry at the top of the place, whatever it is (a folder may hold files that are not valid object
+    /// names); creating a repository refuses a place that holds anything. Default: the names ``list(prefix:)`` gives.
+    func rootEntries() async throws(DestinationError) -> [String]
+    /// Records, or checks, that this place holds the repository with this ID (64 hex digits); a removable drive keeps a
+    /// marker and refuses another repository's. Called whenever a repository is created or opened. Default: nothing.
+    func bind(repository: String) async throws(DestinationError)
+    /// The local folders whose files are this destination's objects: a backup never backs a repository up into
+    /// itself. Default: none.
+    var localFolders: [String] { get }
+    /// This destination, told which file must be present before any other is written (see ``Anchor``). A folder
+    /// destination refuses writes while the anchor is missing, so that an unmounted disk or share is never filled
+    /// through its empty mount point; an object store ignores it. Default: `self`.
+    func anchored(_ anchor: Anchor) -> any Destination
+}
+
+/// What kind of place a destination is.
+public enum PlaceKind: Sendable, Hashable {
+    /// A folder of a disk that stays attached: the internal disk, an external disk, a NAS share.
+    case folder
+    /// A folder of a removable drive, often unplugged.
+    case removableDrive
+    /// A bucket of an object store over the network.
+    case objectStore
+    /// Anything else (in memory, a composite).
+    case other
+}
+
+/// The file whose presence says that a repository is really where a folder destination looks, and the files that may
+/// be written before it exists (those that create the repository). The engine hands its own to
+/// ``Destination/anchored(_:)``; destinations know nothing else of the repository's layout.
+public struct Anchor: Sendable, Hashable {
+    /// The object that must exist, e.g. `config`.
+    public var object: String
+    /// Objects, or prefixes ending in `/`, that may be written while it does not.
+    public var writableBefore: [String]
+
+    /// An anchor `object`, with the names or folders (ending in `/`) that may be written before it.
+    public init(object: String, writableBefore: [String]) {
+        self.object = object
+        self.writableBefore = writableBefore
+    }
+
+    /// True when `name` may be written while the anchor is missing.
+    public func allowsBefore(_ name: String) -> Bool {
+        name == object || writableBefore.contains { $0.hasSuffix("/") ? name.hasPrefix($0) : name == $0 }
+    }
+}
+
+extension Destination {
+    public var placeKind: PlaceKind { .other }
+    public func createPlace() async throws(DestinationError) {}
+    public func isAbsent() async -> Bool { false }
+    public func rootEntries() async throws(DestinationError) -> [String] { try await list(prefix: "").map(\.name) }
+    public func bind(repository: String) async throws(DestinationError) {}
+    public var localFolders: [String] { [] }
+    public func anchored(_ anchor: Anchor) -> any Destination { self }
 }
 
 /// Validation of object names shared by every destination.
