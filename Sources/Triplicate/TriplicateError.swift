@@ -29,6 +29,8 @@ public struct TriplicateError: Error, Sendable, CustomStringConvertible {
         case targetWrite
         /// The operation was cancelled.
         case cancelled
+        /// An object store's location was given without the key (or the region) to reach it.
+        case missingCredentials
     }
 
     /// What class of failure.

@@ -71,7 +71,9 @@ struct RepositoryOptions: ParsableArguments {
     /// Swift 6.3.1's optimizer crash (signal 11 while splitting their coroutines) in release builds.
     @inline(never)
     func destination() throws -> any Destination {
-        try RepositoryLocation.destination(try location(), verifyWrites: verifyWrites)
+        let location = try RepositoryLocation(try location())
+        if verifyWrites, location.scheme != "usb" { throw CLIError(Exit.error, "--verify-writes applies to a removable drive (usb:PATH)") }
+        return try DestinationRegistry.standard.destination(for: location, context: DestinationContext(verifyWrites: verifyWrites))
     }
 
     /// The password, then (from a password file whose line ends in a carriage return) the password as earlier
@@ -122,6 +124,7 @@ func runReporting(_ body: () async throws -> Int32) async -> Never {
         code = try await body()
     } catch let e as TriplicateError {
         Terminal.error(e.message)
+        if let hint = Hint.for(e.kind) { Terminal.hint(hint) }
         code = Exit.code(for: e.kind)
     } catch let e as CLIError {
         Terminal.error(e.message)
@@ -131,6 +134,18 @@ func runReporting(_ body: () async throws -> Int32) async -> Never {
         code = Exit.error
     }
     exit(code)
+}
+
+/// What to do about an error, where the library's message cannot say it: the CLI's own flags and environment.
+enum Hint {
+    static let credentials = "set B2_APPLICATION_KEY_ID and B2_APPLICATION_KEY (an application key made for this bucket in Backblaze's web console) and B2_REGION (e.g. eu-central-003) or B2_ENDPOINT; for another S3 store, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_REGION"
+
+    static func `for`(_ kind: TriplicateError.Kind) -> String? {
+        switch kind {
+        case .missingCredentials: credentials
+        default: nil
+        }
+    }
 }
 
 /// The terminal settings to put back if the program is interrupted at the password prompt.
@@ -169,6 +184,10 @@ enum Terminal {
 
     static func error(_ message: String) {
         FileHandle.standardError.write(Data(("triplicate: error: " + message + "\n").utf8))
+    }
+
+    static func hint(_ message: String) {
+        FileHandle.standardError.write(Data(("triplicate: hint: " + message + "\n").utf8))
     }
 
     static func warn(_ message: String) {

@@ -19,6 +19,7 @@ func printReports(_ reports: [DestinationReport], verb: String) -> Int32 {
         case .unreachable:
             print("  \(r.name): skipped, not reachable")
             Terminal.warn("\(r.name) was skipped: \(r.problem ?? "not reachable"); it catches up at the next backup or `triplicate sync --plan`")
+            if r.reason == .noCredentials { Terminal.hint(Hint.credentials) }
         case .failed:
             print("  \(r.name): FAILED")
             Terminal.warn("\(r.name) failed and was left out: \(r.problem ?? ""); it catches up at the next backup or `triplicate sync --plan`")
@@ -90,6 +91,7 @@ struct StatusCommand: AsyncParsableCommand {
                     line += ", " + (d.lastChecked.map { "checked \(Terminal.date(iso: $0))\(d.lastCheckReadData == true ? " with --read-data" : "")\(d.lastCheckPassed == false ? " FAILED" : "")" } ?? "never checked")
                     print(line)
                     if !d.reachable, let problem = d.problem { print("      " + problem) }
+                    if d.reason == .noCredentials { print("      " + Hint.credentials) }
                 }
                 if let u = status.unprotected {
                     for m in u.missingSources { print("source \(m): NOT THERE (is its disk connected?)") }

@@ -89,7 +89,7 @@ private let threeDestinations = """
             _ = try Plan(sources: [], destinations: [])
         }
         #expect(throws: TriplicateError.self) {
-            _ = try Plan(sources: [Plan.Source(path: "relative")], destinations: [Plan.Target(name: "a", repo: "/x", media: .nas, site: .onsite)])
+            _ = try Plan(sources: [Plan.Source(path: "relative")], destinations: [try Plan.Target(name: "a", repo: "/x", media: .nas, site: .onsite)])
         }
     }
 
@@ -254,7 +254,7 @@ private func bucketFiles(_ d: S3Destination) async throws -> [String: Data] {
 /// A plan of plain folders (no drive, no server) for the library-level tests below.
 private func folderPlan(_ t: TempDir, _ names: [(String, Media)], sources: [String]) throws -> Plan {
     try Plan(sources: sources.map { Plan.Source(path: $0) },
-             destinations: names.map { Plan.Target(name: $0.0, repo: t.sub($0.0), media: $0.1, site: $0.1 == .cloud ? .offsite : .onsite) })
+             destinations: names.map { Plan.Target(name: $0.0, location: .folder(path: t.sub($0.0)), media: $0.1, site: $0.1 == .cloud ? .offsite : .onsite) })
 }
 
 @Suite struct PlanSessionTests {
@@ -351,9 +351,9 @@ private func folderPlan(_ t: TempDir, _ names: [(String, Media)], sources: [Stri
         try writeFile(src + "/Pictures/DSC_0001.NEF", pseudoRandomBytes(300_000, seed: 1601))
         // The internal-disk copy lives inside the source folder; the b2 copy has no credentials in this environment.
         let plan = try Plan(sources: [Plan.Source(path: src)], destinations: [
-            Plan.Target(name: "disk", repo: src + "/Backups/triplicate", media: .internalDisk, site: .onsite),
-            Plan.Target(name: "nas", repo: t.sub("nas"), media: .nas, site: .onsite),
-            Plan.Target(name: "b2", repo: "b2:photos/triplicate", media: .cloud, site: .offsite),
+            try Plan.Target(name: "disk", repo: src + "/Backups/triplicate", media: .internalDisk, site: .onsite),
+            try Plan.Target(name: "nas", repo: t.sub("nas"), media: .nas, site: .onsite),
+            try Plan.Target(name: "b2", repo: "b2:photos/triplicate", media: .cloud, site: .offsite),
         ])
         let session = PlanSession(plan: plan, password: TestKeys.password, environment: ["B2_REGION": "eu-central-003"],
                                   stateDirectory: t.sub("state"))
@@ -361,7 +361,7 @@ private func folderPlan(_ t: TempDir, _ names: [(String, Media)], sources: [Stri
         #expect(!status0.verdict.holds && status0.verdict.problems.contains { $0.contains("nothing is backed up yet") })
         let made = try await session.initialize(options: TestKeys.cheap)
         #expect(made.map(\.outcome) == [.done, .done, .unreachable])
-        #expect(made[2].problem?.contains("B2_APPLICATION_KEY_ID") == true, "\(made[2])")
+        #expect(made[2].reason == .noCredentials && made[2].problem?.contains("no credentials for b2:photos/triplicate") == true, "\(made[2])")
 
         // An empty folder appears where the NAS copy was (the share is not mounted): backup leaves it alone.
         try FileManager.default.removeItem(atPath: t.sub("nas"))

@@ -61,9 +61,8 @@ public struct Plan: Sendable, Equatable {
     public struct Target: Sendable, Equatable {
         /// A short name for messages and `--to`/`--from`: letters, digits, `-` and `_`.
         public var name: String
-        /// The repository location, as `--repo` takes it: a folder, `local:PATH`, `usb:PATH`, `b2:BUCKET/PREFIX`
-        /// or `s3:https://HOST/BUCKET/PREFIX`.
-        public var repo: String
+        /// Where the copy lives.
+        public var location: RepositoryLocation
         /// The kind of medium.
         public var media: Media
         /// On site or off site.
@@ -71,13 +70,21 @@ public struct Plan: Sendable, Equatable {
         /// The line of the plan file that starts this destination (nil for a plan built in code).
         public var line: Int?
 
+        /// The location as text, as `--repo` takes it.
+        public var repo: String { location.description }
+
         /// A destination entry.
-        public init(name: String, repo: String, media: Media, site: Site, line: Int? = nil) {
+        public init(name: String, location: RepositoryLocation, media: Media, site: Site, line: Int? = nil) {
             self.name = name
-            self.repo = repo
+            self.location = location
             self.media = media
             self.site = site
             self.line = line
+        }
+
+        /// A destination entry whose location is written as text (see ``RepositoryLocation/init(_:registry:)``).
+        public init(name: String, repo: String, media: Media, site: Site, line: Int? = nil) throws(TriplicateError) {
+            self.init(name: name, location: try RepositoryLocation(repo), media: media, site: site, line: line)
         }
     }
 
@@ -163,9 +170,8 @@ public struct Plan: Sendable, Equatable {
                 throw TriplicateError(.invalidArgument, "\(at(t.line))a destination named \"\(t.name)\" is already defined\(first.line.map { " on line \($0)" } ?? "")")
             }
             seen[t.name] = t
-            guard !t.repo.isEmpty else { throw TriplicateError(.invalidArgument, "\(at(t.line))destination \"\(t.name)\" has an empty repo") }
             // One place named twice would count as two copies.
-            let place = t.repo.hasPrefix("local:") ? String(t.repo.dropFirst(6)) : t.repo
+            let place = t.location.description
             if let other = places[place] {
                 throw TriplicateError(.invalidArgument, "\(at(t.line))destination \"\(t.name)\" is the same place as \"\(other.name)\" (\(t.repo)); one place is one copy")
             }
@@ -184,16 +190,17 @@ public struct Plan: Sendable, Equatable {
     /// Loads a plan file. Errors (``TriplicateError/Kind-swift.enum/invalidArgument``) name the file and line:
     /// TOML syntax, an unknown key or table, a missing or mistyped value, an unknown media or site, a repeated
     /// destination name. Relative paths and `~/` are resolved against the plan file's folder and `HOME`.
-    public static func load(_ path: String) throws(TriplicateError) -> Plan {
+    /// Locations are read with `registry` (a library user's own schemes).
+    public static func load(_ path: String, registry: DestinationRegistry = .standard) throws(TriplicateError) -> Plan {
         let text: String
         do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
             throw TriplicateError(.invalidArgument, "cannot read the plan file \(path): \(error.localizedDescription)")
         }
-        return try parse(text, file: path)
+        return try parse(text, file: path, registry: registry)
     }
 
     /// Parses the text of a plan file; `file` is used in messages and to resolve relative paths.
-    public static func parse(_ text: String, file: String) throws(TriplicateError) -> Plan {
+    public static func parse(_ text: String, file: String, registry: DestinationRegistry = .standard) throws(TriplicateError) -> Plan {
         let table: TOMLTable
         do { table = try TOMLTable(string: text) } catch let e as TOMLParseError {
             throw TriplicateError(.invalidArgument, "\(file):\(e.source.begin.line): \(e.description)")
@@ -257,10 +264,10 @@ public struct Plan: Sendable, Equatable {
                         sources.append(Source(path: resolve(path), excludes: excludes))
                     } else {
                         let name = try string(t, "name", in: section, required: true) ?? ""
-                        var repo = try string(t, "repo", in: section, required: true) ?? ""
-                        if !repo.contains(":") || repo.hasPrefix("local:") || repo.hasPrefix("usb:") {
-                            let prefix = repo.hasPrefix("local:") ? "local:" : repo.hasPrefix("usb:") ? "usb:" : ""
-                            repo = prefix + resolve(String(repo.dropFirst(prefix.count)))
+                        let repo = try string(t, "repo", in: section, required: true) ?? ""
+                        let location: RepositoryLocation
+                        do { location = try RepositoryLocation(repo, registry: registry) } catch {
+                            throw fail(lines.line(of: "repo", in: section), "destination \"\(name)\": \(error.message)")
                         }
                         let mediaText = try string(t, "media", in: section, required: true) ?? ""
                         guard let media = Media(rawValue: mediaText) else {
@@ -271,7 +278,9 @@ public struct Plan: Sendable, Equatable {
                         guard let site = Site(rawValue: siteText) else {
                             throw fail(lines.line(of: "site", in: section), "site \"\(siteText)\" is not onsite or offsite")
                         }
-                        destinations.append(Target(name: name, repo: repo, media: media, site: site, line: lines.header(section)))
+                        let resolved = location.resolvingPaths(against: folder.isEmpty ? FileManager.default.currentDirectoryPath : folder,
+                                                               home: ProcessInfo.processInfo.environment["HOME"] ?? "/")
+                        destinations.append(Target(name: name, location: resolved, media: media, site: site, line: lines.header(section)))
                     }
                 }
             default:

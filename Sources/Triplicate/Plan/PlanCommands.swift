@@ -51,7 +51,8 @@ extension PlanSession {
         let before = places
         for i in places.indices where names?.contains(places[i].target.name) ?? true {
             guard places[i].reachable else {
-                reports.append(DestinationReport(name: places[i].target.name, outcome: .unreachable, problem: places[i].unreachable))
+                reports.append(DestinationReport(name: places[i].target.name, outcome: .unreachable, problem: places[i].unreachable,
+                                                 reason: places[i].reason))
                 continue
             }
             reports.append(await catchUp(&places[i], from: before, union: union, log: log, cancellation: cancellation, progress: progress))
@@ -113,7 +114,7 @@ extension PlanSession {
         // Packs are staged on the internal disk: in the repository folder when one copy lives there (storing the pack
         // in that copy is then a link, and the others read the same file), else in the temporary folder, so that a
         // NAS or drive that goes away takes only its own copy out of the backup.
-        let staging = members.first { $0.target.media == .internalDisk && RepositoryLocation.kind(of: $0.target.repo) == .folder }?
+        let staging = members.first { $0.target.media == .internalDisk && $0.target.location.scheme == "local" }?
             .destination.stagingDirectory
         let replicas = ReplicaSet(members.map { ReplicaSet.Member(name: $0.target.name, destination: $0.destination) }, staging: staging)
         let repo = try await Repository.open(replicas, passwords: passwords)

@@ -20,6 +20,8 @@ public struct DestinationReport: Sendable, Codable, Equatable {
     public var outcome: Outcome
     /// Why it is unreachable or failed.
     public var problem: String?
+    /// The kind of reason it is unreachable.
+    public var reason: UnreachableReason?
     /// Objects copied to it to catch up with the others, and their bytes.
     public var objectsCopied: Int = 0
     public var bytesCopied: Int64 = 0
@@ -46,7 +48,7 @@ public struct PlanBackupResult: Sendable {
 /// Why a destination of a plan cannot be used now; `status` tells a drive in a drawer from a key missing in a cron
 /// job's environment.
 public enum UnreachableReason: String, Sendable, Codable, Equatable {
-    /// The location needs credentials or settings (B2_APPLICATION_KEY, B2_REGION, …) this environment lacks.
+    /// The location needs credentials (a key, a region) this environment lacks.
     case noCredentials = "no-credentials"
     /// The location cannot be used as written (a typo, a relative drive path).
     case invalidLocation = "invalid-location"
@@ -109,6 +111,8 @@ public final class PlanSession: Sendable {
     /// Every password to try when opening a copy, `password` first.
     let passwords: [String]
     let environment: [String: String]
+    /// Turns the plan's locations into destinations.
+    let registry: DestinationRegistry
     /// The folder where the session records what it learned about each destination (when its data was last
     /// checked, which snapshots it held when last seen), one JSON file per repository; nil records nothing.
     public let stateDirectory: String?
@@ -116,14 +120,18 @@ public final class PlanSession: Sendable {
     /// A session for `plan` with `password`; locations are resolved with `environment` (credentials; nil: this
     /// process's environment), and what is learned is recorded in `stateDirectory` (nil: the default,
     /// ``defaultStateDirectory(environment:)``).
-    public convenience init(plan: Plan, password: String, environment: [String: String]? = nil, stateDirectory: String? = nil) {
-        self.init(plan: plan, passwords: [password], environment: environment, stateDirectory: stateDirectory)
+    /// Locations of schemes a library user added are made with `registry`.
+    public convenience init(plan: Plan, password: String, environment: [String: String]? = nil, stateDirectory: String? = nil,
+                            registry: DestinationRegistry = .standard) {
+        self.init(plan: plan, passwords: [password], environment: environment, stateDirectory: stateDirectory, registry: registry)
     }
 
     /// A session that opens the copies with the first of `passwords` that works (the CLI adds how an earlier version
     /// read the same password file); new copies and keys use the first.
-    package init(plan: Plan, passwords: [String], environment: [String: String]? = nil, stateDirectory: String? = nil) {
+    package init(plan: Plan, passwords: [String], environment: [String: String]? = nil, stateDirectory: String? = nil,
+                 registry: DestinationRegistry = .standard) {
         let environment = environment ?? ProcessInfo.processInfo.environment
+        self.registry = registry
         self.plan = plan
         self.password = passwords.first ?? ""
         self.passwords = passwords
@@ -158,10 +166,11 @@ public final class PlanSession: Sendable {
 
         /// Reads try the fastest copy first: the internal disk, a NAS, a drive, the cloud.
         var speedRank: Int {
-            switch RepositoryLocation.kind(of: target.repo) {
+            switch target.location {
             case .folder: target.media == .internalDisk ? 0 : 1
             case .drive: 2
-            case .bucket: 3
+            case .objectStore: 3
+            case .custom: 4
             }
         }
     }
@@ -180,11 +189,9 @@ public final class PlanSession: Sendable {
         // reason, like one that cannot be reached: the others still get their backup.
         var destinations: [any Destination] = []
         for t in plan.destinations {
-            do { destinations.append(try RepositoryLocation.destination(t.repo, environment: environment)) } catch {
-                // A location that names a setting of the environment (B2_APPLICATION_KEY, B2_REGION…) lacks it here.
-                let settings = error.message.contains("B2_") || error.message.contains("AWS_")
+            do { destinations.append(try registry.destination(for: t.location, context: DestinationContext(environment: environment))) } catch {
                 destinations.append(UnusableDestination(displayName: t.repo, reason: error.message,
-                                                        kind: settings ? .noCredentials : .invalidLocation))
+                                                        kind: error.kind == .missingCredentials ? .noCredentials : .invalidLocation))
             }
         }
         let looked = await withTaskGroup(of: Looked.self) { group in
