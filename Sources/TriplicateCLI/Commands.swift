@@ -53,28 +53,23 @@ struct BackupCommand: AsyncParsableCommand {
 
     func run() async throws {
         await runReporting {
+            // With --plan: the plan's sources, each source's exclusions applied to all, into every copy at once.
             let plan = try repository.loadPlan()
-            let session = try plan.map { try repository.session($0) }
             let paths = plan.map { $0.sources.map(\.path) } ?? self.paths
+            if let plan, paths.isEmpty { throw CLIError(Exit.error, "\(plan.file ?? "the plan") names no [[source]] to back up") }
+            let excludes = exclude + (plan?.sources.flatMap(\.excludes) ?? []).filter { !exclude.contains($0) }
             let cancellation = Cancellation()
             Interrupts.install(cancellation)
             let showProgress = Terminal.isInteractive && !quiet && !json
-            let total = showProgress ? Repository.estimateSize(paths: paths, excludes: exclude) : 0
+            let total = showProgress ? Repository.estimateSize(paths: paths, excludes: excludes) : 0
             let printer = ProgressPrinter(total: total)
-            var options = BackupOptions(excludes: exclude, tags: tag, packSize: max(packSize, 1) << 20,
+            var options = BackupOptions(excludes: excludes, tags: tag, packSize: max(packSize, 1) << 20,
                                         compressionLevel: compressionLevel, workers: workers, cancellation: cancellation)
             if showProgress { options.progress = { printer.update($0) } }
-            let result: BackupResult
-            var code = Exit.ok
-            var reports: [DestinationReport] = []
-            if let session {
-                let planned = try await session.backup(options: options) { line in if !quiet && !json { print(line) } }
-                result = planned.backup
-                reports = planned.destinations
-                code = planned.reachedEveryDestination ? Exit.ok : Exit.lagging
-            } else {
-                result = try await repository.open().backup(paths: paths, options: options)
-            }
+            let repo = try await repository.openForBackup(cancellation: cancellation) { line in if !quiet && !json { print(line) } }
+            let result = try await repo.backup(paths: paths, options: options)
+            let reports = result.destinations
+            let code = result.reachedEveryDestination ? Exit.ok : Exit.lagging
             if showProgress { Terminal.clearStatus() }
             for e in result.errors { Terminal.warn("could not back up " + e) }
             if !quiet { for w in result.warnings { Terminal.warn(w) } }
@@ -88,7 +83,7 @@ struct BackupCommand: AsyncParsableCommand {
                 if result.adoptedPacks > 0 { print("  reused \(result.adoptedPacks) packs left by an interrupted backup") }
                 if !result.errors.isEmpty { print("  \(result.errors.count) entries could not be backed up completely (listed above)") }
             }
-            if session != nil {
+            if !reports.isEmpty {
                 if !quiet && !json { print("destinations:") }
                 if quiet || json {
                     for r in reports where r.outcome != .done { Terminal.warn("\(r.name) does not hold the new snapshot: \(r.problem ?? "")") }
@@ -260,34 +255,18 @@ struct RestoreCommand: AsyncParsableCommand {
             let cancellation = Cancellation()
             let show = Terminal.isInteractive
             let started = Date()
-            let r: RestoreResult
-            let origin: String
             func onProgress(_ printer: ProgressPrinter) -> (@Sendable (RestoreResult) -> Void)? {
                 guard show else { return nil }
                 return { @Sendable (p: RestoreResult) in printer.update(files: p.files, bytes: p.bytes) }
             }
-            if let plan = try repository.loadPlan() {
-                // The newest snapshot anywhere, from the fastest copy that holds it; its size is not known beforehand.
-                let printer = ProgressPrinter(total: 0)
-                Interrupts.install(cancellation)
-                let restored = try await repository.session(plan).restore(snapshot, to: target, from: from, cancellation: cancellation,
-                                                                          progress: onProgress(printer))
-                r = restored.result
-                origin = restored.destination
-            } else {
-                let repo = try await repository.open()
-                var spec = snapshot
-                var path: String?
-                if let colon = snapshot.firstIndex(of: ":") {
-                    spec = String(snapshot[..<colon])
-                    path = String(snapshot[snapshot.index(after: colon)...])
-                }
-                let snap = try await repo.findSnapshot(spec)
-                let printer = ProgressPrinter(total: path == nil ? snap.record.summary.bytes : 0)
-                Interrupts.install(cancellation)
-                r = try await repo.restore(snap, path: path, to: target, cancellation: cancellation, progress: onProgress(printer))
-                origin = "snapshot \(snap.id.short)"
-            }
+            // With a plan: the newest snapshot any copy holds, each file from the nearest copy that holds it intact.
+            let repo = try await repository.open(from: from)
+            let selector = try SnapshotSelector(snapshot)
+            let snap = try await repo.findSnapshot(selector)
+            let printer = ProgressPrinter(total: selector.path == nil ? snap.record.summary.bytes : 0)
+            Interrupts.install(cancellation)
+            let r = try await repo.restore(snap, path: selector.path, to: target, cancellation: cancellation, progress: onProgress(printer))
+            let origin = "snapshot \(snap.id.short)" + (repo.copyNames.isEmpty ? "" : " from \(repo.copyNames.joined(separator: ", "))")
             if show { Terminal.clearStatus() }
             for w in r.warnings { Terminal.warn(w) }
             for e in r.errors { Terminal.error(e) }
@@ -322,10 +301,22 @@ struct CheckCommand: AsyncParsableCommand {
         await runReporting {
             let cancellation = Cancellation()
             Interrupts.install(cancellation)
-            if let plan = try repository.loadPlan() {
-                let results = try await repository.session(plan).check(readData: readData, heal: !noHeal, cancellation: cancellation) { print($0) }
+            let repo = try await repository.open()
+            var onProgress: (@Sendable (Int, Int) -> Void)?
+            if readData && Terminal.isInteractive {
+                let started = Date()
+                onProgress = { (read: Int, total: Int) in
+                    let elapsed = Date().timeIntervalSince(started)
+                    let eta = read > 0 ? Int(elapsed / Double(read) * Double(total - read)) : 0
+                    Terminal.status("read \(read) of \(total) packs, ETA \(eta / 60):\(String(format: "%02d", eta % 60))")
+                }
+            }
+            let r = try await repo.check(readData: readData, heal: !noHeal, cancellation: cancellation, progress: onProgress)
+            if onProgress != nil { Terminal.clearStatus() }
+            if !r.copies.isEmpty {
+                // A plan: each copy on its own lines.
                 var code = Exit.ok
-                for c in results {
+                for c in r.copies {
                     for h in c.healed { print("  \(c.name): \(h.file) was \(h.problem); restored from \(h.source) and verified") }
                     guard let r = c.report else {
                         Terminal.warn("\(c.name) was not checked: \(c.problem ?? "")")
@@ -340,18 +331,6 @@ struct CheckCommand: AsyncParsableCommand {
                 }
                 return code
             }
-            let repo = try await repository.open()
-            var onProgress: (@Sendable (Int, Int) -> Void)?
-            if readData && Terminal.isInteractive {
-                let started = Date()
-                onProgress = { (read: Int, total: Int) in
-                    let elapsed = Date().timeIntervalSince(started)
-                    let eta = read > 0 ? Int(elapsed / Double(read) * Double(total - read)) : 0
-                    Terminal.status("read \(read) of \(total) packs, ETA \(eta / 60):\(String(format: "%02d", eta % 60))")
-                }
-            }
-            let r = try await repo.check(readData: readData, cancellation: cancellation, progress: onProgress)
-            if onProgress != nil { Terminal.clearStatus() }
             print("checked \(r.snapshots) snapshots, \(r.indexFiles) index files, \(r.packs) packs, \(r.blobs) blobs" + (readData ? ", read \(r.packsRead) packs" : ""))
             for n in r.notes { print("note: " + n) }
             for e in r.errors { print("error: " + e) }

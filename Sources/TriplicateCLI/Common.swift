@@ -99,9 +99,17 @@ struct RepositoryOptions: ParsableArguments {
         return first
     }
 
-    /// Opens the repository: the one at --repo, or with --plan the fastest reachable copy.
-    func open() async throws -> Repository {
-        if let plan = try loadPlan() { return try await session(plan).openFastest().repository }
+    /// Opens the repository for a backup: the one at --repo, or with --plan every reachable copy, caught up first, as one
+    /// repository that writes to all of them (`progress` says what catching up does).
+    func openForBackup(cancellation: Cancellation, progress: @escaping @Sendable (String) -> Void) async throws -> Repository {
+        if let plan = try loadPlan() { return try await session(plan).openForBackup(cancellation: cancellation, progress: progress) }
+        return try await open()
+    }
+
+    /// Opens the repository: the one at --repo, or with --plan the plan's copies as one repository (nearest first; only
+    /// the destination `from` when it is given).
+    func open(from: String? = nil) async throws -> Repository {
+        if let plan = try loadPlan() { return try await session(plan).openRepository(from: from) }
         let dest = try destination()
         return try await Repository.open(dest, passwords: try passwords())
     }

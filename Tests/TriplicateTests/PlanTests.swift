@@ -340,7 +340,8 @@ private func folderPlan(_ t: TempDir, _ names: [(String, Media)], sources: [Stri
         // The photo did not change, but its data is recorded as damaged: the next backup stores it again everywhere.
         let next = try await grown.backup()
         #expect(next.destinations.map(\.outcome) == [.done, .done, .done])
-        let restored = try await grown.restore(first.id.hex, to: t.sub("out"), from: "usb")
+        let restored = try await grown.restore(try SnapshotSelector(first.id.hex), to: t.sub("out"), from: "usb")
+        #expect(restored.destinations == ["usb"])
         #expect(restored.result.errors.isEmpty, "\(restored.result.errors)")
         #expect(FileManager.default.contentsEqual(atPath: t.sub("out/Pictures/DSC_0001.NEF"), andPath: src + "/DSC_0001.NEF"))
     }

@@ -56,3 +56,23 @@ import Testing
         #expect(try await replicas.list(prefix: "data/").map(\.name) == ["data/00/a"])
     }
 }
+
+@Suite struct ReplicaSetReadingTests {
+    @Test func forReadingAListingIsWhatAnyCopyHoldsAndAMissingFileIsReadFromTheNext() async throws {
+        let stores = [MemoryDestination(), MemoryDestination()]
+        let replicas = ReplicaSet(zip(["disk", "nas"], stores).map { ReplicaSet.Member(name: $0.0, destination: $0.1) },
+                                  staging: nil, use: .reading)
+        try await stores[0].put("snapshots/a", data: [1])
+        try await stores[1].put("snapshots/a", data: [1, 1])  // sizes differ: the nearest copy's is listed
+        try await stores[1].put("snapshots/b", data: [2])     // the disk lags
+        let listed = try await replicas.list(prefix: "snapshots/").sorted { $0.name < $1.name }
+        #expect(listed == [ObjectInfo(name: "snapshots/a", size: 1), ObjectInfo(name: "snapshots/b", size: 1)])
+        #expect(try await replicas.get("snapshots/a") == [1])
+        #expect(try await replicas.get("snapshots/b") == [2])
+        #expect(try await replicas.stat("snapshots/b").size == 1)
+        // Missing everywhere is missing; no copy is dropped for lacking a file.
+        await #expect { try await replicas.get("snapshots/none") } throws: { ($0 as? DestinationError)?.kind == .notFound }
+        #expect(replicas.dropped.isEmpty)
+        #expect(replicas.readCopies.count == 2)
+    }
+}

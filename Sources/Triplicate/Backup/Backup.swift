@@ -31,6 +31,14 @@ extension Repository {
         }
         var options = options
         var warnings: [String] = []
+        if let replicas, let report = options.progress {
+            // A plan's backup says how much each destination has received.
+            options.progress = { p in
+                var p = p
+                p.storedPerDestination = replicas.written
+                report(p)
+            }
+        }
         // A copy of this repository inside a folder being backed up would back itself up: it is left out.
         let (inside, itself) = Self.repositoryFolders(destination.localFolders, under: roots.map(\.path))
         if let itself {
@@ -76,7 +84,7 @@ extension Repository {
         run.countStored(bytes.count)
         options.progress?(run.progressValue(path: ""))
         return BackupResult(snapshot: Snapshot(id: id, record: final), errors: run.errors, warnings: run.warnings,
-                            adoptedPacks: adopted.count)
+                            adoptedPacks: adopted.count, destinations: replicas.flatMap { r in r.run?.finish(r, snapshot: id) } ?? [])
     }
 
     /// Seals `record` with `summary.bytesStored` equal to `storedBefore` plus the size of the sealed file itself

@@ -91,4 +91,9 @@ public struct BackupResult: Sendable {
     public var warnings: [String]
     /// Packs of an earlier interrupted backup that this backup indexed and reused.
     public var adoptedPacks: Int
+    /// For a plan's repository (``PlanSession/openForBackup(cancellation:progress:)``): what happened at each
+    /// destination, in the plan's order; empty for a repository on one destination.
+    public var destinations: [DestinationReport] = []
+    /// True when every destination holds the new snapshot (always, for a repository on one destination).
+    public var reachedEveryDestination: Bool { destinations.allSatisfy { $0.outcome == .done } }
 }

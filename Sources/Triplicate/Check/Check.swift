@@ -24,8 +24,32 @@ public struct CheckReport: Sendable {
     var foundDamage: [DamageRecord.Pack] = []
     /// Figures.
     public var snapshots = 0, packs = 0, indexFiles = 0, blobs = 0, packsRead = 0
+    /// For a plan's repository: each destination's own check, in the plan's order, after healing. The fields above then
+    /// sum them up: every copy's errors (named), and a destination that could not be checked is one.
+    public var copies: [DestinationCheck] = []
     /// True when no error was found.
     public var isHealthy: Bool { errors.isEmpty }
+}
+
+extension CheckReport {
+    /// The report of a plan's check: each copy's, and their errors and figures together.
+    init(summing copies: [DestinationCheck]) {
+        self.copies = copies
+        for c in copies {
+            guard let r = c.report else {
+                errors.append("\(c.name) was not checked: \(c.problem ?? "not reachable")")
+                continue
+            }
+            errors += r.errors.map { "\(c.name): \($0)" }
+            notes += r.notes.map { "\(c.name): \($0)" }
+            damageRecorded = damageRecorded ?? r.damageRecorded
+            snapshots = max(snapshots, r.snapshots)
+            packs = max(packs, r.packs)
+            indexFiles = max(indexFiles, r.indexFiles)
+            blobs = max(blobs, r.blobs)
+            packsRead += r.packsRead
+        }
+    }
 }
 
 /// The deepest nesting of folders a command follows (FORMAT.md §10.4): a path of the backed-up file system cannot be
@@ -43,8 +67,16 @@ extension Repository {
     /// backups store that data again.
     ///
     /// `progress` is called with (packs read, packs to read) after each pack `readData` reads.
-    public func check(readData: Bool = false, record: Bool = true, cancellation: Cancellation? = nil,
+    ///
+    /// A plan's repository (``PlanSession/openRepository(from:)``) checks every copy, and with `heal` replaces a file
+    /// damaged or missing on one copy by the intact file of the same name from another
+    /// (``PlanSession/check(readData:heal:cancellation:progress:)``); ``CheckReport/copies`` has each copy's report.
+    public func check(readData: Bool = false, record: Bool = true, heal: Bool = true, cancellation: Cancellation? = nil,
                       progress: (@Sendable (_ read: Int, _ total: Int) -> Void)? = nil) async throws(TriplicateError) -> CheckReport {
+        if let run = replicas?.run {
+            let copies = try await run.session.check(run.places, readData: readData, heal: heal, cancellation: cancellation, packProgress: progress)
+            return CheckReport(summing: copies)
+        }
         var report = CheckReport()
         // Snapshots are listed first, then index files, then packs: a snapshot is written after the index files it
         // needs, and an index file after its packs, so a backup committing meanwhile never looks incomplete.

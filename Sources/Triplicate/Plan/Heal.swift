@@ -102,7 +102,7 @@ extension PlanSession {
     /// Replaces `name` on `target` by the intact file of another copy in `sources` (the fastest first). Returns the
     /// copy it came from, or nil when none holds an intact one. Copies found damaged on the way are healed too.
     func heal(_ name: String, on target: Place, from sources: [Place], problem: String, log: HealLog) async throws(TriplicateError) -> String? {
-        let repository = target.repository?.id ?? sources.lazy.compactMap(\.repository).first?.id
+        let repository = target.config?.repositoryID ?? sources.lazy.compactMap(\.config?.repositoryID).first
         var damagedSources: [(Place, String)] = []
         for source in sources.sorted(by: { $0.speedRank < $1.speedRank })
         where source.reachable && source.target.name != target.target.name && source.objects[name] != nil {
@@ -134,7 +134,7 @@ extension PlanSession {
         var unresolved: [String] = []
         for name in conflicts {
             let holders = places.indices.filter { places[$0].reachable && places[$0].objects[name] != nil }
-            let repository = places.lazy.compactMap(\.repository).first?.id
+            let repository = places.lazy.compactMap(\.config?.repositoryID).first
             var good: (index: Int, path: String)?
             var bad: [(Int, String)] = []
             for i in holders {

@@ -38,6 +38,15 @@ extension PlanSession {
     public func check(readData: Bool = false, heal: Bool = true, cancellation: Cancellation? = nil,
                       progress: (@Sendable (String) -> Void)? = nil) async throws(TriplicateError) -> [DestinationCheck] {
         var places = try await survey()
+        try await unlock(&places)
+        return try await check(places, readData: readData, heal: heal, cancellation: cancellation, progress: progress, packProgress: nil)
+    }
+
+    /// ``check(readData:heal:cancellation:progress:)`` of the copies as a survey found them (and unlocked), with each
+    /// copy's pack progress (packs read, packs to read).
+    func check(_ places: [Place], readData: Bool, heal: Bool, cancellation: Cancellation?, progress: (@Sendable (String) -> Void)? = nil,
+               packProgress: (@Sendable (Int, Int) -> Void)?) async throws(TriplicateError) -> [DestinationCheck] {
+        var places = places
         var results: [DestinationCheck] = []
         for p in places {
             guard let repo = p.repository, p.reachable else {
@@ -45,7 +54,10 @@ extension PlanSession {
                 continue
             }
             progress?("checking \(p.target.name)")
-            do { results.append(DestinationCheck(name: p.target.name, report: try await repo.check(readData: readData, record: false, cancellation: cancellation))) } catch {
+            do {
+                let report = try await repo.check(readData: readData, record: false, cancellation: cancellation, progress: packProgress)
+                results.append(DestinationCheck(name: p.target.name, report: report))
+            } catch {
                 if error.kind == .cancelled { throw error }
                 // One copy going away in the middle of its check does not stop the checks of the others.
                 results.append(DestinationCheck(name: p.target.name, problem: "its check stopped: \(error.message)"))

@@ -1,18 +1,12 @@
-// PlanCommands: init, backup, sync, status, restore and check of a plan, each across every destination.
+// PlanCommands: init, backup, sync and restore of a plan, and the plan's repository for every other command: one
+// Repository over the copies, so that each command has one implementation for one copy and for a plan.
 internal import Foundation
-
-/// The copy ``PlanSession/openFastest()`` opened.
-public struct OpenedCopy: Sendable {
-    /// The destination's name in the plan.
-    public var destination: String
-    /// The repository there.
-    public var repository: Repository
-}
 
 /// What ``PlanSession/restore(_:to:from:cancellation:progress:)`` did.
 public struct PlanRestoreResult: Sendable {
-    /// The destination the snapshot was restored from.
-    public var destination: String
+    /// The destinations the snapshot was read from, nearest first: each file comes from the nearest that holds it
+    /// intact.
+    public var destinations: [String]
     /// The restore's result.
     public var result: RestoreResult
 }
@@ -27,14 +21,18 @@ extension PlanSession {
     public func initialize(options: Repository.InitOptions = Repository.InitOptions(),
                            progress: (@Sendable (String) -> Void)? = nil) async throws(TriplicateError) -> [DestinationReport] {
         var places = try await survey(creating: true)
-        if !places.contains(where: { $0.repository != nil }) {
+        if !places.contains(where: { $0.config != nil }) {
             guard let first = places.firstIndex(where: { $0.reachable }) else { throw noneReachable(places) }
             let repo = try await Repository.initialize(on: places[first].destination, password: password, options: options)
             places[first].repository = repo
+            places[first].config = repo.config
             for info in (try? await places[first].destination.list(prefix: "")) ?? [] where Self.isRepositoryFile(info.name) {
                 places[first].objects[info.name] = info.size
             }
             progress?("\(places[first].target.name): created repository \(repo.id.short)")
+        } else {
+            // The password must open the repository the other copies get.
+            try await unlock(&places)
         }
         // Only the identity (config and key files) is copied here; data catches up at the next backup or sync.
         let union = Self.union(places).files.filter { $0.key == Layout.config || $0.key.hasPrefix(Layout.keys) }
@@ -84,19 +82,31 @@ extension PlanSession {
 
     // MARK: backup
 
-    /// Backs up the plan's sources once to every reachable destination.
-    ///
-    /// First every reachable destination that lacks something another holds catches up (see ``sync(to:progress:)``),
-    /// so that all of them are the same before the backup; then the backup reads, chunks, compresses and
-    /// encrypts once and writes each new object to all of them, each in the safe order (packs, index files,
-    /// the snapshot). A destination that cannot be reached is skipped; one that fails part way is left out of
-    /// the rest and does not get the snapshot. The backup fails only when no destination gets the snapshot.
-    /// The sources' exclusions all apply to every source.
+    /// Backs up the plan's sources once to every reachable destination: ``openForBackup(cancellation:progress:)``,
+    /// then ``Repository/backup(paths:options:)`` of the sources, with every source's exclusions applied to all of them.
     public func backup(options: BackupOptions = BackupOptions(),
                        progress: (@Sendable (String) -> Void)? = nil) async throws(TriplicateError) -> PlanBackupResult {
         guard !plan.sources.isEmpty else { throw TriplicateError(.invalidArgument, "\(plan.at(nil))the plan names no [[source]] to back up") }
+        let repo = try await openForBackup(cancellation: options.cancellation, progress: progress)
+        var options = options
+        for s in plan.sources { options.excludes += s.excludes.filter { !options.excludes.contains($0) } }
+        let result = try await repo.backup(paths: plan.sources.map(\.path), options: options)
+        return PlanBackupResult(backup: result, destinations: result.destinations)
+    }
+
+    /// The plan's repository for a backup: one ``Repository`` that writes every object to every reachable copy.
+    ///
+    /// First every reachable destination that lacks something another holds catches up (see ``sync(to:cancellation:progress:)``),
+    /// so that all of them are the same before the backup; a file two copies hold differently is healed. The backup
+    /// then reads, chunks, compresses and encrypts once and writes each new object to all of them, each in the safe
+    /// order (packs, index files, the snapshot). A destination that cannot be reached is skipped; one that fails part
+    /// way is left out of the rest and does not get the snapshot; the backup fails only when no destination gets it.
+    /// ``BackupResult/destinations`` says what happened at each; a copy that lives inside a folder being backed up is
+    /// left out of the backup.
+    public func openForBackup(cancellation: Cancellation? = nil,
+                              progress: (@Sendable (String) -> Void)? = nil) async throws(TriplicateError) -> Repository {
         var places = try await survey()
-        guard places.contains(where: { $0.reachable && $0.repository != nil }) else {
+        guard let model = try await unlock(&places) else {
             if places.contains(where: { $0.reachable }) {
                 throw TriplicateError(.noRepository, "no destination of the plan holds the repository yet; run `triplicate init --plan \(plan.file ?? "FILE")`")
             }
@@ -105,8 +115,8 @@ extension PlanSession {
         let log = HealLog()
         let union = try await healedUnion(&places, log: log, progress: progress)
         var reports: [String: DestinationReport] = [:]
-        for r in await catchUpAll(&places, union: union, log: log, cancellation: options.cancellation, progress: progress) { reports[r.name] = r }
-        if options.cancellation?.isCancelled == true {
+        for r in await catchUpAll(&places, union: union, log: log, cancellation: cancellation, progress: progress) { reports[r.name] = r }
+        if cancellation?.isCancelled == true {
             throw TriplicateError(.cancelled, "backup interrupted while the copies caught up; nothing was lost, run it again")
         }
         let members = places.filter { reports[$0.target.name]?.outcome == .done }.sorted { $0.speedRank < $1.speedRank }
@@ -116,36 +126,11 @@ extension PlanSession {
         // NAS or drive that goes away takes only its own copy out of the backup.
         let staging = members.first { $0.target.media == .internalDisk && $0.target.location.scheme == "local" }?
             .destination.stagingDirectory
-        let replicas = ReplicaSet(members.map { ReplicaSet.Member(name: $0.target.name, destination: $0.destination) }, staging: staging)
-        let repo = try await Repository.open(replicas, passwords: passwords)
-        var options = options
-        if let report = options.progress {
-            options.progress = { p in
-                var p = p
-                p.storedPerDestination = replicas.written
-                report(p)
-            }
-        }
-        for s in plan.sources { options.excludes += s.excludes.filter { !options.excludes.contains($0) } }
-        // A copy that lives inside a source folder (a repository in ~/Backups while ~ is backed up) is never backed
-        // up into itself.
-        let roots = places.flatMap(\.destination.localFolders)
-        options.excludedFolders += Repository.repositoryFolders(roots, under: plan.sources.map(\.path)).inside
+        let run = PlanRun(session: self, places: places, reports: reports)
+        let replicas = ReplicaSet(members.map { ReplicaSet.Member(name: $0.target.name, destination: $0.destination) },
+                                  staging: staging, run: run)
         progress?("backing up to \(members.map(\.target.name).joined(separator: ", "))")
-        let result = try await repo.backup(paths: plan.sources.map(\.path), options: options)
-        let written = replicas.written
-        for (name, error) in replicas.dropped {
-            reports[name]?.outcome = .failed
-            reports[name]?.problem = error.description
-        }
-        for m in members { reports[m.target.name]?.bytesWritten = written[m.target.name] ?? 0 }
-        // What each destination now holds, for status when it is next unreachable.
-        let snapshotName = Layout.snapshot(result.snapshot.id)
-        for i in places.indices where reports[places[i].target.name]?.outcome == .done {
-            places[i].objects[snapshotName] = 0
-        }
-        try? recordSeen(places)
-        return PlanBackupResult(backup: result, destinations: plan.destinations.compactMap { reports[$0.name] })
+        return Repository(replicas: replicas, config: model.config, keys: model.keys)
     }
 
     func noneReachable(_ places: [Place], reports: [DestinationReport] = []) -> TriplicateError {
@@ -164,7 +149,7 @@ extension PlanSession {
                      progress: (@Sendable (String) -> Void)? = nil) async throws(TriplicateError) -> [DestinationReport] {
         for n in names ?? [] { _ = try plan.destination(named: n) }
         var places = try await survey()
-        guard places.contains(where: { $0.reachable && $0.repository != nil }) else { throw noneReachable(places) }
+        guard try await unlock(&places) != nil else { throw noneReachable(places) }
         let log = HealLog()
         let union = try await healedUnion(&places, log: log, progress: progress)
         let reports = await catchUpAll(&places, union: union, only: names, log: log, cancellation: cancellation, progress: progress)
@@ -177,49 +162,35 @@ extension PlanSession {
 
     // MARK: reading
 
-    /// Opens the fastest reachable copy of the repository (internal disk, NAS, drive, cloud), for commands that
-    /// only read (snapshots, ls, stats).
-    public func openFastest() async throws(TriplicateError) -> OpenedCopy {
-        let places = try await survey().sorted { $0.speedRank < $1.speedRank }
-        guard let p = places.first(where: { $0.reachable && $0.repository != nil }), let repo = p.repository else {
-            throw noneReachable(places)
+    /// The plan's repository, for every command that reads (restore, snapshots, ls, stats, find): one ``Repository``
+    /// over every reachable copy that holds it (or only the one named `from`), nearest first (internal disk, NAS,
+    /// drive, cloud). Its snapshots are those any copy holds, so the newest is found while a copy lags; each file is
+    /// read from the nearest copy that holds it, and one found missing or damaged there is read from the next.
+    public func openRepository(from: String? = nil) async throws(TriplicateError) -> Repository {
+        if let from { _ = try plan.destination(named: from) }
+        var places = try await survey()
+        guard let model = try await unlock(&places) else { throw noneReachable(places) }
+        let readers = places.filter { $0.reachable && $0.repository != nil && (from == nil || $0.target.name == from) }
+            .sorted { $0.speedRank < $1.speedRank }
+        guard !readers.isEmpty else {
+            let p = places.first { $0.target.name == from }
+            throw TriplicateError(.destination(.unavailable), "\(plan.at(p?.target.line))destination \"\(from ?? "")\" cannot be read: \(p?.unreachable ?? "it holds no copy of the repository yet")")
         }
-        return OpenedCopy(destination: p.target.name, repository: repo)
+        let replicas = ReplicaSet(readers.map { ReplicaSet.Member(name: $0.target.name, destination: $0.destination) }, staging: nil,
+                                  use: .reading, run: PlanRun(session: self, places: places, reports: [:]))
+        return Repository(replicas: replicas, config: model.config, keys: model.keys)
     }
 
     // MARK: restore
 
-    /// Restores `snapshot` (`latest` or an ID prefix, optionally `:PATH`) into `target` from the fastest
-    /// reachable destination that holds it (internal disk, NAS, drive, cloud), or from the one named `from`.
-    /// Returns the destination used and the restore's result.
-    public func restore(_ spec: String, to target: String, from: String? = nil, cancellation: Cancellation? = nil,
+    /// Restores what `selector` names into `target` from the plan's repository (``openRepository(from:)``): `latest`
+    /// is the newest snapshot any copy holds; each file is read from the nearest copy that holds it intact, or only
+    /// from the destination named `from`.
+    public func restore(_ selector: SnapshotSelector, to target: String, from: String? = nil, cancellation: Cancellation? = nil,
                         progress: (@Sendable (RestoreResult) -> Void)? = nil) async throws(TriplicateError) -> PlanRestoreResult {
-        if let from { _ = try plan.destination(named: from) }
-        let places = try await survey().filter { from == nil || $0.target.name == from }.sorted { $0.speedRank < $1.speedRank }
-        var reasons: [String] = []
-        var snapshotPart = spec.split(separator: ":", maxSplits: 1).first.map(String.init) ?? spec
-        if snapshotPart == "latest" {
-            // The newest snapshot anywhere, not the newest of the fastest copy (which may lag).
-            var newest: Snapshot?
-            for p in places where p.reachable {
-                if let s = try? await p.repository?.findSnapshot("latest"), s.record.time > (newest?.record.time ?? "") { newest = s }
-            }
-            if let newest { snapshotPart = newest.id.hex }
-        }
-        let path = spec.contains(":") ? String(spec.split(separator: ":", maxSplits: 1).last ?? "") : nil
-        for p in places {
-            guard let repo = p.repository, p.reachable else {
-                reasons.append("\(p.target.name): \(p.unreachable ?? "holds no repository")")
-                continue
-            }
-            let snapshot: Snapshot
-            do { snapshot = try await repo.findSnapshot(snapshotPart) } catch {
-                reasons.append("\(p.target.name): \(error.message)")
-                continue
-            }
-            let result = try await repo.restore(snapshot, path: path, to: target, cancellation: cancellation, progress: progress)
-            return PlanRestoreResult(destination: p.target.name, result: result)
-        }
-        throw TriplicateError(.invalidArgument, "no reachable destination holds snapshot \(snapshotPart) (\(reasons.joined(separator: "; ")))")
+        let repo = try await openRepository(from: from)
+        let snapshot = try await repo.findSnapshot(selector)
+        let result = try await repo.restore(snapshot, path: selector.path, to: target, cancellation: cancellation, progress: progress)
+        return PlanRestoreResult(destinations: repo.copyNames, result: result)
     }
 }

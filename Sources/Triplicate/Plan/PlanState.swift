@@ -26,7 +26,7 @@ struct PlanState: Codable, Sendable {
 
 extension PlanSession {
     private func statePath(_ places: [Place]) -> String? {
-        guard let dir = stateDirectory, let id = places.lazy.compactMap(\.repository).first?.id else { return nil }
+        guard let dir = stateDirectory, let id = places.lazy.compactMap(\.config?.repositoryID).first else { return nil }
         return dir + "/" + id.hex + ".json"
     }
 

@@ -86,7 +86,8 @@ extension PlanSession {
     /// content read) and counts the files the newest backup of them does not hold as they are now; any such file, or a
     /// newest backup older than the plan's `max-age`, puts the photos at risk.
     public func status(cancellation: Cancellation? = nil) async throws(TriplicateError) -> PlanStatus {
-        let places = try await survey()
+        var places = try await survey()
+        try await unlock(&places)
         let state = loadState(places)
         let (union, conflicts) = Self.union(places)
         // The newest snapshot: the latest time among the snapshots of every reachable destination.

@@ -10,15 +10,25 @@ internal import Synchronization
 /// - A member whose write fails (after its own retries) is dropped for the rest of the run and named in
 ///   ``dropped``: it gets nothing more, in particular not the snapshot, so it never holds a snapshot whose data
 ///   it lacks. The write succeeds while one member remains.
-/// - Reads go to the first member in order (the fastest); one that turns out unavailable (or keeps failing after
-///   its own retries) is dropped and the next is asked.
-/// - A listing is what every member holds (same name, same size): a file one copy lacks (no copy held it intact when
-///   it caught up) is never taken as stored, so the backup stores what it needs of it again instead of writing a
-///   snapshot to that copy that points at it.
+/// - Reads go to the first member in order (the fastest; for reading, the first that holds the object, a copy that
+///   lacks it being passed over), and one that turns out unavailable (or keeps failing after its own retries) is dropped. An
+///   object read whole that turns out damaged is read again from the next copy by the engine (``readCopies``).
+/// - For writing (``Use/writing``), a listing is what every member holds (same name, same size): a file one copy lacks
+///   (no copy held it intact when it caught up) is never taken as stored, so the backup stores what it needs of it
+///   again instead of writing a snapshot to that copy that points at it. For reading (``Use/reading``), a listing is
+///   what any member holds, so the newest snapshot is found even while a copy lags.
 final class ReplicaSet: Destination, Sendable {
     struct Member: Sendable {
         var name: String
         var destination: any Destination
+    }
+
+    /// What the set is for.
+    enum Use: Sendable {
+        /// A backup: listings are what every copy holds.
+        case writing
+        /// Restore, ls, stats: listings are what any copy holds.
+        case reading
     }
 
     private struct State {
@@ -28,20 +38,29 @@ final class ReplicaSet: Destination, Sendable {
 
     let members: [Member]
     let stagingDirectory: String?
+    let use: Use
+    /// For a plan's backup: the plan's side of it (reports, state).
+    let run: PlanRun?
     private let state = Mutex(State())
 
     /// `members` in the order reads should try them; packs are staged in `staging` (nil: the temporary folder).
-    init(_ members: [Member], staging: String?) {
+    init(_ members: [Member], staging: String?, use: Use = .writing, run: PlanRun? = nil) {
         self.members = members
         stagingDirectory = staging
+        self.use = use
+        self.run = run
     }
 
+    /// The members' destinations, in the order reads try them: the engine reads an object found damaged on the first
+    /// again from the others.
+    var readCopies: [any Destination] { live.map(\.destination) }
+
     /// Every member's local folders.
-    var localFolders: [String] { members.flatMap(\.destination.localFolders) }
+    var localFolders: [String] { run?.localFolders ?? members.flatMap(\.destination.localFolders) }
 
     /// Every member, anchored.
     func anchored(_ anchor: Anchor) -> any Destination {
-        ReplicaSet(members.map { Member(name: $0.name, destination: $0.destination.anchored(anchor)) }, staging: stagingDirectory)
+        ReplicaSet(members.map { Member(name: $0.name, destination: $0.destination.anchored(anchor)) }, staging: stagingDirectory, use: use, run: run)
     }
 
     var displayName: String { members.map { "\($0.name) (\($0.destination.displayName))" }.joined(separator: ", ") }
@@ -100,17 +119,23 @@ final class ReplicaSet: Destination, Sendable {
         return DestinationError(.unavailable, object: object, "no destination of the plan is left to write to (\(reasons))")
     }
 
-    /// Runs `read` on the first live member; a member that is unavailable is dropped and the next one asked.
+    /// Runs `read` on the first live member (for reading: the first that holds the object; a member that does not is
+    /// passed over, and "missing" is the answer when none does); a member that is unavailable is dropped.
     private func firstAnswer<T: Sendable>(_ object: String,
                                           _ read: (any Destination) async throws(DestinationError) -> T) async throws(DestinationError) -> T {
-        while let m = live.first {
+        var missing: DestinationError?
+        var asked = Set<String>()
+        while let m = live.first(where: { !asked.contains($0.name) }) {
+            asked.insert(m.name)
             do throws(DestinationError) {
                 return try await read(m.destination)
             } catch where error.kind == .unavailable || error.kind == .transient {
                 drop(m.name, error)
+            } catch where error.kind == .notFound && use == .reading {
+                if missing == nil { missing = error }
             }
         }
-        throw noneLeft(object)
+        throw missing ?? noneLeft(object)
     }
 
     func put(_ name: String, data: [UInt8]) async throws(DestinationError) {
@@ -155,16 +180,23 @@ final class ReplicaSet: Destination, Sendable {
             return all
         }
         var common: Set<ObjectInfo>?
-        for l in listings {
+        var any: [String: Int64] = [:]
+        // In the members' order, so that a name two copies hold with different sizes has the fastest copy's.
+        let order = Dictionary(uniqueKeysWithValues: targets.enumerated().map { ($1.name, $0) })
+        for l in listings.sorted(by: { order[$0.name] ?? 0 < order[$1.name] ?? 0 }) {
             if let objects = l.objects {
                 common = common.map { $0.intersection(objects) } ?? Set(objects)
+                for o in objects where any[o.name] == nil { any[o.name] = o.size }
             } else if let e = l.error {
                 guard e.kind == .unavailable || e.kind == .transient else { throw e }
                 drop(l.name, e)
             }
         }
         guard let common else { throw noneLeft(prefix) }
-        return Array(common)
+        switch use {
+        case .writing: return Array(common)
+        case .reading: return any.map { ObjectInfo(name: $0.key, size: $0.value) }
+        }
     }
 
     func delete(_ name: String) async throws(DestinationError) {

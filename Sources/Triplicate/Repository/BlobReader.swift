@@ -55,19 +55,24 @@ final class BlobReader: @unchecked Sendable {
         opener = try BlobOpener()
     }
 
-    /// The key of `pack`, read from its header (and cached). A header that cannot be read (other than a pack that is
-    /// gone) damages `blob`, the blob being read, and is reported as such.
-    func packKey(_ pack: ObjectID, for blob: ObjectID? = nil) async throws(TriplicateError) -> [UInt8] {
+    /// A blob that could not be read from one copy: the error, and whether it is damage of that copy (a missing or
+    /// unreadable pack, a header or blob that fails authentication) rather than a failure of the destination itself.
+    private struct Failed: Error {
+        var error: TriplicateError
+        var damage: Bool
+    }
+
+    /// The key of `pack`, read from its header on `copy` (and cached once read).
+    private func packKey(_ pack: ObjectID, from copy: any Destination) async throws(Failed) -> [UInt8] {
         if let k = packKeys[pack] { return k }
         let name = Layout.pack(pack)
         let header: [UInt8]
-        do { header = try await repository.destination.get(name, range: 0..<Int64(FileHeader.length)) } catch {
+        do { header = try await copy.get(name, range: 0..<Int64(FileHeader.length)) } catch {
             if error.kind == .notFound || error.kind == .permanent {
-                let failure = TriplicateError(.corrupt, "pack \(name) cannot be read from \(repository.destination.displayName) (\(error)). Run `triplicate check`.")
-                if error.kind == .permanent, let blob { finder?.found(pack: pack, blobs: [blob], problem: failure.message) }
-                throw failure
+                throw Failed(error: TriplicateError(.corrupt, "pack \(name) cannot be read from \(copy.displayName) (\(error)). Run `triplicate check`."),
+                             damage: error.kind == .permanent)
             }
-            throw TriplicateError(error, doing: "cannot read pack \(name)")
+            throw Failed(error: TriplicateError(error, doing: "cannot read pack \(name)"), damage: false)
         }
         do {
             let h = try FileHeader.decode(header, expecting: .pack, context: name)
@@ -75,35 +80,21 @@ final class BlobReader: @unchecked Sendable {
             packKeys[pack] = k
             return k
         } catch {
-            let failure = TriplicateError.corrupt(error, file: name)
-            if let blob { finder?.found(pack: pack, blobs: [blob], problem: failure.message) }
-            throw failure
+            throw Failed(error: TriplicateError.corrupt(error, file: name), damage: true)
         }
     }
 
-    /// The pack, key and entry of blob `id`.
-    private func locate(_ id: ObjectID) async throws(TriplicateError) -> (pack: ObjectID, key: [UInt8], entry: PackEntry) {
-        guard let loc = index.location(id) else {
-            if let pack = index.damage.pack(holding: id) {
-                throw TriplicateError(.corrupt, "blob \(id.short) is recorded as damaged in pack \(Layout.pack(pack)), and no other pack holds it. Back the file up again if you still have it; `triplicate repair` lists what is lost.")
-            }
-            throw TriplicateError(.corrupt, "blob \(id.short) is in no pack present in the repository (its pack is missing, or no index names it). Run `triplicate check`.")
-        }
-        let pack = index.packID(loc.pack)
-        return (pack, try await packKey(pack, for: id), loc.entry)
-    }
-
-    /// The error for a failed read of a blob's bytes from pack `name`.
-    private func readError(_ error: DestinationError, name: String, entry e: PackEntry) -> TriplicateError {
+    /// The error for a failed read of a blob's bytes from pack `name` on `copy`.
+    private func readError(_ error: DestinationError, name: String, entry e: PackEntry, copy: any Destination) -> Failed {
         if error.kind == .notFound {
-            return TriplicateError(.corrupt, "pack \(name) is missing from \(repository.destination.displayName). Run `triplicate check`.")
+            return Failed(error: TriplicateError(.corrupt, "pack \(name) is missing from \(copy.displayName). Run `triplicate check`."), damage: false)
         }
         // A permanent failure of this one read (a short pack, an I/O error in its sectors) damages the blobs
         // in it, not the operation; an unavailable or refusing destination stops everything.
         if error.kind == .permanent {
-            return TriplicateError(.corrupt, "pack \(name) cannot be read at \(e.offset) (\(error)). Run `triplicate check --read-data`.")
+            return Failed(error: TriplicateError(.corrupt, "pack \(name) cannot be read at \(e.offset) (\(error)). Run `triplicate check --read-data`."), damage: true)
         }
-        return TriplicateError(error, doing: "cannot read pack \(name)")
+        return Failed(error: TriplicateError(error, doing: "cannot read pack \(name)"), damage: false)
     }
 
     /// The plaintext of blob `id`, authenticated and checked against its ID.
@@ -114,30 +105,57 @@ final class BlobReader: @unchecked Sendable {
     /// Calls `body` with the plaintext of blob `id`, authenticated and checked against its ID, held in this
     /// reader's two buffers (reused from blob to blob, so reading allocates nothing); the bytes are valid only
     /// during `body`.
+    ///
+    /// In a plan's repository, a blob that one copy holds damaged (or whose pack it lacks or cannot read) is read from
+    /// the next copy; only when no copy holds it intact is it reported to ``finder`` as damaged.
     func withBlob<R>(_ id: ObjectID, _ body: (UnsafeRawBufferPointer) throws(TriplicateError) -> R) async throws(TriplicateError) -> R {
-        let (pack, key, e) = try await locate(id)
-        let name = Layout.pack(pack)
-        // The index entry's lengths were checked when it was decoded (at most 64 MiB and 16 bytes).
-        let sealed = opener.sealed(Int(e.storedLength))
-        do {
-            try await repository.destination.get(name, range: Int64(e.offset)..<Int64(e.offset) + Int64(e.storedLength), into: sealed)
-        } catch {
-            let failure = readError(error, name: name, entry: e)
-            if error.kind == .permanent { finder?.found(pack: pack, blobs: [id], problem: failure.message) }
-            throw failure
+        guard let loc = index.location(id) else {
+            if let pack = index.damage.pack(holding: id) {
+                throw TriplicateError(.corrupt, "blob \(id.short) is recorded as damaged in pack \(Layout.pack(pack)), and no other pack holds it. Back the file up again if you still have it; `triplicate repair` lists what is lost.")
+            }
+            throw TriplicateError(.corrupt, "blob \(id.short) is in no pack present in the repository (its pack is missing, or no index names it). Run `triplicate check`.")
         }
+        let pack = index.packID(loc.pack)
         let plain: UnsafeRawBufferPointer
         do {
-            plain = try PackFormat.openBlob(inPlace: sealed, entry: e, packKey: key, keys: repository.keys, cipher: opener.cipher,
-                                            zstd: opener.zstd, scratch: opener.plain(Int(e.rawLength)), context: name)
+            plain = try await open(id, pack: pack, entry: loc.entry, from: repository.destination)
         } catch {
-            let failure = TriplicateError.corrupt(error, file: "pack \(name)")
-            finder?.found(pack: pack, blobs: [id], problem: failure.message)
-            throw failure
+            guard error.damage || error.error.kind == .corrupt else { throw error.error }
+            var found: UnsafeRawBufferPointer?
+            for copy in repository.replicas?.readCopies.dropFirst() ?? [] {
+                packKeys[pack] = nil
+                if let p = try? await open(id, pack: pack, entry: loc.entry, from: copy) {
+                    found = p
+                    break
+                }
+            }
+            guard let found else {
+                if error.damage { finder?.found(pack: pack, blobs: [id], problem: error.error.message) }
+                throw error.error
+            }
+            plain = found
         }
         return try body(plain)
     }
 
+    /// Reads blob `id` (at `e` in `pack`) from `copy` and opens it into this reader's buffers.
+    private func open(_ id: ObjectID, pack: ObjectID, entry e: PackEntry, from copy: any Destination) async throws(Failed) -> UnsafeRawBufferPointer {
+        let key = try await packKey(pack, from: copy)
+        let name = Layout.pack(pack)
+        // The index entry's lengths were checked when it was decoded (at most 64 MiB and 16 bytes).
+        let sealed = opener.sealed(Int(e.storedLength))
+        do {
+            try await copy.get(name, range: Int64(e.offset)..<Int64(e.offset) + Int64(e.storedLength), into: sealed)
+        } catch {
+            throw readError(error, name: name, entry: e, copy: copy)
+        }
+        do {
+            return try PackFormat.openBlob(inPlace: sealed, entry: e, packKey: key, keys: repository.keys, cipher: opener.cipher,
+                                           zstd: opener.zstd, scratch: opener.plain(Int(e.rawLength)), context: name)
+        } catch {
+            throw Failed(error: TriplicateError.corrupt(error, file: "pack \(name)"), damage: true)
+        }
+    }
 
     /// The decoded tree `id` (cached).
     func tree(_ id: ObjectID) async throws(TriplicateError) -> Tree {

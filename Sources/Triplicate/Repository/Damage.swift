@@ -132,22 +132,35 @@ extension Repository {
     /// The payload of the sealed file `name` (an index file, snapshot or damage record named by `id`, the SHA-256 of its
     /// bytes): read whole (refused first when `size`, or the destination's answer, exceeds what its kind may be), checked
     /// against its name, authenticated and decompressed.
+    ///
+    /// In a plan's repository, a file the first copy holds damaged is read from the next copy that holds it intact.
     func openSealed(_ name: String, id: ObjectID, kind: FileKind, size: Int64?) async throws(TriplicateError) -> [UInt8] {
-        let bytes = try await getSealed(name, kind: kind, size: size)
+        do { return try await openSealed(name, id: id, kind: kind, size: size, from: destination) } catch {
+            guard error.kind == .corrupt, let others = replicas?.readCopies.dropFirst(), !others.isEmpty else { throw error }
+            for copy in others {
+                if let payload = try? await openSealed(name, id: id, kind: kind, size: nil, from: copy) { return payload }
+            }
+            throw error
+        }
+    }
+
+    private func openSealed(_ name: String, id: ObjectID, kind: FileKind, size: Int64?,
+                            from copy: any Destination) async throws(TriplicateError) -> [UInt8] {
+        let bytes = try await getSealed(name, kind: kind, size: size, from: copy)
         guard SHA256.hash(bytes) == id else {
             throw TriplicateError(.corrupt, "\(name) is damaged: its content does not match its name")
         }
         do { return try SealedFile.open(bytes, kind: kind, keys: keys, context: name) } catch { throw TriplicateError.corrupt(error, file: name) }
     }
 
-    /// Reads a sealed file (index, snapshot, damage record) whole, refusing one larger than its kind allows before
-    /// reading it; `size` is what a listing said (nil: asked from the destination).
-    private func getSealed(_ name: String, kind: FileKind, size: Int64?) async throws(TriplicateError) -> [UInt8] {
+    /// Reads a sealed file (index, snapshot, damage record) whole from `copy`, refusing one larger than its kind allows
+    /// before reading it; `size` is what a listing said (nil: asked from the destination).
+    private func getSealed(_ name: String, kind: FileKind, size: Int64?, from copy: any Destination) async throws(TriplicateError) -> [UInt8] {
         var known = size
         if known == nil {
-            do { known = try await destination.stat(name).size } catch {
+            do { known = try await copy.stat(name).size } catch {
                 if error.kind == .notFound {
-                    throw TriplicateError(.corrupt, "\(name) is missing from \(destination.displayName). Run `triplicate check`.")
+                    throw TriplicateError(.corrupt, "\(name) is missing from \(copy.displayName). Run `triplicate check`.")
                 }
                 throw TriplicateError(error, doing: "cannot read \(name)")
             }
@@ -155,6 +168,11 @@ extension Repository {
         if let known, known > SealedFile.maxFileSize(kind) {
             throw TriplicateError(.corrupt, "\(name) is damaged: it is \(known) bytes, more than a \(kind.label) file may hold")
         }
-        return try await get(name)
+        do { return try await copy.get(name) } catch {
+            if error.kind == .notFound {
+                throw TriplicateError(.corrupt, "\(name) is missing from \(copy.displayName). Run `triplicate check`.")
+            }
+            throw TriplicateError(error, doing: "cannot read \(name)")
+        }
     }
 }

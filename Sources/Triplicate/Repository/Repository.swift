@@ -12,9 +12,15 @@ public final class Repository: Sendable {
     public let config: RepositoryConfig
     /// The unlocked keys.
     public let keys: RepositoryKeys
+    /// When the repository is a plan's copies: the set, whose other copies are read when the first holds a file damaged.
+    let replicas: ReplicaSet?
 
     /// The repository ID.
     public var id: ObjectID { keys.repositoryID }
+
+    /// For a plan's repository: the destinations it reads and writes, nearest first (a copy dropped because it failed
+    /// is still named); empty for a repository on one destination.
+    public var copyNames: [String] { replicas?.members.map(\.name) ?? [] }
 
     /// Options for creating a repository.
     public struct InitOptions: Sendable {
@@ -96,16 +102,26 @@ public final class Repository: Sendable {
     package static func open(_ destination: any Destination, passwords: [String]) async throws(TriplicateError) -> Repository {
         let destination = destination.anchored(Layout.anchor)
         let config = try await readConfig(destination)
-        let keys = try await unlock(destination, config: config, passwords: passwords).keys
+        var tried = Set<String>()
+        let keys = try await unlock(destination, config: config, passwords: passwords, tried: &tried)
         try await bind(destination, to: keys.repositoryID, doing: "cannot use \(destination.displayName)")
         return Repository(destination: destination, config: config, keys: keys)
     }
 
-    /// A repository whose config and keys are already known: a plan's copies, opened once and replicated.
+    /// A repository whose config and keys are already known (one copy of a plan, unlocked once for all of them).
     init(destination: any Destination, config: RepositoryConfig, keys: RepositoryKeys) {
         self.destination = destination
         self.config = config
         self.keys = keys
+        replicas = nil
+    }
+
+    /// A plan's copies as one repository.
+    init(replicas: ReplicaSet, config: RepositoryConfig, keys: RepositoryKeys) {
+        destination = replicas
+        self.config = config
+        self.keys = keys
+        self.replicas = replicas
     }
 
     /// Reads and checks the config of the repository on `destination`, without any key: what a plan reads of each
@@ -161,11 +177,12 @@ public final class Repository: Sendable {
         return config
     }
 
-    /// Unlocks the keys with the first of `passwords` that opens one of the key files of `destination` (skipping those
-    /// named in `tried`: a plan's copies hold the same key files, each is tried once). Returns the keys, or throws
-    /// ``TriplicateError/Kind-swift.enum/wrongPassword`` (the first password's error) with the key files tried.
+    /// Unlocks the keys with the first of `passwords` that opens one of the key files of `destination`, skipping those
+    /// named in `tried` and adding those it tries (a plan's copies hold the same key files: each is tried once, and the
+    /// costly key derivation runs once per key file and password). Throws
+    /// ``TriplicateError/Kind-swift.enum/wrongPassword`` when none opens.
     static func unlock(_ destination: any Destination, config: RepositoryConfig, passwords: [String],
-                       tried: Set<String> = []) async throws(TriplicateError) -> (keys: RepositoryKeys, tried: Set<String>) {
+                       tried: inout Set<String>) async throws(TriplicateError) -> RepositoryKeys {
         guard let repositoryID = config.repositoryID else {
             throw TriplicateError(.notARepository, "\(destination.displayName) has an invalid config (version \(config.version))")
         }
@@ -179,7 +196,6 @@ public final class Repository: Sendable {
         guard !keyInfos.isEmpty else {
             throw TriplicateError(.corrupt, "\(destination.displayName) has no key files (keys/ is empty): the repository cannot be unlocked")
         }
-        var tried = tried
         var damaged: [String] = []
         var keyFiles: [(name: String, file: KeyFile)] = []
         for info in keyInfos.sorted(by: { $0.name < $1.name }) where !tried.contains(info.name) {
@@ -202,7 +218,7 @@ public final class Repository: Sendable {
             for (name, keyFile) in keyFiles {
                 do {
                     let master = try keyFile.open(password: password, repositoryID: repositoryID, context: name)
-                    do { return (try RepositoryKeys(master: master, repositoryID: repositoryID), tried) } catch {
+                    do { return try RepositoryKeys(master: master, repositoryID: repositoryID) } catch {
                         throw TriplicateError(.corrupt, "cannot derive keys: \(error)")
                     }
                 } catch let e as TriplicateError {
@@ -259,25 +275,6 @@ public final class Repository: Sendable {
         let payload = try await openSealed(name, id: id, kind: .snapshot, size: size)
         do { return Snapshot(id: id, record: try SnapshotRecord.decode(payload, context: name)) } catch {
             throw TriplicateError.corrupt(error, file: name)
-        }
-    }
-
-    /// Finds a snapshot by `latest` or a unique prefix of its ID.
-    public func findSnapshot(_ spec: String) async throws(TriplicateError) -> Snapshot {
-        let all = try await snapshots()
-        if spec == "latest" {
-            guard let last = all.last else { throw TriplicateError(.invalidArgument, "the repository has no snapshots yet") }
-            return last
-        }
-        let lower = spec.lowercased()
-        guard !lower.isEmpty, lower.allSatisfy({ $0.isHexDigit }) else {
-            throw TriplicateError(.invalidArgument, "\"\(spec)\" is not a snapshot ID or `latest`")
-        }
-        let matches = all.filter { $0.id.hex.hasPrefix(lower) }
-        switch matches.count {
-        case 1: return matches[0]
-        case 0: throw TriplicateError(.invalidArgument, "no snapshot has an ID starting with \(spec) (see `triplicate snapshots`)")
-        default: throw TriplicateError(.invalidArgument, "\(matches.count) snapshots have IDs starting with \(spec); give more digits")
         }
     }
 
