@@ -26,7 +26,7 @@ extension PlanSession {
             let repo = try await Repository.initialize(on: places[first].destination, password: password, options: options)
             places[first].repository = repo
             places[first].config = repo.config
-            for info in (try? await places[first].destination.list(prefix: "")) ?? [] where Self.isRepositoryFile(info.name) {
+            for info in (try? await places[first].destination.list(prefix: "")) ?? [] where Layout.isRepositoryFile(info.name) {
                 places[first].objects[info.name] = info.size
             }
             progress?("\(places[first].target.name): created repository \(repo.id.short)")

@@ -92,7 +92,6 @@ extension PlanSession {
         }
     }
 
-    static func isRepositoryFile(_ name: String) -> Bool { Layout.isRepositoryFile(name) }
 
     private struct Looked: Sendable {
         var index: Int
@@ -189,7 +188,7 @@ extension PlanSession {
             case .notARepository:
                 // Key files without a config: a copy whose seeding was interrupted; it catches up like an empty one.
                 if let held = try? await d.list(prefix: ""), !held.isEmpty,
-                   held.allSatisfy({ Self.isRepositoryFile($0.name) && $0.name != Layout.config }) {
+                   held.allSatisfy({ Layout.isRepositoryFile($0.name) && $0.name != Layout.config }) {
                     for info in held { place.objects[info.name] = info.size }
                     return place
                 }
@@ -199,7 +198,7 @@ extension PlanSession {
             }
         }
         do {
-            for info in try await d.list(prefix: "") where Self.isRepositoryFile(info.name) { place.objects[info.name] = info.size }
+            for info in try await d.list(prefix: "") where Layout.isRepositoryFile(info.name) { place.objects[info.name] = info.size }
         } catch {
             place.unreachable = "cannot list \(d.displayName): \(error)"
             return place
