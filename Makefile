@@ -10,7 +10,7 @@ APT_PKGS    = libzstd-dev libb2-dev libssl-dev libsqlite3-dev pkg-config
 TEST_PKGS   = zstd dosfstools fusefat util-linux
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all build release deps test-deps test demo compare bench-s3 fuzz clean
+.PHONY: all build release deps test-deps test demo compare bench-s3 fuzz api-check clean
 
 all: build
 
@@ -38,14 +38,20 @@ release: deps
 
 # The tests run the debug `triplicate` binary, so build everything first. The S3 destination's tests use one
 # moto_server on a free 127.0.0.1 port, started here and stopped afterwards; under CI=true a skipped test fails the run
-# (scripts/run-tests.sh). The release build comes last: the
-# optimizer has crashed on code the debug build accepts, and has miscompiled code the debug build runs correctly, so
-# the commands that read and repair repositories then run once with the release binary (scripts/release-smoke.sh).
+# (scripts/run-tests.sh). Then the release build: the optimizer has crashed on code the debug build accepts, and has
+# miscompiled code the debug build runs correctly, so the commands that read and repair repositories run once with the
+# release binary (scripts/release-smoke.sh). Last, the public API is checked from a package outside this one (api-check).
 test: test-deps
 	$(SWIFT) build --build-tests
 	scripts/run-tests.sh scripts/with-s3-server.sh $(SWIFT) test --skip-build
 	$(SWIFT) build -c release
 	scripts/release-smoke.sh .build/release/triplicate
+	SWIFT=$(SWIFT) scripts/api-check.sh
+
+# A package outside this one that depends on the Triplicate product: the README's examples compile there, and the
+# keys and the format's internals cannot be reached (scripts/api-check.sh).
+api-check: deps
+	SWIFT=$(SWIFT) scripts/api-check.sh
 
 demo: release
 	@rm -rf "$(DEMO_DIR)" && mkdir -p "$(DEMO_DIR)"

@@ -1,4 +1,5 @@
 // TriplicateError: the engine's one error type, each case saying what happened, where, and what to do.
+@_spi(Benchmarks) internal import TriplicateCore
 
 /// An error from a repository operation. ``kind`` says what class of failure it is (the CLI maps kinds to exit
 /// codes); ``message`` is for a person and names the file or object concerned and what to do.

@@ -1,4 +1,5 @@
 // Commands: one ArgumentParser command per CLI verb; each parses, calls the library, and prints.
+@_spi(Benchmarks) import TriplicateCore
 import ArgumentParser
 import Foundation
 import Synchronization

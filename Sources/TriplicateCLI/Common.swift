@@ -1,4 +1,5 @@
 // Common: repository and password options, exit codes and error reporting shared by every command.
+@_spi(Benchmarks) import TriplicateCore
 import ArgumentParser
 import Foundation
 import Triplicate

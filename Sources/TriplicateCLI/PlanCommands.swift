@@ -1,5 +1,6 @@
 // PlanCommands: the 3-2-1 plan from the command line: sync and status, and what init, backup, restore and check
 // print with --plan.
+@_spi(Benchmarks) import TriplicateCore
 import ArgumentParser
 import Foundation
 import Triplicate

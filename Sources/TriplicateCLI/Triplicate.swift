@@ -1,4 +1,5 @@
 // The `triplicate` command: the reference CLI over the Triplicate library.
+@_spi(Benchmarks) import TriplicateCore
 import ArgumentParser
 
 @main

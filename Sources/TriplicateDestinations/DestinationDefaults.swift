@@ -1,5 +1,5 @@
 // DestinationDefaults: what a destination gets when it does not implement file puts or staging itself.
-public import TriplicateCore
+@_spi(Benchmarks) public import TriplicateCore
 
 extension Destination {
     /// Reads the whole file and stores it with ``Destination/put(_:data:)``: right for destinations that keep

@@ -1,5 +1,5 @@
 // FileSystem: thin, errno-preserving wrappers over POSIX file calls, shared by the local destinations and the engine.
-internal import TriplicateCore
+@_spi(Benchmarks) internal import TriplicateCore
 #if canImport(Glibc)
 internal import Glibc
 #elseif canImport(Darwin)

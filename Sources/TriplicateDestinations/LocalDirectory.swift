@@ -1,5 +1,5 @@
 // LocalDirectory: a repository in a directory of a local disk or a mounted NAS share.
-public import TriplicateCore
+@_spi(Benchmarks) public import TriplicateCore
 #if canImport(Glibc)
 internal import Glibc
 #elseif canImport(Darwin)

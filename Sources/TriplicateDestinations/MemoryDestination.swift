@@ -1,5 +1,5 @@
 // MemoryDestination: a destination held in memory, for tests and for library users' own tests.
-public import TriplicateCore
+@_spi(Benchmarks) public import TriplicateCore
 internal import Synchronization
 
 /// A destination that keeps objects in memory. It follows the ``Destination`` contract exactly and can be told

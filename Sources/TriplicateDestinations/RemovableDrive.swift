@@ -1,5 +1,5 @@
 // RemovableDrive: a repository in a folder of a USB drive (FAT32, exFAT, NTFS, ext4), which is often unplugged.
-public import TriplicateCore
+@_spi(Benchmarks) public import TriplicateCore
 internal import Foundation
 #if canImport(Glibc)
 internal import Glibc

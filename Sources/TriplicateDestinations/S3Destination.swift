@@ -1,6 +1,6 @@
 // S3Destination: a repository under a prefix of a bucket of an S3-compatible object store: Backblaze B2's S3 API
 // (b2:BUCKET/PREFIX), AWS S3, Wasabi, MinIO (s3:https://HOST/BUCKET/PREFIX).
-public import TriplicateCore
+@_spi(Benchmarks) public import TriplicateCore
 internal import AsyncHTTPClient
 internal import NIOCore
 internal import NIOHTTP1

@@ -1,6 +1,6 @@
 // FuzzTargets: one entry point per decoder of repository bytes, for libFuzzer (`make fuzz`) and for the deterministic
 // mutation loop that `make test` runs over the corpus in Fuzz/corpus.
-public import TriplicateCore
+@_spi(Benchmarks) public import TriplicateCore
 internal import Foundation
 
 /// A decoder fed untrusted bytes. Whatever the input, a target must return: a trap, a hang or an unbounded allocation
@@ -27,7 +27,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case damageRecord = "damage-record"
 
     /// The keys every target uses: a fixed master secret and repository ID.
-    public static let keys: RepositoryKeys = {
+    package static let keys: RepositoryKeys = {
         do { return try RepositoryKeys(master: [UInt8](repeating: 0x42, count: 32), repositoryID: ObjectID(bytes: [UInt8](repeating: 0x24, count: 32))) } catch {
             fatalError("the fuzz keys cannot be derived: \(error)")
         }

@@ -1,5 +1,6 @@
 // AESGCMTests: AES-256-GCM against the McGrew–Viega GCM specification's test cases 13–16, and its refusals.
 
+@_spi(Benchmarks) import TriplicateCore
 import Testing
 
 @testable import TriplicateCore

@@ -1,5 +1,6 @@
 // Blake2bTests: BLAKE2b through libb2 against RFC 7693, the official BLAKE2 KAT file, and keyed 32-byte IDs.
 
+@_spi(Benchmarks) import TriplicateCore
 import Testing
 
 @testable import TriplicateCore

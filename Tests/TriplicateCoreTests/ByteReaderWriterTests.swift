@@ -1,5 +1,6 @@
 // ByteReaderWriterTests: the little-endian layout of every width, and truncated reads that throw instead of trapping.
 
+@_spi(Benchmarks) import TriplicateCore
 import Testing
 
 @testable import TriplicateCore

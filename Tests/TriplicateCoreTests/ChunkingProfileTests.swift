@@ -1,5 +1,6 @@
 // ChunkingProfileTests: which chunking profile a file name selects, and the profiles' recorded IDs and sizes.
 
+@_spi(Benchmarks) import TriplicateCore
 import Testing
 
 @testable import TriplicateCore

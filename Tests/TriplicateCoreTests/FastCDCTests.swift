@@ -1,5 +1,6 @@
 // FastCDCTests: the FastCDC chunker against the reference crate `fastcdc` (v2020): tables, masks, known answers.
 
+@_spi(Benchmarks) import TriplicateCore
 import CLibCrypto
 import Foundation
 import Testing

@@ -1,5 +1,6 @@
 // FormatKnownAnswerTests: the repository format pinned by answers computed independently of this code, in Python.
 
+@_spi(Benchmarks) import TriplicateCore
 import Foundation
 import Testing
 

@@ -1,6 +1,7 @@
 // FuzzCorpusTests: every decoder of repository bytes gets the kept corpus (Fuzz/corpus: valid seeds and every input a
 // fuzzer ever found interesting) and thousands of deterministic mutations of it; none may trap. `make fuzz` runs the
 // same targets under libFuzzer for longer.
+@_spi(Benchmarks) import TriplicateCore
 import Foundation
 import Testing
 import TriplicateFuzzing

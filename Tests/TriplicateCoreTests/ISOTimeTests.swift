@@ -1,5 +1,6 @@
 // ISOTimeTests: the times snapshots record, parsed by hand: known instants, every field checked, and the hostile
 // strings that crashed Foundation's parser refused without a crash.
+@_spi(Benchmarks) import TriplicateCore
 import Foundation
 import Testing
 @testable import TriplicateCore

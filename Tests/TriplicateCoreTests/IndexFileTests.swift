@@ -1,5 +1,6 @@
 // IndexFileTests: the index-file payload codec — round trip, byte layout, truncation and out-of-range records.
 
+@_spi(Benchmarks) import TriplicateCore
 import Testing
 
 @testable import TriplicateCore

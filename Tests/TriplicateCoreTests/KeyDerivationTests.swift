@@ -1,5 +1,6 @@
 // KeyDerivationTests: HKDF-SHA256 against RFC 5869, scrypt against RFC 7914, and the random-bytes source.
 
+@_spi(Benchmarks) import TriplicateCore
 import Testing
 
 @testable import TriplicateCore

@@ -1,5 +1,6 @@
 // KeyFileTests: the password-wrapped master secret — right and wrong passwords, repository binding, JSON form.
 
+@_spi(Benchmarks) import TriplicateCore
 import Foundation
 import Testing
 

@@ -1,5 +1,6 @@
 // ObjectIDTests: ObjectID's hex form, byte round trip, byte-lexicographic ordering and refusal of bad hex.
 
+@_spi(Benchmarks) import TriplicateCore
 import Testing
 
 @testable import TriplicateCore

@@ -1,5 +1,6 @@
 // PackTests: PackBuilder → finish → openTable/openBlob round trips, compression choices, tampering and the pack's name.
 
+@_spi(Benchmarks) import TriplicateCore
 import Testing
 
 @testable import TriplicateCore

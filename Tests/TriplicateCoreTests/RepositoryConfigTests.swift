@@ -1,5 +1,6 @@
 // RepositoryConfigTests: the plaintext config file — JSON round trip, its exact form, and refusal of foreign JSON.
 
+@_spi(Benchmarks) import TriplicateCore
 import Testing
 
 @testable import TriplicateCore

@@ -1,5 +1,6 @@
 // RepositoryKeysTests: sub-key derivation is deterministic, separated by master, repository, file kind and salt.
 
+@_spi(Benchmarks) import TriplicateCore
 import Testing
 
 @testable import TriplicateCore

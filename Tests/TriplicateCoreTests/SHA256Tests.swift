@@ -1,5 +1,6 @@
 // SHA256Tests: SHA-256 through OpenSSL against the FIPS 180-2 examples, as the function that names files.
 
+@_spi(Benchmarks) import TriplicateCore
 import Testing
 
 @testable import TriplicateCore

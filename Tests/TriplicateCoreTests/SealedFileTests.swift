@@ -1,5 +1,6 @@
 // SealedFileTests: index and snapshot files — seal/open round trips, header checks, and tamper detection.
 
+@_spi(Benchmarks) import TriplicateCore
 import Foundation
 import Testing
 

@@ -1,4 +1,5 @@
 // SigV4Tests: AWS Signature Version 4 against AWS's published S3 example and against botocore's signer.
+@_spi(Benchmarks) import TriplicateCore
 import Testing
 @testable import TriplicateCore
 

@@ -1,5 +1,6 @@
 // TestSupport: hex literals as bytes, expectations on CoreError cases, and byte-flipping helpers for the core tests.
 
+@_spi(Benchmarks) import TriplicateCore
 import Testing
 
 @testable import TriplicateCore

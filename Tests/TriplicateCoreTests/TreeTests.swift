@@ -1,5 +1,6 @@
 // TreeTests: the canonical tree encoding — round trip, order independence, rejected encodings, and safe names.
 
+@_spi(Benchmarks) import TriplicateCore
 import Testing
 
 @testable import TriplicateCore

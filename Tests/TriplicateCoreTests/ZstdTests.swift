@@ -1,5 +1,6 @@
 // ZstdTests: zstd frames written by the real `zstd` CLI decode exactly; compression round-trips and its limits hold.
 
+@_spi(Benchmarks) import TriplicateCore
 import Testing
 
 @testable import TriplicateCore

@@ -1,4 +1,5 @@
 // BadInputTests: wrong password, missing or foreign repositories, newer formats and unreadable sources.
+@_spi(Benchmarks) import TriplicateCore
 import Foundation
 import Testing
 @testable import Triplicate

@@ -1,4 +1,5 @@
 // CLITests: the `triplicate` command end to end — exit codes, JSON output, debug chunk, help.
+@_spi(Benchmarks) import TriplicateCore
 import Foundation
 import Testing
 @testable import Triplicate

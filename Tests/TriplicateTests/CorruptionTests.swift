@@ -1,4 +1,5 @@
 // CorruptionTests: damaged packs, index files and snapshots are found, named, and cost only what depends on them.
+@_spi(Benchmarks) import TriplicateCore
 import Foundation
 import Testing
 @testable import Triplicate

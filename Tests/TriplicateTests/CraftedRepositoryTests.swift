@@ -1,6 +1,7 @@
 // CraftedRepositoryTests: a repository written by hand by someone with the password makes no command trap, hang or
 // allocate without bound: sizes are checked against what is there, shared listings are walked once, long commands
 // stop on a signal.
+@_spi(Benchmarks) import TriplicateCore
 import Foundation
 import Testing
 @testable import Triplicate

@@ -1,4 +1,5 @@
 // CrashTests: a backup killed part way or stopped by a full disk leaves a good repository and resumes later.
+@_spi(Benchmarks) import TriplicateCore
 import Foundation
 import Testing
 @testable import Triplicate

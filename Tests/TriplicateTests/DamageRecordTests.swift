@@ -1,5 +1,6 @@
 // DamageRecordTests: damage found by check, restore or a backup is recorded in the repository, and no later backup
 // builds on it: the data is stored again, and old snapshots restore again too.
+@_spi(Benchmarks) import TriplicateCore
 import Foundation
 import Testing
 @testable import Triplicate

@@ -1,4 +1,5 @@
 // DedupTests: unchanged data is never stored twice, and a small insertion costs only a few chunks.
+@_spi(Benchmarks) import TriplicateCore
 import Foundation
 import Testing
 @testable import Triplicate

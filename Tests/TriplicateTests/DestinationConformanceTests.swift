@@ -1,4 +1,5 @@
 // DestinationConformanceTests: every destination passes the same contract checks (DestinationConformance).
+@_spi(Benchmarks) import TriplicateCore
 import Foundation
 import Testing
 import DestinationConformance

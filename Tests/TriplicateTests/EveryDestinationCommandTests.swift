@@ -1,5 +1,6 @@
 // EveryDestinationCommandTests: every command of the CLI on each kind of destination (a folder, a FAT drive mounted
 // with fusefat, a bucket on the local S3 server), with the same answers from each.
+@_spi(Benchmarks) import TriplicateCore
 import Foundation
 import Testing
 @testable import Triplicate

@@ -1,5 +1,6 @@
 // FrozenKnownAnswerTests: the values FORMAT.md §17 gives for the frozen version-1 repository, so that an independent
 // implementation can tell where it went wrong: the derived keys, an empty listing's ID, a pack's key, cut points.
+@_spi(Benchmarks) import TriplicateCore
 import Foundation
 import Testing
 @testable import Triplicate

@@ -1,4 +1,5 @@
 // FrozenRepositoryTests: every build still reads the repository written by the first release of format version 1.
+@_spi(Benchmarks) import TriplicateCore
 import Foundation
 import Testing
 @testable import Triplicate

@@ -1,4 +1,5 @@
 // HostileRepositoryTests: whatever names and links a repository holds, restore never writes outside the target.
+@_spi(Benchmarks) import TriplicateCore
 import Foundation
 import Testing
 @testable import Triplicate

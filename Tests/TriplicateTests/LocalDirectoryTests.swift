@@ -1,5 +1,6 @@
 // LocalDirectoryTests: storing a staged file (linked, or copied across file systems) and reading ranges into
 // a caller's buffer.
+@_spi(Benchmarks) import TriplicateCore
 import Foundation
 import Testing
 @testable import TriplicateDestinations

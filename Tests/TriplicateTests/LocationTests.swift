@@ -1,5 +1,6 @@
 // LocationTests: a repository location is parsed once into a typed value, written back as the same text, and turned
 // into a destination by the registry, including a scheme a library user registers.
+@_spi(Benchmarks) import TriplicateCore
 import Testing
 import Foundation
 @testable import Triplicate

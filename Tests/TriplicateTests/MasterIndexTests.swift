@@ -1,4 +1,5 @@
 // MasterIndexTests: the compact sorted index finds every blob, keeps one location per blob, and stays 48 bytes a blob.
+@_spi(Benchmarks) import TriplicateCore
 import Testing
 @testable import Triplicate
 

@@ -1,4 +1,5 @@
 // PhotoSetTests: a generated photographer's working set, and a day of edits on it, round-trip byte for byte.
+@_spi(Benchmarks) import TriplicateCore
 import Foundation
 import PhotoFixtures
 import Testing

@@ -1,5 +1,6 @@
 // PipelineTests: the parallel backup cuts, hashes and packs exactly as a sequential reading would, whatever the
 // number of workers, and its hand-offs between threads and tasks keep order, bound and close cleanly.
+@_spi(Benchmarks) import TriplicateCore
 import Foundation
 import Testing
 @testable import Triplicate

@@ -1,6 +1,7 @@
 // PlanRepositoryTests: a plan is one repository over its copies: the keys are unlocked once for all of them, reads go
 // to the nearest copy that holds each file and fall back to the next one on a missing or damaged file, and the newest
 // snapshot any copy holds is found while another copy lags.
+@_spi(Benchmarks) import TriplicateCore
 import Foundation
 import Synchronization
 import Testing

@@ -1,5 +1,6 @@
 // PlanStatusTests: status never says "safe" when it is not: new photos in no backup, a backup too old, a copy that
 // cannot be reached (and why), in local time; and a plan's check heals a damaged copy from another.
+@_spi(Benchmarks) import TriplicateCore
 import Foundation
 import Testing
 @testable import Triplicate

@@ -1,5 +1,6 @@
 // PlanTests: the 3-2-1 plan: the TOML file and its errors, and the commands across a local folder, a FAT drive
 // mounted with fusefat and the local S3 server standing in for B2.
+@_spi(Benchmarks) import TriplicateCore
 import Foundation
 import Testing
 @testable import Triplicate

@@ -1,6 +1,7 @@
 // RemovableDriveTests: a repository on a real FAT file system (an image made by mkfs.vfat, mounted with
 // fusefat): the conformance checks, "drive not connected", the drive marker, an unplug in the middle of a
 // backup, a full drive, and read-back verification.
+@_spi(Benchmarks) import TriplicateCore
 import DestinationConformance
 import Foundation
 import Testing
@@ -39,6 +40,15 @@ final class FATDrive {
             throw FATError(message: "fusefat failed (\(status)): \((try? String(contentsOfFile: image + ".log", encoding: .utf8)) ?? "")")
         }
         mounted = true
+        // fusefat may return before the kernel shows the mount (seen under load): wait until the folder is on a file
+        // system of its own, or a following command finds "drive not connected".
+        func device(_ path: String) -> UInt64? {
+            var st = stat()
+            return stat(path, &st) == 0 ? UInt64(st.st_dev) : nil
+        }
+        let parent = (mountPoint as NSString).deletingLastPathComponent
+        for _ in 0..<500 where device(mountPoint) == device(parent) { usleep(20_000) }
+        guard device(mountPoint) != device(parent) else { throw FATError(message: "fusefat returned but nothing is mounted at \(mountPoint)") }
     }
 
     /// Runs a program that leaves a daemon behind (fusefat) and waits for the program itself, with its output

@@ -1,5 +1,6 @@
 // RepairTests: repair keeps the intact data of damaged packs, rebuilds the index from the pack tables, says what is
 // lost, changes nothing the second time, and can be killed at any moment.
+@_spi(Benchmarks) import TriplicateCore
 import Foundation
 import Testing
 @testable import Triplicate

@@ -1,5 +1,6 @@
 // ReplicaSetTests: the rules of the replica set that writes a plan's backup to every copy: a copy that fails a write
 // gets nothing more, reads go to the first copy that answers, a listing is what every copy holds.
+@_spi(Benchmarks) import TriplicateCore
 import Foundation
 import Testing
 @testable import Triplicate

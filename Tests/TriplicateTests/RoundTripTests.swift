@@ -1,4 +1,5 @@
 // RoundTripTests: backup then restore reproduces files, folders, links, modes and mtimes byte for byte.
+@_spi(Benchmarks) import TriplicateCore
 import Foundation
 import Testing
 @testable import Triplicate

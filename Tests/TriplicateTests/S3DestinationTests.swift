@@ -1,5 +1,6 @@
 // S3DestinationTests: the S3 destination (Backblaze B2's S3 API) against a real S3 server on loopback, moto_server
 // from PyPI: the conformance checks and the error answers.
+@_spi(Benchmarks) import TriplicateCore
 import DestinationConformance
 import Foundation
 import Testing

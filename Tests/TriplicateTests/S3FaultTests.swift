@@ -1,6 +1,7 @@
 // S3FaultTests: the S3 destination when things go wrong: a server that answers 503, resets connections, stalls or
 // cuts answers short (a fault-injecting proxy in front of moto_server), a server that stays down, and credentials
 // the server refuses (moto_server checking signatures against an IAM user).
+@_spi(Benchmarks) import TriplicateCore
 import DestinationConformance
 import Foundation
 import NIOCore

@@ -1,6 +1,7 @@
 // Tags: groups of tests by cost, shown in test reports and IDEs (Xcode's test navigator filters by tag). While
 // developing, `swift test --skip-build --skip 'S3|Plan|Crash|RemovableDrive|EveryDestination'` leaves out most of them
 // by name; `make test` runs them all.
+@_spi(Benchmarks) import TriplicateCore
 import Testing
 
 extension Tag {

@@ -1,4 +1,5 @@
 // TestSupport: temporary folders, tree comparison, CLI runs and repository helpers for the engine tests.
+@_spi(Benchmarks) import TriplicateCore
 import Foundation
 import Testing
 @testable import Triplicate

@@ -1,6 +1,7 @@
 // TrustDefectTests: the small things that break trust: a Windows password file, messages that name the real mistake,
 // leftovers of a killed restore, a check that runs while another computer backs up, symlinked and self-containing
 // sources.
+@_spi(Benchmarks) import TriplicateCore
 import Foundation
 import Testing
 @testable import Triplicate

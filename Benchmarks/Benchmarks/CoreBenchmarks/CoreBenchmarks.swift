@@ -1,6 +1,7 @@
 // CoreBenchmarks: throughput of the backup hot path's stages (chunking, hashing, compression, sealing, packing).
 import Benchmark
-import Triplicate
+@_spi(Benchmarks) import Triplicate
+@_spi(Benchmarks) import TriplicateCore
 
 /// 64 MiB of deterministic high-entropy bytes (like compressed RAW data).
 let noise: [UInt8] = {

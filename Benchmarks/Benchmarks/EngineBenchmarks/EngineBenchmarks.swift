@@ -3,6 +3,7 @@ import Benchmark
 import Foundation
 import PhotoFixtures
 @_spi(Benchmarks) import Triplicate
+@_spi(Benchmarks) import TriplicateCore
 
 /// A blob ID from a counter: keyed BLAKE2b outputs are uniformly distributed, and so is this.
 func syntheticID(_ n: UInt64, salt: UInt64 = 0) -> ObjectID {

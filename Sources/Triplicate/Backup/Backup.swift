@@ -1,4 +1,5 @@
 // Backup: walks the source paths, stores new chunks and trees, and commits a snapshot.
+@_spi(Benchmarks) internal import TriplicateCore
 internal import Foundation
 #if canImport(Glibc)
 internal import Glibc

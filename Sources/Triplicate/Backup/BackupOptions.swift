@@ -1,4 +1,5 @@
 // BackupOptions: what a backup takes (paths, excludes, tags, tuning) and what it reports back.
+@_spi(Benchmarks) internal import TriplicateCore
 internal import Foundation
 internal import Synchronization
 

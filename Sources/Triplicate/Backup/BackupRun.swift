@@ -2,6 +2,7 @@
 // calling task) reads files into segments and cuts chunks (FileChunker.swift); worker threads hash and pack them
 // (BackupWorker.swift); an upload task stores the packs (PackUploader.swift); folder listings are assembled once
 // every file in them has its chunk IDs (ListingAssembler.swift).
+@_spi(Benchmarks) internal import TriplicateCore
 internal import Foundation
 #if canImport(Glibc)
 internal import Glibc

@@ -1,4 +1,5 @@
 // BackupWorker: a worker thread of a backup: hashes each chunk and stages the chunks nobody stored yet.
+@_spi(Benchmarks) internal import TriplicateCore
 internal import TriplicateDestinations
 
 /// A worker thread: takes chunk jobs, hashes each chunk, and stages the chunks nobody stored yet.

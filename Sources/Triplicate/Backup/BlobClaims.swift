@@ -1,4 +1,5 @@
 // BlobClaims: which blobs the repository holds or this backup is storing, so that each is stored once.
+@_spi(Benchmarks) internal import TriplicateCore
 internal import Synchronization
 
 /// Which blobs the repository has or this backup is storing: the index loaded at the start (read-only) plus

@@ -1,5 +1,6 @@
 // ChangeScan: which source files are in no backup yet, found the way a backup decides what to read (metadata only,
 // no file content read).
+@_spi(Benchmarks) internal import TriplicateCore
 internal import Foundation
 internal import TriplicateDestinations
 

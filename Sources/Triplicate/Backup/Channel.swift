@@ -1,4 +1,5 @@
 // Channel and WaitGroup: hand-offs between the backup's worker threads and its async tasks.
+@_spi(Benchmarks) internal import TriplicateCore
 internal import Foundation
 
 /// A first-in, first-out queue between threads and tasks. Worker threads use the blocking calls; tasks use the

@@ -1,4 +1,5 @@
 // ChunkJob: one chunk handed from the walk to a worker, and the chunk IDs of a file filled in as the workers hash them.
+@_spi(Benchmarks) internal import TriplicateCore
 internal import Synchronization
 
 /// The chunk IDs of one file being backed up, filled in by the workers as they hash its chunks.

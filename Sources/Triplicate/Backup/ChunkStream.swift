@@ -1,6 +1,7 @@
 // ChunkStream: reads a file through one large buffer and cuts it into FastCDC chunks, without copying chunks (the cut
 // rule is the backup's own, FastCDC.certainCut), for `triplicate debug chunk`.
 #if canImport(Glibc)
+@_spi(Benchmarks) internal import TriplicateCore
 internal import Glibc
 #endif
 internal import TriplicateDestinations
@@ -58,9 +59,9 @@ final class ChunkReader {
 }
 
 /// Chunking of a whole file, for `triplicate debug chunk` and tools.
-public enum ChunkStream {
+package enum ChunkStream {
     /// Calls `body(offset, length)` for every chunk of the file at `path`, reading it in bounded memory.
-    public static func cut(path: String, chunker: FastCDC, _ body: (Int64, Int) throws -> Void) throws {
+    package static func cut(path: String, chunker: FastCDC, _ body: (Int64, Int) throws -> Void) throws {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw TriplicateError(.sourceUnreadable, "cannot open \(path): \(String(cString: strerror(errno)))") }
         defer { close(fd) }

@@ -1,5 +1,6 @@
 // ExcludeMatcher: decides which source paths a backup leaves out.
 #if canImport(Glibc)
+@_spi(Benchmarks) internal import TriplicateCore
 internal import Glibc
 #endif
 

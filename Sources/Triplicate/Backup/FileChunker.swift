@@ -1,5 +1,6 @@
 // FileChunker: a backup reading one file: unchanged files reuse the parent's chunks; others are read into the shared
 // segments and cut with FastCDC, and each chunk goes to the workers; a file that changes while read is read again.
+@_spi(Benchmarks) internal import TriplicateCore
 internal import Foundation
 #if canImport(Glibc)
 internal import Glibc

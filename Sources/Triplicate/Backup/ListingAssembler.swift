@@ -1,5 +1,6 @@
 // ListingAssembler: a backup's folder listings, each encoded and stored once every file in it has its chunk IDs, in
 // the order the walk finished the folders (so trees are stored bottom-up and identical to a sequential backup's).
+@_spi(Benchmarks) internal import TriplicateCore
 internal import Foundation
 #if canImport(Glibc)
 internal import Glibc

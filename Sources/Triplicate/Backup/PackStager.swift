@@ -1,5 +1,6 @@
 // PackStager: fills packs with sealed blobs, staging each as a file (never a whole pack in memory).
 #if canImport(Glibc)
+@_spi(Benchmarks) internal import TriplicateCore
 internal import Glibc
 #endif
 internal import TriplicateDestinations

@@ -1,5 +1,6 @@
 // PackUploader: stores staged packs in order and writes an index file after every few, so no index names a pack
 // that is not stored.
+@_spi(Benchmarks) internal import TriplicateCore
 internal import Synchronization
 internal import TriplicateDestinations
 

@@ -1,4 +1,5 @@
 // PipelineFailure: the first failure of any stage of a backup, which stops every stage.
+@_spi(Benchmarks) internal import TriplicateCore
 internal import Synchronization
 
 /// The first failure of any stage; once set, every stage stops and the channels close.

@@ -1,5 +1,6 @@
 // Segment: the fixed pool of buffers the walk reads files into and the workers hash chunks out of; its size bounds
 // the memory of file data in flight.
+@_spi(Benchmarks) internal import TriplicateCore
 internal import Synchronization
 
 /// A buffer of file data shared by the walk (which fills it) and the workers (which read chunks out of it);

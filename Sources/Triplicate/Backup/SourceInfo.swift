@@ -1,5 +1,6 @@
 // SourceInfo: what lstat says about a source entry, in the form a tree node needs.
 #if canImport(Glibc)
+@_spi(Benchmarks) internal import TriplicateCore
 internal import Glibc
 #endif
 internal import TriplicateDestinations

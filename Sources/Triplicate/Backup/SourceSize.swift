@@ -1,4 +1,5 @@
 // SourceSize: how much a backup will read at most, for its progress and ETA: a quick walk of the metadata.
+@_spi(Benchmarks) internal import TriplicateCore
 internal import TriplicateDestinations
 
 extension Repository {

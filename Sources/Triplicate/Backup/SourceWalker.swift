@@ -1,5 +1,6 @@
 // SourceWalker: a backup's walk of the source folders: metadata of every entry, the parent snapshot's node of the
 // same name, renamed folders matched by inode, excludes; files go to the chunker, folders to the listing assembler.
+@_spi(Benchmarks) internal import TriplicateCore
 internal import Foundation
 #if canImport(Glibc)
 internal import Glibc

@@ -1,4 +1,5 @@
 // Check: verifies a repository's structure and, on request, every byte of every pack.
+@_spi(Benchmarks) internal import TriplicateCore
 internal import Foundation
 
 /// What `check` found.

@@ -1,5 +1,6 @@
 // DestinationRegistry: the one place a location's scheme becomes a destination: the built-in folder, drive, B2 and S3
 // schemes, and any a library user registers.
+@_spi(Benchmarks) internal import TriplicateCore
 internal import Foundation
 
 /// What a ``DestinationRegistry`` needs besides the location to make a destination.

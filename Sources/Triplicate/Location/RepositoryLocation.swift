@@ -1,5 +1,6 @@
 // RepositoryLocation: where a repository lives, parsed once from the text `--repo` and a plan's `repo` take into a
 // typed value; DestinationRegistry turns it into a destination.
+@_spi(Benchmarks) internal import TriplicateCore
 internal import Foundation
 
 /// Where a repository lives.

@@ -1,6 +1,7 @@
 // CatchUp: how a lagging copy of a plan gets what the others hold: every missing file, copied from the nearest copy
 // that holds it intact, checked against its name before it is written and by size after, in the order in which files
 // depend on each other (Layout.copyPhase). Never deletes anything; an interrupted catch-up resumes.
+@_spi(Benchmarks) internal import TriplicateCore
 internal import Foundation
 
 extension PlanSession {

@@ -1,5 +1,6 @@
 // Heal: the copies of a plan hold the same files under names that are their SHA-256, so a file that is damaged or
 // missing on one copy is replaced by the intact file of the same name from another, verified before and after.
+@_spi(Benchmarks) internal import TriplicateCore
 internal import Foundation
 internal import Synchronization
 #if canImport(Glibc)

@@ -1,5 +1,6 @@
 // Plan: a photographer's 3-2-1 setup written down once: what to back up and where every copy of the repository
 // lives, loaded from a TOML file or built in code.
+@_spi(Benchmarks) internal import TriplicateCore
 internal import Foundation
 internal import TOMLKit
 

@@ -1,4 +1,5 @@
 // PlanCheck: checks every copy of a plan and heals each damaged or missing file from another copy that holds it intact.
+@_spi(Benchmarks) internal import TriplicateCore
 internal import Foundation
 
 /// One destination's `check`, as ``PlanSession/check(readData:heal:cancellation:progress:)`` reports it.

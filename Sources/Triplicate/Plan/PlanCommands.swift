@@ -1,5 +1,6 @@
 // PlanCommands: init, backup, sync and restore of a plan, and the plan's repository for every other command: one
 // Repository over the copies, so that each command has one implementation for one copy and for a plan.
+@_spi(Benchmarks) internal import TriplicateCore
 internal import Foundation
 
 /// What ``PlanSession/restore(_:to:from:cancellation:progress:)`` did.

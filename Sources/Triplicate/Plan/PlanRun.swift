@@ -1,5 +1,6 @@
 // PlanRun: what a plan's backup knows besides its replica set: every copy as the survey found it and what catching up
 // did to each, so that the one backup implementation can say, at the end, what happened at every destination.
+@_spi(Benchmarks) internal import TriplicateCore
 internal import Foundation
 
 /// The plan side of a backup into a plan's repository (see ``PlanSession/openForBackup(cancellation:progress:)``).

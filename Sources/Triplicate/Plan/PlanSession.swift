@@ -1,5 +1,6 @@
 // PlanSession: the 3-2-1 plan at work: create the repository everywhere, back up once to every destination,
 // catch up lagging copies, say whether the rule holds, restore from the fastest copy, check every copy.
+@_spi(Benchmarks) internal import TriplicateCore
 internal import Foundation
 
 /// What happened at one destination of a plan during a command.

@@ -1,5 +1,6 @@
 // PlanState: what a plan's commands learned about each destination (when its data was last checked, which snapshots
 // it held when last reached), kept on the computer so that status can describe a drive that is in a drawer.
+@_spi(Benchmarks) internal import TriplicateCore
 internal import Foundation
 
 /// The state file of one repository's plan: `STATE_DIRECTORY/REPOSITORY_ID.json`, written atomically.

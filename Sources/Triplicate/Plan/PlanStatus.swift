@@ -1,5 +1,6 @@
 // PlanStatus: whether the 3-2-1 rule holds today: how current each copy is, whether any source file is in no backup
 // yet, and how old the newest backup is. It never says "safe" when it is not.
+@_spi(Benchmarks) internal import TriplicateCore
 internal import Foundation
 
 /// How one destination stands, as ``PlanSession/status()`` reports it.

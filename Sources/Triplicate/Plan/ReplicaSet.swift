@@ -1,5 +1,6 @@
 // ReplicaSet: the destinations of a plan that hold the same repository, used by the engine as one destination, so
 // that a backup reads, chunks, compresses and encrypts once and writes every object to every copy.
+@_spi(Benchmarks) internal import TriplicateCore
 internal import Foundation
 internal import Synchronization
 

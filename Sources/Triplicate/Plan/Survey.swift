@@ -1,5 +1,6 @@
 // Survey: a plan's first step in every command: look at every destination at once, reading only each copy's config
 // and listing its files; then unlock the repository's keys once, from the nearest copy, for all of them.
+@_spi(Benchmarks) internal import TriplicateCore
 internal import Foundation
 
 public enum UnreachableReason: String, Sendable, Codable, Equatable {

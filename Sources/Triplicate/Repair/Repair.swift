@@ -1,5 +1,6 @@
 // Repair: takes damaged packs out of use (keeping their intact blobs), rebuilds the index from the pack tables, and
 // says which files of which snapshots can no longer be restored.
+@_spi(Benchmarks) internal import TriplicateCore
 internal import Foundation
 
 /// What ``Repository/repair(readData:cancellation:progress:)`` found and did.

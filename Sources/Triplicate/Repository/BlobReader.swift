@@ -1,4 +1,5 @@
 // BlobReader: fetches blobs from packs through the index, authenticates them and re-checks their IDs.
+@_spi(Benchmarks) internal import TriplicateCore
 
 /// What opening blobs needs, owned by one reader at a time: a GCM context, a zstd context, and two buffers reused from
 /// blob to blob (the sealed bytes, opened in place, and the decompressed plaintext).

@@ -1,4 +1,5 @@
 // Damage: what commands found damaged in packs, kept in the repository so that no later command builds on it.
+@_spi(Benchmarks) internal import TriplicateCore
 internal import Foundation
 internal import Synchronization
 

@@ -1,4 +1,5 @@
 // IndexProbe: the in-memory index, reachable from the benchmark package (an SPI, not part of the public API).
+@_spi(Benchmarks) internal import TriplicateCore
 
 /// A ``MasterIndex`` for benchmarks: fill it as a long backup history would, then look blobs up.
 @_spi(Benchmarks)

@@ -1,4 +1,5 @@
 // Listing: browsing the files of a snapshot.
+@_spi(Benchmarks) internal import TriplicateCore
 
 /// One entry of a snapshot, as `ls` shows it.
 public struct SnapshotEntry: Sendable {

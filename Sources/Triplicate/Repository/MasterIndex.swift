@@ -1,5 +1,6 @@
 // MasterIndex: the in-memory union of every index file — for each blob, which pack holds it and where —
 // kept as a compact sorted array of 48-byte records instead of a dictionary of objects.
+@_spi(Benchmarks) internal import TriplicateCore
 
 /// Where a blob lies: the pack (by number in ``MasterIndex/packs``) and the entry.
 struct BlobLocation: Sendable {

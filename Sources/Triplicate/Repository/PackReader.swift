@@ -1,6 +1,7 @@
 // PackReader: the one place packs are read other than blob by blob: a pack's table with three small reads, and a
 // whole pack once, front to back, in large ranged reads, to verify it (its SHA-256, its table and every blob) without
 // ever holding the whole pack in memory.
+@_spi(Benchmarks) internal import TriplicateCore
 internal import Foundation
 
 /// What a scan found in one pack.

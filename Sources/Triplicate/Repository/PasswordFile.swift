@@ -1,4 +1,5 @@
 // PasswordFile: the one rule for reading a password from a file (`--password-file`, a plan's `password-file`).
+@_spi(Benchmarks) internal import TriplicateCore
 internal import Foundation
 internal import TriplicateDestinations
 

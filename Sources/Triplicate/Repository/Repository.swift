@@ -1,4 +1,5 @@
 // Repository: opening and creating a repository on a destination, and reading its snapshots and blobs.
+@_spi(Benchmarks) internal import TriplicateCore
 internal import Foundation
 
 /// An open repository: its destination, its config and the keys unlocked by a password.
@@ -9,9 +10,9 @@ public final class Repository: Sendable {
     /// Where the repository lives.
     public let destination: any Destination
     /// The plaintext config.
-    public let config: RepositoryConfig
-    /// The unlocked keys.
-    public let keys: RepositoryKeys
+    package let config: RepositoryConfig
+    /// The unlocked keys: never public, so that no library user's code can leak the master secret.
+    package let keys: RepositoryKeys
     /// When the repository is a plan's copies: the set, whose other copies are read when the first holds a file damaged.
     let replicas: ReplicaSet?
 

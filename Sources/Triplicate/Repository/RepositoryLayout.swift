@@ -1,4 +1,5 @@
 // RepositoryLayout: where each kind of file lives in a repository (the same on every destination).
+@_spi(Benchmarks) internal import TriplicateCore
 
 /// The names of repository files (FORMAT.md, "Layout").
 enum Layout {

@@ -1,5 +1,6 @@
 // SnapshotSelector: which snapshot a command means (`latest` or a prefix of an ID), and optionally a path inside it,
 // parsed once from the text `SNAPSHOT[:PATH]` every restore path takes.
+@_spi(Benchmarks) internal import TriplicateCore
 
 /// Which snapshot, and optionally which path inside it: `latest`, `3f2a9c1d`, `latest:Pictures/2026`,
 /// `3f2a:/home/jose/Pictures/DSC_0001.NEF`.

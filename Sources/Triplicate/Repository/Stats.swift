@@ -1,4 +1,5 @@
 // Stats: how much the repository stores against how much it protects.
+@_spi(Benchmarks) internal import TriplicateCore
 
 /// Repository figures: original bytes across snapshots against bytes stored, with the ratios.
 public struct RepositoryStats: Sendable, Codable {

@@ -1,4 +1,5 @@
 // Restore: writes a snapshot, or a part of it, into a target folder without ever leaving that folder.
+@_spi(Benchmarks) internal import TriplicateCore
 internal import Foundation
 internal import Synchronization
 #if canImport(Glibc)

@@ -2,15 +2,15 @@
 
 /// A cursor over bytes that decodes little-endian integers; every read checks the remaining length and throws
 /// ``CoreError/malformed(_:)`` naming `context` instead of trapping on truncated or hostile input.
-public struct ByteReader: Sendable {
+package struct ByteReader: Sendable {
     private let data: [UInt8]
     /// The read position, in bytes from the start.
-    public private(set) var offset: Int
+    package private(set) var offset: Int
     private let end: Int
     private let context: String
 
     /// Creates a reader over `data[range]`; `context` names the object in error messages.
-    public init(_ data: [UInt8], range: Range<Int>? = nil, context: String) {
+    package init(_ data: [UInt8], range: Range<Int>? = nil, context: String) {
         self.data = data
         let r = range ?? 0..<data.count
         self.offset = r.lowerBound
@@ -19,10 +19,10 @@ public struct ByteReader: Sendable {
     }
 
     /// Bytes left to read.
-    public var remaining: Int { end - offset }
+    package var remaining: Int { end - offset }
 
     /// True when every byte has been read.
-    public var isAtEnd: Bool { offset == end }
+    package var isAtEnd: Bool { offset == end }
 
     private mutating func take(_ n: Int) throws(CoreError) -> Range<Int> {
         guard n >= 0, n <= end - offset else {
@@ -40,28 +40,28 @@ public struct ByteReader: Sendable {
     }
 
     /// Reads one byte.
-    public mutating func u8() throws(CoreError) -> UInt8 { data[try take(1).lowerBound] }
+    package mutating func u8() throws(CoreError) -> UInt8 { data[try take(1).lowerBound] }
     /// Reads a little-endian UInt16.
-    public mutating func u16() throws(CoreError) -> UInt16 { try readLE(UInt16.self) }
+    package mutating func u16() throws(CoreError) -> UInt16 { try readLE(UInt16.self) }
     /// Reads a little-endian UInt32.
-    public mutating func u32() throws(CoreError) -> UInt32 { try readLE(UInt32.self) }
+    package mutating func u32() throws(CoreError) -> UInt32 { try readLE(UInt32.self) }
     /// Reads a little-endian UInt64.
-    public mutating func u64() throws(CoreError) -> UInt64 { try readLE(UInt64.self) }
+    package mutating func u64() throws(CoreError) -> UInt64 { try readLE(UInt64.self) }
     /// Reads a little-endian two's-complement Int64.
-    public mutating func i64() throws(CoreError) -> Int64 { Int64(bitPattern: try readLE(UInt64.self)) }
+    package mutating func i64() throws(CoreError) -> Int64 { Int64(bitPattern: try readLE(UInt64.self)) }
     /// Reads `n` raw bytes.
-    public mutating func bytes(_ n: Int) throws(CoreError) -> [UInt8] { Array(data[try take(n)]) }
+    package mutating func bytes(_ n: Int) throws(CoreError) -> [UInt8] { Array(data[try take(n)]) }
     /// Reads a 32-byte object ID.
-    public mutating func id() throws(CoreError) -> ObjectID {
+    package mutating func id() throws(CoreError) -> ObjectID {
         let r = try take(ObjectID.byteCount)
         return data.withUnsafeBytes { ObjectID(UnsafeRawBufferPointer(rebasing: $0[r])) }
     }
 
     /// Throws unless every byte was consumed (trailing garbage is malformed).
-    public func expectEnd() throws(CoreError) {
+    package func expectEnd() throws(CoreError) {
         guard offset == end else { throw .malformed("\(context): \(end - offset) unexpected trailing bytes") }
     }
 
     /// Throws a malformed-data error naming this reader's context.
-    public func fail(_ message: String) -> CoreError { .malformed("\(context): \(message)") }
+    package func fail(_ message: String) -> CoreError { .malformed("\(context): \(message)") }
 }

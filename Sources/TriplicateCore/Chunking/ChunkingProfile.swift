@@ -2,7 +2,7 @@
 
 /// A set of FastCDC sizes chosen by file type. The profile used for a file is recorded in its tree node, so
 /// restore and check never need to know it; a backup needs it only to cut new or changed files the same way.
-public struct ChunkingProfile: Sendable, Hashable {
+@_spi(Benchmarks) public struct ChunkingProfile: Sendable, Hashable {
     /// The number recorded in tree nodes.
     public var id: UInt8
     /// A short name for messages.

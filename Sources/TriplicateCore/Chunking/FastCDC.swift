@@ -6,7 +6,7 @@
 /// `minSize` in 64...1_048_576, `averageSize` in 256...4_194_304, `maxSize` in 1_024...16_777_216, and
 /// `normalization` in 0...3. In addition `minSize <= averageSize <= maxSize` must hold.
 /// ``FastCDC/init(_:)`` checks them.
-public struct ChunkerParameters: Sendable, Hashable {
+@_spi(Benchmarks) public struct ChunkerParameters: Sendable, Hashable {
     /// The smallest chunk the chunker cuts, in bytes (64...1_048_576). No byte before it is hashed.
     ///
     /// Only the final chunk of an input may be shorter. As in the reference, an odd `minSize` starts hashing at
@@ -46,7 +46,7 @@ public struct ChunkerParameters: Sendable, Hashable {
 }
 
 /// The reason ``FastCDC/init(_:)`` refused a set of ``ChunkerParameters``.
-public enum ChunkerError: Error, Sendable, Equatable {
+@_spi(Benchmarks) public enum ChunkerError: Error, Sendable, Equatable {
     /// A parameter is outside its allowed range, or the sizes are out of order. The message names the parameter,
     /// the value given and the allowed range, e.g. `minSize 63 is outside the allowed range 64...1048576`.
     case invalidParameters(String)
@@ -61,7 +61,7 @@ public enum ChunkerError: Error, Sendable, Equatable {
 /// and that byte begins the next chunk.
 ///
 /// The value is immutable and cheap to copy; its gear tables are shared between copies and between threads.
-public struct FastCDC: Sendable {
+@_spi(Benchmarks) public struct FastCDC: Sendable {
     /// The parameters this chunker was created with, already validated.
     public let parameters: ChunkerParameters
 

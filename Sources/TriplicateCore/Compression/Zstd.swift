@@ -2,7 +2,7 @@
 internal import CZstd
 
 /// A zstd compression context: owns a `ZSTD_CCtx` and frees it on deinit. Not thread safe: one per worker.
-public final class ZstdCompressor {
+@_spi(Benchmarks) public final class ZstdCompressor {
     private let ctx: OpaquePointer
     /// The compression level in use.
     public let level: Int32
@@ -50,7 +50,7 @@ public final class ZstdCompressor {
 }
 
 /// A zstd decompression context: owns a `ZSTD_DCtx` and frees it on deinit. Not thread safe: one per worker.
-public final class ZstdDecompressor {
+@_spi(Benchmarks) public final class ZstdDecompressor {
     private let ctx: OpaquePointer
 
     /// Creates a decompression context.

@@ -5,7 +5,7 @@ internal import CLibCrypto
 ///
 /// Output layout is `ciphertext || 16-byte tag`; nonces are 12 bytes. Callers guarantee that a (key, nonce) pair
 /// never seals two different plaintexts (see FORMAT.md, "Nonces").
-public final class AESGCM {
+@_spi(Benchmarks) public final class AESGCM {
     /// Key length in bytes.
     public static let keyLength = 32
     /// Nonce length in bytes.

@@ -4,7 +4,7 @@ internal import CLibCrypto
 /// Key-derivation and randomness primitives.
 public enum KeyDerivation {
     /// HKDF-SHA256 (RFC 5869): extract with `salt`, expand with `info` to `length` bytes.
-    public static func hkdfSHA256(ikm: [UInt8], salt: [UInt8], info: [UInt8], length: Int) throws(CoreError) -> [UInt8] {
+    package static func hkdfSHA256(ikm: [UInt8], salt: [UInt8], info: [UInt8], length: Int) throws(CoreError) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: length)
         let ok = out.withUnsafeMutableBufferPointer { o in
             tri_hkdf_sha256(ikm, ikm.count, salt, salt.count, info, info.count, o.baseAddress, length)
@@ -14,7 +14,7 @@ public enum KeyDerivation {
     }
 
     /// HKDF-SHA256 with an ASCII `info` label.
-    public static func hkdfSHA256(ikm: [UInt8], salt: [UInt8], info: String, length: Int) throws(CoreError) -> [UInt8] {
+    package static func hkdfSHA256(ikm: [UInt8], salt: [UInt8], info: String, length: Int) throws(CoreError) -> [UInt8] {
         try hkdfSHA256(ikm: ikm, salt: salt, info: Array(info.utf8), length: length)
     }
 
@@ -43,7 +43,7 @@ public enum KeyDerivation {
     }
 
     /// scrypt (RFC 7914) of `password` with `salt`, giving `length` bytes.
-    public static func scrypt(password: [UInt8], salt: [UInt8], parameters: ScryptParameters, length: Int) throws(CoreError) -> [UInt8] {
+    package static func scrypt(password: [UInt8], salt: [UInt8], parameters: ScryptParameters, length: Int) throws(CoreError) -> [UInt8] {
         let p = parameters
         guard p.isAcceptable else {
             throw .invalidArgument("scrypt parameters out of range (N=\(p.n), r=\(p.r), p=\(p.p)); accepted: N a power of two up to 2^20, r and p 1-16, N·r·p up to 2^24, at most 1 GiB of memory")
@@ -62,7 +62,7 @@ public enum KeyDerivation {
     }
 
     /// `count` bytes from OpenSSL's CSPRNG.
-    public static func randomBytes(_ count: Int) throws(CoreError) -> [UInt8] {
+    package static func randomBytes(_ count: Int) throws(CoreError) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: count)
         let rc = out.withUnsafeMutableBufferPointer { RAND_bytes($0.baseAddress, Int32(count)) }
         guard rc == 1 else { throw .library("RAND_bytes failed: the system random generator is unavailable") }

@@ -1,38 +1,38 @@
 // Config and key files: the plaintext repository marker and the password-wrapped master secret.
-public import Foundation
+package import Foundation
 
 /// The `config` file: plaintext JSON that marks a directory as a Triplicate repository and gives its
 /// format version and ID (FORMAT.md, "config"). Its ID is authenticated through every key file.
-public struct RepositoryConfig: Sendable, Codable, Equatable {
+package struct RepositoryConfig: Sendable, Codable, Equatable {
     /// Always `"triplicate"`.
-    public var format: String
+    package var format: String
     /// The repository format version.
-    public var version: Int
+    package var version: Int
     /// The repository ID, 64 hex digits.
-    public var id: String
+    package var id: String
 
     /// The format version this build writes; it reads exactly this version.
-    public static let currentVersion = 1
+    package static let currentVersion = 1
 
     /// A config for a new repository with `id`.
-    public init(id: ObjectID) {
+    package init(id: ObjectID) {
         format = "triplicate"
         version = Self.currentVersion
         self.id = id.hex
     }
 
     /// The repository ID.
-    public var repositoryID: ObjectID? { ObjectID(hex: id) }
+    package var repositoryID: ObjectID? { ObjectID(hex: id) }
 
     /// The file's bytes: sorted-key JSON and a newline.
-    public func encode() throws(CoreError) -> [UInt8] {
+    package func encode() throws(CoreError) -> [UInt8] {
         let e = JSONEncoder()
         e.outputFormatting = [.sortedKeys]
         do { return Array(try e.encode(self)) + [0x0A] } catch { throw .invalidArgument("config does not encode") }
     }
 
     /// Parses a config file; throws ``CoreError/malformed(_:)`` for anything that is not one.
-    public static func decode(_ bytes: [UInt8]) throws(CoreError) -> RepositoryConfig {
+    package static func decode(_ bytes: [UInt8]) throws(CoreError) -> RepositoryConfig {
         let c: RepositoryConfig
         do { c = try JSONDecoder().decode(RepositoryConfig.self, from: Data(bytes)) } catch {
             throw .malformed("config is not a Triplicate config file")
@@ -44,39 +44,39 @@ public struct RepositoryConfig: Sendable, Codable, Equatable {
 
 /// A key file (`keys/<name>`): the master secret sealed under a key derived from a password by scrypt
 /// (FORMAT.md, "Key files"). A repository may have several, one per password.
-public struct KeyFile: Sendable, Codable, Equatable {
+package struct KeyFile: Sendable, Codable, Equatable {
     /// The key derivation function and its parameters.
-    public struct KDF: Sendable, Codable, Equatable {
+    package struct KDF: Sendable, Codable, Equatable {
         /// Always `"scrypt"`.
-        public var algorithm: String
+        package var algorithm: String
         /// scrypt N.
-        public var n: UInt64
+        package var n: UInt64
         /// scrypt r.
-        public var r: UInt64
+        package var r: UInt64
         /// scrypt p.
-        public var p: UInt64
+        package var p: UInt64
         /// 32-byte salt, base64.
-        public var salt: String
+        package var salt: String
     }
 
     /// Key file version, 1.
-    public var version: Int
+    package var version: Int
     /// Creation time, ISO 8601 UTC.
-    public var created: String
+    package var created: String
     /// Host that created it (informational).
-    public var hostname: String
+    package var hostname: String
     /// The KDF.
-    public var kdf: KDF
+    package var kdf: KDF
     /// 12-byte random nonce, base64.
-    public var nonce: String
+    package var nonce: String
     /// AES-256-GCM of the master secret with its tag, base64.
-    public var sealed: String
+    package var sealed: String
 
     /// The associated data of the sealed master secret: `triplicate/v1/key` followed by the repository ID.
     static func aad(_ repositoryID: ObjectID) -> [UInt8] { Array("triplicate/v1/key".utf8) + repositoryID.bytes }
 
     /// Wraps `master` under `password` for the repository `repositoryID`.
-    public static func create(master: [UInt8], password: String, repositoryID: ObjectID,
+    package static func create(master: [UInt8], password: String, repositoryID: ObjectID,
                               parameters: KeyDerivation.ScryptParameters, hostname: String, now: Date) throws(CoreError) -> KeyFile {
         let salt = try KeyDerivation.randomBytes(32)
         let nonce = try KeyDerivation.randomBytes(12)
@@ -90,7 +90,7 @@ public struct KeyFile: Sendable, Codable, Equatable {
 
     /// Unwraps the master secret with `password`; throws ``CoreError/authenticationFailed(_:)`` when the
     /// password is wrong (or the file was altered, or belongs to another repository).
-    public func open(password: String, repositoryID: ObjectID, context: String) throws(CoreError) -> [UInt8] {
+    package func open(password: String, repositoryID: ObjectID, context: String) throws(CoreError) -> [UInt8] {
         guard version == 1, kdf.algorithm == "scrypt",
               let salt = Data(base64Encoded: kdf.salt), let nonce = Data(base64Encoded: nonce),
               let sealed = Data(base64Encoded: sealed), nonce.count == 12 else {
@@ -104,14 +104,14 @@ public struct KeyFile: Sendable, Codable, Equatable {
     }
 
     /// The file's bytes: sorted-key JSON and a newline.
-    public func encode() throws(CoreError) -> [UInt8] {
+    package func encode() throws(CoreError) -> [UInt8] {
         let e = JSONEncoder()
         e.outputFormatting = [.sortedKeys]
         do { return Array(try e.encode(self)) + [0x0A] } catch { throw .invalidArgument("key file does not encode") }
     }
 
     /// Parses a key file.
-    public static func decode(_ bytes: [UInt8], context: String) throws(CoreError) -> KeyFile {
+    package static func decode(_ bytes: [UInt8], context: String) throws(CoreError) -> KeyFile {
         do { return try JSONDecoder().decode(KeyFile.self, from: Data(bytes)) } catch {
             throw .malformed("\(context): not a Triplicate key file")
         }

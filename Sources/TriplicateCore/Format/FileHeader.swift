@@ -1,33 +1,33 @@
 // FileHeader: the 44-byte plaintext header (magic, version, salt) that starts every encrypted repository file.
 
 /// The header of every encrypted file: 8 magic bytes, the format version (u32 LE) and a 32-byte random salt.
-public struct FileHeader: Sendable, Equatable {
+package struct FileHeader: Sendable, Equatable {
     /// Encoded length in bytes.
-    public static let length = 44
+    package static let length = 44
     /// The format version this build writes and reads.
-    public static let currentVersion: UInt32 = 1
+    package static let currentVersion: UInt32 = 1
 
     /// The kind of file.
-    public var kind: FileKind
+    package var kind: FileKind
     /// The format version.
-    public var version: UInt32
+    package var version: UInt32
     /// The random salt from which the file's key is derived.
-    public var salt: [UInt8]
+    package var salt: [UInt8]
 
     /// A new header for a file of `kind` with a fresh random salt.
-    public static func fresh(_ kind: FileKind) throws(CoreError) -> FileHeader {
+    package static func fresh(_ kind: FileKind) throws(CoreError) -> FileHeader {
         FileHeader(kind: kind, version: currentVersion, salt: try KeyDerivation.randomBytes(32))
     }
 
     /// Creates a header.
-    public init(kind: FileKind, version: UInt32, salt: [UInt8]) {
+    package init(kind: FileKind, version: UInt32, salt: [UInt8]) {
         self.kind = kind
         self.version = version
         self.salt = salt
     }
 
     /// The 44 encoded bytes.
-    public var encoded: [UInt8] {
+    package var encoded: [UInt8] {
         var w = ByteWriter(capacity: Self.length)
         w.bytes(kind.magic)
         w.u32(version)
@@ -36,7 +36,7 @@ public struct FileHeader: Sendable, Equatable {
     }
 
     /// Decodes and checks the header at the start of `bytes`, expecting a file of `kind`.
-    public static func decode(_ bytes: [UInt8], expecting kind: FileKind, context: String) throws(CoreError) -> FileHeader {
+    package static func decode(_ bytes: [UInt8], expecting kind: FileKind, context: String) throws(CoreError) -> FileHeader {
         var r = ByteReader(bytes, range: 0..<min(bytes.count, length), context: context)
         let magic = try r.bytes(8)
         guard magic == kind.magic else {

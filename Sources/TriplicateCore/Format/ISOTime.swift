@@ -1,13 +1,13 @@
 // ISOTime: reads the times a repository records (`2026-11-28T15:02:29.123Z`) without Foundation's date parser, which
 // crashes on some hostile strings (ICU divides by zero on a fraction of 60 digits).
-public import Foundation
+package import Foundation
 
 /// The internet date-time form of ISO 8601 (RFC 3339) that snapshots and damage records use, parsed by hand.
-public enum ISOTime {
+package enum ISOTime {
     /// The instant `text` denotes, or nil when it is not `YYYY-MM-DDTHH:MM:SS`, optionally `.` and 1 to 9 fraction
     /// digits, then `Z` or `+HH:MM`/`-HH:MM` (`T` and `Z` may be lowercase). Fields out of range (month 13, day 31 of
     /// a 30-day month, hour 24, second 60) are not a time.
-    public static func parse(_ text: String) -> Date? {
+    package static func parse(_ text: String) -> Date? {
         let b = Array(text.utf8)
         guard b.count >= 20, b.count <= 35 else { return nil }
         func number(_ range: Range<Int>) -> Int? {

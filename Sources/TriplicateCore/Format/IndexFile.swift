@@ -1,31 +1,31 @@
 // IndexFile: the payload of an index file — which blobs each named pack holds, and where.
 
 /// The content of one index file: a list of packs with their blob entries (FORMAT.md, "Index files").
-public struct IndexFile: Sendable, Equatable {
+package struct IndexFile: Sendable, Equatable {
     /// One pack and its blobs.
-    public struct Pack: Sendable, Equatable {
+    package struct Pack: Sendable, Equatable {
         /// The pack's ID (SHA-256 of its bytes, its file name).
-        public var id: ObjectID
+        package var id: ObjectID
         /// Its blobs.
-        public var entries: [PackEntry]
+        package var entries: [PackEntry]
         /// Creates a pack record.
-        public init(id: ObjectID, entries: [PackEntry]) {
+        package init(id: ObjectID, entries: [PackEntry]) {
             self.id = id
             self.entries = entries
         }
     }
 
     /// The packs this index file describes.
-    public var packs: [Pack]
+    package var packs: [Pack]
 
     /// Creates an index file.
-    public init(packs: [Pack]) { self.packs = packs }
+    package init(packs: [Pack]) { self.packs = packs }
 
     /// Encoded length of one blob record.
-    public static let entryLength = 46
+    package static let entryLength = 46
 
     /// The binary payload (before sealing).
-    public func encode() -> [UInt8] {
+    package func encode() -> [UInt8] {
         var w = ByteWriter(capacity: 4 + packs.reduce(0) { $0 + 36 + $1.entries.count * Self.entryLength })
         w.u32(UInt32(packs.count))
         for p in packs {
@@ -44,7 +44,7 @@ public struct IndexFile: Sendable, Equatable {
     }
 
     /// Decodes a payload; `context` names the file in errors.
-    public static func decode(_ bytes: [UInt8], context: String) throws(CoreError) -> IndexFile {
+    package static func decode(_ bytes: [UInt8], context: String) throws(CoreError) -> IndexFile {
         var r = ByteReader(bytes, context: context)
         let packCount = Int(try r.u32())
         guard packCount <= r.remaining / 36 else { throw r.fail("pack count \(packCount) exceeds the file") }

@@ -1,7 +1,7 @@
 // Pack: the packfile codec — blobs compressed, sealed and concatenated, then an encrypted table and a trailer.
 
 /// What a blob holds.
-public enum BlobType: UInt8, Sendable, Hashable {
+@_spi(Benchmarks) public enum BlobType: UInt8, Sendable, Hashable {
     /// File content: one chunk.
     case data = 0
     /// A directory listing (a tree).
@@ -9,7 +9,7 @@ public enum BlobType: UInt8, Sendable, Hashable {
 }
 
 /// Where one blob lies inside a pack, and how to open it.
-public struct PackEntry: Sendable, Hashable {
+@_spi(Benchmarks) public struct PackEntry: Sendable, Hashable {
     /// The blob's ID: keyed BLAKE2b-256 of its plaintext.
     public var id: ObjectID
     /// Data or tree.
@@ -35,7 +35,7 @@ public struct PackEntry: Sendable, Hashable {
 }
 
 /// When to compress a blob.
-public enum CompressionPolicy: Sendable {
+@_spi(Benchmarks) public enum CompressionPolicy: Sendable {
     /// Compress when a sample shows the data shrinks; store raw otherwise (already-compressed RAW, JPEG).
     case auto
     /// Always try zstd on the whole blob; keep it only if it shrinks.
@@ -45,7 +45,7 @@ public enum CompressionPolicy: Sendable {
 }
 
 /// The constants and codecs of the packfile format (FORMAT.md, "Packs").
-public enum PackFormat {
+@_spi(Benchmarks) public enum PackFormat {
     /// Largest plaintext blob accepted, in bytes.
     public static let maxBlobSize = 64 << 20
     /// Largest pack a writer may produce.
@@ -231,7 +231,7 @@ public enum PackFormat {
 ///
 /// Not thread safe; one builder per worker. The pack key comes from a fresh random salt, so a rebuilt pack
 /// never reuses a (key, nonce) pair.
-public final class PackBuilder {
+@_spi(Benchmarks) public final class PackBuilder {
     private let keys: RepositoryKeys
     private var header: FileHeader
     private var packKey: [UInt8]

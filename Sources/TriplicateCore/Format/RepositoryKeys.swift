@@ -4,7 +4,7 @@
 ///
 /// Every sub-key is HKDF-SHA256 with the master secret as input keying material. Repository-wide keys use the
 /// repository ID as salt; per-file keys use the file's random 32-byte salt.
-public struct RepositoryKeys: Sendable {
+@_spi(Benchmarks) public struct RepositoryKeys: Sendable {
     /// Format version whose derivation labels these keys use.
     public static let labelPrefix = "triplicate/v1/"
     /// Length of the master secret.
@@ -44,7 +44,7 @@ public struct RepositoryKeys: Sendable {
 }
 
 /// The kinds of encrypted repository file, each with its magic bytes and its HKDF label.
-public enum FileKind: Sendable, CaseIterable {
+@_spi(Benchmarks) public enum FileKind: Sendable, CaseIterable {
     /// A packfile: encrypted blobs and their table.
     case pack
     /// An index file: which blobs each pack holds.

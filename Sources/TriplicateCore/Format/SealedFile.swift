@@ -4,12 +4,12 @@
 ///
 /// The key comes from the header's salt (``RepositoryKeys/fileKey(kind:salt:)``) and is used for this one
 /// message only, so the nonce is fixed at twelve zero bytes; the header is the associated data.
-public enum SealedFile {
+package enum SealedFile {
     private static let nonce = [UInt8](repeating: 0, count: AESGCM.nonceLength)
 
     /// Encodes and seals `payload` as a file of `kind`; with `compress`, compresses it with zstd when that makes it
     /// smaller.
-    public static func seal(_ payload: [UInt8], kind: FileKind, keys: RepositoryKeys, compress: Bool = true) throws(CoreError) -> [UInt8] {
+    package static func seal(_ payload: [UInt8], kind: FileKind, keys: RepositoryKeys, compress: Bool = true) throws(CoreError) -> [UInt8] {
         let header = try FileHeader.fresh(kind)
         var plain: [UInt8] = [Compression.zstd.rawValue]
         let zstd = try ZstdCompressor(level: 3)
@@ -31,7 +31,7 @@ public enum SealedFile {
     /// The largest file of `kind` a reader accepts, in bytes (FORMAT.md §6.3): whatever a repository says, reading
     /// one never allocates more than this. Index files may be large (a pack of many small blobs takes 46 bytes per
     /// blob); a snapshot or a damage record is a small JSON record.
-    public static func maxFileSize(_ kind: FileKind) -> Int64 {
+    package static func maxFileSize(_ kind: FileKind) -> Int64 {
         switch kind {
         case .index: 1 << 30
         case .snapshot: 16 << 20
@@ -44,7 +44,7 @@ public enum SealedFile {
     /// §6.3). An index payload is mostly random IDs, which zstd cannot shrink by more than a third, so a frame that
     /// claims more than eight times its file plus 1 MiB is not one a writer made; a snapshot or a damage record has
     /// a fixed ceiling. Both keep a small crafted file from making a reader allocate gigabytes.
-    public static func maxPayload(_ kind: FileKind, fileLength: Int) -> Int {
+    package static func maxPayload(_ kind: FileKind, fileLength: Int) -> Int {
         switch kind {
         case .index: min(8 * fileLength + (1 << 20), 1 << 31)
         case .snapshot: 16 << 20
@@ -55,7 +55,7 @@ public enum SealedFile {
 
     /// Authenticates, decrypts and decompresses a file of `kind`; `context` names it in errors. A file larger than
     /// ``maxFileSize(_:)`` or a payload larger than ``maxPayload(_:fileLength:)`` is malformed.
-    public static func open(_ bytes: [UInt8], kind: FileKind, keys: RepositoryKeys, context: String) throws(CoreError) -> [UInt8] {
+    package static func open(_ bytes: [UInt8], kind: FileKind, keys: RepositoryKeys, context: String) throws(CoreError) -> [UInt8] {
         guard Int64(bytes.count) <= maxFileSize(kind) else {
             throw .malformed("\(context): \(bytes.count) bytes is more than a \(kind.label) file may hold (\(maxFileSize(kind)))")
         }
@@ -76,7 +76,7 @@ public enum SealedFile {
 }
 
 /// How a blob or file payload is stored.
-public enum Compression: UInt8, Sendable {
+@_spi(Benchmarks) public enum Compression: UInt8, Sendable {
     /// Stored as is.
     case none = 0
     /// One zstd frame with its content size in the frame header.

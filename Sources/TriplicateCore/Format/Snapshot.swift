@@ -56,14 +56,14 @@ public struct SnapshotRecord: Sendable, Codable, Equatable {
     }
 
     /// The JSON payload (keys sorted).
-    public func encode() throws(CoreError) -> [UInt8] {
+    package func encode() throws(CoreError) -> [UInt8] {
         let e = JSONEncoder()
         e.outputFormatting = [.sortedKeys]
         do { return Array(try e.encode(self)) } catch { throw .invalidArgument("snapshot does not encode: \(error)") }
     }
 
     /// Decodes the JSON payload; `context` names the file in errors.
-    public static func decode(_ bytes: [UInt8], context: String) throws(CoreError) -> SnapshotRecord {
+    package static func decode(_ bytes: [UInt8], context: String) throws(CoreError) -> SnapshotRecord {
         let record: SnapshotRecord
         do { record = try JSONDecoder().decode(SnapshotRecord.self, from: Data(bytes)) } catch {
             throw .malformed("\(context): snapshot JSON does not decode (\(error))")

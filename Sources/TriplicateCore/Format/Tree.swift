@@ -73,14 +73,14 @@ public struct Timestamp: Sendable, Hashable, Comparable {
 
 /// A directory listing: nodes sorted by name bytes, encoded canonically so that the same directory always
 /// gives the same bytes and therefore the same tree ID (FORMAT.md, "Trees").
-public struct Tree: Sendable, Equatable {
+package struct Tree: Sendable, Equatable {
     /// Encoding version byte.
-    public static let version: UInt8 = 1
+    package static let version: UInt8 = 1
     /// The entries, in strictly increasing order of name bytes.
-    public private(set) var nodes: [TreeNode]
+    package private(set) var nodes: [TreeNode]
 
     /// Creates a tree, sorting `nodes` by name. Throws if two nodes share a name.
-    public init(nodes: [TreeNode]) throws(CoreError) {
+    package init(nodes: [TreeNode]) throws(CoreError) {
         for n in nodes {
             guard n.name.count <= Int(UInt16.max) else { throw .invalidArgument("a name longer than 65,535 bytes") }
             guard n.mtime.nanoseconds < 1_000_000_000 else { throw .invalidArgument("\(n.nameString): mtime nanoseconds out of range") }
@@ -102,7 +102,7 @@ public struct Tree: Sendable, Equatable {
     }
 
     /// The canonical encoding.
-    public func encode() -> [UInt8] {
+    package func encode() -> [UInt8] {
         var w = ByteWriter(capacity: 5 + nodes.count * 96)
         w.u8(Self.version)
         w.u32(UInt32(nodes.count))
@@ -134,7 +134,7 @@ public struct Tree: Sendable, Equatable {
 
     /// Decodes a tree; rejects unknown versions, unsorted or duplicate names and trailing bytes. Names are not
     /// judged here (see ``TreeNode/isSafeName(_:)``), so that check can report them.
-    public static func decode(_ bytes: [UInt8], context: String) throws(CoreError) -> Tree {
+    package static func decode(_ bytes: [UInt8], context: String) throws(CoreError) -> Tree {
         var r = ByteReader(bytes, context: context)
         let v = try r.u8()
         guard v == version else { throw r.fail("tree encoding version \(v) is not supported") }

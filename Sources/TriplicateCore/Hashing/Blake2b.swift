@@ -4,7 +4,7 @@ internal import CBlake2
 /// Keyed BLAKE2b with a 32-byte output: the chunk and tree ID function.
 ///
 /// The key is a repository secret, so IDs do not reveal which known files a repository holds.
-public struct KeyedBlake2b: Sendable {
+@_spi(Benchmarks) public struct KeyedBlake2b: Sendable {
     private let key: [UInt8]
 
     /// Creates a hasher with `key` (1 to 64 bytes).

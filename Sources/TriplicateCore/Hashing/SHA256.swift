@@ -3,9 +3,9 @@ internal import CLibCrypto
 
 /// SHA-256 of a file's bytes, which is that file's name in the repository: anyone can check a file's integrity
 /// without the password.
-public enum SHA256 {
+package enum SHA256 {
     /// The SHA-256 digest of `data` as an ``ObjectID``.
-    public static func hash(_ data: UnsafeRawBufferPointer) -> ObjectID {
+    package static func hash(_ data: UnsafeRawBufferPointer) -> ObjectID {
         var out = [UInt8](repeating: 0, count: 32)
         var len: UInt32 = 0
         out.withUnsafeMutableBufferPointer { o in
@@ -16,17 +16,17 @@ public enum SHA256 {
     }
 
     /// The SHA-256 digest of `data`.
-    public static func hash(_ data: [UInt8]) -> ObjectID { data.withUnsafeBytes { hash($0) } }
+    package static func hash(_ data: [UInt8]) -> ObjectID { data.withUnsafeBytes { hash($0) } }
 }
 
 extension SHA256 {
     /// An incremental SHA-256 (an `EVP_MD_CTX` freed on deinit), for files written piece by piece.
     /// Not thread safe: one per writer.
-    public final class Hasher {
+    package final class Hasher {
         private let ctx: OpaquePointer
 
         /// Starts a new digest.
-        public init() throws(CoreError) {
+        package init() throws(CoreError) {
             guard let c = EVP_MD_CTX_new() else { throw .library("EVP_MD_CTX_new returned NULL") }
             guard EVP_DigestInit_ex(c, EVP_sha256(), nil) == 1 else {
                 EVP_MD_CTX_free(c)
@@ -38,14 +38,14 @@ extension SHA256 {
         deinit { EVP_MD_CTX_free(ctx) }
 
         /// Adds `data` to the digest.
-        public func update(_ data: UnsafeRawBufferPointer) {
+        package func update(_ data: UnsafeRawBufferPointer) {
             guard data.count > 0 else { return }
             // EVP_DigestUpdate on an initialised SHA-256 context cannot fail for in-memory input.
             _ = EVP_DigestUpdate(ctx, data.baseAddress, data.count)
         }
 
         /// The digest of everything added; the hasher must not be used afterwards.
-        public func finalize() -> ObjectID {
+        package func finalize() -> ObjectID {
             var out = [UInt8](repeating: 0, count: 32)
             var len: UInt32 = 0
             out.withUnsafeMutableBufferPointer { o in _ = EVP_DigestFinal_ex(ctx, o.baseAddress, &len) }

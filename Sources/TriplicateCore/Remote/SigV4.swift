@@ -10,20 +10,20 @@ internal import CLibCrypto
 /// segments); the query parameters encoded the same way (`/` too) and sorted by name then value; the
 /// headers in lower case, trimmed, with inner runs of spaces collapsed, sorted; the signed header names;
 /// the payload hash.
-public struct SigV4Signer: Sendable {
+package struct SigV4Signer: Sendable {
     /// The access key ID (B2: the application key ID).
-    public let accessKeyID: String
+    package let accessKeyID: String
     private let secretKey: String
     /// The region in the credential scope (B2: the part of the endpoint after `s3.`, e.g. `eu-central-003`).
-    public let region: String
+    package let region: String
     /// The service in the credential scope: `s3`.
-    public let service: String
+    package let service: String
 
     /// The SHA-256 of an empty payload, in hex.
-    public static let emptyPayloadHash = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+    package static let emptyPayloadHash = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
     /// A signer for the given credentials and scope.
-    public init(accessKeyID: String, secretKey: String, region: String, service: String = "s3") {
+    package init(accessKeyID: String, secretKey: String, region: String, service: String = "s3") {
         self.accessKeyID = accessKeyID
         self.secretKey = secretKey
         self.region = region
@@ -38,7 +38,7 @@ public struct SigV4Signer: Sendable {
     ///   - headers: every other header sent that is to be signed; `host` is required.
     ///   - payloadHash: the body's SHA-256 in lowercase hex (``emptyPayloadHash`` for none).
     ///   - timestamp: the request time as `YYYYMMDD'T'HHMMSS'Z'` (UTC).
-    public func sign(method: String, path: String, query: [(String, String)], headers: [(String, String)],
+    package func sign(method: String, path: String, query: [(String, String)], headers: [(String, String)],
                      payloadHash: String, timestamp: String) -> [(String, String)] {
         var all = headers.map { ($0.0.lowercased(), Self.trimmed($0.1)) }
         all.append(("x-amz-date", timestamp))
@@ -71,7 +71,7 @@ public struct SigV4Signer: Sendable {
     }
 
     /// The query string as sent and signed: each name and value URI-encoded, sorted, joined with `&`.
-    public static func canonicalQuery(_ query: [(String, String)]) -> String {
+    package static func canonicalQuery(_ query: [(String, String)]) -> String {
         query.map { (encode($0.0), encode($0.1)) }
             .sorted { $0.0 == $1.0 ? $0.1 < $1.1 : $0.0 < $1.0 }
             .map { "\($0.0)=\($0.1)" }
@@ -79,12 +79,12 @@ public struct SigV4Signer: Sendable {
     }
 
     /// The path as sent and signed: each segment URI-encoded, `/` kept.
-    public static func encodePath(_ path: String) -> String {
+    package static func encodePath(_ path: String) -> String {
         path.split(separator: "/", omittingEmptySubsequences: false).map { encode(String($0)) }.joined(separator: "/")
     }
 
     /// AWS's URI encoding: unreserved characters as they are, every other byte of the UTF-8 as `%XX`.
-    public static func encode(_ s: String) -> String {
+    package static func encode(_ s: String) -> String {
         var out = ""
         out.reserveCapacity(s.utf8.count)
         for b in s.utf8 {
@@ -107,7 +107,7 @@ public struct SigV4Signer: Sendable {
     }
 
     /// HMAC-SHA256 of `data` under `key`.
-    public static func hmac(_ key: [UInt8], _ data: [UInt8]) -> [UInt8] {
+    package static func hmac(_ key: [UInt8], _ data: [UInt8]) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: 32)
         var length: UInt32 = 0
         // HMAC with SHA-256 over in-memory buffers cannot fail on a working libcrypto.
@@ -116,7 +116,7 @@ public struct SigV4Signer: Sendable {
     }
 
     /// SHA-256 of `data`.
-    public static func sha256(_ data: [UInt8]) -> [UInt8] {
+    package static func sha256(_ data: [UInt8]) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: 32)
         var length: UInt32 = 0
         out.withUnsafeMutableBufferPointer { o in
@@ -126,7 +126,7 @@ public struct SigV4Signer: Sendable {
     }
 
     /// Lowercase hex.
-    public static func hex(_ bytes: [UInt8]) -> String {
+    package static func hex(_ bytes: [UInt8]) -> String {
         let digits = Array("0123456789abcdef".utf8)
         var out: [UInt8] = []
         out.reserveCapacity(bytes.count * 2)

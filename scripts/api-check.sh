@@ -1,0 +1,66 @@
+#!/bin/sh
+# api-check: builds a package outside this one that depends on the `Triplicate` product, the way a Swift developer's
+# app does, and proves the public API is what the README says: the README's library examples compile there, and the
+# master key, the format's codecs and the crypto primitives cannot be reached from it (each line of a forbidden file
+# must fail to compile). The first run builds the dependencies in .build-api-check (a few minutes); later runs are
+# incremental.
+set -eu
+root=$(cd "$(dirname "$0")/.." && pwd)
+work="$root/.build-api-check"
+swift=${SWIFT:-swift}
+mkdir -p "$work/Sources/Client"
+cat > "$work/Package.swift" <<PKG
+// swift-tools-version: 6.0
+import PackageDescription
+let package = Package(
+    name: "Client",
+    dependencies: [.package(name: "Triplicate", path: "$root")],
+    targets: [.target(name: "Client", dependencies: [.product(name: "Triplicate", package: "Triplicate")])],
+    swiftLanguageModes: [.v6]
+)
+PKG
+# The README's examples, as the tests keep them identical to the README.
+{
+    echo "import Triplicate"
+    sed -n '/^\/\/ README-BEGIN/,/^\/\/ README-END/p' "$root/Tests/TriplicateTests/ReadmeExampleTests.swift"
+    sed -n '/^\/\/ PLAN-BEGIN/,/^\/\/ PLAN-END/p' "$root/Tests/TriplicateTests/ReadmeExampleTests.swift"
+} > "$work/Sources/Client/Examples.swift"
+rm -f "$work/Sources/Client/Forbidden.swift"
+if ! "$swift" build --package-path "$work" > "$work/build.log" 2>&1; then
+    cat "$work/build.log"
+    echo "api-check: the README's examples do not compile in a package that depends on Triplicate" >&2
+    exit 1
+fi
+# Each line reaches something a library user must not: it has to be an error, naming it.
+cat > "$work/Sources/Client/Forbidden.swift" <<'SWIFT'
+import Triplicate
+func reachesKeys(_ r: Repository) { _ = r.keys }
+func reachesConfig(_ r: Repository) { _ = r.config }
+func reachesPackFormat() { _ = PackFormat.tableNonce }
+func reachesPackBuilder() { _ = PackBuilder.self }
+func reachesCipher() { _ = AESGCM.self }
+func reachesKeyFile() { _ = KeyFile.self }
+func reachesRepositoryKeys() { _ = RepositoryKeys.self }
+func reachesSHA256() { _ = SHA256.self }
+func reachesByteReader() { _ = ByteReader.self }
+func reachesSigner() { _ = SigV4Signer.self }
+func reachesIndexFile() { _ = IndexFile.self }
+func reachesZstd() { _ = ZstdCompressor.self }
+func reachesBlake2b() { _ = KeyedBlake2b.self }
+func reachesKeyDerivation() { _ = KeyDerivation.randomBytes }
+func reachesTypedBytes() { [UInt8]().withUnsafeBytesTyped { _ in } }
+SWIFT
+if "$swift" build --package-path "$work" > "$work/forbidden.log" 2>&1; then
+    echo "api-check: internals are reachable from outside the package" >&2
+    exit 1
+fi
+missing=0
+for symbol in "'keys'" "'config'" PackFormat PackBuilder AESGCM KeyFile RepositoryKeys SHA256 ByteReader SigV4Signer IndexFile ZstdCompressor KeyedBlake2b randomBytes withUnsafeBytesTyped; do
+    if ! grep -q "error: .*$symbol" "$work/forbidden.log"; then
+        echo "api-check: $symbol is reachable from outside the package" >&2
+        missing=1
+    fi
+done
+rm -f "$work/Sources/Client/Forbidden.swift"
+[ "$missing" = 0 ] || { grep "error:" "$work/forbidden.log" | sort -u >&2; exit 1; }
+echo "api-check: the README's examples compile outside the package; keys and format internals are out of reach"
