@@ -74,7 +74,7 @@ struct BackupCommand: AsyncParsableCommand {
             if showProgress { Terminal.clearStatus() }
             for e in result.errors { Terminal.warn("could not back up " + e) }
             if !quiet { for w in result.warnings { Terminal.warn(w) } }
-            let s = result.snapshot.record.summary
+            let s = result.snapshot.summary
             if json {
                 try Terminal.json(BackupJSON(result, destinations: reports))
             } else if !quiet {
@@ -109,7 +109,7 @@ struct BackupJSON: Encodable {
     init(_ r: BackupResult, destinations: [DestinationReport] = []) {
         self.destinations = destinations.isEmpty ? nil : destinations
         snapshot = r.snapshot.id.hex
-        summary = r.snapshot.record.summary
+        summary = r.snapshot.summary
         errors = r.errors
         warnings = r.warnings
         adoptedPacks = r.adoptedPacks
@@ -264,7 +264,7 @@ struct RestoreCommand: AsyncParsableCommand {
             let repo = try await repository.open(from: from)
             let selector = try SnapshotSelector(snapshot)
             let snap = try await repo.findSnapshot(selector)
-            let printer = ProgressPrinter(total: selector.path == nil ? snap.record.summary.bytes : 0)
+            let printer = ProgressPrinter(total: selector.path == nil ? snap.summary.bytes : 0)
             Interrupts.install(cancellation)
             let r = try await repo.restore(snap, path: selector.path, to: target, cancellation: cancellation, progress: onProgress(printer))
             let origin = "snapshot \(snap.id.short)" + (repo.copyNames.isEmpty ? "" : " from \(repo.copyNames.joined(separator: ", "))")

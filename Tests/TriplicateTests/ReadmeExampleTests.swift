@@ -16,7 +16,7 @@ func backUpAndRestore(photos: String, repository: String, restoreInto: String, p
         repo = try await Repository.initialize(on: nas, password: password)
     }
     let result = try await repo.backup(paths: [photos], options: BackupOptions(excludes: ["*.tmp"], tags: ["daily"]))
-    print("snapshot \(result.snapshot.id.short): \(result.snapshot.record.summary.filesRead) files read")
+    print("snapshot \(result.snapshot.id.short): \(result.snapshot.summary.filesRead) files read")
     for problem in result.errors { print("not backed up: \(problem)") }
 
     let report = try await repo.check(readData: true)

@@ -55,7 +55,7 @@ extension Repository {
         let adopted = try await adoptUnindexedPacks(into: &index)
         let all = try await snapshots()
         let sortedPaths = roots.map(\.path).sorted()
-        let parent = all.last { $0.record.hostname == hostname && $0.record.paths.sorted() == sortedPaths }
+        let parent = all.last { $0.hostname == hostname && $0.paths.sorted() == sortedPaths }
         let run = try BackupRun(repository: self, index: index, adopted: adopted, options: options, started: started)
         run.warnings = warnings
         for pack in index.missingPacks {

@@ -29,7 +29,7 @@ extension Repository {
         var scan = ChangeScan(excludes: excludes, cancellation: cancellation)
         var root: Tree?
         if let snapshot, let id = snapshot.record.treeID {
-            scan.started = Timestamp(seconds: Int64(snapshot.record.date.timeIntervalSince1970.rounded(.down)), nanoseconds: 0)
+            scan.started = Timestamp(seconds: Int64(snapshot.time.timeIntervalSince1970.rounded(.down)), nanoseconds: 0)
             let index = try await loadIndex()
             scan.index = index
             scan.reader = try BlobReader(repository: self, index: index)

@@ -92,17 +92,18 @@ extension PlanSession {
         let state = loadState(places)
         let (union, conflicts) = Self.union(places)
         // The newest snapshot: the latest time among the snapshots of every reachable destination.
-        var newest: (id: String, time: String)?
+        var newest: (id: String, time: Date, text: String)?
         var snapshotIDs = Set(union.keys.filter { $0.hasPrefix(Layout.snapshots) }.map { String($0.dropFirst(Layout.snapshots.count)) })
         for p in places {
             if let seen = state?.destinations[p.target.name]?.snapshots, !p.reachable { snapshotIDs.formUnion(seen) }
         }
-        var times: [String: String] = [:]
+        // Each snapshot's time, compared as a date (its text is what status shows).
+        var times: [String: (date: Date, text: String)] = [:]
         var records: [String: (Snapshot, Place)] = [:]
         let readers = places.filter { $0.reachable && $0.repository != nil }.sorted { $0.speedRank < $1.speedRank }
         if let first = readers.first, let repo = first.repository {
             for s in try await repo.snapshotListing().snapshots {
-                times[s.id.hex] = s.record.time
+                times[s.id.hex] = (s.time, s.record.time)
                 records[s.id.hex] = (s, first)
             }
         }
@@ -110,12 +111,12 @@ extension PlanSession {
             for name in p.objects.keys where name.hasPrefix(Layout.snapshots) {
                 let id = String(name.dropFirst(Layout.snapshots.count))
                 if times[id] == nil, let oid = ObjectID(hex: id), let s = try? await p.repository?.loadSnapshot(oid, size: p.objects[name]) {
-                    times[id] = s.record.time
+                    times[id] = (s.time, s.record.time)
                     records[id] = (s, p)
                 }
             }
         }
-        for (id, time) in times where newest == nil || time > (newest?.time ?? "") { newest = (id, time) }
+        for (id, time) in times where newest.map({ (time.date, id) > ($0.time, $0.id) }) ?? true { newest = (id, time.date, time.text) }
 
         var statuses: [DestinationStatus] = []
         for p in places {
@@ -133,9 +134,9 @@ extension PlanSession {
             if let held {
                 s.snapshots = held.count
                 s.snapshotsBehind = snapshotIDs.subtracting(held).count
-                if let last = held.compactMap({ id in times[id].map { (id, $0) } }).max(by: { $0.1 < $1.1 }) {
+                if let last = held.compactMap({ id in times[id].map { (id, $0) } }).max(by: { ($0.1.date, $0.0) < ($1.1.date, $1.0) }) {
                     s.newestSnapshot = String(last.0.prefix(8))
-                    s.newestSnapshotTime = last.1
+                    s.newestSnapshotTime = last.1.text
                 }
                 // Current: reachable, holding the newest snapshot and every other one seen anywhere, and not failing its
                 // last check. With no snapshot anywhere yet, nothing is backed up and no copy is current.
@@ -154,14 +155,14 @@ extension PlanSession {
         if !plan.sources.isEmpty {
             let paths = plan.sources.map { Repository.absolute($0.path) }.sorted()
             let host = Host.currentName
-            let parent = records.values.filter { $0.0.record.hostname == host && $0.0.record.paths.sorted() == paths }
-                .max { ($0.0.record.date, $0.0.id) < ($1.0.record.date, $1.0.id) }
+            let parent = records.values.filter { $0.0.hostname == host && $0.0.paths.sorted() == paths }
+                .max { ($0.0.time, $0.0.id) < ($1.0.time, $1.0.id) }
             var matcher = ExcludeMatcher(patterns: plan.sources.flatMap(\.excludes))
             // The copies inside a source, as a backup leaves them out.
             let roots = places.flatMap(\.destination.localFolders)
             matcher.folders = Set(Repository.repositoryFolders(roots, under: plan.sources.map { Repository.absolute($0.path) }).inside)
             if let (snapshot, place) = parent, let repo = place.repository {
-                age = Date().timeIntervalSince(snapshot.record.date)
+                age = Date().timeIntervalSince(snapshot.time)
                 unprotected = try await repo.unprotectedFiles(paths: plan.sources.map(\.path), excludes: matcher, snapshot: snapshot,
                                                               cancellation: cancellation)
             } else if let repo = readers.first?.repository {
@@ -187,7 +188,7 @@ extension PlanSession {
             verdict.allCurrent = false
             verdict.problems.append("\(name) differs between the copies: run `triplicate check --plan --read-data`, which finds the damaged one and heals it")
         }
-        return PlanStatus(newestSnapshot: newest.map { String($0.id.prefix(8)) }, newestSnapshotTime: newest?.time,
+        return PlanStatus(newestSnapshot: newest.map { String($0.id.prefix(8)) }, newestSnapshotTime: newest?.text,
                           newestBackupAge: age, maxAge: plan.maxAge, unprotected: unprotected, destinations: statuses, verdict: verdict)
     }
 

@@ -1,6 +1,6 @@
 // Repository: opening and creating a repository on a destination, and reading its snapshots and blobs.
 @_spi(Benchmarks) internal import TriplicateCore
-internal import Foundation
+public import Foundation
 
 /// An open repository: its destination, its config and the keys unlocked by a password.
 ///
@@ -262,7 +262,7 @@ public final class Repository: Sendable {
                 damaged.append(error.message)
             }
         }
-        return (out.sorted { ($0.record.date, $0.id) < ($1.record.date, $1.id) }, damaged)
+        return (out.sorted { ($0.time, $0.id) < ($1.time, $1.id) }, damaged)
     }
 
     /// Loads one snapshot file.
@@ -381,10 +381,36 @@ public final class Repository: Sendable {
 
 /// One snapshot: its ID (the SHA-256 of its file) and its record.
 public struct Snapshot: Sendable, Equatable {
-    /// The snapshot ID.
-    public var id: ObjectID
-    /// What the snapshot says.
-    public var record: SnapshotRecord
+    /// The snapshot ID: the SHA-256 of its file.
+    public let id: ObjectID
+    /// When the backup started.
+    public let time: Date
+    /// The root listing (tree) of what was backed up.
+    public let tree: ObjectID
+    /// The snapshot the backup compared files with (the newest one of the same host and paths), if any.
+    public let parent: ObjectID?
+    /// The record as stored (FORMAT.md §11).
+    package let record: SnapshotRecord
+
+    /// The absolute paths that were backed up.
+    public var paths: [String] { record.paths }
+    /// The computer and user that made it.
+    public var hostname: String { record.hostname }
+    public var username: String { record.username }
+    /// Its tags and the exclusion patterns it was made with.
+    public var tags: [String] { record.tags }
+    public var excludes: [String] { record.excludes }
+    /// Files, folders and bytes it holds, read and stored.
+    public var summary: SnapshotSummary { record.summary }
+
+    /// A snapshot of `record` (whose tree a decoder checked) named `id`; a malformed time is the distant past.
+    init(id: ObjectID, record: SnapshotRecord) {
+        self.id = id
+        self.record = record
+        time = record.date
+        tree = record.treeID ?? ObjectID(bytes: [UInt8](repeating: 0, count: 32))
+        parent = record.parentID
+    }
 }
 
 /// The host name, for snapshot records.

@@ -47,7 +47,7 @@ extension Repository {
         var stored: Int64 = 0
         for info in try await list("", what: "files") { stored = stored.saturatingAdd(max(info.size, 0)) }
         // Snapshot summaries are whatever a repository says: summed without overflow.
-        let original = all.reduce(Int64(0)) { $0.saturatingAdd(max($1.record.summary.bytes, 0)) }
+        let original = all.reduce(Int64(0)) { $0.saturatingAdd(max($1.summary.bytes, 0)) }
         let indexFiles = try await list(Layout.index, what: "index files").count
         func ratio(_ a: Int64, _ b: Int64) -> Double { b > 0 ? Double(a) / Double(b) : 1 }
         return RepositoryStats(snapshots: all.count, originalBytes: original, uniqueBytes: unique, blobBytes: blob,

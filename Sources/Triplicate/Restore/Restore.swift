@@ -57,7 +57,7 @@ extension Repository {
         }
         defer { close(fd) }
         let run = try RestoreRun(reader: reader, target: target, cancellation: cancellation, progress: progress)
-        if let inside = Self.sourceHolding(target, paths: snapshot.record.paths) {
+        if let inside = Self.sourceHolding(target, paths: snapshot.paths) {
             run.result.warnings.append("the target \(target) is inside \(inside), which this snapshot backed up: the next backup of that folder takes the restored files too")
         }
         do throws(TriplicateError) {

@@ -3,30 +3,30 @@ public import Foundation
 
 /// The record of one backup: the commit point of the format. Encoded as JSON (UTF-8) inside a sealed
 /// snapshot file (FORMAT.md, "Snapshots").
-public struct SnapshotRecord: Sendable, Codable, Equatable {
+package struct SnapshotRecord: Sendable, Codable, Equatable {
     /// Record version, 1.
-    public var version: Int
+    package var version: Int
     /// When the backup started, ISO 8601 UTC with fractional seconds, e.g. `2026-11-28T15:02:29.123Z`.
-    public var time: String
+    package var time: String
     /// The root tree's ID, 64 hex digits. The root tree holds one node per backed-up path.
-    public var tree: String
+    package var tree: String
     /// The absolute source paths, as given.
-    public var paths: [String]
+    package var paths: [String]
     /// The computer's host name.
-    public var hostname: String
+    package var hostname: String
     /// The user who ran the backup.
-    public var username: String
+    package var username: String
     /// Free-form tags given with `--tag`.
-    public var tags: [String]
+    package var tags: [String]
     /// Exclude patterns in force.
-    public var excludes: [String]
+    package var excludes: [String]
     /// The snapshot this one was compared against for unchanged files, if any (64 hex digits).
-    public var parent: String?
+    package var parent: String?
     /// Figures about the backup.
-    public var summary: SnapshotSummary
+    package var summary: SnapshotSummary
 
     /// Creates a record.
-    public init(time: Date, tree: ObjectID, paths: [String], hostname: String, username: String, tags: [String],
+    package init(time: Date, tree: ObjectID, paths: [String], hostname: String, username: String, tags: [String],
                 excludes: [String], parent: ObjectID?, summary: SnapshotSummary) {
         version = 1
         self.time = SnapshotRecord.format(time)
@@ -41,13 +41,13 @@ public struct SnapshotRecord: Sendable, Codable, Equatable {
     }
 
     /// The root tree ID, or nil if the field is malformed.
-    public var treeID: ObjectID? { ObjectID(hex: tree) }
+    package var treeID: ObjectID? { ObjectID(hex: tree) }
 
     /// The parent snapshot ID, if any.
-    public var parentID: ObjectID? { parent.flatMap { ObjectID(hex: $0) } }
+    package var parentID: ObjectID? { parent.flatMap { ObjectID(hex: $0) } }
 
     /// The backup time as a `Date` (distant past if the field is malformed), parsed by ``ISOTime``.
-    public var date: Date { ISOTime.parse(time) ?? .distantPast }
+    package var date: Date { ISOTime.parse(time) ?? .distantPast }
 
     static func format(_ date: Date) -> String {
         let f = ISO8601DateFormatter()
