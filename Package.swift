@@ -12,6 +12,8 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "Triplicate", targets: ["Triplicate"]),
+        // The checks of the Destination contract, for a library user's own destination.
+        .library(name: "DestinationConformance", targets: ["DestinationConformance"]),
         .executable(name: "triplicate", targets: ["TriplicateCLI"]),
         .library(name: "PhotoFixtures", targets: ["PhotoFixtures"]),
         .executable(name: "triplicate-photoset", targets: ["PhotoSetTool"]),
@@ -48,7 +50,7 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        // The checks of the Destination contract, run by the tests of every destination (test support).
+        // The checks of the Destination contract, run by the tests of every destination and offered to library users.
         .target(
             name: "DestinationConformance",
             dependencies: ["TriplicateCore"],

@@ -1,6 +1,7 @@
 #!/bin/sh
 # api-check: builds a package outside this one that depends on the `Triplicate` product, the way a Swift developer's
-# app does, and proves the public API is what the README says: the README's library examples compile there, and the
+# app does, and proves the public API is what the README says: the README's library examples compile there, as does a
+# destination of the user's own (registered under a scheme, checked with DestinationConformance), and the
 # master key, the format's codecs and the crypto primitives cannot be reached from it (each line of a forbidden file
 # must fail to compile). The first run builds the dependencies in .build-api-check (a few minutes); later runs are
 # incremental.
@@ -15,7 +16,8 @@ import PackageDescription
 let package = Package(
     name: "Client",
     dependencies: [.package(name: "Triplicate", path: "$root")],
-    targets: [.target(name: "Client", dependencies: [.product(name: "Triplicate", package: "Triplicate")])],
+    targets: [.target(name: "Client", dependencies: [.product(name: "Triplicate", package: "Triplicate"),
+                                                     .product(name: "DestinationConformance", package: "Triplicate")])],
     swiftLanguageModes: [.v6]
 )
 PKG
@@ -25,6 +27,36 @@ PKG
     sed -n '/^\/\/ README-BEGIN/,/^\/\/ README-END/p' "$root/Tests/TriplicateTests/ReadmeExampleTests.swift"
     sed -n '/^\/\/ PLAN-BEGIN/,/^\/\/ PLAN-END/p' "$root/Tests/TriplicateTests/ReadmeExampleTests.swift"
 } > "$work/Sources/Client/Examples.swift"
+# A destination of the user's own, registered under a scheme of its own and checked against the contract.
+cat > "$work/Sources/Client/OwnDestination.swift" <<'SWIFT'
+import Triplicate
+import DestinationConformance
+
+struct Prefixed: Destination {
+    let inner = MemoryDestination()
+    var displayName: String { "prefixed" }
+    func put(_ name: String, data: [UInt8]) async throws(DestinationError) { try await inner.put(name, data: data) }
+    func get(_ name: String) async throws(DestinationError) -> [UInt8] { try await inner.get(name) }
+    func get(_ name: String, range: Range<Int64>) async throws(DestinationError) -> [UInt8] { try await inner.get(name, range: range) }
+    func list(prefix: String) async throws(DestinationError) -> [ObjectInfo] { try await inner.list(prefix: prefix) }
+    func delete(_ name: String) async throws(DestinationError) { try await inner.delete(name) }
+    func stat(_ name: String) async throws(DestinationError) -> ObjectInfo { try await inner.stat(name) }
+}
+
+struct PrefixedFactory: DestinationFactory {
+    func destination(for location: RepositoryLocation, context: DestinationContext) throws(TriplicateError) -> any Destination {
+        Prefixed()
+    }
+}
+
+func checkOwnDestination() async throws -> Repository {
+    for check in ConformanceCheck.all { try await check.run(on: Prefixed()) }
+    var registry = DestinationRegistry.standard
+    registry.register(scheme: "prefixed", PrefixedFactory())
+    let location = try RepositoryLocation("prefixed:photos", registry: registry)
+    return try await Repository.initialize(on: try registry.destination(for: location), password: "example")
+}
+SWIFT
 rm -f "$work/Sources/Client/Forbidden.swift"
 if ! "$swift" build --package-path "$work" > "$work/build.log" 2>&1; then
     cat "$work/build.log"

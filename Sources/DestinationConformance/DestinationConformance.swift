@@ -12,9 +12,8 @@ public struct ConformanceFailure: Error, Sendable, CustomStringConvertible {
     public var description: String { "\(check): \(message)" }
 }
 
-/// One check of the ``Destination`` contract. Run each on a fresh destination that is ready to store objects
-/// (for a repository destination: one whose config exists) and empty below `conformance/`, where every check
-/// keeps its objects. With Swift Testing: `@Test(arguments: ConformanceCheck.all) func conforms(_ c: ConformanceCheck)`.
+/// One check of the ``Destination`` contract. Run each on a fresh destination that is ready to store objects and
+/// empty below `conformance/`, where every check keeps its objects. With Swift Testing: `@Test(arguments: ConformanceCheck.all) func conforms(_ c: ConformanceCheck)`.
 public struct ConformanceCheck: Sendable, CustomStringConvertible {
     /// A short name for test reports.
     public let name: String

@@ -59,15 +59,14 @@ struct BackupCommand: AsyncParsableCommand {
             let paths = plan.map { $0.sources.map(\.path) } ?? self.paths
             if let plan, paths.isEmpty { throw CLIError(Exit.error, "\(plan.file ?? "the plan") names no [[source]] to back up") }
             let excludes = exclude + (plan?.sources.flatMap(\.excludes) ?? []).filter { !exclude.contains($0) }
-            let cancellation = Cancellation()
-            Interrupts.install(cancellation)
+            Interrupts.install()
             let showProgress = Terminal.isInteractive && !quiet && !json
             let total = showProgress ? Repository.estimateSize(paths: paths, excludes: excludes) : 0
             let printer = ProgressPrinter(total: total)
             var options = BackupOptions(excludes: excludes, tags: tag, packSize: max(packSize, 1) << 20,
-                                        compressionLevel: compressionLevel, workers: workers, cancellation: cancellation)
+                                        compressionLevel: compressionLevel, workers: workers)
             if showProgress { options.progress = { printer.update($0) } }
-            let repo = try await repository.openForBackup(cancellation: cancellation) { line in if !quiet && !json { print(line) } }
+            let repo = try await repository.openForBackup { line in if !quiet && !json { print(line) } }
             let result = try await repo.backup(paths: paths, options: options)
             let reports = result.destinations
             let code = result.reachedEveryDestination ? Exit.ok : Exit.lagging
@@ -214,13 +213,12 @@ struct LsCommand: AsyncParsableCommand {
 
     func run() async throws {
         await runReporting {
-            let cancellation = Cancellation()
-            Interrupts.install(cancellation)
+            Interrupts.install()
             let repo = try await repository.open()
             let snap = try await repo.findSnapshot(snapshot)
             // Entries are printed as they are found: a snapshot that repeats one folder under many names is listed in
             // bounded memory, and Ctrl-C stops it.
-            try await repo.list(snap, path: path, cancellation: cancellation) { e in
+            try await repo.list(snap, path: path) { e in
                 let n = e.node
                 let type = switch n.content { case .directory: "d"; case .symlink: "l"; case .file: "-" }
                 let mode = type + Self.permissions(n.mode)
@@ -253,7 +251,6 @@ struct RestoreCommand: AsyncParsableCommand {
 
     func run() async throws {
         await runReporting {
-            let cancellation = Cancellation()
             let show = Terminal.isInteractive
             let started = Date()
             func onProgress(_ printer: ProgressPrinter) -> (@Sendable (RestoreResult) -> Void)? {
@@ -265,8 +262,8 @@ struct RestoreCommand: AsyncParsableCommand {
             let selector = try SnapshotSelector(snapshot)
             let snap = try await repo.findSnapshot(selector)
             let printer = ProgressPrinter(total: selector.path == nil ? snap.summary.bytes : 0)
-            Interrupts.install(cancellation)
-            let r = try await repo.restore(snap, path: selector.path, to: target, cancellation: cancellation, progress: onProgress(printer))
+            Interrupts.install()
+            let r = try await repo.restore(snap, path: selector.path, to: target, progress: onProgress(printer))
             let origin = "snapshot \(snap.id.short)" + (repo.copyNames.isEmpty ? "" : " from \(repo.copyNames.joined(separator: ", "))")
             if show { Terminal.clearStatus() }
             for w in r.warnings { Terminal.warn(w) }
@@ -300,8 +297,7 @@ struct CheckCommand: AsyncParsableCommand {
 
     func run() async throws {
         await runReporting {
-            let cancellation = Cancellation()
-            Interrupts.install(cancellation)
+            Interrupts.install()
             let repo = try await repository.open()
             var onProgress: (@Sendable (Int, Int) -> Void)?
             if readData && Terminal.isInteractive {
@@ -312,7 +308,7 @@ struct CheckCommand: AsyncParsableCommand {
                     Terminal.status("read \(read) of \(total) packs, ETA \(eta / 60):\(String(format: "%02d", eta % 60))")
                 }
             }
-            let r = try await repo.check(readData: readData, heal: !noHeal, cancellation: cancellation, progress: onProgress)
+            let r = try await repo.check(readData: readData, heal: !noHeal, progress: onProgress)
             if onProgress != nil { Terminal.clearStatus() }
             if !r.copies.isEmpty {
                 // A plan: each copy on its own lines.
@@ -424,10 +420,9 @@ struct RepairCommand: AsyncParsableCommand {
 
     func run() async throws {
         await runReporting {
-            let cancellation = Cancellation()
-            Interrupts.install(cancellation)
+            Interrupts.install()
             let repo = try await repository.open()
-            let r = try await repo.repair(readData: readData, cancellation: cancellation) { line in if !json { print(line) } }
+            let r = try await repo.repair(readData: readData) { line in if !json { print(line) } }
             if json {
                 try Terminal.json(r)
                 return r.unrestorable.isEmpty ? Exit.ok : Exit.error

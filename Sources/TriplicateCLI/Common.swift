@@ -2,6 +2,7 @@
 @_spi(Benchmarks) import TriplicateCore
 import ArgumentParser
 import Foundation
+import Synchronization
 import Triplicate
 #if canImport(Glibc)
 import Glibc
@@ -102,8 +103,8 @@ struct RepositoryOptions: ParsableArguments {
 
     /// Opens the repository for a backup: the one at --repo, or with --plan every reachable copy, caught up first, as one
     /// repository that writes to all of them (`progress` says what catching up does).
-    func openForBackup(cancellation: Cancellation, progress: @escaping @Sendable (String) -> Void) async throws -> Repository {
-        if let plan = try loadPlan() { return try await session(plan).openForBackup(cancellation: cancellation, progress: progress) }
+    func openForBackup(progress: @escaping @Sendable (String) -> Void) async throws -> Repository {
+        if let plan = try loadPlan() { return try await session(plan).openForBackup(progress: progress) }
         return try await open()
     }
 
@@ -127,10 +128,13 @@ struct CLIError: Error {
 }
 
 /// Runs a command body, printing errors and exiting with the documented code.
-func runReporting(_ body: () async throws -> Int32) async -> Never {
+func runReporting(_ body: sending @escaping () async throws -> Int32) async -> Never {
+    // The command runs as a Task of its own, so that Ctrl-C can cancel it (Interrupts.install).
+    let task = Task { try await body() }
+    Interrupts.task.withLock { $0 = { task.cancel() } }
     let code: Int32
     do {
-        code = try await body()
+        code = try await task.value
     } catch let e as TriplicateError {
         Terminal.error(e.message)
         if let hint = Hint.for(e.kind) { Terminal.hint(hint) }
@@ -259,12 +263,18 @@ enum Terminal {
 /// Ctrl-C (SIGINT) and SIGTERM: the command stops promptly and exits with 130.
 enum Interrupts {
     nonisolated(unsafe) private static var sources: [any DispatchSourceSignal] = []
+    /// Cancels the command's Task (set by runReporting).
+    static let task = Mutex<(@Sendable () -> Void)?>(nil)
+    private static let requested = Atomic<Bool>(false)
 
-    /// Turns SIGINT and SIGTERM into a cancellation request, which the command answers by stopping cleanly at the
-    /// next chunk, file or pack; a second signal exits at once. For commands that write (backup, restore, sync,
-    /// repair) or must say where they stopped.
-    static func install(_ cancellation: Cancellation) {
-        handle { if cancellation.isCancelled { exit(Exit.interrupted) } else { cancellation.cancel() } }
+    /// Turns SIGINT and SIGTERM into the cancellation of the command's Task, which the library answers by stopping
+    /// cleanly at the next chunk, file or pack; a second signal exits at once. For commands that write (backup,
+    /// restore, sync, repair) or must say where they stopped.
+    static func install() {
+        handle {
+            if requested.exchange(true, ordering: .relaxed) { exit(Exit.interrupted) }
+            task.withLock { $0 }?()
+        }
     }
 
     /// Exits with 130 at the first SIGINT or SIGTERM: for commands that only read, with nothing to clean up.

@@ -45,10 +45,9 @@ struct SyncCommand: AsyncParsableCommand {
 
     func run() async throws {
         await runReporting {
-            let cancellation = Cancellation()
-            Interrupts.install(cancellation)
+            Interrupts.install()
             guard let plan = try repository.loadPlan() else { return Exit.error }
-            let reports = try await repository.session(plan).sync(to: to.isEmpty ? nil : to, cancellation: cancellation) { print($0) }
+            let reports = try await repository.session(plan).sync(to: to.isEmpty ? nil : to) { print($0) }
             return printReports(reports, verb: "up to date")
         }
     }
@@ -70,10 +69,9 @@ struct StatusCommand: AsyncParsableCommand {
 
     func run() async throws {
         await runReporting {
-            let cancellation = Cancellation()
-            Interrupts.install(cancellation)
+            Interrupts.install()
             guard let plan = try repository.loadPlan() else { return Exit.error }
-            let status = try await repository.session(plan).status(cancellation: cancellation)
+            let status = try await repository.session(plan).status()
             if json {
                 try Terminal.json(status)
             } else {

@@ -2,6 +2,7 @@
 // number of workers, and its hand-offs between threads and tasks keep order, bound and close cleanly.
 @_spi(Benchmarks) import TriplicateCore
 import Foundation
+import Synchronization
 import Testing
 @testable import Triplicate
 
@@ -70,11 +71,14 @@ import Testing
         for i in 0..<6 { try writeFile(src + "/IMG_\(i).DNG", pseudoRandomBytes(4 << 20, seed: UInt64(50 + i))) }
         let repoPath = t.sub("repo")
         let repo = try await makeRepository(repoPath)
-        let cancellation = Cancellation()
+        // The backup's Task is cancelled part way, as the CLI does on Ctrl-C.
+        let cancel = Mutex<(@Sendable () -> Void)?>(nil)
         let options = BackupOptions(packSize: 1 << 20, progress: { p in
-            if p.bytesRead >= 8 << 20 { cancellation.cancel() }
-        }, cancellation: cancellation)
-        await #expect(throws: TriplicateError.self) { _ = try await repo.backup(paths: [src], options: options) }
+            if p.bytesRead >= 8 << 20 { cancel.withLock { $0 }?() }
+        })
+        let task = Task { try await repo.backup(paths: [src], options: options) }
+        cancel.withLock { $0 = { task.cancel() } }
+        await #expect { _ = try await task.value } throws: { ($0 as? TriplicateError)?.kind == .cancelled }
         let leftovers = try FileManager.default.subpathsOfDirectory(atPath: repoPath).filter { $0.contains(".tmp-") }
         #expect(leftovers.isEmpty, "staged files left: \(leftovers)")
         #expect(try await objects(repoPath, "snapshots/").isEmpty)

@@ -156,7 +156,9 @@ private func bucketFiles(_ d: S3Destination) async throws -> [String: Data] {
             #expect(try await bucketFiles(b2) == nas, "\(why): the bucket differs from the folder")
         }
 
-        // One init, one backup: the same files with the same bytes in all three places.
+        // One init, one backup: the same files with the same bytes in all three places. The photos are written
+        // more than a second before the backup, so that status may trust their metadata afterwards.
+        settleTimestamps()
         let created = try run(["init"])
         #expect(created.status == 0, "\(created.stdout)\(created.stderr)")
         let first = try run(["backup"])
@@ -191,6 +193,7 @@ private func bucketFiles(_ d: S3Destination) async throws -> [String: Data] {
         // because the off-site copy is stale.
         try proxy.set("down")
         try writeFile(src + "/2026-11/DSC_0003.NEF", pseudoRandomBytes(600_000, seed: 1405))
+        settleTimestamps()
         let offline = try run(["backup"])
         #expect(offline.status == 4, "\(offline.stdout)\(offline.stderr)")
         let broken = try run(["status"])

@@ -16,7 +16,19 @@ extension Repository {
     ///
     /// Source entries that cannot be read are left out and listed in ``BackupResult/errors``; a path given
     /// here that does not exist is an error before anything is written.
+    ///
+    /// Cancelling the Task stops the backup at the next file or chunk, with ``TriplicateError/Kind-swift.enum/cancelled``;
+    /// what was stored so far is reused by the next backup.
     public func backup(paths: [String], options: BackupOptions = BackupOptions()) async throws(TriplicateError) -> BackupResult {
+        try await followingTaskCancellation { cancellation throws(TriplicateError) in
+            var options = options
+            options.cancellation = cancellation
+            return try await backup(paths: paths, following: options)
+        }
+    }
+
+    /// ``backup(paths:options:)`` with `options.cancellation` set.
+    func backup(paths: [String], following options: BackupOptions) async throws(TriplicateError) -> BackupResult {
         guard !paths.isEmpty else { throw TriplicateError(.invalidArgument, "no paths to back up") }
         var roots: [(path: String, name: [UInt8])] = []
         for p in paths {

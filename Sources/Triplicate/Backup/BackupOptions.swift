@@ -27,8 +27,8 @@ public struct BackupOptions: Sendable {
     public var hostname: String?
     /// Called with progress after each file and each pack; must be cheap and thread safe.
     public var progress: (@Sendable (BackupProgress) -> Void)?
-    /// Set to true (from a signal handler, say) to stop the backup at the next file or chunk.
-    public var cancellation: Cancellation?
+    /// Set by the backup when its Task is cancelled: the workers stop at the next file or chunk.
+    var cancellation: Cancellation?
     /// Folders left out by their exact absolute path, with no pattern matching: the copies of the repository that
     /// live inside a source folder (set by the engine).
     var excludedFolders: [String] = []
@@ -36,7 +36,7 @@ public struct BackupOptions: Sendable {
     /// Default options: no excludes or tags, 32 MiB packs, zstd level 1, one worker per core.
     public init(excludes: [String] = [], tags: [String] = [], packSize: Int = 32 << 20, compressionLevel: Int32 = BackupOptions.defaultCompressionLevel,
                 packsPerIndexFile: Int = 16, workers: Int? = nil, hostname: String? = nil,
-                progress: (@Sendable (BackupProgress) -> Void)? = nil, cancellation: Cancellation? = nil) {
+                progress: (@Sendable (BackupProgress) -> Void)? = nil) {
         self.excludes = excludes
         self.tags = tags
         self.packSize = packSize
@@ -45,7 +45,6 @@ public struct BackupOptions: Sendable {
         self.workers = workers
         self.hostname = hostname
         self.progress = progress
-        self.cancellation = cancellation
     }
 }
 
@@ -54,15 +53,16 @@ extension BackupOptions {
     var resolvedWorkers: Int { min(max(workers ?? ProcessInfo.processInfo.activeProcessorCount, 1), 64) }
 }
 
-/// A flag that asks a running operation to stop; safe to set from any thread or a signal handler's queue.
-public final class Cancellation: Sendable {
+/// A flag that asks a running operation to stop; safe to set from any thread. Set when the operation's Task is
+/// cancelled (``followingTaskCancellation(_:)``), and read by the parts of it that run on threads.
+final class Cancellation: Sendable {
     private let flag = Atomic<Bool>(false)
     /// A flag that is not set.
-    public init() {}
+    init() {}
     /// Asks the operation to stop.
-    public func cancel() { flag.store(true, ordering: .relaxed) }
+    func cancel() { flag.store(true, ordering: .relaxed) }
     /// True once ``cancel()`` was called.
-    public var isCancelled: Bool { flag.load(ordering: .relaxed) }
+    var isCancelled: Bool { flag.load(ordering: .relaxed) }
 }
 
 /// Progress of a running backup.
@@ -92,9 +92,32 @@ public struct BackupResult: Sendable {
     public var warnings: [String]
     /// Packs of an earlier interrupted backup that this backup indexed and reused.
     public var adoptedPacks: Int
-    /// For a plan's repository (``PlanSession/openForBackup(cancellation:progress:)``): what happened at each
+    /// For a plan's repository (``PlanSession/openForBackup(progress:)``): what happened at each
     /// destination, in the plan's order; empty for a repository on one destination.
     public var destinations: [DestinationReport] = []
     /// True when every destination holds the new snapshot (always, for a repository on one destination).
     public var reachedEveryDestination: Bool { destinations.allSatisfy { $0.outcome == .done } }
+}
+
+/// Runs `body` with a ``Cancellation`` that is set when the current Task is cancelled: every long operation stops
+/// promptly when its Task is cancelled, including the parts that run on threads of their own (the backup's workers),
+/// which look at the flag.
+func followingTaskCancellation<T>(_ body: (Cancellation) async throws(TriplicateError) -> T) async throws(TriplicateError) -> T {
+    let cancellation = Cancellation()
+    let outcome: Outcome<T> = await withTaskCancellationHandler {
+        do throws(TriplicateError) { return Outcome(value: try await body(cancellation)) } catch { return Outcome(error: error) }
+    } onCancel: {
+        cancellation.cancel()
+    }
+    if let error = outcome.error { throw error }
+    guard let value = outcome.value else { throw TriplicateError(.cancelled, "the operation was cancelled") }
+    return value
+}
+
+/// A value or the error that stopped it: a struct, not a `Result` over a typed error (see ``Lent``).
+private struct Outcome<T> {
+    var value: T?
+    var error: TriplicateError?
+    init(value: T) { self.value = value }
+    init(error: TriplicateError) { self.error = error }
 }

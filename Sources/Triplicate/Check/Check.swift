@@ -71,8 +71,15 @@ extension Repository {
     ///
     /// A plan's repository (``PlanSession/openRepository(from:)``) checks every copy, and with `heal` replaces a file
     /// damaged or missing on one copy by the intact file of the same name from another
-    /// (``PlanSession/check(readData:heal:cancellation:progress:)``); ``CheckReport/copies`` has each copy's report.
-    public func check(readData: Bool = false, record: Bool = true, heal: Bool = true, cancellation: Cancellation? = nil,
+    /// (``PlanSession/check(readData:heal:progress:)``); ``CheckReport/copies`` has each copy's report.
+    public func check(readData: Bool = false, record: Bool = true, heal: Bool = true, progress: (@Sendable (_ read: Int, _ total: Int) -> Void)? = nil) async throws(TriplicateError) -> CheckReport {
+        try await followingTaskCancellation { cancellation throws(TriplicateError) in
+            try await check(readData: readData, record: record, heal: heal, cancellation: cancellation, progress: progress)
+        }
+    }
+
+    /// ``check`` with the flag that stops it.
+    func check(readData: Bool = false, record: Bool = true, heal: Bool = true, cancellation: Cancellation?,
                       progress: (@Sendable (_ read: Int, _ total: Int) -> Void)? = nil) async throws(TriplicateError) -> CheckReport {
         if let run = replicas?.run {
             let copies = try await run.session.check(run.places, readData: readData, heal: heal, cancellation: cancellation, packProgress: progress)

@@ -2,7 +2,7 @@
 @_spi(Benchmarks) internal import TriplicateCore
 internal import Foundation
 
-/// One destination's `check`, as ``PlanSession/check(readData:heal:cancellation:progress:)`` reports it.
+/// One destination's `check`, as ``PlanSession/check(readData:heal:progress:)`` reports it.
 public struct DestinationCheck: Sendable {
     /// The destination's name.
     public var name: String
@@ -36,14 +36,21 @@ extension PlanSession {
     /// which file, on which copy, from which copy. The healed copy's check then counts as passed. Damage that no copy
     /// can heal is recorded in the repository (the same record on every copy, FORMAT.md §9.1), so that later backups
     /// store that data again. Without `heal`, it only reports (and records nothing).
-    public func check(readData: Bool = false, heal: Bool = true, cancellation: Cancellation? = nil,
+    public func check(readData: Bool = false, heal: Bool = true, progress: (@Sendable (String) -> Void)? = nil) async throws(TriplicateError) -> [DestinationCheck] {
+        try await followingTaskCancellation { cancellation throws(TriplicateError) in
+            try await check(readData: readData, heal: heal, cancellation: cancellation, progress: progress)
+        }
+    }
+
+    /// ``check`` with the flag that stops it.
+    func check(readData: Bool = false, heal: Bool = true, cancellation: Cancellation?,
                       progress: (@Sendable (String) -> Void)? = nil) async throws(TriplicateError) -> [DestinationCheck] {
         var places = try await survey()
         try await unlock(&places)
         return try await check(places, readData: readData, heal: heal, cancellation: cancellation, progress: progress, packProgress: nil)
     }
 
-    /// ``check(readData:heal:cancellation:progress:)`` of the copies as a survey found them (and unlocked), with each
+    /// ``check(readData:heal:progress:)`` of the copies as a survey found them (and unlocked), with each
     /// copy's pack progress (packs read, packs to read).
     func check(_ places: [Place], readData: Bool, heal: Bool, cancellation: Cancellation?, progress: (@Sendable (String) -> Void)? = nil,
                packProgress: (@Sendable (Int, Int) -> Void)?) async throws(TriplicateError) -> [DestinationCheck] {

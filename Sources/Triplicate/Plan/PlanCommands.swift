@@ -3,7 +3,7 @@
 @_spi(Benchmarks) internal import TriplicateCore
 internal import Foundation
 
-/// What ``PlanSession/restore(_:to:from:cancellation:progress:)`` did.
+/// What ``PlanSession/restore(_:to:from:progress:)`` did.
 public struct PlanRestoreResult: Sendable {
     /// The destinations the snapshot was read from, nearest first: each file comes from the nearest that holds it
     /// intact.
@@ -83,12 +83,12 @@ extension PlanSession {
 
     // MARK: backup
 
-    /// Backs up the plan's sources once to every reachable destination: ``openForBackup(cancellation:progress:)``,
+    /// Backs up the plan's sources once to every reachable destination: ``openForBackup(progress:)``,
     /// then ``Repository/backup(paths:options:)`` of the sources, with every source's exclusions applied to all of them.
     public func backup(options: BackupOptions = BackupOptions(),
                        progress: (@Sendable (String) -> Void)? = nil) async throws(TriplicateError) -> PlanBackupResult {
         guard !plan.sources.isEmpty else { throw TriplicateError(.invalidArgument, "\(plan.at(nil))the plan names no [[source]] to back up") }
-        let repo = try await openForBackup(cancellation: options.cancellation, progress: progress)
+        let repo = try await openForBackup(progress: progress)
         var options = options
         for s in plan.sources { options.excludes += s.excludes.filter { !options.excludes.contains($0) } }
         let result = try await repo.backup(paths: plan.sources.map(\.path), options: options)
@@ -97,14 +97,21 @@ extension PlanSession {
 
     /// The plan's repository for a backup: one ``Repository`` that writes every object to every reachable copy.
     ///
-    /// First every reachable destination that lacks something another holds catches up (see ``sync(to:cancellation:progress:)``),
+    /// First every reachable destination that lacks something another holds catches up (see ``sync(to:progress:)``),
     /// so that all of them are the same before the backup; a file two copies hold differently is healed. The backup
     /// then reads, chunks, compresses and encrypts once and writes each new object to all of them, each in the safe
     /// order (packs, index files, the snapshot). A destination that cannot be reached is skipped; one that fails part
     /// way is left out of the rest and does not get the snapshot; the backup fails only when no destination gets it.
     /// ``BackupResult/destinations`` says what happened at each; a copy that lives inside a folder being backed up is
     /// left out of the backup.
-    public func openForBackup(cancellation: Cancellation? = nil,
+    public func openForBackup(progress: (@Sendable (String) -> Void)? = nil) async throws(TriplicateError) -> Repository {
+        try await followingTaskCancellation { cancellation throws(TriplicateError) in
+            try await openForBackup(cancellation: cancellation, progress: progress)
+        }
+    }
+
+    /// ``openForBackup`` with the flag that stops it.
+    func openForBackup(cancellation: Cancellation?,
                               progress: (@Sendable (String) -> Void)? = nil) async throws(TriplicateError) -> Repository {
         var places = try await survey()
         guard let model = try await unlock(&places) else {
@@ -146,7 +153,14 @@ extension PlanSession {
     /// Brings lagging destinations up to date: copies to each reachable destination (or only those named in
     /// `names`) every repository file another reachable destination holds and it lacks, verifying each, in the
     /// safe order. Never deletes anything; run again after an interruption, it copies what is still missing.
-    public func sync(to names: [String]? = nil, cancellation: Cancellation? = nil,
+    public func sync(to names: [String]? = nil, progress: (@Sendable (String) -> Void)? = nil) async throws(TriplicateError) -> [DestinationReport] {
+        try await followingTaskCancellation { cancellation throws(TriplicateError) in
+            try await sync(to: names, cancellation: cancellation, progress: progress)
+        }
+    }
+
+    /// ``sync`` with the flag that stops it.
+    func sync(to names: [String]? = nil, cancellation: Cancellation?,
                      progress: (@Sendable (String) -> Void)? = nil) async throws(TriplicateError) -> [DestinationReport] {
         for n in names ?? [] { _ = try plan.destination(named: n) }
         var places = try await survey()
@@ -187,7 +201,14 @@ extension PlanSession {
     /// Restores what `selector` names into `target` from the plan's repository (``openRepository(from:)``): `latest`
     /// is the newest snapshot any copy holds; each file is read from the nearest copy that holds it intact, or only
     /// from the destination named `from`.
-    public func restore(_ selector: SnapshotSelector, to target: String, from: String? = nil, cancellation: Cancellation? = nil,
+    public func restore(_ selector: SnapshotSelector, to target: String, from: String? = nil, progress: (@Sendable (RestoreResult) -> Void)? = nil) async throws(TriplicateError) -> PlanRestoreResult {
+        try await followingTaskCancellation { cancellation throws(TriplicateError) in
+            try await restore(selector, to: target, from: from, cancellation: cancellation, progress: progress)
+        }
+    }
+
+    /// ``restore`` with the flag that stops it.
+    func restore(_ selector: SnapshotSelector, to target: String, from: String? = nil, cancellation: Cancellation?,
                         progress: (@Sendable (RestoreResult) -> Void)? = nil) async throws(TriplicateError) -> PlanRestoreResult {
         let repo = try await openRepository(from: from)
         let snapshot = try await repo.findSnapshot(selector)

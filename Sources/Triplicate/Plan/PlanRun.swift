@@ -3,7 +3,7 @@
 @_spi(Benchmarks) internal import TriplicateCore
 internal import Foundation
 
-/// The plan side of a backup into a plan's repository (see ``PlanSession/openForBackup(cancellation:progress:)``).
+/// The plan side of a backup into a plan's repository (see ``PlanSession/openForBackup(progress:)``).
 final class PlanRun: Sendable {
     let session: PlanSession
     let places: [PlanSession.Place]

@@ -86,7 +86,14 @@ extension PlanSession {
     /// It also walks the plan's sources with the rule a backup uses to skip unchanged files (metadata only, no file
     /// content read) and counts the files the newest backup of them does not hold as they are now; any such file, or a
     /// newest backup older than the plan's `max-age`, puts the photos at risk.
-    public func status(cancellation: Cancellation? = nil) async throws(TriplicateError) -> PlanStatus {
+    public func status() async throws(TriplicateError) -> PlanStatus {
+        try await followingTaskCancellation { cancellation throws(TriplicateError) in
+            try await status(cancellation: cancellation)
+        }
+    }
+
+    /// ``status`` with the flag that stops it.
+    func status(cancellation: Cancellation?) async throws(TriplicateError) -> PlanStatus {
         var places = try await survey()
         try await unlock(&places)
         let state = loadState(places)

@@ -3,7 +3,7 @@
 @_spi(Benchmarks) internal import TriplicateCore
 internal import Foundation
 
-/// What ``Repository/repair(readData:cancellation:progress:)`` found and did.
+/// What ``Repository/repair(readData:progress:)`` found and did.
 public struct RepairReport: Sendable, Codable {
     /// Packs found damaged (by this repair, or recorded as damaged earlier) and taken out of use.
     public var damagedPacks: [String] = []
@@ -66,7 +66,14 @@ extension Repository {
     /// Each step only adds what the next relies on before anything is removed, so an interruption at any moment
     /// (a kill, an unplugged drive, a server that goes away) leaves a repository that `check` accepts and that the
     /// next repair finishes. Running it again on a repaired repository changes nothing.
-    public func repair(readData: Bool = false, cancellation: Cancellation? = nil,
+    public func repair(readData: Bool = false, progress: (@Sendable (String) -> Void)? = nil) async throws(TriplicateError) -> RepairReport {
+        try await followingTaskCancellation { cancellation throws(TriplicateError) in
+            try await repair(readData: readData, cancellation: cancellation, progress: progress)
+        }
+    }
+
+    /// ``repair`` with the flag that stops it.
+    func repair(readData: Bool = false, cancellation: Cancellation?,
                        progress: (@Sendable (String) -> Void)? = nil) async throws(TriplicateError) -> RepairReport {
         var report = RepairReport()
         func stopIfCancelled() throws(TriplicateError) {

@@ -21,7 +21,7 @@ public struct SnapshotEntry: Sendable {
 extension Repository {
     /// Every entry of `snapshot` at and below `path` (the whole snapshot when nil), depth first, in name order.
     ///
-    /// - Complexity: the result holds every path of the snapshot; ``list(_:path:cancellation:each:)`` hands them out one
+    /// - Complexity: the result holds every path of the snapshot; ``list(_:path:each:)`` hands them out one
     ///   at a time instead.
     public func list(_ snapshot: Snapshot, path: String? = nil) async throws(TriplicateError) -> [SnapshotEntry] {
         var out: [SnapshotEntry] = []
@@ -31,8 +31,15 @@ extension Repository {
 
     /// Calls `each` with every entry of `snapshot` at and below `path` (the whole snapshot when nil), depth first, in
     /// name order, holding only the listings on the way down: memory stays bounded even when a snapshot repeats one
-    /// subtree under many names. Stops with ``TriplicateError/Kind-swift.enum/cancelled`` once `cancellation` is set.
-    public func list(_ snapshot: Snapshot, path: String? = nil, cancellation: Cancellation? = nil,
+    /// subtree under many names. Stops with ``TriplicateError/Kind-swift.enum/cancelled`` when its Task is cancelled.
+    public func list(_ snapshot: Snapshot, path: String? = nil, each: (SnapshotEntry) throws(TriplicateError) -> Void) async throws(TriplicateError) {
+        try await followingTaskCancellation { cancellation throws(TriplicateError) in
+            try await list(snapshot, path: path, cancellation: cancellation, each: each)
+        }
+    }
+
+    /// ``list`` with the flag that stops it.
+    func list(_ snapshot: Snapshot, path: String? = nil, cancellation: Cancellation?,
                      each: (SnapshotEntry) throws(TriplicateError) -> Void) async throws(TriplicateError) {
         guard let root = snapshot.record.treeID else { throw TriplicateError(.corrupt, "snapshot \(snapshot.id.short) has no tree") }
         let reader = try BlobReader(repository: self, index: try await loadIndex())

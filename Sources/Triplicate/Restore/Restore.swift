@@ -41,7 +41,14 @@ extension Repository {
     /// restore goes on with the others. Set-user-ID and set-group-ID bits are not restored.
     ///
     /// `progress` is called with the figures so far after each file; it must be cheap and thread safe.
-    public func restore(_ snapshot: Snapshot, path: String? = nil, to target: String, cancellation: Cancellation? = nil,
+    public func restore(_ snapshot: Snapshot, path: String? = nil, to target: String, progress: (@Sendable (RestoreResult) -> Void)? = nil) async throws(TriplicateError) -> RestoreResult {
+        try await followingTaskCancellation { cancellation throws(TriplicateError) in
+            try await restore(snapshot, path: path, to: target, cancellation: cancellation, progress: progress)
+        }
+    }
+
+    /// ``restore`` with the flag that stops it.
+    func restore(_ snapshot: Snapshot, path: String? = nil, to target: String, cancellation: Cancellation?,
                         progress: (@Sendable (RestoreResult) -> Void)? = nil) async throws(TriplicateError) -> RestoreResult {
         guard let rootID = snapshot.record.treeID else { throw TriplicateError(.corrupt, "snapshot \(snapshot.id.short) has no tree") }
         let index = try await loadIndex()
