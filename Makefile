@@ -10,7 +10,7 @@ APT_PKGS    = libzstd-dev libb2-dev libssl-dev libsqlite3-dev pkg-config
 TEST_PKGS   = zstd dosfstools fusefat util-linux
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all build release deps test-deps test demo compare bench-s3 fuzz api-check clean
+.PHONY: all build release deps test-deps test demo compare bench-s3 fuzz api-check docs clean
 
 all: build
 
@@ -40,18 +40,26 @@ release: deps
 # moto_server on a free 127.0.0.1 port, started here and stopped afterwards; under CI=true a skipped test fails the run
 # (scripts/run-tests.sh). Then the release build: the optimizer has crashed on code the debug build accepts, and has
 # miscompiled code the debug build runs correctly, so the commands that read and repair repositories run once with the
-# release binary (scripts/release-smoke.sh). Last, the public API is checked from a package outside this one (api-check).
+# release binary (scripts/release-smoke.sh). Last, the public API is checked from a package outside this one (api-check),
+# and the documentation is built with warnings as errors, so that a renamed symbol cannot leave a dead link.
 test: test-deps
 	$(SWIFT) build --build-tests
 	scripts/run-tests.sh scripts/with-s3-server.sh $(SWIFT) test --skip-build
 	$(SWIFT) build -c release
 	scripts/release-smoke.sh .build/release/triplicate
 	SWIFT=$(SWIFT) scripts/api-check.sh
+	$(MAKE) docs
 
 # A package outside this one that depends on the Triplicate product: the README's examples compile there, and the
 # keys and the format's internals cannot be reached (scripts/api-check.sh).
 api-check: deps
 	SWIFT=$(SWIFT) scripts/api-check.sh
+
+# The library's documentation (DocC: the API and the getting-started article) as a static site in .build/docs.
+docs: deps
+	$(SWIFT) package --allow-writing-to-directory .build/docs generate-documentation --target Triplicate \
+		--output-path .build/docs --transform-for-static-hosting --warnings-as-errors
+	@echo "documentation in .build/docs (open .build/docs/documentation/triplicate/index.html through a web server)"
 
 demo: release
 	@rm -rf "$(DEMO_DIR)" && mkdir -p "$(DEMO_DIR)"

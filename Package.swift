@@ -9,7 +9,6 @@ let strict: [SwiftSetting] = [
 
 let package = Package(
     name: "Triplicate",
-    platforms: [.macOS(.v15)],
     products: [
         .library(name: "Triplicate", targets: ["Triplicate"]),
         // The checks of the Destination contract, for a library user's own destination.
@@ -24,6 +23,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        // `make docs` only: the DocC catalog in Sources/Triplicate/Triplicate.docc.
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
         // C modules: system libraries, each a module map over a small shim header.

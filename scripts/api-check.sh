@@ -57,6 +57,33 @@ func checkOwnDestination() async throws -> Repository {
     return try await Repository.initialize(on: try registry.destination(for: location), password: "example")
 }
 SWIFT
+# The getting-started article's other snippets (Sources/Triplicate/Triplicate.docc/GettingStarted.md): progress, a
+# cancelled Task, an error's remedy.
+cat > "$work/Sources/Client/Article.swift" <<'SWIFT'
+import Triplicate
+
+func watchAndStop(_ repo: Repository) async {
+    let options = BackupOptions(progress: { event in
+        print("\(event.done) files, \(event.bytes) bytes, now \(event.currentPath ?? "")")
+    })
+    let backup = Task { try await repo.backup(paths: ["/Users/me/Pictures"], options: options) }
+    backup.cancel()
+    _ = try? await backup.value
+}
+
+func act(on repo: Repository, latest: Snapshot, target: String) async -> String {
+    do {
+        _ = try await repo.restore(latest, to: target)
+        return "restored"
+    } catch {
+        switch error.remedy {
+        case .check(let readData)?: return readData ? "check, reading the data" : "check"
+        case .credentials?: return "ask for the bucket's key"
+        default: return error.message
+        }
+    }
+}
+SWIFT
 rm -f "$work/Sources/Client/Forbidden.swift"
 if ! "$swift" build --package-path "$work" > "$work/build.log" 2>&1; then
     cat "$work/build.log"

@@ -2,7 +2,8 @@
 @_spi(Benchmarks) internal import TriplicateCore
 
 /// An error from a repository operation. ``kind`` says what class of failure it is (the CLI maps kinds to exit
-/// codes); ``message`` is for a person and names the file or object concerned and what to do.
+/// codes); ``message`` is for a person and names the file or object concerned; ``remedy``, when there is one, says
+/// what to do in terms of the library's operations (never a command-line flag or an environment variable).
 public struct TriplicateError: Error, Sendable, CustomStringConvertible {
     /// Classes of failure.
     public enum Kind: Sendable, Hashable {
@@ -32,17 +33,22 @@ public struct TriplicateError: Error, Sendable, CustomStringConvertible {
         case cancelled
         /// An object store's location was given without the key (or the region) to reach it.
         case missingCredentials
+        /// A failure inside Triplicate itself (a value it made cannot be encoded): a defect, not the user's input.
+        case internalFailure
     }
 
     /// What class of failure.
     public var kind: Kind
-    /// What happened, to which file, and what to do.
+    /// What happened, and to which file or object.
     public var message: String
+    /// What to do about it, when something can be done.
+    public var remedy: Remedy?
 
     /// Creates an error.
-    public init(_ kind: Kind, _ message: String) {
+    public init(_ kind: Kind, _ message: String, remedy: Remedy? = nil) {
         self.kind = kind
         self.message = message
+        self.remedy = remedy ?? (kind == .internalFailure ? .report : kind == .missingCredentials ? .credentials : nil)
     }
 
     /// The message.
@@ -50,11 +56,11 @@ public struct TriplicateError: Error, Sendable, CustomStringConvertible {
 
     /// Wraps a destination error, keeping its kind (a cancelled operation is the command being interrupted).
     init(_ e: DestinationError, doing: String) {
-        self.init(e.kind == .cancelled ? .cancelled : .destination(e.kind), "\(doing): \(e)")
+        self.init(e.kind == .cancelled ? .cancelled : .destination(e.kind), "\(doing): \(e)", remedy: e.remedy)
     }
 
     /// Wraps a core error raised while reading a repository file.
     static func corrupt(_ e: CoreError, file: String) -> TriplicateError {
-        TriplicateError(.corrupt, "\(file) is damaged: \(e). Run `triplicate check --read-data` to see what depends on it.")
+        TriplicateError(.corrupt, "\(file) is damaged: \(e)", remedy: .check(readData: true))
     }
 }

@@ -66,7 +66,7 @@ struct BackupCommand: AsyncParsableCommand {
             var options = BackupOptions(excludes: excludes, tags: tag, packSize: max(packSize, 1) << 20,
                                         compressionLevel: compressionLevel, workers: workers)
             if showProgress { options.progress = { printer.update($0) } }
-            let repo = try await repository.openForBackup { line in if !quiet && !json { print(line) } }
+            let repo = try await repository.openForBackup { event in if !quiet && !json { print(event) } }
             let result = try await repo.backup(paths: paths, options: options)
             let reports = result.destinations
             let code = result.reachedEveryDestination ? Exit.ok : Exit.lagging
@@ -122,9 +122,9 @@ final class ProgressPrinter: Sendable {
     let total: Int64
     init(total: Int64) { self.total = total }
 
-    func update(_ p: BackupProgress) {
+    func update(_ p: ProgressEvent) {
         let perDestination = p.storedPerDestination.sorted { $0.key < $1.key }.map { "\($0.key) \(Terminal.bytes($0.value))" }
-        update(files: p.files, bytes: p.bytes, suffix: perDestination.isEmpty ? "" : "; stored: " + perDestination.joined(separator: ", "))
+        update(files: p.done, bytes: p.bytes, suffix: perDestination.isEmpty ? "" : "; stored: " + perDestination.joined(separator: ", "))
     }
 
     func update(files: Int, bytes: Int64, suffix: String = "") {
@@ -253,9 +253,9 @@ struct RestoreCommand: AsyncParsableCommand {
         await runReporting {
             let show = Terminal.isInteractive
             let started = Date()
-            func onProgress(_ printer: ProgressPrinter) -> (@Sendable (RestoreResult) -> Void)? {
+            func onProgress(_ printer: ProgressPrinter) -> ProgressHandler? {
                 guard show else { return nil }
-                return { @Sendable (p: RestoreResult) in printer.update(files: p.files, bytes: p.bytes) }
+                return { printer.update($0) }
             }
             // With a plan: the newest snapshot any copy holds, each file from the nearest copy that holds it intact.
             let repo = try await repository.open(from: from)
@@ -273,7 +273,7 @@ struct RestoreCommand: AsyncParsableCommand {
             }
             print("restored \(r.files) files, \(r.directories) folders, \(r.symlinks) links, \(Terminal.bytes(r.bytes)) from \(origin) into \(target) in \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
             if !r.errors.isEmpty {
-                print("\(r.errors.count) entries could not be restored because their data is damaged; run `triplicate check \(repository.plan == nil ? "" : "--plan ")--read-data`")
+                print("\(r.errors.count) entries could not be restored because their data is damaged; " + Hint.text(.check(readData: true)))
                 return Exit.error
             }
             return Exit.ok
@@ -299,10 +299,12 @@ struct CheckCommand: AsyncParsableCommand {
         await runReporting {
             Interrupts.install()
             let repo = try await repository.open()
-            var onProgress: (@Sendable (Int, Int) -> Void)?
+            var onProgress: ProgressHandler?
             if readData && Terminal.isInteractive {
                 let started = Date()
-                onProgress = { (read: Int, total: Int) in
+                onProgress = { event in
+                    guard event.message == nil, let total = event.total else { return }
+                    let read = event.done
                     let elapsed = Date().timeIntervalSince(started)
                     let eta = read > 0 ? Int(elapsed / Double(read) * Double(total - read)) : 0
                     Terminal.status("read \(read) of \(total) packs, ETA \(eta / 60):\(String(format: "%02d", eta % 60))")

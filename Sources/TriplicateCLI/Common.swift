@@ -18,6 +18,7 @@ enum Exit {
     static let noRepository: Int32 = 10
     static let wrongPassword: Int32 = 12
     static let notConnected: Int32 = 14
+    static let software: Int32 = 70
     static let interrupted: Int32 = 130
 
     static func code(for kind: TriplicateError.Kind) -> Int32 {
@@ -26,6 +27,7 @@ enum Exit {
         case .wrongPassword: wrongPassword
         case .destination(.unavailable): notConnected
         case .cancelled: interrupted
+        case .internalFailure: software
         default: error
         }
     }
@@ -103,7 +105,7 @@ struct RepositoryOptions: ParsableArguments {
 
     /// Opens the repository for a backup: the one at --repo, or with --plan every reachable copy, caught up first, as one
     /// repository that writes to all of them (`progress` says what catching up does).
-    func openForBackup(progress: @escaping @Sendable (String) -> Void) async throws -> Repository {
+    func openForBackup(progress: @escaping ProgressHandler) async throws -> Repository {
         if let plan = try loadPlan() { return try await session(plan).openForBackup(progress: progress) }
         return try await open()
     }
@@ -137,7 +139,7 @@ func runReporting(_ body: sending @escaping () async throws -> Int32) async -> N
         code = try await task.value
     } catch let e as TriplicateError {
         Terminal.error(e.message)
-        if let hint = Hint.for(e.kind) { Terminal.hint(hint) }
+        if let remedy = e.remedy { Terminal.hint(Hint.text(remedy)) }
         code = Exit.code(for: e.kind)
     } catch let e as CLIError {
         Terminal.error(e.message)
@@ -149,15 +151,45 @@ func runReporting(_ body: sending @escaping () async throws -> Int32) async -> N
     exit(code)
 }
 
-/// What to do about an error, where the library's message cannot say it: the CLI's own flags and environment.
+/// What to do about an error or a finding, in the CLI's own words: the library names a ``Remedy``, an operation; this
+/// says it as a command line, with the --repo or --plan this command was given.
 enum Hint {
     static let credentials = "set B2_APPLICATION_KEY_ID and B2_APPLICATION_KEY (an application key made for this bucket in Backblaze's web console) and B2_REGION (e.g. eu-central-003) or B2_ENDPOINT; for another S3 store, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_REGION"
 
-    static func `for`(_ kind: TriplicateError.Kind) -> String? {
-        switch kind {
-        case .missingCredentials: credentials
-        default: nil
+    static func text(_ remedy: Remedy) -> String {
+        switch remedy {
+        case .initialize: "run `triplicate init\(location)` to create it"
+        case .check(let readData): readData ? "run `triplicate check\(location) --read-data` to see what depends on it" : "run `triplicate check\(location)`"
+        case .repair: "run `triplicate repair\(location)`"
+        case .backup: "run `triplicate backup\(isPlan ? "" : " PATH...")\(location)`"
+        case .sync: "run `triplicate sync\(location)`"
+        case .runAgain: "run the same command again: it resumes from what was stored"
+        case .credentials: credentials
+        case .report: "this is a defect in Triplicate, not in your photos or your command: please report it with the message above"
         }
+    }
+
+    /// Whether this command was given a plan.
+    static var isPlan: Bool { given.first == "--plan" }
+
+    /// ` --plan FILE` or ` --repo PATH` as this command was given them (nothing when the repository came from the
+    /// environment), quoted for a shell where needed.
+    static var location: String {
+        guard given.count == 2 else { return "" }
+        let value = given[1].allSatisfy { $0.isLetter || $0.isNumber || "/._-:@+=,".contains($0) }
+            ? given[1] : "'" + given[1].replacingOccurrences(of: "'", with: "'\\''") + "'"
+        return " \(given[0]) \(value)"
+    }
+
+    private static var given: [String] {
+        let args = Array(CommandLine.arguments.dropFirst())
+        for (i, a) in args.enumerated() {
+            for flag in ["--plan", "--repo"] {
+                if a == flag, i + 1 < args.count { return [flag, args[i + 1]] }
+                if a.hasPrefix(flag + "=") { return [flag, String(a.dropFirst(flag.count + 1))] }
+            }
+        }
+        return []
     }
 }
 

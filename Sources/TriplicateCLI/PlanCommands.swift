@@ -21,6 +21,7 @@ func printReports(_ reports: [DestinationReport], verb: String) -> Int32 {
             print("  \(r.name): skipped, not reachable")
             Terminal.warn("\(r.name) was skipped: \(r.problem ?? "not reachable"); it catches up at the next backup or `triplicate sync --plan`")
             if r.reason == .noCredentials { Terminal.hint(Hint.credentials) }
+            if r.reason == .noCopyYet { Terminal.hint(Hint.text(.initialize).replacingOccurrences(of: "create it", with: "make a new copy there")) }
         case .failed:
             print("  \(r.name): FAILED")
             Terminal.warn("\(r.name) failed and was left out: \(r.problem ?? ""); it catches up at the next backup or `triplicate sync --plan`")
@@ -91,6 +92,7 @@ struct StatusCommand: AsyncParsableCommand {
                     print(line)
                     if !d.reachable, let problem = d.problem { print("      " + problem) }
                     if d.reason == .noCredentials { print("      " + Hint.credentials) }
+                    if d.reason == .noCopyYet { print("      " + Hint.text(.initialize).replacingOccurrences(of: "create it", with: "make a new copy there")) }
                 }
                 if let u = status.unprotected {
                     for m in u.missingSources { print("source \(m): NOT THERE (is its disk connected?)") }
@@ -108,6 +110,7 @@ struct StatusCommand: AsyncParsableCommand {
                 print("3-2-1: \(v.copies) up-to-date copies (counting the source), media: \(v.mediaKinds.map(\.rawValue).joined(separator: ", ")), off site: \(v.offsite ? "yes" : "no")")
                 print(v.allCurrent ? "the 3-2-1 rule holds" : v.holds ? "the 3-2-1 rule holds, but AT RISK:" : "the 3-2-1 rule is BROKEN:")
                 for p in v.problems { print("  - " + p) }
+                for r in v.remedies { print("  next: " + Hint.text(r)) }
             }
             return status.verdict.allCurrent ? Exit.ok : status.verdict.holds ? Exit.lagging : Exit.ruleBroken
         }

@@ -168,11 +168,13 @@ public struct S3Destination: Destination {
         let what = "HTTP \(reply.status)\(code.isEmpty ? "" : " " + code): \(message)"
         switch reply.status {
         case 404 where code == "NoSuchBucket":
-            return DestinationError(.unavailable, object: object, "\(what); the bucket does not exist at \(endpoint) (run `triplicate init` to create it)")
+            return DestinationError(.unavailable, object: object, "\(what); the bucket does not exist at \(endpoint)",
+                                    remedy: .initialize)
         case 404:
             return DestinationError(.notFound, object: object, "does not exist (\(what))")
         case 401, 403:
-            return DestinationError(.denied, object: object, "the server refused the credentials (\(what)); check B2_APPLICATION_KEY_ID and B2_APPLICATION_KEY (or the key's bucket and capabilities)")
+            return DestinationError(.denied, object: object, "the server refused the credentials (\(what)); check the key ID and the key, and the key's bucket and capabilities",
+                                    remedy: .credentials)
         case 429, 503, 408, 500...599:
             return DestinationError(.transient, object: object, "the server stayed unavailable after retries (\(what)); run the command again later: it resumes from what was stored")
         case 507:

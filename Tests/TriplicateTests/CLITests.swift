@@ -68,6 +68,34 @@ import Testing
         #expect(try runCLI(["snapshots", "--repo", repo, "--password-file", t.sub("pw")], password: nil).status == 0)
     }
 
+    /// The library says what to do as an operation (a ``Remedy``), never as a command line; the CLI says it with the
+    /// --repo or --plan it was given.
+    @Test func aMissingPackIsAnErrorWhoseRemedyTheCLISpellsAsACommand() async throws {
+        let t = TempDir("remedy")
+        let src = t.sub("Photos")
+        try makeSampleTree(src)
+        let repo = t.sub("my repo")
+        #expect(try runCLI(["init", "--repo", repo]).status == 0)
+        #expect(try runCLI(["backup", src, "--repo", repo]).status == 0)
+        for pack in try FileManager.default.subpathsOfDirectory(atPath: repo + "/data") where pack.count > 60 {
+            try FileManager.default.removeItem(atPath: repo + "/data/" + pack)
+        }
+        let restore = try runCLI(["restore", "latest", "--target", t.sub("out"), "--repo", repo])
+        #expect(restore.status == 1)
+        #expect(restore.stdout.contains("run `triplicate check --repo '\(repo)' --read-data`"), "\(restore.stdout)")
+
+        // An empty folder: the library's error names the operation; the CLI the command, with the --repo it was given.
+        try FileManager.default.createDirectory(atPath: t.sub("empty"), withIntermediateDirectories: true)
+        let failure = await #expect(throws: TriplicateError.self) {
+            _ = try await Repository.open(LocalDirectory(path: t.sub("empty")), password: TestKeys.password)
+        }
+        #expect(failure?.kind == .noRepository && failure?.remedy == .initialize, "\(String(describing: failure))")
+        #expect(failure.map { !$0.message.contains("triplicate ") && !$0.message.contains("--") } == true, "\(String(describing: failure))")
+        let empty = try runCLI(["snapshots", "--repo", t.sub("empty")])
+        #expect(empty.status == 10 && empty.stderr.contains("hint: run `triplicate init --repo \(t.sub("empty"))` to create it"),
+                "\(empty.stderr)")
+    }
+
     @Test(.needsRoot) func unreadableSourceFilesGiveExitCodeThree() throws {
         // Root reads everything, so the backup runs as the unprivileged user `nobody` through setpriv.
         let t = TempDir("unreadable")

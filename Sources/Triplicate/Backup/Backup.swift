@@ -71,7 +71,7 @@ extension Repository {
         let run = try BackupRun(repository: self, index: index, adopted: adopted, options: options, started: started)
         run.warnings = warnings
         for pack in index.missingPacks {
-            run.warnings.append("\(Layout.pack(pack)) is missing or cut short although an index names it: this backup stores its data again; run `triplicate check`")
+            run.warnings.append("\(Layout.pack(pack)) is missing or cut short although an index names it: this backup stores its data again; check the repository to see what else depends on it")
         }
         let rootID = try await run.run(roots: roots, parent: parent)
         // Listings of the parent snapshot found damaged on the way are recorded, so that later backups, from any
@@ -79,7 +79,7 @@ extension Repository {
         if !run.damage.isEmpty {
             do {
                 if let name = try await recordDamage(run.damage.packs, found: "backup", known: index.damage) {
-                    run.warnings.append("damaged data found in the repository is recorded in \(name); run `triplicate check --read-data`")
+                    run.warnings.append("damaged data found in the repository is recorded in \(name); a check that reads the data says what else depends on it")
                 }
             } catch {
                 run.warnings.append("damaged data found in the repository could not be recorded (\(error.message))")
@@ -116,8 +116,8 @@ extension Repository {
                     size = Int64(bytes.count)
                 }
             }
-        } catch { throw TriplicateError(.invalidArgument, "cannot encode the snapshot: \(error)") }
-        throw TriplicateError(.invalidArgument, "cannot encode the snapshot: its size does not settle")
+        } catch { throw TriplicateError(.internalFailure, "cannot encode the snapshot: \(error)") }
+        throw TriplicateError(.internalFailure, "cannot encode the snapshot: its size does not settle")
     }
 
     /// Of the repository folders `roots`, those that lie inside one of the source `paths`, each as the walk of that source

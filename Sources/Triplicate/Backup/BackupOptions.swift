@@ -5,7 +5,8 @@ internal import Synchronization
 
 /// Settings of one backup.
 public struct BackupOptions: Sendable {
-    /// Exclude patterns (shell globs; FORMAT-independent, see ``ExcludeMatcher``).
+    /// Exclude patterns, shell globs: a pattern without `/` matches any file or folder name (`*.tmp`), a pattern with
+    /// `/` matches whole absolute paths. What is excluded is left out with everything below it.
     public var excludes: [String]
     /// Tags recorded in the snapshot.
     public var tags: [String]
@@ -26,7 +27,7 @@ public struct BackupOptions: Sendable {
     /// Host name recorded in the snapshot (default: this machine's).
     public var hostname: String?
     /// Called with progress after each file and each pack; must be cheap and thread safe.
-    public var progress: (@Sendable (BackupProgress) -> Void)?
+    public var progress: ProgressHandler?
     /// Set by the backup when its Task is cancelled: the workers stop at the next file or chunk.
     var cancellation: Cancellation?
     /// Folders left out by their exact absolute path, with no pattern matching: the copies of the repository that
@@ -36,7 +37,7 @@ public struct BackupOptions: Sendable {
     /// Default options: no excludes or tags, 32 MiB packs, zstd level 1, one worker per core.
     public init(excludes: [String] = [], tags: [String] = [], packSize: Int = 32 << 20, compressionLevel: Int32 = BackupOptions.defaultCompressionLevel,
                 packsPerIndexFile: Int = 16, workers: Int? = nil, hostname: String? = nil,
-                progress: (@Sendable (BackupProgress) -> Void)? = nil) {
+                progress: ProgressHandler? = nil) {
         self.excludes = excludes
         self.tags = tags
         self.packSize = packSize
@@ -63,23 +64,6 @@ final class Cancellation: Sendable {
     func cancel() { flag.store(true, ordering: .relaxed) }
     /// True once ``cancel()`` was called.
     var isCancelled: Bool { flag.load(ordering: .relaxed) }
-}
-
-/// Progress of a running backup.
-public struct BackupProgress: Sendable {
-    /// Files processed so far (read or reused).
-    public var files: Int
-    /// Bytes of file content processed so far.
-    public var bytes: Int64
-    /// Bytes actually read from files so far.
-    public var bytesRead: Int64
-    /// Bytes written to the repository so far.
-    public var bytesStored: Int64
-    /// The file being processed.
-    public var currentPath: String
-    /// With a plan (``PlanSession/backup(options:progress:)``): bytes written so far to each destination still in
-    /// the backup, by name; empty otherwise.
-    public var storedPerDestination: [String: Int64] = [:]
 }
 
 /// The outcome of a backup.

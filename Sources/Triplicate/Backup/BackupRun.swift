@@ -85,9 +85,9 @@ final class BackupRun {
     var bytesStored: Int64 { uploader.bytesStored }
     func countStored(_ n: Int) { uploader.countStored(n) }
 
-    func progressValue(path: String) -> BackupProgress {
-        BackupProgress(files: summary.files, bytes: summary.bytes, bytesRead: summary.bytesRead,
-                       bytesStored: uploader.bytesStored, currentPath: path)
+    func progressValue(path: String) -> ProgressEvent {
+        ProgressEvent(.backup, done: summary.files, bytes: summary.bytes, bytesRead: summary.bytesRead,
+                      bytesStored: uploader.bytesStored, currentPath: path)
     }
 
     /// Backs up `roots` and returns the ID of the root listing once every pack and index file is stored.

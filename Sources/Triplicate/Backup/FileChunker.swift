@@ -14,7 +14,7 @@ extension BackupRun {
             let c = try FastCDC(profile.parameters(seed: repository.keys.chunkerSeed))
             chunkers[profile.id] = c
             return c
-        } catch { throw TriplicateError(.invalidArgument, "chunker profile \(profile.name): \(error)") }
+        } catch { throw TriplicateError(.internalFailure, "chunker profile \(profile.name): \(error)") }
     }
 
     func file(path: String, name: [UInt8], info: SourceInfo, parent: TreeNode?) async throws(TriplicateError) -> Child? {

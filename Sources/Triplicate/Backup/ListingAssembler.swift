@@ -79,7 +79,7 @@ extension BackupRun {
     /// Encodes and stores a tree (unless an identical one is stored), returning its ID.
     func storeTree(_ nodes: [TreeNode], path: String) async throws(TriplicateError) -> ObjectID {
         let tree: Tree
-        do { tree = try Tree(nodes: nodes) } catch { throw TriplicateError(.invalidArgument, "\(path): \(error)") }
+        do { tree = try Tree(nodes: nodes) } catch { throw TriplicateError(.sourceUnreadable, "\(path): cannot be stored: \(error)") }
         let bytes = tree.encode()
         let id = repository.keys.idHasher.id(bytes)
         if claims.claim(id) {

@@ -49,7 +49,7 @@ final class PackStager: @unchecked Sendable {
                 b = try PackBuilder(keys: keys, level: level, reserve: 1 << 16)
                 builder = b
             }
-        } catch { throw TriplicateError(.invalidArgument, "cannot start a pack: \(error)") }
+        } catch { throw TriplicateError(.internalFailure, "cannot start a pack: \(error)") }
         let p = stagingDirectory + "/pack.tmp-" + FileSystem.uniqueSuffix()
         let f = Glibc.open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard f >= 0 else { throw Self.stagingError(FileSystemError("open", p)) }
@@ -69,7 +69,7 @@ final class PackStager: @unchecked Sendable {
             result = try b.add(type: type, id: id, data: data, policy: policy) { (bytes) throws(FileSystemError) in
                 try FileSystem.writeAll(fd, bytes, path: path)
             }
-        } catch { throw TriplicateError(.invalidArgument, "cannot pack blob \(id.short): \(error)") }
+        } catch { throw TriplicateError(.internalFailure, "cannot pack blob \(id.short): \(error)") }
         if case .failure(let e) = result { throw Self.stagingError(e) }
         blobsAdded += 1
         bytesAdded += Int64(data.count)
@@ -81,7 +81,7 @@ final class PackStager: @unchecked Sendable {
         guard open, let b = builder, !b.isEmpty else { return nil }
         let fd = self.fd, path = self.path
         let finished: (id: ObjectID, bytes: [UInt8], entries: [PackEntry])
-        do { finished = try b.finish() } catch { throw TriplicateError(.invalidArgument, "cannot finish a pack: \(error)") }
+        do { finished = try b.finish() } catch { throw TriplicateError(.internalFailure, "cannot finish a pack: \(error)") }
         do { try FileSystem.writeAll(fd, finished.bytes, path: path) } catch { throw Self.stagingError(error) }
         let size = Int64(b.size) + Int64(finished.bytes.count)
         open = false

@@ -45,7 +45,7 @@ final class PackUploader: @unchecked Sendable {
         guard !unindexed.isEmpty else { return }
         let bytes: [UInt8]
         do { bytes = try SealedFile.seal(IndexFile(packs: unindexed).encode(), kind: .index, keys: repository.keys) } catch {
-            throw TriplicateError(.invalidArgument, "cannot encode an index file: \(error)")
+            throw TriplicateError(.internalFailure, "cannot encode an index file: \(error)")
         }
         try await repository.put(Layout.index(SHA256.hash(bytes)), bytes)
         countStored(bytes.count)

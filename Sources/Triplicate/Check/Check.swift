@@ -72,7 +72,7 @@ extension Repository {
     /// A plan's repository (``PlanSession/openRepository(from:)``) checks every copy, and with `heal` replaces a file
     /// damaged or missing on one copy by the intact file of the same name from another
     /// (``PlanSession/check(readData:heal:progress:)``); ``CheckReport/copies`` has each copy's report.
-    public func check(readData: Bool = false, record: Bool = true, heal: Bool = true, progress: (@Sendable (_ read: Int, _ total: Int) -> Void)? = nil) async throws(TriplicateError) -> CheckReport {
+    public func check(readData: Bool = false, record: Bool = true, heal: Bool = true, progress: ProgressHandler? = nil) async throws(TriplicateError) -> CheckReport {
         try await followingTaskCancellation { cancellation throws(TriplicateError) in
             try await check(readData: readData, record: record, heal: heal, cancellation: cancellation, progress: progress)
         }
@@ -80,7 +80,7 @@ extension Repository {
 
     /// ``check`` with the flag that stops it.
     func check(readData: Bool = false, record: Bool = true, heal: Bool = true, cancellation: Cancellation?,
-                      progress: (@Sendable (_ read: Int, _ total: Int) -> Void)? = nil) async throws(TriplicateError) -> CheckReport {
+                      progress: ProgressHandler? = nil) async throws(TriplicateError) -> CheckReport {
         if let run = replicas?.run {
             let copies = try await run.session.check(run.places, readData: readData, heal: heal, cancellation: cancellation, packProgress: progress)
             return CheckReport(summing: copies)
@@ -179,7 +179,7 @@ extension Repository {
             }
         }
         if unindexed > 0 {
-            report.notes.append("\(unindexed) packs are in no index file (left by an interrupted backup, or their index file is gone): their tables were read instead; harmless, the next backup or `triplicate repair` indexes them")
+            report.notes.append("\(unindexed) packs are in no index file (left by an interrupted backup, or their index file is gone): their tables were read instead; harmless, the next backup or a repair indexes them")
         }
         report.blobs = index.count
 
@@ -232,7 +232,7 @@ extension Repository {
         for (pack, blobs) in damage.byPack.sorted(by: { $0.key < $1.key }) where damaged[pack] == nil && packSizes[pack] != nil {
             let files = walker.affected[pack] ?? []
             if files.isEmpty {
-                report.notes.append("\(Layout.pack(pack)) holds \(blobs.count) blobs recorded as damaged; none is needed (each is stored again elsewhere or used by no snapshot). `triplicate repair` re-packs the rest of it and removes it")
+                report.notes.append("\(Layout.pack(pack)) holds \(blobs.count) blobs recorded as damaged; none is needed (each is stored again elsewhere or used by no snapshot). a repair re-packs the rest of it and removes it")
             } else {
                 report.damagedPacks.append(Layout.pack(pack))
                 report.affectedFiles[Layout.pack(pack)] = files
@@ -301,7 +301,7 @@ extension Repository {
     /// Reads every pack the index names (and that is not already known to be damaged), one per core at a time.
     private func verifyPacks(index: MasterIndex, sizes: [ObjectID: Int64], skip: Set<ObjectID>, damage: DamageSet, finder: DamageFinder,
                              cancellation: Cancellation?, damaged: inout [ObjectID: PackDamage], report: inout CheckReport,
-                             progress: (@Sendable (Int, Int) -> Void)?) async throws(TriplicateError) {
+                             progress: ProgressHandler?) async throws(TriplicateError) {
         let byPack = index.entriesByPack()
         let todo = index.packs.sorted().filter { !skip.contains($0) && sizes[$0] != nil }
         let parallel = max(1, ProcessInfo.processInfo.activeProcessorCount)
@@ -316,7 +316,7 @@ extension Repository {
             if let scan = done.scan { results.append((done.pack, scan)) }
             if let e = done.error, stop == nil { stop = e }
             read += 1
-            progress?(read, todo.count)
+            progress?(ProgressEvent(.check, done: read, total: todo.count))
             return stop == nil
         })
         report.packsRead = read

@@ -11,7 +11,7 @@ extension PlanSession {
     /// before writing it and its size after. Never deletes anything; an interrupted catch-up resumes where it
     /// stopped, because every object is written whole or not at all.
     func catchUp(_ target: inout Place, from places: [Place], union: [String: Int64], log: HealLog,
-                 cancellation: Cancellation? = nil, progress: (@Sendable (String) -> Void)?) async -> DestinationReport {
+                 cancellation: Cancellation? = nil, progress: ProgressHandler?) async -> DestinationReport {
         var report = DestinationReport(name: target.target.name, outcome: .done)
         let missing = union.keys.filter { target.objects[$0] == nil }
         guard !missing.isEmpty else { return report }
@@ -20,7 +20,8 @@ extension PlanSession {
         let ordered = missing.sorted { (phase($0), $0) < (phase($1), $1) }
         do throws(TriplicateError) {
             // A new copy was made ready (folder or bucket created, found empty) when init surveyed it.
-            progress?("\(target.target.name): copying \(ordered.count) files (\(Self.bytes(ordered.reduce(Int64(0)) { $0.saturatingAdd(max(union[$1] ?? 0, 0)) })))")
+            progress?(ProgressEvent(.catchUp, destination: target.target.name,
+                                     message: "copying \(ordered.count) files (\(Self.bytes(ordered.reduce(Int64(0)) { $0.saturatingAdd(max(union[$1] ?? 0, 0)) })))"))
             var start = 0
             while start < ordered.count {
                 // One phase at a time, so that nothing is written before what it depends on.
@@ -31,7 +32,10 @@ extension PlanSession {
                                cancellation: cancellation, report: &report)
                 for name in ordered[start..<end] where !report.lost.contains(name) { target.objects[name] = union[name] }
                 if end < ordered.count {
-                    progress?("\(target.target.name): \(report.objectsCopied) of \(ordered.count) files copied (\(Self.bytes(report.bytesCopied)))")
+                    var event = ProgressEvent(.catchUp, destination: target.target.name, done: report.objectsCopied, total: ordered.count,
+                                              bytes: report.bytesCopied)
+                    event.message = "\(report.objectsCopied) of \(ordered.count) files copied (\(Self.bytes(report.bytesCopied)))"
+                    progress?(event)
                 }
                 if p == 1, target.repository == nil, let model = sources.lazy.compactMap(\.repository).first {
                     // With its config the copy is a repository, with the keys already unlocked; a drive gets its marker.

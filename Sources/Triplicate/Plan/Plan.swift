@@ -28,7 +28,7 @@ public enum Site: String, Sendable, Hashable, CaseIterable, Codable {
 ///
 /// A plan names the sources (folders to back up, with exclusions) and the destinations: each a repository
 /// location (as `--repo` takes it), with a name, a medium and a site. Every destination holds the same
-/// repository, file for file. Load one from a TOML file with ``load(_:)`` or build one with ``init(passwordFile:sources:destinations:)``:
+/// repository, file for file. Load one from a TOML file with ``load(_:registry:)`` or build one with ``init(passwordFile:sources:destinations:maxAge:)``:
 ///
 /// ```toml
 /// password-file = "/home/jose/.config/triplicate/password"

@@ -36,7 +36,7 @@ extension PlanSession {
     /// which file, on which copy, from which copy. The healed copy's check then counts as passed. Damage that no copy
     /// can heal is recorded in the repository (the same record on every copy, FORMAT.md §9.1), so that later backups
     /// store that data again. Without `heal`, it only reports (and records nothing).
-    public func check(readData: Bool = false, heal: Bool = true, progress: (@Sendable (String) -> Void)? = nil) async throws(TriplicateError) -> [DestinationCheck] {
+    public func check(readData: Bool = false, heal: Bool = true, progress: ProgressHandler? = nil) async throws(TriplicateError) -> [DestinationCheck] {
         try await followingTaskCancellation { cancellation throws(TriplicateError) in
             try await check(readData: readData, heal: heal, cancellation: cancellation, progress: progress)
         }
@@ -44,7 +44,7 @@ extension PlanSession {
 
     /// ``check`` with the flag that stops it.
     func check(readData: Bool = false, heal: Bool = true, cancellation: Cancellation?,
-                      progress: (@Sendable (String) -> Void)? = nil) async throws(TriplicateError) -> [DestinationCheck] {
+                      progress: ProgressHandler? = nil) async throws(TriplicateError) -> [DestinationCheck] {
         var places = try await survey()
         try await unlock(&places)
         return try await check(places, readData: readData, heal: heal, cancellation: cancellation, progress: progress, packProgress: nil)
@@ -52,8 +52,8 @@ extension PlanSession {
 
     /// ``check(readData:heal:progress:)`` of the copies as a survey found them (and unlocked), with each
     /// copy's pack progress (packs read, packs to read).
-    func check(_ places: [Place], readData: Bool, heal: Bool, cancellation: Cancellation?, progress: (@Sendable (String) -> Void)? = nil,
-               packProgress: (@Sendable (Int, Int) -> Void)?) async throws(TriplicateError) -> [DestinationCheck] {
+    func check(_ places: [Place], readData: Bool, heal: Bool, cancellation: Cancellation?, progress: ProgressHandler? = nil,
+               packProgress: ProgressHandler?) async throws(TriplicateError) -> [DestinationCheck] {
         var places = places
         var results: [DestinationCheck] = []
         for p in places {
@@ -61,7 +61,7 @@ extension PlanSession {
                 results.append(DestinationCheck(name: p.target.name, problem: p.unreachable ?? "holds no repository yet"))
                 continue
             }
-            progress?("checking \(p.target.name)")
+            progress?(ProgressEvent(.check, destination: p.target.name, message: "checking"))
             do {
                 let report = try await repo.check(readData: readData, record: false, cancellation: cancellation, progress: packProgress)
                 results.append(DestinationCheck(name: p.target.name, report: report))
@@ -82,12 +82,12 @@ extension PlanSession {
                     let problem = missing.contains(name) ? "missing although an index file names it" : "damaged"
                     do {
                         if let from = try await self.heal(name, on: places[i], from: places, problem: problem, log: log) {
-                            progress?("\(places[i].target.name): \(name) was \(problem); restored from \(from) and verified")
+                            progress?(ProgressEvent(.check, destination: places[i].target.name, message: "\(name) was \(problem); restored from \(from) and verified"))
                             places[i].objects[name] = places.first { $0.target.name == from }?.objects[name]
                         }
                     } catch {
                         if error.kind == .cancelled { throw error }
-                        progress?("\(places[i].target.name): \(name) could not be healed (\(error.message))")
+                        progress?(ProgressEvent(.check, destination: places[i].target.name, message: "\(name) could not be healed (\(error.message))"))
                     }
                 }
             }

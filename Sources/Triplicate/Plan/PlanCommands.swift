@@ -20,7 +20,7 @@ extension PlanSession {
     /// one identity and one set of keys. Destinations that already hold it are left as they are; unreachable ones
     /// are reported and catch up at the next backup or sync.
     public func initialize(options: Repository.InitOptions = Repository.InitOptions(),
-                           progress: (@Sendable (String) -> Void)? = nil) async throws(TriplicateError) -> [DestinationReport] {
+                           progress: ProgressHandler? = nil) async throws(TriplicateError) -> [DestinationReport] {
         var places = try await survey(creating: true)
         if !places.contains(where: { $0.config != nil }) {
             guard let first = places.firstIndex(where: { $0.reachable }) else { throw noneReachable(places) }
@@ -30,7 +30,7 @@ extension PlanSession {
             for info in (try? await places[first].destination.list(prefix: "")) ?? [] where Layout.isRepositoryFile(info.name) {
                 places[first].objects[info.name] = info.size
             }
-            progress?("\(places[first].target.name): created repository \(repo.id.short)")
+            progress?(ProgressEvent(.initialize, destination: places[first].target.name, message: "created repository \(repo.id.short)"))
         } else {
             // The password must open the repository the other copies get.
             try await unlock(&places)
@@ -45,7 +45,7 @@ extension PlanSession {
     /// Catches up every reachable place (or those named in `names`) with `union`; one report per place concerned, with
     /// the files of that place healed on the way (from `log`).
     private func catchUpAll(_ places: inout [Place], union: [String: Int64], only names: [String]? = nil, log: HealLog,
-                            cancellation: Cancellation? = nil, progress: (@Sendable (String) -> Void)?) async -> [DestinationReport] {
+                            cancellation: Cancellation? = nil, progress: ProgressHandler?) async -> [DestinationReport] {
         var reports: [DestinationReport] = []
         let before = places
         for i in places.indices where names?.contains(places[i].target.name) ?? true {
@@ -59,7 +59,7 @@ extension PlanSession {
         // Packs that no copy holds intact are recorded as damaged everywhere, so that backups store their data again.
         let lost = Set(reports.flatMap(\.lost)).filter { $0.hasPrefix(Layout.data) }.sorted()
         if !lost.isEmpty, let name = await recordLostPacks(lost, places: places) {
-            progress?("\(lost.count) pack\(lost.count == 1 ? "" : "s") no copy holds intact: recorded as damaged in \(name); the next backup stores that data again")
+            progress?(ProgressEvent(.catchUp, message: "\(lost.count) pack\(lost.count == 1 ? "" : "s") no copy holds intact: recorded as damaged in \(name); the next backup stores that data again"))
         }
         let healed = log.all
         for i in reports.indices { reports[i].healed = healed.filter { $0.destination == reports[i].name } }
@@ -74,9 +74,9 @@ extension PlanSession {
     /// The union of what the reachable places hold, after the files two copies hold with different sizes were checked
     /// and the damaged ones replaced (names no copy holds rightly are left out, with a warning in `progress`).
     private func healedUnion(_ places: inout [Place], log: HealLog,
-                             progress: (@Sendable (String) -> Void)?) async throws(TriplicateError) -> [String: Int64] {
+                             progress: ProgressHandler?) async throws(TriplicateError) -> [String: Int64] {
         for name in try await healConflicts(&places, log: log) {
-            progress?("\(name) differs between the copies and none of them holds it intact; run `triplicate check --plan --read-data`")
+            progress?(ProgressEvent(.catchUp, message: "\(name) differs between the copies and none of them holds it intact; a check that reads the data says what depends on it"))
         }
         return Self.union(places).files
     }
@@ -86,7 +86,7 @@ extension PlanSession {
     /// Backs up the plan's sources once to every reachable destination: ``openForBackup(progress:)``,
     /// then ``Repository/backup(paths:options:)`` of the sources, with every source's exclusions applied to all of them.
     public func backup(options: BackupOptions = BackupOptions(),
-                       progress: (@Sendable (String) -> Void)? = nil) async throws(TriplicateError) -> PlanBackupResult {
+                       progress: ProgressHandler? = nil) async throws(TriplicateError) -> PlanBackupResult {
         guard !plan.sources.isEmpty else { throw TriplicateError(.invalidArgument, "\(plan.at(nil))the plan names no [[source]] to back up") }
         let repo = try await openForBackup(progress: progress)
         var options = options
@@ -104,7 +104,7 @@ extension PlanSession {
     /// way is left out of the rest and does not get the snapshot; the backup fails only when no destination gets it.
     /// ``BackupResult/destinations`` says what happened at each; a copy that lives inside a folder being backed up is
     /// left out of the backup.
-    public func openForBackup(progress: (@Sendable (String) -> Void)? = nil) async throws(TriplicateError) -> Repository {
+    public func openForBackup(progress: ProgressHandler? = nil) async throws(TriplicateError) -> Repository {
         try await followingTaskCancellation { cancellation throws(TriplicateError) in
             try await openForBackup(cancellation: cancellation, progress: progress)
         }
@@ -112,11 +112,12 @@ extension PlanSession {
 
     /// ``openForBackup`` with the flag that stops it.
     func openForBackup(cancellation: Cancellation?,
-                              progress: (@Sendable (String) -> Void)? = nil) async throws(TriplicateError) -> Repository {
+                              progress: ProgressHandler? = nil) async throws(TriplicateError) -> Repository {
         var places = try await survey()
         guard let model = try await unlock(&places) else {
             if places.contains(where: { $0.reachable }) {
-                throw TriplicateError(.noRepository, "no destination of the plan holds the repository yet; run `triplicate init --plan \(plan.file ?? "FILE")`")
+                throw TriplicateError(.noRepository, "no destination of the plan holds the repository yet",
+                                      remedy: .initialize)
             }
             throw noneReachable(places)
         }
@@ -137,7 +138,7 @@ extension PlanSession {
         let run = PlanRun(session: self, places: places, reports: reports)
         let replicas = ReplicaSet(members.map { ReplicaSet.Member(name: $0.target.name, destination: $0.destination) },
                                   staging: staging, run: run)
-        progress?("backing up to \(members.map(\.target.name).joined(separator: ", "))")
+        progress?(ProgressEvent(.backup, message: "backing up to \(members.map(\.target.name).joined(separator: ", "))"))
         return Repository(replicas: replicas, config: model.config, keys: model.keys)
     }
 
@@ -153,7 +154,7 @@ extension PlanSession {
     /// Brings lagging destinations up to date: copies to each reachable destination (or only those named in
     /// `names`) every repository file another reachable destination holds and it lacks, verifying each, in the
     /// safe order. Never deletes anything; run again after an interruption, it copies what is still missing.
-    public func sync(to names: [String]? = nil, progress: (@Sendable (String) -> Void)? = nil) async throws(TriplicateError) -> [DestinationReport] {
+    public func sync(to names: [String]? = nil, progress: ProgressHandler? = nil) async throws(TriplicateError) -> [DestinationReport] {
         try await followingTaskCancellation { cancellation throws(TriplicateError) in
             try await sync(to: names, cancellation: cancellation, progress: progress)
         }
@@ -161,7 +162,7 @@ extension PlanSession {
 
     /// ``sync`` with the flag that stops it.
     func sync(to names: [String]? = nil, cancellation: Cancellation?,
-                     progress: (@Sendable (String) -> Void)? = nil) async throws(TriplicateError) -> [DestinationReport] {
+                     progress: ProgressHandler? = nil) async throws(TriplicateError) -> [DestinationReport] {
         for n in names ?? [] { _ = try plan.destination(named: n) }
         var places = try await survey()
         guard try await unlock(&places) != nil else { throw noneReachable(places) }
@@ -201,7 +202,7 @@ extension PlanSession {
     /// Restores what `selector` names into `target` from the plan's repository (``openRepository(from:)``): `latest`
     /// is the newest snapshot any copy holds; each file is read from the nearest copy that holds it intact, or only
     /// from the destination named `from`.
-    public func restore(_ selector: SnapshotSelector, to target: String, from: String? = nil, progress: (@Sendable (RestoreResult) -> Void)? = nil) async throws(TriplicateError) -> PlanRestoreResult {
+    public func restore(_ selector: SnapshotSelector, to target: String, from: String? = nil, progress: ProgressHandler? = nil) async throws(TriplicateError) -> PlanRestoreResult {
         try await followingTaskCancellation { cancellation throws(TriplicateError) in
             try await restore(selector, to: target, from: from, cancellation: cancellation, progress: progress)
         }
@@ -209,7 +210,7 @@ extension PlanSession {
 
     /// ``restore`` with the flag that stops it.
     func restore(_ selector: SnapshotSelector, to target: String, from: String? = nil, cancellation: Cancellation?,
-                        progress: (@Sendable (RestoreResult) -> Void)? = nil) async throws(TriplicateError) -> PlanRestoreResult {
+                        progress: ProgressHandler? = nil) async throws(TriplicateError) -> PlanRestoreResult {
         let repo = try await openRepository(from: from)
         let snapshot = try await repo.findSnapshot(selector)
         let result = try await repo.restore(snapshot, path: selector.path, to: target, cancellation: cancellation, progress: progress)

@@ -36,7 +36,7 @@ public struct DestinationReport: Sendable, Codable, Equatable {
     public var lost: [String] = []
 }
 
-/// The result of ``PlanSession/backup(options:)``.
+/// The result of ``PlanSession/backup(options:progress:)``.
 public struct PlanBackupResult: Sendable {
     /// The backup itself (its snapshot is on every destination whose outcome is `done`).
     public var backup: BackupResult

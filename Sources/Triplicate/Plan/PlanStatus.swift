@@ -49,6 +49,14 @@ public struct RuleVerdict: Sendable, Codable, Equatable {
     public var allCurrent: Bool
     /// What is wrong, for a person.
     public var problems: [String]
+    /// What to do about it, most urgent first, each once.
+    public var remedies: [Remedy] = []
+
+    /// Adds a problem, and what to do about it.
+    mutating func add(_ problem: String, _ remedy: Remedy? = nil) {
+        problems.append(problem)
+        if let remedy, !remedies.contains(remedy) { remedies.append(remedy) }
+    }
 }
 
 /// The whole of ``PlanSession/status()``.
@@ -181,19 +189,19 @@ extension PlanSession {
         if let u = unprotected, u.files > 0 {
             verdict.allCurrent = false
             let since = u.comparedWith.map { "since the newest backup (\($0.prefix(8)))" } ?? "(nothing is backed up from this computer yet)"
-            verdict.problems.append("\(u.files) source file\(u.files == 1 ? " is" : "s are") new or changed \(since) and in no backup yet (\(u.bytes) bytes): run `triplicate backup --plan`")
+            verdict.add("\(u.files) source file\(u.files == 1 ? " is" : "s are") new or changed \(since) and in no backup yet (\(u.bytes) bytes)", .backup)
         }
         for source in unprotected?.missingSources ?? [] {
             verdict.allCurrent = false
-            verdict.problems.append("the source \(source) is not there (is its disk connected?): it cannot be backed up")
+            verdict.add("the source \(source) is not there (is its disk connected?): it cannot be backed up")
         }
         if let age, age > plan.maxAge {
             verdict.allCurrent = false
-            verdict.problems.append("the newest backup is \(Self.duration(age)) old, more than the plan's max-age of \(Self.duration(plan.maxAge))")
+            verdict.add("the newest backup is \(Self.duration(age)) old, more than the plan's max-age of \(Self.duration(plan.maxAge))", .backup)
         }
         for name in conflicts {
             verdict.allCurrent = false
-            verdict.problems.append("\(name) differs between the copies: run `triplicate check --plan --read-data`, which finds the damaged one and heals it")
+            verdict.add("\(name) differs between the copies: a check that reads the data finds the damaged one and heals it", .check(readData: true))
         }
         return PlanStatus(newestSnapshot: newest.map { String($0.id.prefix(8)) }, newestSnapshotTime: newest?.text,
                           newestBackupAge: age, maxAge: plan.maxAge, unprotected: unprotected, destinations: statuses, verdict: verdict)
@@ -208,23 +216,23 @@ extension PlanSession {
         let copies = 1 + current.count
         let media = Set([Media.internalDisk] + current.map(\.media))
         let offsite = current.contains { $0.site == .offsite }
-        var problems: [String] = []
-        if copies < 3 { problems.append("only \(copies) up-to-date copies counting the source (3 needed)") }
-        if media.count < 2 { problems.append("all up-to-date copies are on one kind of medium (2 needed)") }
-        if !offsite { problems.append("no up-to-date copy is off site") }
-        if nothingYet { problems.append("nothing is backed up yet: run `triplicate backup --plan`") }
+        let holds = copies >= 3 && media.count >= 2 && offsite
+        var verdict = RuleVerdict(copies: copies, mediaKinds: Media.allCases.filter(media.contains), offsite: offsite, holds: holds,
+                                  allCurrent: holds && current.count == statuses.count, problems: [])
+        if copies < 3 { verdict.add("only \(copies) up-to-date copies counting the source (3 needed)") }
+        if media.count < 2 { verdict.add("all up-to-date copies are on one kind of medium (2 needed)") }
+        if !offsite { verdict.add("no up-to-date copy is off site") }
+        if nothingYet { verdict.add("nothing is backed up yet", .backup) }
         for s in statuses where !s.upToDate && !nothingYet {
             if s.lastCheckPassed == false {
-                problems.append("\(s.name) failed its last check: run `triplicate check --plan --read-data` and see what it reports")
+                verdict.add("\(s.name) failed its last check: a check that reads the data says what is wrong, and heals what it can", .check(readData: true))
             } else if !s.reachable {
                 let why = s.reason.map { " (\($0.summary))" } ?? ""
-                problems.append("\(s.name) could not be reached\(why)" + (s.snapshotsBehind.map { $0 > 0 ? " and was \($0) snapshot\($0 == 1 ? "" : "s") behind when last seen" : "" } ?? ""))
+                verdict.add("\(s.name) could not be reached\(why)" + (s.snapshotsBehind.map { $0 > 0 ? " and was \($0) snapshot\($0 == 1 ? "" : "s") behind when last seen" : "" } ?? ""))
             } else {
-                problems.append("\(s.name) is \(s.snapshotsBehind ?? 0) snapshot\(s.snapshotsBehind == 1 ? "" : "s") behind; run `triplicate sync --plan`")
+                verdict.add("\(s.name) is \(s.snapshotsBehind ?? 0) snapshot\(s.snapshotsBehind == 1 ? "" : "s") behind", .sync)
             }
         }
-        let holds = copies >= 3 && media.count >= 2 && offsite
-        return RuleVerdict(copies: copies, mediaKinds: Media.allCases.filter(media.contains), offsite: offsite, holds: holds,
-                           allCurrent: holds && current.count == statuses.count, problems: problems)
+        return verdict
     }
 }

@@ -183,7 +183,7 @@ extension PlanSession {
                 // Backup and sync never make a new copy: an empty folder may be a share that is not mounted (filling it
                 // would fill the internal disk), and a missing bucket may be a typo.
                 place.unreachable = "\(d.displayName) holds no copy of the repository yet (is the disk or share mounted?); "
-                    + "`triplicate init --plan \(plan.file ?? "FILE")` makes a new copy there"
+                    + "initializing the plan makes a new copy there"
                 place.reason = .noCopyYet
                 return place
             case .notARepository:

@@ -66,7 +66,7 @@ extension Repository {
     /// Each step only adds what the next relies on before anything is removed, so an interruption at any moment
     /// (a kill, an unplugged drive, a server that goes away) leaves a repository that `check` accepts and that the
     /// next repair finishes. Running it again on a repaired repository changes nothing.
-    public func repair(readData: Bool = false, progress: (@Sendable (String) -> Void)? = nil) async throws(TriplicateError) -> RepairReport {
+    public func repair(readData: Bool = false, progress: ProgressHandler? = nil) async throws(TriplicateError) -> RepairReport {
         try await followingTaskCancellation { cancellation throws(TriplicateError) in
             try await repair(readData: readData, cancellation: cancellation, progress: progress)
         }
@@ -74,11 +74,12 @@ extension Repository {
 
     /// ``repair`` with the flag that stops it.
     func repair(readData: Bool = false, cancellation: Cancellation?,
-                       progress: (@Sendable (String) -> Void)? = nil) async throws(TriplicateError) -> RepairReport {
+                       progress: ProgressHandler? = nil) async throws(TriplicateError) -> RepairReport {
         var report = RepairReport()
         func stopIfCancelled() throws(TriplicateError) {
             if cancellation?.isCancelled == true {
-                throw TriplicateError(.cancelled, "repair interrupted; the repository is consistent, run `triplicate repair` again to finish")
+                throw TriplicateError(.cancelled, "repair interrupted; the repository is consistent, and repairing it again finishes the work",
+                                      remedy: .repair)
             }
         }
         // Listed in the order loadIndex uses: index files, then packs.
@@ -108,7 +109,7 @@ extension Repository {
         }
 
         // 1. Every pack's table; with readData (and for packs whose table fails or that hold recorded damage), every byte.
-        progress?("reading the tables of \(sizes.count) packs" + (readData ? " and every byte of them" : ""))
+        progress?(ProgressEvent(.repair, message: "reading the tables of \(sizes.count) packs" + (readData ? " and every byte of them" : "")))
         var scans: [ObjectID: PackScan] = [:]
         var tables: [ObjectID: [PackEntry]] = [:]
         let packs = sizes.keys.sorted()
@@ -130,7 +131,8 @@ extension Repository {
         })
         if let failure { throw failure }
         if cancellation?.isCancelled == true {
-            throw TriplicateError(.cancelled, "repair interrupted; the repository is consistent, run `triplicate repair` again to finish")
+            throw TriplicateError(.cancelled, "repair interrupted; the repository is consistent, and repairing it again finishes the work",
+                                      remedy: .repair)
         }
 
         // Which packs are damaged, and which of their blobs are intact.
@@ -163,7 +165,7 @@ extension Repository {
         var salvaged: [IndexFile.Pack] = []
         var keep = Set<ObjectID>()
         if !damagedPacks.isEmpty {
-            progress?("copying the intact blobs of \(damagedPacks.count) damaged packs")
+            progress?(ProgressEvent(.repair, message: "copying the intact blobs of \(damagedPacks.count) damaged packs"))
             let staging = destination.stagingDirectory ?? FileManager.default.temporaryDirectory.path
             let stager = PackStager(keys: keys, level: BackupOptions.defaultCompressionLevel, packSize: 32 << 20, stagingDirectory: staging)
             defer { stager.discard() }
@@ -214,7 +216,7 @@ extension Repository {
             toIndex.append(IndexFile.Pack(id: pack, entries: table))
         }
         if !toIndex.isEmpty {
-            progress?("indexing \(toIndex.count) packs")
+            progress?(ProgressEvent(.repair, message: "indexing \(toIndex.count) packs"))
             var start = 0
             while start < toIndex.count {
                 let batch = Array(toIndex[start..<min(start + 16, toIndex.count)])
@@ -252,7 +254,7 @@ extension Repository {
         }
 
         // 6. What can no longer be restored.
-        progress?("looking for files that can no longer be restored")
+        progress?(ProgressEvent(.repair, message: "looking for files that can no longer be restored"))
         report.unrestorable = try await losses(cancellation: cancellation)
         return report
     }
@@ -268,7 +270,7 @@ extension Repository {
     func writeIndexFile(_ packs: [IndexFile.Pack]) async throws(TriplicateError) -> String {
         let bytes: [UInt8]
         do { bytes = try SealedFile.seal(IndexFile(packs: packs).encode(), kind: .index, keys: keys) } catch {
-            throw TriplicateError(.invalidArgument, "cannot encode an index file: \(error)")
+            throw TriplicateError(.internalFailure, "cannot encode an index file: \(error)")
         }
         let name = Layout.index(SHA256.hash(bytes))
         try await put(name, bytes)

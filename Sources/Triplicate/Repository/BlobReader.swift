@@ -70,7 +70,8 @@ final class BlobReader: @unchecked Sendable {
         let header: [UInt8]
         do { header = try await copy.get(name, range: 0..<Int64(FileHeader.length)) } catch {
             if error.kind == .notFound || error.kind == .permanent {
-                throw Failed(error: TriplicateError(.corrupt, "pack \(name) cannot be read from \(copy.displayName) (\(error)). Run `triplicate check`."),
+                throw Failed(error: TriplicateError(.corrupt, "pack \(name) cannot be read from \(copy.displayName) (\(error))",
+                                                          remedy: .check(readData: false)),
                              damage: error.kind == .permanent)
             }
             throw Failed(error: TriplicateError(error, doing: "cannot read pack \(name)"), damage: false)
@@ -88,12 +89,14 @@ final class BlobReader: @unchecked Sendable {
     /// The error for a failed read of a blob's bytes from pack `name` on `copy`.
     private func readError(_ error: DestinationError, name: String, entry e: PackEntry, copy: any Destination) -> Failed {
         if error.kind == .notFound {
-            return Failed(error: TriplicateError(.corrupt, "pack \(name) is missing from \(copy.displayName). Run `triplicate check`."), damage: false)
+            return Failed(error: TriplicateError(.corrupt, "pack \(name) is missing from \(copy.displayName)",
+                                                     remedy: .check(readData: false)), damage: false)
         }
         // A permanent failure of this one read (a short pack, an I/O error in its sectors) damages the blobs
         // in it, not the operation; an unavailable or refusing destination stops everything.
         if error.kind == .permanent {
-            return Failed(error: TriplicateError(.corrupt, "pack \(name) cannot be read at \(e.offset) (\(error)). Run `triplicate check --read-data`."), damage: true)
+            return Failed(error: TriplicateError(.corrupt, "pack \(name) cannot be read at \(e.offset) (\(error))",
+                                                     remedy: .check(readData: true)), damage: true)
         }
         return Failed(error: TriplicateError(error, doing: "cannot read pack \(name)"), damage: false)
     }
@@ -112,9 +115,11 @@ final class BlobReader: @unchecked Sendable {
     func withBlob<R>(_ id: ObjectID, _ body: (UnsafeRawBufferPointer) throws(TriplicateError) -> R) async throws(TriplicateError) -> R {
         guard let loc = index.location(id) else {
             if let pack = index.damage.pack(holding: id) {
-                throw TriplicateError(.corrupt, "blob \(id.short) is recorded as damaged in pack \(Layout.pack(pack)), and no other pack holds it. Back the file up again if you still have it; `triplicate repair` lists what is lost.")
+                throw TriplicateError(.corrupt, "blob \(id.short) is recorded as damaged in pack \(Layout.pack(pack)), and no other pack holds it. Back the file up again if you still have it; a repair lists what is lost.",
+                                      remedy: .repair)
             }
-            throw TriplicateError(.corrupt, "blob \(id.short) is in no pack present in the repository (its pack is missing, or no index names it). Run `triplicate check`.")
+            throw TriplicateError(.corrupt, "blob \(id.short) is in no pack present in the repository (its pack is missing, or no index names it)",
+                                  remedy: .check(readData: false))
         }
         let pack = index.packID(loc.pack)
         let plain: UnsafeRawBufferPointer

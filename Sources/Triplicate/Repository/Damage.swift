@@ -123,7 +123,7 @@ extension Repository {
             let record = DamageRecord(time: now, hostname: Host.currentName, found: found, packs: batch)
             let bytes: [UInt8]
             do { bytes = try SealedFile.seal(try record.encode(), kind: .damage, keys: keys) } catch {
-                throw TriplicateError(.invalidArgument, "cannot encode a damage record: \(error)")
+                throw TriplicateError(.internalFailure, "cannot encode a damage record: \(error)")
             }
             out.append((Layout.damageRecord(SHA256.hash(bytes)), bytes))
         }
@@ -161,7 +161,7 @@ extension Repository {
         if known == nil {
             do { known = try await copy.stat(name).size } catch {
                 if error.kind == .notFound {
-                    throw TriplicateError(.corrupt, "\(name) is missing from \(copy.displayName). Run `triplicate check`.")
+                    throw TriplicateError(.corrupt, "\(name) is missing from \(copy.displayName)", remedy: .check(readData: false))
                 }
                 throw TriplicateError(error, doing: "cannot read \(name)")
             }
@@ -171,7 +171,7 @@ extension Repository {
         }
         do { return try await copy.get(name) } catch {
             if error.kind == .notFound {
-                throw TriplicateError(.corrupt, "\(name) is missing from \(copy.displayName). Run `triplicate check`.")
+                throw TriplicateError(.corrupt, "\(name) is missing from \(copy.displayName)", remedy: .check(readData: false))
             }
             throw TriplicateError(error, doing: "cannot read \(name)")
         }

@@ -54,11 +54,11 @@ public final class Repository: Sendable {
             try await bind(destination, to: repositoryID, doing: "cannot mark \(destination.displayName) as this repository's")
             return Repository(destination: destination, config: config, keys: keys)
         } catch let e as CoreError {
-            throw TriplicateError(.invalidArgument, "cannot create the repository keys: \(e)")
+            throw TriplicateError(.internalFailure, "cannot create the repository keys: \(e)")
         } catch let e as TriplicateError {
             throw e
         } catch {
-            throw TriplicateError(.invalidArgument, "\(error)")
+            throw TriplicateError(.internalFailure, "\(error)")
         }
     }
 
@@ -150,7 +150,7 @@ public final class Repository: Sendable {
             case .notFound:
                 let anything = (try? await destination.rootEntries()) ?? []
                 if anything.isEmpty {
-                    throw TriplicateError(.noRepository, "there is no repository at \(destination.displayName) (run `triplicate init` to create one)")
+                    throw TriplicateError(.noRepository, "there is no repository at \(destination.displayName)", remedy: .initialize)
                 }
                 throw TriplicateError(.notARepository, "\(destination.displayName) is not a Triplicate repository (it has files but no config)")
             default:
@@ -290,7 +290,8 @@ public final class Repository: Sendable {
     func get(_ name: String) async throws(TriplicateError) -> [UInt8] {
         do { return try await destination.get(name) } catch {
             if error.kind == .notFound {
-                throw TriplicateError(.corrupt, "\(name) is missing from \(destination.displayName). Run `triplicate check`.")
+                throw TriplicateError(.corrupt, "\(name) is missing from \(destination.displayName)",
+                                      remedy: .check(readData: false))
             }
             throw TriplicateError(error, doing: "cannot read \(name)")
         }

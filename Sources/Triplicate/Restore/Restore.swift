@@ -41,7 +41,7 @@ extension Repository {
     /// restore goes on with the others. Set-user-ID and set-group-ID bits are not restored.
     ///
     /// `progress` is called with the figures so far after each file; it must be cheap and thread safe.
-    public func restore(_ snapshot: Snapshot, path: String? = nil, to target: String, progress: (@Sendable (RestoreResult) -> Void)? = nil) async throws(TriplicateError) -> RestoreResult {
+    public func restore(_ snapshot: Snapshot, path: String? = nil, to target: String, progress: ProgressHandler? = nil) async throws(TriplicateError) -> RestoreResult {
         try await followingTaskCancellation { cancellation throws(TriplicateError) in
             try await restore(snapshot, path: path, to: target, cancellation: cancellation, progress: progress)
         }
@@ -49,7 +49,7 @@ extension Repository {
 
     /// ``restore`` with the flag that stops it.
     func restore(_ snapshot: Snapshot, path: String? = nil, to target: String, cancellation: Cancellation?,
-                        progress: (@Sendable (RestoreResult) -> Void)? = nil) async throws(TriplicateError) -> RestoreResult {
+                        progress: ProgressHandler? = nil) async throws(TriplicateError) -> RestoreResult {
         guard let rootID = snapshot.record.treeID else { throw TriplicateError(.corrupt, "snapshot \(snapshot.id.short) has no tree") }
         let index = try await loadIndex()
         let finder = DamageFinder()
@@ -153,7 +153,7 @@ final class RestoreRun {
     let reader: BlobReader
     let target: String
     let cancellation: Cancellation?
-    let progress: (@Sendable (RestoreResult) -> Void)?
+    let progress: ProgressHandler?
     var result = RestoreResult(files: 0, directories: 0, symlinks: 0, bytes: 0, errors: [])
     /// Readers for the file tasks, one lent to each task in flight.
     private var readers: [BlobReader] = []
@@ -162,7 +162,7 @@ final class RestoreRun {
     /// the kernel's write path and the disk, and each file in flight holds two blob buffers.
     let parallelFiles = max(2, ProcessInfo.processInfo.activeProcessorCount)
 
-    init(reader: BlobReader, target: String, cancellation: Cancellation?, progress: (@Sendable (RestoreResult) -> Void)?) throws(TriplicateError) {
+    init(reader: BlobReader, target: String, cancellation: Cancellation?, progress: ProgressHandler?) throws(TriplicateError) {
         self.reader = reader
         self.target = target
         self.cancellation = cancellation
@@ -253,7 +253,7 @@ final class RestoreRun {
             case .restored(let bytes):
                 result.files += 1
                 result.bytes += bytes
-                progress?(result)
+                progress?(ProgressEvent(.restore, done: result.files, bytes: result.bytes, currentPath: done.display))
             case .skipped(let why):
                 result.errors.append("\(done.display): \(why)")
             case .failed(let e):
@@ -309,7 +309,7 @@ final class RestoreRun {
             case .restored(let bytes):
                 result.files += 1
                 result.bytes += bytes
-                progress?(result)
+                progress?(ProgressEvent(.restore, done: result.files, bytes: result.bytes, currentPath: display))
             case .skipped(let why):
                 result.errors.append("\(display): \(why)")
             case .failed(let e):

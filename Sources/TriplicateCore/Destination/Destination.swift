@@ -44,14 +44,18 @@ public struct DestinationError: Error, Sendable, CustomStringConvertible {
     public var kind: Kind
     /// The object (or path) concerned, when there is one.
     public var object: String?
-    /// A message for a person: what happened and what to do.
+    /// A message for a person: what happened (and what to do, where no ``remedy`` says it).
     public var message: String
+    /// What to do about it, as an operation of the library, when the destination knows (create the bucket, give
+    /// other credentials).
+    public var remedy: Remedy?
 
     /// Creates an error.
-    public init(_ kind: Kind, object: String?, _ message: String) {
+    public init(_ kind: Kind, object: String?, _ message: String, remedy: Remedy? = nil) {
         self.kind = kind
         self.object = object
         self.message = message
+        self.remedy = remedy
     }
 
     /// True when a retry after a pause may succeed.
