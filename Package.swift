@@ -40,11 +40,18 @@ let package = Package(
             dependencies: ["CZstd", "CBlake2", "CLibCrypto"],
             swiftSettings: strict
         ),
+        // System: the one module that calls the C library for files (open, read, fsync, openat, stat, fnmatch), below
+        // the destinations and the engine, so that a port to another system changes this module only.
+        .target(
+            name: "TriplicateSystem",
+            swiftSettings: strict
+        ),
         // Destinations: concrete places a repository lives (local directory / NAS mount).
         .target(
             name: "TriplicateDestinations",
             dependencies: [
                 "TriplicateCore",
+                "TriplicateSystem",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -60,7 +67,7 @@ let package = Package(
         // Engine: repository open/init, backup, restore, check, stats, and the 3-2-1 plan. The `Triplicate` library.
         .target(
             name: "Triplicate",
-            dependencies: ["TriplicateCore", "TriplicateDestinations", .product(name: "TOMLKit", package: "TOMLKit")],
+            dependencies: ["TriplicateCore", "TriplicateSystem", "TriplicateDestinations", .product(name: "TOMLKit", package: "TOMLKit")],
             swiftSettings: strict
         ),
         // The reference CLI: argument parsing, progress, exit codes; no engine logic.
@@ -99,12 +106,13 @@ let package = Package(
         .testTarget(name: "TriplicateCoreTests", dependencies: ["TriplicateCore", "TriplicateFuzzing", "CLibCrypto", "CZstd"], swiftSettings: strict),
         .testTarget(
             name: "TriplicateTests",
-            dependencies: ["Triplicate", "TriplicateDestinations", "PhotoFixtures", "DestinationConformance",
+            dependencies: ["Triplicate", "TriplicateDestinations", "TriplicateSystem", "PhotoFixtures", "DestinationConformance",
                            .product(name: "NIOCore", package: "swift-nio")],
             resources: [],
             swiftSettings: strict
         ),
         .testTarget(name: "PhotoFixturesTests", dependencies: ["PhotoFixtures"], swiftSettings: strict),
+        .testTarget(name: "TriplicateSystemTests", dependencies: ["TriplicateSystem"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
 )

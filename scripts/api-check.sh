@@ -108,13 +108,15 @@ func reachesZstd() { _ = ZstdCompressor.self }
 func reachesBlake2b() { _ = KeyedBlake2b.self }
 func reachesKeyDerivation() { _ = KeyDerivation.randomBytes }
 func reachesTypedBytes() { [UInt8]().withUnsafeBytesTyped { _ in } }
+func reachesFileSystem() { _ = FileSystem.self }
+func reachesFolder() { _ = Folder.self }
 SWIFT
 if "$swift" build --package-path "$work" > "$work/forbidden.log" 2>&1; then
     echo "api-check: internals are reachable from outside the package" >&2
     exit 1
 fi
 missing=0
-for symbol in "'keys'" "'config'" PackFormat PackBuilder AESGCM KeyFile RepositoryKeys SHA256 ByteReader SigV4Signer IndexFile ZstdCompressor KeyedBlake2b randomBytes withUnsafeBytesTyped; do
+for symbol in "'keys'" "'config'" PackFormat PackBuilder AESGCM KeyFile RepositoryKeys SHA256 ByteReader SigV4Signer IndexFile ZstdCompressor KeyedBlake2b randomBytes withUnsafeBytesTyped FileSystem Folder; do
     if ! grep -q "error: .*$symbol" "$work/forbidden.log"; then
         echo "api-check: $symbol is reachable from outside the package" >&2
         missing=1

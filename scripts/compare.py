@@ -10,8 +10,15 @@ For each step it reports wall time, peak RSS of the tool's process and the repos
 the step, and the ratio of triplicate to restic and to borg. Then triplicate alone: the initial backup
 pinned to one core (taskset) against all cores, and at zstd level 3, each into a new repository.
 
+The data is the generated photo set by default (its sensor data compresses, slowly at zstd level 3); with
+`--data random` it is files of 20-60 MB of random bytes (like already-compressed RAW, which no tool can
+shrink), edited by adding files, rewriting a megabyte inside two files and deleting one. Measure on both:
+each flatters a different tool. `--before BINARY` also runs an older triplicate build in the same run, as a
+fourth tool, and adds a table of before against after.
+
     make compare                      # 1 GB photo set in /tmp/triplicate-compare
     COMPARE_SIZE=4GB make compare
+    COMPARE_DATA=random COMPARE_BEFORE=/path/to/old/triplicate make compare
 """
 import argparse, os, shutil, subprocess, sys, time
 
@@ -71,13 +78,58 @@ class Borg:
 
 
 class Triplicate:
-    name = "triplicate"
-    def __init__(self, work):
-        self.repo = os.path.join(work, "triplicate-repo")
+    def __init__(self, work, binary=TRIPLICATE, name="triplicate"):
+        self.name = name
+        self.binary = binary
+        self.repo = os.path.join(work, name + "-repo")
         self.env = {"TRIPLICATE_PASSWORD": PASSWORD, "TRIPLICATE_REPOSITORY": self.repo}
-    def init(self): return run([TRIPLICATE, "init"], self.env)
-    def backup(self, src): return run([TRIPLICATE, "backup", "--quiet", src], self.env)
-    def restore(self, target): return run([TRIPLICATE, "restore", "latest", "--target", target], self.env)
+    def init(self): return run([self.binary, "init"], self.env)
+    def backup(self, src): return run([self.binary, "backup", "--quiet", src], self.env)
+    def restore(self, target): return run([self.binary, "restore", "latest", "--target", target], self.env)
+
+
+def parse_size(text):
+    units = {"KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12}
+    for u, m in units.items():
+        if text.upper().endswith(u):
+            return int(float(text[:-2]) * m)
+    return int(text)
+
+
+def random_generate(src, size, seed):
+    """Files of 20-60 MB of random bytes until `size`, in folders of ten."""
+    import random
+    rng = random.Random(seed)
+    written, i = 0, 0
+    while written < size:
+        n = min(rng.randint(20, 60) * 10**6, max(size - written, 1))
+        d = os.path.join(src, f"{i // 10:03}")
+        os.makedirs(d, exist_ok=True)
+        with open(os.path.join(d, f"DSC_{i:05}.NEF"), "wb") as f:
+            f.write(os.urandom(n))
+        written += n
+        i += 1
+
+
+def random_edit(src, session, seed):
+    """A working day on incompressible data: 5% new files, a megabyte rewritten inside two files, one file deleted."""
+    import random
+    rng = random.Random(seed * 1000 + session)
+    files = sorted(os.path.join(d, f) for d, _, fs in os.walk(src) for f in fs)
+    total = sum(os.path.getsize(f) for f in files)
+    new = os.path.join(src, f"import-{session}")
+    os.makedirs(new)
+    added = 0
+    while added < total // 20:
+        n = rng.randint(20, 60) * 10**6
+        with open(os.path.join(new, f"DSC_{session}_{added}.NEF"), "wb") as f:
+            f.write(os.urandom(n))
+        added += n
+    for path in rng.sample(files, min(2, len(files))):
+        with open(path, "r+b") as f:
+            f.seek(os.path.getsize(path) // 2)
+            f.write(os.urandom(10**6))
+    os.remove(rng.choice(files))
 
 
 def main():
@@ -85,13 +137,20 @@ def main():
     ap.add_argument("--size", default=os.environ.get("COMPARE_SIZE", "1GB"))
     ap.add_argument("--small-files", type=int, default=int(os.environ.get("COMPARE_SMALL_FILES", "100000")))
     ap.add_argument("--work", default=os.environ.get("COMPARE_DIR", "/tmp/triplicate-compare"))
+    ap.add_argument("--data", choices=["photos", "random"], default=os.environ.get("COMPARE_DATA", "photos"))
+    ap.add_argument("--before", default=os.environ.get("COMPARE_BEFORE"), help="an older triplicate binary to run as well")
     args = ap.parse_args()
     shutil.rmtree(args.work, ignore_errors=True)
     os.makedirs(args.work)
     src = os.path.join(args.work, "Photos")
-    print(f"generating a {args.size} photo set ...", file=sys.stderr)
-    subprocess.run([PHOTOSET, "generate", src, "--size", args.size, "--seed", "11"], check=True, stdout=subprocess.DEVNULL)
+    print(f"generating {args.size} of {args.data} data ...", file=sys.stderr)
+    if args.data == "random":
+        random_generate(src, parse_size(args.size), 11)
+    else:
+        subprocess.run([PHOTOSET, "generate", src, "--size", args.size, "--seed", "11"], check=True, stdout=subprocess.DEVNULL)
     tools = [Restic(args.work), Borg(args.work), Triplicate(args.work)]
+    if args.before:
+        tools.append(Triplicate(args.work, os.path.abspath(args.before), "before"))
     for t in tools:
         t.init()
     results = {}  # step -> tool -> (seconds, rss, repo bytes)
@@ -106,7 +165,10 @@ def main():
     time.sleep(1.2)  # past triplicate's racy-timestamp second, as files on a real disk are
     step("initial backup", lambda t: t.backup(src))
     for session in (1, 2):
-        subprocess.run([PHOTOSET, "edit", src, "--session", str(session), "--seed", "11"], check=True, stdout=subprocess.DEVNULL)
+        if args.data == "random":
+            random_edit(src, session, 11)
+        else:
+            subprocess.run([PHOTOSET, "edit", src, "--session", str(session), "--seed", "11"], check=True, stdout=subprocess.DEVNULL)
         time.sleep(1.2)
         step(f"backup after editing session {session}", lambda t: t.backup(src))
     step("no-change rescan", lambda t: t.backup(src))
@@ -148,7 +210,8 @@ def main():
         shutil.rmtree(repo, ignore_errors=True)
 
     source_bytes = du(src)
-    print(f"Photo set: {args.size} requested, {source_bytes / 1e9:.2f} GB after two editing sessions; "
+    what = "Photo set" if args.data == "photos" else "Random (incompressible) data"
+    print(f"{what}: {args.size} requested, {source_bytes / 1e9:.2f} GB after two editing sessions; "
           f"{os.cpu_count()} cores. Times in seconds, peak RSS in MiB, repository size in MB after the step.\n")
     print("| step | restic s | borg s | triplicate s | vs restic | vs borg | restic RSS | borg RSS | triplicate RSS | restic repo | borg repo | triplicate repo |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
@@ -157,6 +220,13 @@ def main():
         print(f"| {name} | {rs[0]:.1f} | {bo[0]:.1f} | {tr[0]:.1f} | {rs[0] / tr[0]:.2f}x | {bo[0] / tr[0]:.2f}x | "
               f"{rs[1]:.0f} | {bo[1]:.0f} | {tr[1]:.0f} | {rs[2] / 1e6:.0f} | {bo[2] / 1e6:.0f} | {tr[2] / 1e6:.0f} |")
     print("\n\"vs restic\" and \"vs borg\" are how many times faster triplicate was (above 1 is faster).")
+    if args.before:
+        print(f"\nThis build against the one at {args.before}, in the same run:\n")
+        print("| step | before s | after s | after / before | before RSS | after RSS | before repo | after repo |")
+        print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+        for name, r in results.items():
+            b, a = r["before"], r["triplicate"]
+            print(f"| {name} | {b[0]:.2f} | {a[0]:.2f} | {a[0] / b[0]:.2f} | {b[1]:.0f} | {a[1]:.0f} | {b[2] / 1e6:.0f} | {a[2] / 1e6:.0f} |")
     print("\nTriplicate alone, the edited set into a new repository each time:\n")
     print("| run | seconds | peak RSS MiB | repository MB |")
     print("| --- | ---: | ---: | ---: |")

@@ -1,5 +1,6 @@
 // DestinationDefaults: what a destination gets when it does not implement file puts or staging itself.
 @_spi(Benchmarks) public import TriplicateCore
+internal import TriplicateSystem
 
 extension Destination {
     /// Reads the whole file and stores it with ``Destination/put(_:data:)``: right for destinations that keep

@@ -1,10 +1,6 @@
 // LocalDirectory: a repository in a directory of a local disk or a mounted NAS share.
 @_spi(Benchmarks) public import TriplicateCore
-#if canImport(Glibc)
-internal import Glibc
-#elseif canImport(Darwin)
-internal import Darwin
-#endif
+internal import TriplicateSystem
 
 /// A destination in a local directory (internal disk, external disk, NAS mount).
 ///
@@ -101,7 +97,7 @@ public struct LocalDirectory: Destination {
         // system: two copies of a repository must never share a file, or one bad sector would damage both.
         let own = path.hasPrefix(root.hasSuffix("/") ? root : root + "/")
         try store(name, size: size) { (tmp) throws(FileSystemError) in
-            if own, link(path, tmp) == 0 {
+            if own, FileSystem.hardLink(path, tmp) {
                 try FileSystem.syncFile(tmp)
             } else {
                 try FileSystem.copyFile(from: path, to: tmp)
@@ -191,7 +187,7 @@ public struct LocalDirectory: Destination {
         let dir = relative.isEmpty ? root : root + "/" + relative
         let entries: [FileSystem.DirectoryEntry]
         do { entries = try FileSystem.listDirectory(dir) } catch {
-            if error.code == ENOENT || error.code == ENOTDIR { return }
+            if error.category == .notFound { return }
             throw error
         }
         for e in entries {
@@ -212,7 +208,7 @@ public struct LocalDirectory: Destination {
             try FileSystem.remove(p)
             try FileSystem.syncDirectory(String(p[..<(p.lastIndex(of: "/") ?? p.endIndex)]))
         } catch {
-            if error.code == ENOENT { return }
+            if error.category == .notFound { return }
             throw map(error, object: name, op: "delete")
         }
     }
@@ -223,7 +219,7 @@ public struct LocalDirectory: Destination {
     }
 
     private func mapRead(_ e: FileSystemError, name: String) -> DestinationError {
-        if e.code == ENOENT || e.code == ENOTDIR {
+        if e.category == .notFound {
             if !FileSystem.isDirectory(root) { return rootMissing }
             return DestinationError(.notFound, object: name, "does not exist in \(displayName)")
         }
@@ -232,14 +228,14 @@ public struct LocalDirectory: Destination {
 
     private func map(_ e: FileSystemError, object: String?, op: String) -> DestinationError {
         let what = "could not \(op) (\(e.operation) \(e.path): \(e.reason))"
-        switch e.code {
-        case ENOSPC, EDQUOT:
+        switch e.category {
+        case .noSpace:
             return DestinationError(.noSpace, object: object, "\(what); free some space on \(root) and run the backup again")
-        case EACCES, EPERM, EROFS:
+        case .denied:
             return DestinationError(.denied, object: object, "\(what); check the permissions of \(root)")
-        case ENOENT where !FileSystem.isDirectory(root), ENODEV, ENXIO, ENOTCONN, ESTALE:
+        case .notFound where !FileSystem.isDirectory(root), .disconnected:
             return DestinationError(.unavailable, object: object, "\(what); is the disk or share still connected?")
-        case EINTR, EAGAIN, ETIMEDOUT, EMFILE, ENFILE, ENOMEM, ENOBUFS:
+        case .transient:
             // Passing conditions of this computer, not of the file: never a sign that the data is damaged.
             return DestinationError(.transient, object: object, what)
         default:

@@ -1,9 +1,7 @@
 // RemovableDrive: a repository in a folder of a USB drive (FAT32, exFAT, NTFS, ext4), which is often unplugged.
 @_spi(Benchmarks) public import TriplicateCore
 internal import Foundation
-#if canImport(Glibc)
-internal import Glibc
-#endif
+internal import TriplicateSystem
 
 /// A destination on a removable drive, for `--repo usb:PATH`.
 ///
@@ -211,14 +209,20 @@ public struct RemovableDrive: Destination {
         try await onDrive { () throws(DestinationError) in
             do throws(DestinationError) { try await folder.put(name, file: path) } catch { throw explainFull(error, size: size) }
             if verifyWrites {
-                let source = Glibc.open(path, O_RDONLY | O_CLOEXEC)
-                guard source >= 0 else { throw DestinationError(.permanent, object: name, "cannot reopen \(path) to verify the copy") }
-                defer { close(source) }
+                let source: Int32
+                do throws(FileSystemError) { source = try FileSystem.openForReading(path) } catch {
+                    throw DestinationError(.permanent, object: name, "cannot reopen \(path) to verify the copy (\(error.reason))")
+                }
+                defer { FileSystem.closeQuietly(source) }
                 let piece = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 64)
                 defer { piece.deallocate() }
                 try await verify(name, expected: Int(size)) { (offset, buffer) in
                     let want = UnsafeMutableRawBufferPointer(rebasing: piece[0..<buffer.count])
-                    guard let base = want.baseAddress, pread(source, base, want.count, off_t(offset)) == want.count else { return false }
+                    do {
+                        try FileSystem.readFully(source, offset: Int64(offset), into: want, path: path)
+                    } catch {
+                        return false
+                    }
                     return buffer.elementsEqual(want)
                 }
             }
@@ -229,25 +233,31 @@ public struct RemovableDrive: Destination {
     /// compares each piece with `same(offset, piece)`; a mismatch removes the object and fails.
     private func verify(_ name: String, expected: Int, _ same: (Int, UnsafeRawBufferPointer) -> Bool) async throws(DestinationError) {
         let path = folder.root + "/" + name
-        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw DestinationError(.permanent, object: name, "cannot open it again to verify it (\(String(cString: strerror(errno))))") }
-        defer { close(fd) }
-        _ = posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED)
+        let fd: Int32
+        do { fd = try FileSystem.openForReading(path) } catch {
+            throw DestinationError(.permanent, object: name, "cannot open it again to verify it (\(error.reason))")
+        }
+        defer { FileSystem.closeQuietly(fd) }
+        FileSystem.adviseDropCache(fd)
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 64)
         defer { buffer.deallocate() }
         var offset = 0
         var good = true
-        while offset < expected, let base = buffer.baseAddress {
-            let n = pread(fd, base, min(buffer.count, expected - offset), off_t(offset))
-            if n < 0 && errno == EINTR { continue }
+        while offset < expected {
+            let want = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<min(buffer.count, expected - offset)])
+            let n = (try? FileSystem.readSome(fd, at: Int64(offset), into: want, path: path)) ?? 0
             guard n > 0, same(offset, UnsafeRawBufferPointer(rebasing: buffer[0..<n])) else {
                 good = false
                 break
             }
             offset += n
         }
-        var extra: UInt8 = 0
-        if good, pread(fd, &extra, 1, off_t(expected)) != 0 { good = false }
+        if good {
+            // Nothing may follow what was written.
+            var extra: UInt8 = 0
+            let more = withUnsafeMutableBytes(of: &extra) { (try? FileSystem.readSome(fd, at: Int64(expected), into: $0, path: path)) ?? 1 }
+            if more != 0 { good = false }
+        }
         guard good else {
             try? await folder.delete(name)
             throw DestinationError(.permanent, object: name, "reading it back from the drive gave other bytes than were written: the drive is failing or not what it claims to be. The object was removed; use another drive")

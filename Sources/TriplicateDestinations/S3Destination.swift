@@ -6,9 +6,7 @@ internal import NIOCore
 internal import NIOHTTP1
 internal import Foundation
 internal import Synchronization
-#if canImport(Glibc)
-internal import Glibc
-#endif
+internal import TriplicateSystem
 
 /// A destination in an S3-compatible bucket, reached over HTTP(S) with path-style addressing
 /// (`ENDPOINT/BUCKET/PREFIX/NAME`) and AWS Signature Version 4.
@@ -422,33 +420,39 @@ struct FileChunks: AsyncSequence, Sendable {
     struct Iterator: AsyncIteratorProtocol {
         let path: String
         let fd: Int32
+        let openError: FileSystemError?
         var offset: Int64
         let end: Int64
         let exact: Bool
         mutating func next() async throws -> ByteBuffer? {
-            guard fd >= 0 else { throw FileSystemError("open", path) }
+            if let openError { throw openError }
             guard offset < end else {
-                close(fd)
+                FileSystem.closeQuietly(fd)
                 return nil
             }
             let want = Int(Swift.min(Int64(1 << 20), end - offset))
             var buffer = ByteBufferAllocator().buffer(capacity: want)
             let fd = self.fd, offset = self.offset
-            var failed: Int32 = 0
+            var failed: FileSystemError?
+            let path = self.path
             let n = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: want) { raw in
-                while true {
-                    let r = pread(fd, raw.baseAddress, want, off_t(offset))
-                    if r < 0, errno == EINTR { continue }
-                    if r < 0 { failed = errno }
-                    return Swift.max(r, 0)
+                do throws(FileSystemError) {
+                    return try FileSystem.readSome(fd, at: offset, into: UnsafeMutableRawBufferPointer(rebasing: raw[0..<want]), path: path)
+                } catch {
+                    failed = error
+                    return 0
                 }
             }
-            if failed != 0 || (n == 0 && exact) {
-                close(fd)
-                throw FileSystemError("read", path, code: failed != 0 ? failed : EIO)
+            if let failed {
+                FileSystem.closeQuietly(fd)
+                throw failed
+            }
+            if n == 0 && exact {
+                FileSystem.closeQuietly(fd)
+                throw FileSystemError("read", path, code: FileSystemError.ioError)
             }
             guard n > 0 else {
-                close(fd)
+                FileSystem.closeQuietly(fd)
                 return nil
             }
             self.offset += Int64(n)
@@ -457,8 +461,11 @@ struct FileChunks: AsyncSequence, Sendable {
     }
 
     func makeAsyncIterator() -> Iterator {
-        Iterator(path: path, fd: open(path, O_RDONLY | O_CLOEXEC), offset: range?.lowerBound ?? 0,
-                 end: range?.upperBound ?? Int64.max, exact: range != nil)
+        let opened = Result { () throws(FileSystemError) in try FileSystem.openForReading(path) }
+        let fd = (try? opened.get()) ?? -1
+        let openError: FileSystemError? = if case .failure(let e) = opened { e } else { nil }
+        return Iterator(path: path, fd: fd, openError: openError, offset: range?.lowerBound ?? 0,
+                        end: range?.upperBound ?? Int64.max, exact: range != nil)
     }
 }
 

@@ -4,6 +4,7 @@
 import Foundation
 import Testing
 @testable import TriplicateDestinations
+import TriplicateSystem
 import TriplicateCore
 
 @Suite struct LocalDirectoryTests {

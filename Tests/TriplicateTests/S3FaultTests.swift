@@ -8,6 +8,7 @@ import NIOCore
 import Testing
 @testable import Triplicate
 @testable import TriplicateDestinations
+import TriplicateSystem
 #if canImport(Glibc)
 import Glibc
 #endif

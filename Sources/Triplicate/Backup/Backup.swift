@@ -1,10 +1,8 @@
 // Backup: walks the source paths, stores new chunks and trees, and commits a snapshot.
 @_spi(Benchmarks) internal import TriplicateCore
 internal import Foundation
-#if canImport(Glibc)
-internal import Glibc
-#endif
 internal import TriplicateDestinations
+internal import TriplicateSystem
 
 extension Repository {
     /// Backs up `paths` (files or folders) into a new snapshot.

@@ -4,10 +4,8 @@
 // every file in them has its chunk IDs (ListingAssembler.swift).
 @_spi(Benchmarks) internal import TriplicateCore
 internal import Foundation
-#if canImport(Glibc)
-internal import Glibc
-#endif
 internal import TriplicateDestinations
+internal import TriplicateSystem
 
 /// The state of one running backup: the walk, the pipeline and the figures.
 final class BackupRun {

@@ -1,6 +1,7 @@
 // BackupWorker: a worker thread of a backup: hashes each chunk and stages the chunks nobody stored yet.
 @_spi(Benchmarks) internal import TriplicateCore
 internal import TriplicateDestinations
+internal import TriplicateSystem
 
 /// A worker thread: takes chunk jobs, hashes each chunk, and stages the chunks nobody stored yet.
 final class BackupWorker: @unchecked Sendable {

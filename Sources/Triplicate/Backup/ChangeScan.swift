@@ -3,6 +3,7 @@
 @_spi(Benchmarks) internal import TriplicateCore
 internal import Foundation
 internal import TriplicateDestinations
+internal import TriplicateSystem
 
 /// Source files that the newest backup of their folders does not hold as they are now.
 public struct UnprotectedFiles: Sendable, Codable, Equatable {

@@ -1,10 +1,8 @@
 // ChunkStream: reads a file through one large buffer and cuts it into FastCDC chunks, without copying chunks (the cut
 // rule is the backup's own, FastCDC.certainCut), for `triplicate debug chunk`.
-#if canImport(Glibc)
 @_spi(Benchmarks) internal import TriplicateCore
-internal import Glibc
-#endif
 internal import TriplicateDestinations
+internal import TriplicateSystem
 
 /// Streams the chunks of an open file. The buffer must hold at least twice the chunker's maximum size; each
 /// chunk returned by ``next()`` points into it and stays valid until the following call.
@@ -43,16 +41,12 @@ final class ChunkReader {
     private func refill() throws(FileSystemError) {
         guard let base = buffer.baseAddress else { return }
         if start > 0 {
-            memmove(base, base + start, filled - start)
+            base.copyMemory(from: base + start, byteCount: filled - start)  // memmove: the regions may overlap
             filled -= start
             start = 0
         }
         while !eof && filled < buffer.count {
-            let n = read(fd, base + filled, buffer.count - filled)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw FileSystemError("read", path)
-            }
+            let n = try FileSystem.readSome(fd, into: UnsafeMutableRawBufferPointer(start: base + filled, count: buffer.count - filled), path: path)
             if n == 0 { eof = true } else { filled += n }
         }
     }
@@ -62,9 +56,9 @@ final class ChunkReader {
 package enum ChunkStream {
     /// Calls `body(offset, length)` for every chunk of the file at `path`, reading it in bounded memory.
     package static func cut(path: String, chunker: FastCDC, _ body: (Int64, Int) throws -> Void) throws {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw TriplicateError(.sourceUnreadable, "cannot open \(path): \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
+        let fd: Int32
+        do { fd = try FileSystem.openForReading(path) } catch { throw TriplicateError(.sourceUnreadable, "cannot open \(path): \(error.reason)") }
+        defer { FileSystem.closeQuietly(fd) }
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(4 * chunker.parameters.maxSize, 1 << 20), alignment: 64)
         defer { buffer.deallocate() }
         let reader = ChunkReader(fd: fd, path: path, chunker: chunker, buffer: buffer)

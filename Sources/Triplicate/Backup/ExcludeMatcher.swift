@@ -1,8 +1,6 @@
 // ExcludeMatcher: decides which source paths a backup leaves out.
-#if canImport(Glibc)
 @_spi(Benchmarks) internal import TriplicateCore
-internal import Glibc
-#endif
+internal import TriplicateSystem
 
 /// Exclude patterns, as shell globs (`*`, `?`, `[...]`):
 /// - a pattern without `/` is matched against every file and folder name (`*.tmp`, `.DS_Store`, `Cache`);
@@ -19,8 +17,8 @@ struct ExcludeMatcher: Sendable {
             if p.contains("/") {
                 var pattern = p
                 while pattern.count > 1, pattern.hasSuffix("/") { pattern.removeLast() }
-                if fnmatch(pattern, path, FNM_PATHNAME) == 0 { return true }
-            } else if fnmatch(p, name, 0) == 0 {
+                if FileSystem.globMatches(pattern, path, pathname: true) { return true }
+            } else if FileSystem.globMatches(p, name) {
                 return true
             }
         }

@@ -2,10 +2,8 @@
 // segments and cut with FastCDC, and each chunk goes to the workers; a file that changes while read is read again.
 @_spi(Benchmarks) internal import TriplicateCore
 internal import Foundation
-#if canImport(Glibc)
-internal import Glibc
-#endif
 internal import TriplicateDestinations
+internal import TriplicateSystem
 
 extension BackupRun {
     func chunker(for profile: ChunkingProfile) throws(TriplicateError) -> FastCDC {
@@ -32,13 +30,13 @@ extension BackupRun {
             return .ready(TreeNode(name: name, mode: info.mode, mtime: info.mtime, size: info.size,
                                    content: .file(chunks: chunks, profile: parentProfile, ctime: ctime, inode: inode)))
         }
-        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
-        guard fd >= 0 else {
-            errors.append("\(path): cannot open the file (\(String(cString: strerror(errno))))")
+        let fd: Int32
+        do { fd = try FileSystem.openForReading(path, followLink: false) } catch {
+            errors.append("\(path): cannot open the file (\(error.reason))")
             return nil
         }
-        defer { close(fd) }
-        _ = posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL)
+        defer { FileSystem.closeQuietly(fd) }
+        FileSystem.adviseSequential(fd)
         let chunker = try chunker(for: profile)
         // A file written while it is read (a catalog Lightroom is saving) is read again, up to three times.
         var before = info
@@ -60,8 +58,8 @@ extension BackupRun {
             }
             attempt += 1
             before = after
-            guard lseek(fd, 0, SEEK_SET) == 0 else {
-                errors.append("\(path): cannot read it again after it changed (\(String(cString: strerror(errno))))")
+            do { try FileSystem.rewind(fd, path: path) } catch {
+                errors.append("\(path): cannot read it again after it changed (\(error.reason))")
                 return nil
             }
         }
@@ -111,10 +109,11 @@ extension BackupRun {
             while !eof && filled - start < maxSize {
                 if segment == nil || filled == segment?.buffer.count { try await nextSegment() }
                 guard let seg = segment, let base = seg.buffer.baseAddress else { break }
-                let n = read(fd, base + filled, seg.buffer.count - filled)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    errors.append("\(path): read failed after \(total + Int64(filled - start)) bytes (\(String(cString: strerror(errno))))")
+                let n: Int
+                do {
+                    n = try FileSystem.readSome(fd, into: UnsafeMutableRawBufferPointer(start: base + filled, count: seg.buffer.count - filled), path: path)
+                } catch {
+                    errors.append("\(path): read failed after \(total + Int64(filled - start)) bytes (\(error.reason))")
                     start = filled
                     return nil
                 }

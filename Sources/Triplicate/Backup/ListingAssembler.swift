@@ -2,10 +2,8 @@
 // the order the walk finished the folders (so trees are stored bottom-up and identical to a sequential backup's).
 @_spi(Benchmarks) internal import TriplicateCore
 internal import Foundation
-#if canImport(Glibc)
-internal import Glibc
-#endif
 internal import TriplicateDestinations
+internal import TriplicateSystem
 
 /// An entry of a folder being backed up, possibly still waiting for its chunk IDs or its listing's ID.
 enum Child {

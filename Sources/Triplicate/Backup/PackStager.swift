@@ -1,9 +1,7 @@
 // PackStager: fills packs with sealed blobs, staging each as a file (never a whole pack in memory).
-#if canImport(Glibc)
 @_spi(Benchmarks) internal import TriplicateCore
-internal import Glibc
-#endif
 internal import TriplicateDestinations
+internal import TriplicateSystem
 
 /// A pack written to a staging file, ready to be stored.
 struct StagedPack: Sendable {
@@ -51,9 +49,7 @@ final class PackStager: @unchecked Sendable {
             }
         } catch { throw TriplicateError(.internalFailure, "cannot start a pack: \(error)") }
         let p = stagingDirectory + "/pack.tmp-" + FileSystem.uniqueSuffix()
-        let f = Glibc.open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard f >= 0 else { throw Self.stagingError(FileSystemError("open", p)) }
-        fd = f
+        do { fd = try FileSystem.createExclusive(p) } catch { throw Self.stagingError(error) }
         path = p
         open = true
         return b
@@ -86,10 +82,9 @@ final class PackStager: @unchecked Sendable {
         let size = Int64(b.size) + Int64(finished.bytes.count)
         open = false
         self.fd = -1
-        if close(fd) != 0 {
-            let e = FileSystemError("close", path)
+        do { try FileSystem.closeWritten(fd, path: path) } catch {
             FileSystem.removeQuietly(path)
-            throw Self.stagingError(e)
+            throw Self.stagingError(error)
         }
         return StagedPack(id: finished.id, path: path, size: size, entries: finished.entries)
     }
@@ -97,7 +92,7 @@ final class PackStager: @unchecked Sendable {
     /// Drops the pack being filled and its staging file.
     func discard() {
         if open {
-            close(fd)
+            FileSystem.closeQuietly(fd)
             FileSystem.removeQuietly(path)
             fd = -1
             open = false
@@ -105,10 +100,10 @@ final class PackStager: @unchecked Sendable {
     }
 
     private static func stagingError(_ e: FileSystemError) -> TriplicateError {
-        switch e.code {
-        case ENOSPC, EDQUOT:
+        switch e.category {
+        case .noSpace:
             return TriplicateError(.destination(.noSpace), "cannot write a pack (\(e.operation) \(e.path): \(e.reason)); free some space and run the backup again: it resumes from what was stored")
-        case ENOENT, ENODEV, ENXIO, ENOTCONN, EIO:
+        case .notFound, .disconnected, .ioError:
             return TriplicateError(.destination(.unavailable), "cannot write a pack (\(e.operation) \(e.path): \(e.reason)); is the disk still connected?")
         default:
             return TriplicateError(.destination(.permanent), "cannot write a pack (\(e.operation) \(e.path): \(e.reason))")

@@ -3,6 +3,7 @@
 @_spi(Benchmarks) internal import TriplicateCore
 internal import Synchronization
 internal import TriplicateDestinations
+internal import TriplicateSystem
 
 /// Stores staged packs in order of arrival and writes an index file after every ``BackupOptions/packsPerIndexFile``
 /// packs, so no index file ever names a pack that is not stored.

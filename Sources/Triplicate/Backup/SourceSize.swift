@@ -1,6 +1,7 @@
 // SourceSize: how much a backup will read at most, for its progress and ETA: a quick walk of the metadata.
 @_spi(Benchmarks) internal import TriplicateCore
 internal import TriplicateDestinations
+internal import TriplicateSystem
 
 extension Repository {
     /// The total size of the regular files under `paths`, leaving out `excludes`: a quick metadata-only walk

@@ -2,10 +2,8 @@
 // same name, renamed folders matched by inode, excludes; files go to the chunker, folders to the listing assembler.
 @_spi(Benchmarks) internal import TriplicateCore
 internal import Foundation
-#if canImport(Glibc)
-internal import Glibc
-#endif
 internal import TriplicateDestinations
+internal import TriplicateSystem
 
 extension BackupRun {
     /// Backs up one entry; nil when it is skipped (excluded by the caller, unreadable, or a special file). With

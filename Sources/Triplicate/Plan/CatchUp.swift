@@ -3,6 +3,7 @@
 // depend on each other (Layout.copyPhase). Never deletes anything; an interrupted catch-up resumes.
 @_spi(Benchmarks) internal import TriplicateCore
 internal import Foundation
+internal import TriplicateSystem
 
 extension PlanSession {
 

@@ -3,10 +3,8 @@
 @_spi(Benchmarks) internal import TriplicateCore
 internal import Foundation
 internal import Synchronization
-#if canImport(Glibc)
-internal import Glibc
-#endif
 internal import TriplicateDestinations
+internal import TriplicateSystem
 
 /// A file of one copy that was damaged or missing, replaced by the file of the same name from another copy.
 public struct HealedFile: Sendable, Codable, Equatable {
@@ -45,11 +43,11 @@ extension PlanSession {
                in folder: String? = nil) async throws(TriplicateError) -> StagedFile {
         let dir = folder ?? FileManager.default.temporaryDirectory.path
         let path = dir + "/heal.tmp-" + FileSystem.uniqueSuffix()
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw TriplicateError(.targetWrite, "cannot create \(path): \(String(cString: strerror(errno)))") }
+        let fd: Int32
+        do { fd = try FileSystem.createExclusive(path) } catch { throw TriplicateError(.targetWrite, "cannot create \(path): \(error.reason)") }
         var keep = false
         defer {
-            close(fd)
+            FileSystem.closeQuietly(fd)
             if !keep { FileSystem.removeQuietly(path) }
         }
         let hasher: SHA256.Hasher
@@ -82,7 +80,7 @@ extension PlanSession {
             right = hasher.finalize().hex == Layout.id(of: name)?.hex
         }
         guard right else { return .damaged("its bytes no longer match its name") }
-        guard fsync(fd) == 0 else { throw TriplicateError(.targetWrite, "cannot flush \(path): \(String(cString: strerror(errno)))") }
+        do { try FileSystem.sync(fd, path: path) } catch { throw TriplicateError(.targetWrite, "cannot flush \(path): \(error.reason)") }
         keep = true
         return .intact(path: path)
     }

@@ -3,6 +3,7 @@
 @_spi(Benchmarks) internal import TriplicateCore
 internal import Foundation
 internal import Synchronization
+internal import TriplicateSystem
 
 /// Several destinations holding byte-identical copies of one repository, as one ``Destination``.
 ///

@@ -2,6 +2,7 @@
 // says which files of which snapshots can no longer be restored.
 @_spi(Benchmarks) internal import TriplicateCore
 internal import Foundation
+internal import TriplicateSystem
 
 /// What ``Repository/repair(readData:progress:)`` found and did.
 public struct RepairReport: Sendable, Codable {

@@ -2,6 +2,7 @@
 @_spi(Benchmarks) internal import TriplicateCore
 internal import Foundation
 internal import TriplicateDestinations
+internal import TriplicateSystem
 
 /// Reads passwords from files the way FORMAT.md §4.3 promises: the first line, without its line feed and without a
 /// carriage return that ends it, so a file saved on Windows (`My Secret\r\n`) gives the same password as one saved on

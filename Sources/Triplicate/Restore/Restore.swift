@@ -2,10 +2,8 @@
 @_spi(Benchmarks) internal import TriplicateCore
 internal import Foundation
 internal import Synchronization
-#if canImport(Glibc)
-internal import Glibc
-#endif
 internal import TriplicateDestinations
+internal import TriplicateSystem
 
 /// The outcome of a restore.
 public struct RestoreResult: Sendable {
@@ -58,29 +56,29 @@ extension Repository {
         do { try FileSystem.makeDirectories(target) } catch {
             throw TriplicateError(.targetWrite, "cannot create the target folder \(target): \(error.reason)")
         }
-        let fd = Glibc.open(target, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else {
-            throw TriplicateError(.targetWrite, "cannot open the target folder \(target): \(String(cString: strerror(errno)))")
+        let root: Folder
+        do { root = try Folder(path: target) } catch {
+            throw TriplicateError(.targetWrite, "cannot open the target folder \(target): \(error.reason)")
         }
-        defer { close(fd) }
+        defer { root.close() }
         let run = try RestoreRun(reader: reader, target: target, cancellation: cancellation, progress: progress)
         if let inside = Self.sourceHolding(target, paths: snapshot.paths) {
             run.result.warnings.append("the target \(target) is inside \(inside), which this snapshot backed up: the next backup of that folder takes the restored files too")
         }
         do throws(TriplicateError) {
-            let folder = RestoredFolder(fd: fd)
+            let folder = RestoredFolder(root)
             if let node {
                 switch node.content {
-                case .directory(let tree): try await run.restoreTree(tree, dirfd: fd, display: target, depth: 0)
+                case .directory(let tree): try await run.restoreTree(tree, in: root, display: target, depth: 0)
                 default:
-                    RestoreRun.removeLeftovers(fd)
+                    RestoreRun.removeLeftovers(root)
                     try await run.restore(node, in: folder, display: target, depth: 0)
                 }
             } else {
-                try await run.restoreTree(rootID, dirfd: fd, display: target, depth: 0)
+                try await run.restoreTree(rootID, in: root, display: target, depth: 0)
             }
-            guard fsync(fd) == 0 || [EINVAL, ENOTSUP, ENOSYS].contains(errno) else {
-                throw TriplicateError(.targetWrite, "cannot flush the target folder \(target): \(String(cString: strerror(errno)))")
+            do { try root.sync(path: target) } catch {
+                throw TriplicateError(.targetWrite, "cannot flush the target folder \(target): \(error.reason)")
             }
         } catch {
             // What was found damaged before the restore stopped is still worth recording.
@@ -110,24 +108,18 @@ extension Repository {
 /// of the snapshot that the target's file system takes for one (`Photo.JPG` and `photo.jpg` on a FAT drive) are
 /// caught instead of the second silently replacing the first.
 final class RestoredFolder: Sendable {
-    let fd: Int32
+    let folder: Folder
     private let placed = Mutex(Set<UInt64>())
 
-    init(fd: Int32) { self.fd = fd }
-
-    /// The inode of the entry `name` (not followed), or nil when there is none.
-    private func inode(_ name: [CChar]) -> UInt64? {
-        var st = stat()
-        return fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 ? UInt64(st.st_ino) : nil
-    }
+    init(_ folder: Folder) { self.folder = folder }
 
     /// Runs `place` (which puts an entry at `name`) unless an entry this restore already put there holds the name;
     /// records the entry placed. Returns false on such a collision, without running `place`.
     func place(_ name: [CChar], _ place: () throws(TriplicateError) -> Void) throws(TriplicateError) -> Bool {
         try placed.withLock { (set) throws(TriplicateError) -> Bool in
-            if let existing = inode(name), set.contains(existing) { return false }
+            if let existing = folder.inode(name), set.contains(existing) { return false }
             try place()
-            if let placedInode = inode(name) { set.insert(placedInode) }
+            if let placedInode = folder.inode(name) { set.insert(placedInode) }
             return true
         }
     }
@@ -172,7 +164,7 @@ final class RestoreRun {
 
     /// Permission bits restored: everything but set-user-ID and set-group-ID, which a restored file should
     /// not carry when the repository may come from anywhere.
-    static func safeMode(_ mode: UInt32) -> mode_t { mode_t(mode & 0o1777) }
+    static func safeMode(_ mode: UInt32) -> UInt32 { mode & 0o1777 }
 
     private static func checkCancelled(_ cancellation: Cancellation?) throws(TriplicateError) {
         if cancellation?.isCancelled == true {
@@ -180,20 +172,20 @@ final class RestoreRun {
         }
     }
 
-    private static func fail(_ what: String, _ display: String) -> TriplicateError {
-        TriplicateError(.targetWrite, "cannot \(what) \(display): \(String(cString: strerror(errno)))")
+    private static func fail(_ what: String, _ display: String, _ error: FileSystemError) -> TriplicateError {
+        TriplicateError(.targetWrite, "cannot \(what) \(display): \(error.reason)")
     }
 
     /// The name as the system calls take it: the raw bytes the snapshot holds and a NUL, never a string that would
     /// replace invalid UTF-8 (two different names must stay two names).
-    static func cName(_ bytes: [UInt8]) -> [CChar] { bytes.map { CChar(bitPattern: $0) } + [0] }
+    static func cName(_ bytes: [UInt8]) -> [CChar] { Folder.cName(bytes) }
 
     /// The error for two entries of one folder that the target's file system takes for one name.
     private static func collision(_ display: String) -> String {
         "not restored: another entry of this folder has the same name on the target's file system (it ignores case or normalizes names); restore it into another folder"
     }
 
-    func restoreTree(_ id: ObjectID, dirfd: Int32, display: String, depth: Int) async throws(TriplicateError) {
+    func restoreTree(_ id: ObjectID, in dir: Folder, display: String, depth: Int) async throws(TriplicateError) {
         try Self.checkCancelled(cancellation)
         guard depth <= maxTreeDepth else {
             throw TriplicateError(.refused, "refusing to restore \(display): its folders are nested more than \(maxTreeDepth) deep, which no backup writes; the snapshot was made by hand")
@@ -208,8 +200,8 @@ final class RestoreRun {
             guard TreeNode.isSafeName(node.name) else { throw Self.hostile(node, display) }
         }
         // A restore killed before may have left a temporary entry here; it is removed before this one writes.
-        Self.removeLeftovers(dirfd)
-        let folder = RestoredFolder(fd: dirfd)
+        Self.removeLeftovers(dir)
+        let folder = RestoredFolder(dir)
         var files: [TreeNode] = []
         for node in tree.nodes {
             if case .file = node.content { files.append(node) } else { try await restore(node, in: folder, display: display, depth: depth) }
@@ -222,24 +214,13 @@ final class RestoreRun {
     }
 
     /// Removes the `.triplicate-restore-` entries (16 hex digits after it) an interrupted restore left in a folder.
-    static func removeLeftovers(_ dirfd: Int32) {
-        let copy = dup(dirfd)
-        guard copy >= 0 else { return }
-        guard let dir = fdopendir(copy) else {
-            close(copy)
-            return
-        }
-        defer { closedir(dir) }
-        rewinddir(dir)
+    static func removeLeftovers(_ dir: Folder) {
         let prefix = Array(".triplicate-restore-".utf8)
-        var leftovers: [[CChar]] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in Array(raw.prefix { $0 != 0 }) }
+        for name in dir.entryNames() {
             guard name.count == prefix.count + 16, name.starts(with: prefix),
                   name.dropFirst(prefix.count).allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }) else { continue }
-            leftovers.append(cName(name))
+            dir.removeQuietly(cName(name))
         }
-        for name in leftovers { unlinkat(dirfd, name, 0) }
     }
 
     /// Restores the files of one folder, up to ``parallelFiles`` at once.
@@ -278,31 +259,30 @@ final class RestoreRun {
         guard TreeNode.isSafeName(node.name) else { throw Self.hostile(node, parent) }
         let name = Self.cName(node.name)
         let display = parent + "/" + node.nameString
-        let dirfd = folder.fd
+        let dir = folder.folder
         switch node.content {
         case .directory(let tree):
-            var fd: Int32 = -1
+            var opened: Folder?
             let placed = try folder.place(name) { () throws(TriplicateError) in
-                if mkdirat(dirfd, name, 0o700) != 0 && errno != EEXIST { throw Self.fail("create folder", display) }
-                fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-                guard fd >= 0 else {
-                    if errno == ELOOP || errno == ENOTDIR {
+                do throws(FileSystemError) { try dir.makeFolder(name) } catch { throw Self.fail("create folder", display, error) }
+                do throws(FileSystemError) { opened = try dir.openFolder(name) } catch {
+                    if Folder.isNotAFolder(error) {
                         throw TriplicateError(.refused, "refusing to restore into \(display): it exists and is not a folder (a symbolic link or a file); nothing was written through it")
                     }
-                    throw Self.fail("open folder", display)
+                    throw Self.fail("open folder", display, error)
                 }
             }
-            guard placed else {
+            guard placed, let child = opened else {
                 result.errors.append("\(display): " + Self.collision(display))
                 return
             }
-            defer { close(fd) }
+            defer { child.close() }
             // The folder may exist from an earlier restore with its final, possibly read-only mode: make it
             // writable for its content, then give it its recorded mode.
-            _ = fchmod(fd, 0o700)
-            try await restoreTree(tree, dirfd: fd, display: display, depth: depth + 1)
-            Self.applyModeAndTimes(fd, node)
-            guard fsync(fd) == 0 || [EINVAL, ENOTSUP, ENOSYS].contains(errno) else { throw Self.fail("flush folder", display) }
+            child.setMode(0o700)
+            try await restoreTree(tree, in: child, display: display, depth: depth + 1)
+            Self.applyModeAndTimes(child.fd, node)
+            do { try child.sync(path: display) } catch { throw Self.fail("flush folder", display, error) }
             result.directories += 1
         case .file:
             switch try await Self.restoreFile(node, reader: reader, folder: folder, display: display, cancellation: cancellation) {
@@ -322,9 +302,8 @@ final class RestoreRun {
                 return
             }
             // The target is written as the raw bytes the backup read, whether or not they are UTF-8.
-            guard symlinkat(Self.cName(target), dirfd, tmp) == 0 else { throw Self.fail("create link", display) }
-            var times = [Self.timespecOf(node.mtime), Self.timespecOf(node.mtime)]
-            _ = utimensat(dirfd, tmp, &times, AT_SYMLINK_NOFOLLOW)
+            do { try dir.makeLink(tmp, to: Self.cName(target)) } catch { throw Self.fail("create link", display, error) }
+            dir.setTimes(tmp, seconds: node.mtime.seconds, nanoseconds: node.mtime.nanoseconds)
             guard try Self.replace(in: folder, tmp: tmp, name: name, display: display) else {
                 result.errors.append("\(display): " + Self.collision(display))
                 return
@@ -338,15 +317,15 @@ final class RestoreRun {
     private static func restoreFile(_ node: TreeNode, reader: BlobReader, folder: RestoredFolder, display: String,
                                     cancellation: Cancellation?) async throws(TriplicateError) -> FileOutcome {
         guard case .file(let chunks, _, _, _) = node.content else { return .skipped("not a file") }
-        let dirfd = folder.fd
+        let dir = folder.folder
         let tmp = temporaryName()
-        let fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw fail("create file", display) }
+        let fd: Int32
+        do { fd = try dir.createFile(tmp) } catch { throw fail("create file", display, error) }
         var ok = false
         defer {
             if !ok {
-                close(fd)
-                unlinkat(dirfd, tmp, 0)
+                FileSystem.closeQuietly(fd)
+                dir.removeQuietly(tmp)
             }
         }
         // Counted in UInt64: a hostile node may claim any size, and the chunks are checked against it.
@@ -374,13 +353,11 @@ final class RestoreRun {
             return .skipped("not restored, the snapshot says \(node.size) bytes but its chunks hold \(written)")
         }
         applyModeAndTimes(fd, node)
-        guard fsync(fd) == 0 else { throw fail("flush", display) }
+        do { try FileSystem.sync(fd, path: display) } catch { throw fail("flush", display, error) }
         ok = true
-        guard close(fd) == 0 else {
-            let e = errno
-            unlinkat(dirfd, tmp, 0)
-            errno = e
-            throw fail("write", display)
+        do { try FileSystem.closeWritten(fd, path: display) } catch {
+            dir.removeQuietly(tmp)
+            throw fail("write", display, error)
         }
         guard try replace(in: folder, tmp: tmp, name: cName(node.name), display: display) else {
             return .skipped(collision(display))
@@ -391,16 +368,14 @@ final class RestoreRun {
     /// Renames the temporary entry over `name`, refusing to replace a folder or an entry this restore put there (then
     /// the temporary entry is removed and false returned).
     private static func replace(in folder: RestoredFolder, tmp: String, name: [CChar], display: String) throws(TriplicateError) -> Bool {
-        let dirfd = folder.fd
+        let dir = folder.folder
         let placed = try folder.place(name) { () throws(TriplicateError) in
-            if renameat(dirfd, tmp, dirfd, name) != 0 {
-                let e = errno
-                unlinkat(dirfd, tmp, 0)
-                errno = e
-                throw Self.fail("put in place", display)
+            do throws(FileSystemError) { try dir.rename(tmp, to: name) } catch {
+                dir.removeQuietly(tmp)
+                throw Self.fail("put in place", display, error)
             }
         }
-        if !placed { unlinkat(dirfd, tmp, 0) }
+        if !placed { dir.removeQuietly(tmp) }
         return placed
     }
 
@@ -409,12 +384,6 @@ final class RestoreRun {
 
     /// Gives an open file or folder its recorded (safe) mode and its mtime; failures leave the defaults.
     static func applyModeAndTimes(_ fd: Int32, _ node: TreeNode) {
-        _ = fchmod(fd, safeMode(node.mode))
-        var times = [timespecOf(node.mtime), timespecOf(node.mtime)]
-        _ = futimens(fd, &times)
-    }
-
-    static func timespecOf(_ t: Timestamp) -> timespec {
-        timespec(tv_sec: Int(t.seconds), tv_nsec: Int(t.nanoseconds))
+        FileSystem.setModeAndTime(fd, mode: safeMode(node.mode), seconds: node.mtime.seconds, nanoseconds: node.mtime.nanoseconds)
     }
 }

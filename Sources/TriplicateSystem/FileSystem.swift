@@ -1,9 +1,8 @@
 // FileSystem: thin, errno-preserving wrappers over POSIX file calls, shared by the local destinations and the engine.
-@_spi(Benchmarks) internal import TriplicateCore
+// TriplicateSystem is the only module of the engine and the destinations that calls the C library for files: a port
+// to another system changes this module.
 #if canImport(Glibc)
 internal import Glibc
-#elseif canImport(Darwin)
-internal import Darwin
 #endif
 
 /// A failed system call: which call, on which path, and the errno it returned.
@@ -20,6 +19,51 @@ package struct FileSystemError: Error, Sendable, CustomStringConvertible {
         self.path = path
         self.code = code
     }
+
+    /// What kind of failure the errno is, in the terms the destinations and the engine decide by.
+    package enum Category: Sendable, Equatable {
+        /// No such entry, or a path through something that is not a folder (ENOENT, ENOTDIR).
+        case notFound
+        /// The file system is full or over quota (ENOSPC, EDQUOT).
+        case noSpace
+        /// Permission, or a read-only file system (EACCES, EPERM, EROFS).
+        case denied
+        /// The device or share went away (ENODEV, ENXIO, ENOTCONN, ESTALE).
+        case disconnected
+        /// A passing condition of this computer, not of the file (EINTR, EAGAIN, ETIMEDOUT, EMFILE, ENFILE, ENOMEM,
+        /// ENOBUFS).
+        case transient
+        /// The entry exists already (EEXIST).
+        case exists
+        /// A symbolic link or something other than a folder where a folder was to be opened (ELOOP).
+        case isALink
+        /// The device could not read or write (EIO).
+        case ioError
+        /// Anything else.
+        case other
+    }
+
+    /// What kind of failure this is.
+    package var category: Category {
+        switch code {
+        case ENOENT, ENOTDIR: .notFound
+        case ENOSPC, EDQUOT: .noSpace
+        case EACCES, EPERM, EROFS: .denied
+        case ENODEV, ENXIO, ENOTCONN, ESTALE: .disconnected
+        case EINTR, EAGAIN, ETIMEDOUT, EMFILE, ENFILE, ENOMEM, ENOBUFS: .transient
+        case EEXIST: .exists
+        case ELOOP: .isALink
+        case EIO: .ioError
+        default: .other
+        }
+    }
+
+    /// The errno values a caller gives a failure it detects itself.
+    package static let outOfMemory = ENOMEM
+    package static let ioError = EIO
+    package static let outOfRange = ERANGE
+    package static let isADirectory = EISDIR
+    package static let noSpace = ENOSPC
 
     /// The system's text for the errno.
     package var reason: String { String(cString: strerror(code)) }
@@ -89,34 +133,6 @@ package enum FileSystem {
         return Int64(st.f_bavail) * Int64(st.f_frsize)
     }
 
-    /// The size and SHA-256 (lowercase hex) of the file at `path`, or of the bytes `range` of it, read in 1 MiB
-    /// pieces; a range reaching past the end of the file is an error.
-    package static func sha256(_ path: String, range: Range<Int64>? = nil) throws(FileSystemError) -> (size: Int64, hex: String) {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw FileSystemError("open", path) }
-        defer { close(fd) }
-        let hasher: SHA256.Hasher
-        do { hasher = try SHA256.Hasher() } catch { throw FileSystemError("hash", path, code: ENOMEM) }
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 64)
-        defer { buffer.deallocate() }
-        var offset = range?.lowerBound ?? 0
-        let end = range?.upperBound ?? Int64.max
-        while let base = buffer.baseAddress, offset < end {
-            let n = pread(fd, base, Int(min(Int64(buffer.count), end - offset)), off_t(offset))
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw FileSystemError("read", path)
-            }
-            if n == 0 {
-                guard range == nil else { throw FileSystemError("read", path, code: EIO) }
-                break
-            }
-            hasher.update(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
-            offset += Int64(n)
-        }
-        return (offset - (range?.lowerBound ?? 0), hasher.finalize().hex)
-    }
-
     /// 16 random hex digits for temporary names.
     package static func uniqueSuffix() -> String {
         var g = SystemRandomNumberGenerator()
@@ -173,7 +189,10 @@ package enum FileSystem {
 
     /// Writes every byte of `data` to `fd`, retrying short writes and EINTR.
     package static func writeAll(_ fd: Int32, _ data: [UInt8], path: String) throws(FileSystemError) {
-        try data.withUnsafeBytesTyped { (buf) throws(FileSystemError) in try writeAll(fd, buf, path: path) }
+        let r: Result<Void, FileSystemError> = data.withUnsafeBytes { buf in
+            do throws(FileSystemError) { return .success(try writeAll(fd, buf, path: path)) } catch { return .failure(error) }
+        }
+        try r.get()
     }
 
     /// Writes every byte of `buf` to `fd`, retrying short writes and EINTR.
@@ -200,6 +219,9 @@ package enum FileSystem {
     }
 
     package static func removeQuietly(_ path: String) { _ = unlink(path) }
+
+    /// Makes `to` a second name of the file at `from` (a hard link); false when the file system cannot.
+    package static func hardLink(_ from: String, _ to: String) -> Bool { link(from, to) == 0 }
 
     package static func size(_ path: String) throws(FileSystemError) -> Int64 {
         var st = stat()
@@ -254,7 +276,10 @@ package enum FileSystem {
     /// Reads exactly `count` bytes at `offset` with pread; fewer available is ERANGE.
     package static func readExactly(_ fd: Int32, offset: Int64, count: Int, path: String) throws(FileSystemError) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: count)
-        try out.withUnsafeMutableBytesTyped { (buf) throws(FileSystemError) in try readFully(fd, offset: offset, into: buf, path: path) }
+        let r: Result<Void, FileSystemError> = out.withUnsafeMutableBytes { buf in
+            do throws(FileSystemError) { return .success(try readFully(fd, offset: offset, into: buf, path: path)) } catch { return .failure(error) }
+        }
+        try r.get()
         return out
     }
 

@@ -1,0 +1,152 @@
+// Files: open descriptors, reading and writing them, their metadata, and the advice given to the kernel's cache.
+#if canImport(Glibc)
+internal import Glibc
+#endif
+
+/// What `stat` says about an entry, in the platform's neutral terms.
+package struct FileStatus: Sendable, Equatable {
+    /// Kinds of entries a backup tells apart.
+    package enum Kind: Sendable, Equatable { case file, directory, symlink, other }
+    package var kind: Kind
+    /// Permission bits (with set-user-ID, set-group-ID and sticky), without the kind.
+    package var mode: UInt32
+    package var size: UInt64
+    /// Last modification and last status change, as seconds and nanoseconds since 1970.
+    package var mtime: (seconds: Int64, nanoseconds: UInt32)
+    package var ctime: (seconds: Int64, nanoseconds: UInt32)
+    package var inode: UInt64
+    /// The file system's device number.
+    package var device: UInt64
+
+    init(_ st: stat) {
+        switch st.st_mode & S_IFMT {
+        case S_IFREG: kind = .file
+        case S_IFDIR: kind = .directory
+        case S_IFLNK: kind = .symlink
+        default: kind = .other
+        }
+        mode = UInt32(st.st_mode & 0o7777)
+        size = UInt64(max(st.st_size, 0))
+        mtime = (Int64(st.st_mtim.tv_sec), UInt32(st.st_mtim.tv_nsec))
+        ctime = (Int64(st.st_ctim.tv_sec), UInt32(st.st_ctim.tv_nsec))
+        inode = UInt64(st.st_ino)
+        device = UInt64(st.st_dev)
+    }
+
+    package static func == (a: FileStatus, b: FileStatus) -> Bool {
+        a.kind == b.kind && a.mode == b.mode && a.size == b.size && a.mtime == b.mtime && a.ctime == b.ctime
+            && a.inode == b.inode && a.device == b.device
+    }
+}
+
+extension FileSystem {
+    /// The metadata of `path` itself (a symbolic link is not followed).
+    package static func lstatus(_ path: String) throws(FileSystemError) -> FileStatus {
+        var st = stat()
+        guard lstat(path, &st) == 0 else { throw FileSystemError("lstat", path) }
+        return FileStatus(st)
+    }
+
+    /// The metadata of what `path` points to (symbolic links followed).
+    package static func status(_ path: String) throws(FileSystemError) -> FileStatus {
+        var st = stat()
+        guard stat(path, &st) == 0 else { throw FileSystemError("stat", path) }
+        return FileStatus(st)
+    }
+
+    /// The metadata of an open file.
+    package static func status(of fd: Int32, path: String) throws(FileSystemError) -> FileStatus {
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw FileSystemError("fstat", path) }
+        return FileStatus(st)
+    }
+
+    /// The target of the symbolic link at `path`, as raw bytes (at most 4,096).
+    package static func readLink(_ path: String) throws(FileSystemError) -> [UInt8] {
+        var buf = [UInt8](repeating: 0, count: 4096)
+        let n = buf.withUnsafeMutableBufferPointer { b in
+            b.withMemoryRebound(to: CChar.self) { c in
+                guard let base = c.baseAddress else { return -1 }
+                return readlink(path, base, c.count)
+            }
+        }
+        guard n >= 0 else { throw FileSystemError("readlink", path) }
+        return Array(buf[0..<n])
+    }
+
+    /// Opens a file for reading; with `followLink` false, a symbolic link at `path` is refused (ELOOP).
+    package static func openForReading(_ path: String, followLink: Bool = true) throws(FileSystemError) -> Int32 {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | (followLink ? 0 : O_NOFOLLOW))
+        guard fd >= 0 else { throw FileSystemError("open", path) }
+        return fd
+    }
+
+    /// Creates a new file at `path` (which must not exist) for writing.
+    package static func createExclusive(_ path: String, mode: UInt32 = 0o600) throws(FileSystemError) -> Int32 {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode_t(mode))
+        guard fd >= 0 else { throw FileSystemError("open", path) }
+        return fd
+    }
+
+    /// Reads what is there, up to `buffer.count` bytes, at the file position; 0 at the end. EINTR is retried.
+    package static func readSome(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, path: String) throws(FileSystemError) -> Int {
+        guard let base = buffer.baseAddress, !buffer.isEmpty else { return 0 }
+        while true {
+            let n = read(fd, base, buffer.count)
+            if n >= 0 { return n }
+            if errno != EINTR { throw FileSystemError("read", path) }
+        }
+    }
+
+    /// Reads what is there, up to `buffer.count` bytes, at `offset`; 0 at the end. EINTR is retried.
+    package static func readSome(_ fd: Int32, at offset: Int64, into buffer: UnsafeMutableRawBufferPointer, path: String) throws(FileSystemError) -> Int {
+        guard let base = buffer.baseAddress, !buffer.isEmpty else { return 0 }
+        while true {
+            let n = pread(fd, base, buffer.count, off_t(offset))
+            if n >= 0 { return n }
+            if errno != EINTR { throw FileSystemError("read", path) }
+        }
+    }
+
+    /// Moves the file position back to the start, to read the file again.
+    package static func rewind(_ fd: Int32, path: String) throws(FileSystemError) {
+        if lseek(fd, 0, SEEK_SET) != 0 { throw FileSystemError("lseek", path) }
+    }
+
+    /// Flushes an open file to stable storage.
+    package static func sync(_ fd: Int32, path: String) throws(FileSystemError) {
+        if fsync(fd) != 0 { throw FileSystemError("fsync", path) }
+    }
+
+    /// Closes a descriptor that was written to: an error here can be a write that failed late (NFS, FUSE).
+    package static func closeWritten(_ fd: Int32, path: String) throws(FileSystemError) {
+        if Glibc.close(fd) != 0 { throw FileSystemError("close", path) }
+    }
+
+    /// Closes a descriptor, ignoring what it says (only read from, or abandoned after an error).
+    package static func closeQuietly(_ fd: Int32) { _ = Glibc.close(fd) }
+
+    /// Tells the kernel the file is read once from start to end (read ahead more).
+    package static func adviseSequential(_ fd: Int32) { _ = posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL) }
+
+    /// Tells the kernel to drop the file's cached pages, so that the next read comes from the device itself.
+    package static func adviseDropCache(_ fd: Int32) { _ = posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED) }
+
+    /// Sets an open file's permission bits and its access and modification times; failures leave them as they are.
+    package static func setModeAndTime(_ fd: Int32, mode: UInt32, seconds: Int64, nanoseconds: UInt32) {
+        _ = fchmod(fd, mode_t(mode))
+        var times = [timespec(tv_sec: Int(seconds), tv_nsec: Int(nanoseconds)), timespec(tv_sec: Int(seconds), tv_nsec: Int(nanoseconds))]
+        _ = futimens(fd, &times)
+    }
+
+    /// The system's text for an errno value.
+    package static func describe(errorCode code: Int32) -> String { String(cString: strerror(code)) }
+
+    /// The calling thread's errno now.
+    package static var lastErrorCode: Int32 { errno }
+
+    /// Whether `text` matches the shell glob `pattern` (`fnmatch`); with `pathname`, `*` and `?` do not match `/`.
+    package static func globMatches(_ pattern: String, _ text: String, pathname: Bool = false) -> Bool {
+        fnmatch(pattern, text, pathname ? FNM_PATHNAME : 0) == 0
+    }
+}
