@@ -86,7 +86,7 @@ demo: release
 
 # Side by side with restic and borg (Debian's packages) on a generated photo set; prints a table.
 compare: release
-	@missing=""; for p in restic borgbackup; do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	@missing=""; for p in restic borgbackup time; do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; fi
 	python3 scripts/compare.py
 

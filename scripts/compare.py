@@ -29,17 +29,25 @@ PASSWORD = "compare-password"
 
 
 def run(cmd, env=None, cwd=None):
-    """Runs cmd, returns (seconds, peak RSS in MiB); raises on failure."""
+    """Runs cmd, returns (seconds, peak RSS in MiB); raises on failure.
+
+    The peak RSS comes from GNU time, which starts the tool from its own small process: Linux counts in a child's
+    peak the memory of the process it was forked from, so a figure taken here would include this script's."""
     full_env = dict(os.environ, **(env or {}))
+    rss_file = os.path.join(os.environ.get("TMPDIR", "/tmp"), f"compare-rss-{os.getpid()}")
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=full_env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
+    proc = subprocess.Popen(["/usr/bin/time", "-f", "%M", "-o", rss_file] + cmd, env=full_env, cwd=cwd,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, _ = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - start
     err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
     code = os.waitstatus_to_exitcode(status)
     if code != 0:
         raise RuntimeError(f"{' '.join(cmd)} exited {code}: {err[-2000:]}")
-    return seconds, usage.ru_maxrss / 1024
+    with open(rss_file) as f:
+        kib = int(f.read().split()[-1])
+    os.remove(rss_file)
+    return seconds, kib / 1024
 
 
 def du(path):
@@ -96,6 +104,16 @@ def parse_size(text):
     return int(text)
 
 
+def write_random(path, n):
+    """Writes n random bytes in 4 MB pieces: the tools are started by fork, and the peak RSS the kernel reports for
+    them counts what this process holds when they start."""
+    with open(path, "wb") as f:
+        while n > 0:
+            piece = min(n, 4 << 20)
+            f.write(os.urandom(piece))
+            n -= piece
+
+
 def random_generate(src, size, seed):
     """Files of 20-60 MB of random bytes until `size`, in folders of ten."""
     import random
@@ -105,8 +123,7 @@ def random_generate(src, size, seed):
         n = min(rng.randint(20, 60) * 10**6, max(size - written, 1))
         d = os.path.join(src, f"{i // 10:03}")
         os.makedirs(d, exist_ok=True)
-        with open(os.path.join(d, f"DSC_{i:05}.NEF"), "wb") as f:
-            f.write(os.urandom(n))
+        write_random(os.path.join(d, f"DSC_{i:05}.NEF"), n)
         written += n
         i += 1
 
@@ -122,8 +139,7 @@ def random_edit(src, session, seed):
     added = 0
     while added < total // 20:
         n = rng.randint(20, 60) * 10**6
-        with open(os.path.join(new, f"DSC_{session}_{added}.NEF"), "wb") as f:
-            f.write(os.urandom(n))
+        write_random(os.path.join(new, f"DSC_{session}_{added}.NEF"), n)
         added += n
     for path in rng.sample(files, min(2, len(files))):
         with open(path, "r+b") as f:
