@@ -32,6 +32,11 @@ t restore latest --target "$work/out-restore" --repo "$work/repo" >/dev/null
 diff -r "$work/src" "$work/out-restore/src"
 expect 0 ls latest --repo "$work/repo"
 expect 0 stats --repo "$work/repo"
+# Forget: a dry run removes nothing; keeping the newest leaves one snapshot that restores.
+expect 0 forget --keep-last 1 --dry-run --repo "$work/repo"
+grep -q "would remove 1 snapshot" "$work/out"
+expect 0 forget --keep-last 1 --repo "$work/repo"
+expect 0 check --repo "$work/repo"
 
 # A plan of three folders: a damaged pack on one copy is healed from another; status says what is at risk.
 cat >"$work/plan.toml" <<EOF

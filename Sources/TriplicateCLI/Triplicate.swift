@@ -22,12 +22,14 @@ struct TriplicateCommand: AsyncParsableCommand {
               12 wrong password
               14 destination not reachable (usb:PATH with nothing mounted there or unplugged, or a server unreachable after retries)
               64 invalid command-line arguments
+              70 a defect in Triplicate itself (please report it)
               130 interrupted
             """,
         version: "0.2.0 (repository format 1)",
         subcommands: [
             InitCommand.self, BackupCommand.self, SnapshotsCommand.self, LsCommand.self, RestoreCommand.self,
-            CheckCommand.self, RepairCommand.self, StatsCommand.self, SyncCommand.self, StatusCommand.self, DebugCommand.self,
+            CheckCommand.self, RepairCommand.self, ForgetCommand.self, StatsCommand.self, SyncCommand.self, StatusCommand.self,
+            DebugCommand.self,
         ]
     )
 }

@@ -148,7 +148,7 @@ import Testing
     @Test func helpListsEveryCommandAndTheExitCodes() throws {
         let r = try runCLI(["--help"], password: nil)
         #expect(r.status == 0)
-        for word in ["init", "backup", "snapshots", "ls", "restore", "check", "stats", "debug", "12 wrong password", "130 interrupted"] {
+        for word in ["init", "backup", "snapshots", "ls", "restore", "check", "stats", "forget", "repair", "sync", "status", "debug", "70 a defect", "12 wrong password", "130 interrupted"] {
             #expect(r.stdout.contains(word), "help lacks \(word)")
         }
     }

@@ -101,6 +101,9 @@ public struct Plan: Sendable, Equatable {
     /// (`max-age` in the file, e.g. `"26h"`: a nightly backup with two hours to spare).
     public var maxAge: Double
 
+    /// Which snapshots `forget --plan` keeps (`[retention]` in the file); nil when the plan says nothing.
+    public var retention: RetentionPolicy?
+
     /// The default ``maxAge``: 26 hours.
     public static let defaultMaxAge: Double = 26 * 3600
 
@@ -230,6 +233,7 @@ public struct Plan: Sendable, Equatable {
 
         var passwordFile: String?
         var maxAge = defaultMaxAge
+        var retention: RetentionPolicy?
         var sources: [Source] = []
         var destinations: [Target] = []
         for key in table.keys {
@@ -242,6 +246,8 @@ public struct Plan: Sendable, Equatable {
                     throw fail(lines.line(of: key, in: .top), "max-age \"\(text)\" is not a duration such as \"26h\", \"2d\" or \"90m\"")
                 }
                 maxAge = seconds
+            case "retention":
+                retention = try parseRetention(table[key]?.table, lines: lines, fail: fail)
             case "source", "destination":
                 guard let array = table[key]?.array else {
                     throw fail(lines.line(of: key, in: .top), "\(key) must be written [[\(key)]]: a list of tables")
@@ -285,12 +291,50 @@ public struct Plan: Sendable, Equatable {
                     }
                 }
             default:
-                throw fail(lines.line(of: key, in: .top), "unknown key \"\(key)\" (known: password-file, max-age, [[source]], [[destination]])")
+                throw fail(lines.line(of: key, in: .top), "unknown key \"\(key)\" (known: password-file, max-age, [retention], [[source]], [[destination]])")
             }
         }
-        let plan = Plan(unvalidated: sources, destinations: destinations, passwordFile: passwordFile, maxAge: maxAge, file: file)
+        var plan = Plan(unvalidated: sources, destinations: destinations, passwordFile: passwordFile, maxAge: maxAge, file: file)
+        plan.retention = retention
         try plan.validate()
         return plan
+    }
+}
+
+extension Plan {
+    /// The `[retention]` table: `keep-last`, `keep-hourly`, `keep-daily`, `keep-weekly`, `keep-monthly`, `keep-yearly`
+    /// (whole numbers), `keep-within` (a duration such as `"30d"`) and `keep-tag` (a list of tags).
+    fileprivate static func parseRetention(_ t: TOMLTable?, lines: KeyLines,
+                                           fail: (Int?, String) -> TriplicateError) throws(TriplicateError) -> RetentionPolicy {
+        let section = KeyLines.Section.other("retention")
+        guard let t else { throw fail(lines.header(section), "retention must be a table: [retention]") }
+        var policy = RetentionPolicy()
+        let counts: [String: WritableKeyPath<RetentionPolicy, Int?>] = [
+            "keep-last": \.keepLast, "keep-hourly": \.keepHourly, "keep-daily": \.keepDaily, "keep-weekly": \.keepWeekly,
+            "keep-monthly": \.keepMonthly, "keep-yearly": \.keepYearly,
+        ]
+        let known = counts.keys.sorted() + ["keep-tag", "keep-within"]
+        for k in t.keys {
+            let line = lines.line(of: k, in: section)
+            if let path = counts[k] {
+                guard let n = t[k]?.int, n >= 0 else { throw fail(line, "\(k) must be a whole number, 0 or more") }
+                policy[keyPath: path] = n
+            } else if k == "keep-within" {
+                guard let text = t[k]?.string, let seconds = duration(text) else {
+                    throw fail(line, "keep-within must be a duration such as \"30d\" or \"2w\"")
+                }
+                policy.keepWithin = seconds
+            } else if k == "keep-tag" {
+                guard let list = t[k]?.array, list.allSatisfy({ $0.string != nil }) else {
+                    throw fail(line, "keep-tag must be a list of strings, e.g. [\"wedding\"]")
+                }
+                policy.keepTags = list.compactMap(\.string)
+            } else {
+                throw fail(line, "unknown key \"\(k)\" in [retention] (known: \(known.joined(separator: ", ")))")
+            }
+        }
+        guard !policy.isEmpty else { throw fail(lines.header(section), "[retention] keeps nothing: give at least one keep- rule") }
+        return policy
     }
 }
 

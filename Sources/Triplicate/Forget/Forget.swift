@@ -1,0 +1,52 @@
+// Forget: removes the snapshot files a retention policy does not keep. The data they alone used stays until a prune.
+@_spi(Benchmarks) internal import TriplicateCore
+internal import Foundation
+
+/// The outcome of ``Repository/forget(policy:dryRun:)``.
+public struct ForgetReport: Sendable {
+    /// Each group of snapshots (one computer, one set of paths), with what was kept and why, and what was forgotten.
+    public var groups: [ForgetGroup]
+    /// True when nothing was removed because it was a dry run.
+    public var dryRun: Bool
+    /// Snapshots removed (with a dry run: that would be).
+    public var forgottenCount: Int { groups.reduce(0) { $0 + $1.forgotten.count } }
+    /// Snapshots kept.
+    public var keptCount: Int { groups.reduce(0) { $0 + $1.kept.count } }
+    /// Snapshot files that could not be read: a policy cannot judge them, so they are neither kept nor removed.
+    public var unreadable: [String]
+    /// On a plan: the copies that failed part way, each with the reason; they may still hold forgotten snapshots.
+    public var copiesLeftBehind: [String] = []
+}
+
+extension Repository {
+    /// Removes every snapshot that `policy` does not keep (FORMAT.md §14.9): its snapshot file is deleted, nothing else.
+    /// The data only forgotten snapshots used stays in the repository, unused, until a prune; until then a forgotten
+    /// snapshot cannot be listed or restored, but its data is not lost.
+    ///
+    /// On a plan's repository (``PlanSession/openForBackup(progress:)``) the same files are removed from every copy. A
+    /// policy with no rule is refused (``RetentionPolicy/isEmpty``). With `dryRun`, nothing is removed and the report says
+    /// what would be.
+    public func forget(policy: RetentionPolicy, dryRun: Bool = false) async throws(TriplicateError) -> ForgetReport {
+        try await forget(policy: policy, dryRun: dryRun, calendar: .current)
+    }
+
+    /// ``forget(policy:dryRun:)`` with periods in `calendar`'s time zone.
+    func forget(policy: RetentionPolicy, dryRun: Bool, calendar: Calendar) async throws(TriplicateError) -> ForgetReport {
+        guard !policy.isEmpty else {
+            throw TriplicateError(.invalidArgument, "no retention rule was given: forget keeps nothing by itself, so it removes nothing without one")
+        }
+        let listing = try await snapshotListing()
+        let report = ForgetReport(groups: policy.apply(to: listing.snapshots, calendar: calendar), dryRun: dryRun,
+                                  unreadable: listing.damaged)
+        guard !dryRun else { return report }
+        for s in report.groups.flatMap(\.forgotten) {
+            if Task.isCancelled {
+                throw TriplicateError(.cancelled, "forget interrupted; the repository is consistent, and forgetting again with the same rules finishes the work")
+            }
+            do { try await destination.delete(Layout.snapshot(s.id)) } catch {
+                throw TriplicateError(error, doing: "cannot remove snapshot \(s.id.short)")
+            }
+        }
+        return report
+    }
+}

@@ -1,0 +1,110 @@
+// `triplicate forget`: removes the snapshots a retention policy does not keep.
+@_spi(Benchmarks) import TriplicateCore
+import ArgumentParser
+import Foundation
+import Triplicate
+
+struct ForgetCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "forget", abstract: "Remove the snapshots a retention policy does not keep.",
+        discussion: """
+            Snapshots are grouped by computer and backed-up paths; in each group a snapshot is kept when any rule keeps \
+            it. --keep-hourly/daily/weekly/monthly/yearly N keep the newest snapshot of each of the last N periods that \
+            have one (local time); --keep-within 30d keeps every snapshot no older than 30 days before the group's newest. \
+            Only the snapshot files are removed: the data they alone used stays in the repository until a prune. With \
+            --plan, the rules default to the plan's [retention], and every copy must be reachable.
+            """)
+    @OptionGroup var repository: RepositoryOptions
+    @Option(name: .long, help: ArgumentHelp("Keep the newest N snapshots.", valueName: "N")) var keepLast: Int?
+    @Option(name: .long, help: ArgumentHelp("Keep one snapshot for each of the last N hours that have one.", valueName: "N")) var keepHourly: Int?
+    @Option(name: .long, help: ArgumentHelp("Keep one snapshot for each of the last N days that have one.", valueName: "N")) var keepDaily: Int?
+    @Option(name: .long, help: ArgumentHelp("Keep one snapshot for each of the last N weeks that have one.", valueName: "N")) var keepWeekly: Int?
+    @Option(name: .long, help: ArgumentHelp("Keep one snapshot for each of the last N months that have one.", valueName: "N")) var keepMonthly: Int?
+    @Option(name: .long, help: ArgumentHelp("Keep one snapshot for each of the last N years that have one.", valueName: "N")) var keepYearly: Int?
+    @Option(name: .long, help: ArgumentHelp("Keep every snapshot within this long of the newest (90m, 26h, 30d, 8w).", valueName: "DURATION"))
+    var keepWithin: String?
+    @Option(name: .long, help: "Keep every snapshot with this tag (repeatable).") var keepTag: [String] = []
+    @Flag(name: .long, help: "Only say what would be removed and why each kept snapshot is kept.") var dryRun = false
+    @Flag(name: .long, help: "Print JSON.") var json = false
+
+    func validate() throws {
+        for (flag, value) in [("--keep-last", keepLast), ("--keep-hourly", keepHourly), ("--keep-daily", keepDaily),
+                              ("--keep-weekly", keepWeekly), ("--keep-monthly", keepMonthly), ("--keep-yearly", keepYearly)] {
+            if let value, value < 0 { throw ValidationError("\(flag) takes a whole number, 0 or more") }
+        }
+        if let keepWithin, Plan.duration(keepWithin) == nil {
+            throw ValidationError("--keep-within takes a duration such as 30d, 26h or 8w, not \"\(keepWithin)\"")
+        }
+    }
+
+    /// The rules given on the command line; nil when none is (a plan then uses its own).
+    var policy: RetentionPolicy? {
+        let p = RetentionPolicy(keepLast: keepLast, keepHourly: keepHourly, keepDaily: keepDaily, keepWeekly: keepWeekly,
+                                keepMonthly: keepMonthly, keepYearly: keepYearly, keepWithin: keepWithin.flatMap(Plan.duration),
+                                keepTags: keepTag)
+        return p.isEmpty ? nil : p
+    }
+
+    func run() async throws {
+        await runReporting {
+            Interrupts.install()
+            let report: ForgetReport
+            if let plan = try repository.loadPlan() {
+                report = try await repository.session(plan).forget(policy: policy, dryRun: dryRun) { event in
+                    if !json, event.message != nil { print(event) }
+                }
+            } else {
+                report = try await repository.open().forget(policy: policy ?? RetentionPolicy(), dryRun: dryRun)
+            }
+            for u in report.unreadable { Terminal.warn("not judged, cannot be read: " + u) }
+            if json {
+                try Terminal.json(ForgetJSON(report))
+            } else {
+                for g in report.groups {
+                    print("\(g.hostname), \(g.paths.joined(separator: " ")): keeping \(g.kept.count) of \(g.kept.count + g.forgotten.count) snapshots")
+                    let rows = g.kept.map { ($0.snapshot, "keep  ", $0.reasons.joined(separator: ", ")) }
+                        + g.forgotten.map { ($0, dryRun ? "would remove" : "remove", "") }
+                    for (s, verb, why) in rows.sorted(by: { $0.0.time > $1.0.time }) {
+                        print("  \(verb.padding(toLength: 12, withPad: " ", startingAt: 0)) \(s.id.short)  \(Terminal.date(s.time))  \(why)")
+                    }
+                }
+                let n = report.forgottenCount
+                print(dryRun ? "would remove \(n) snapshot\(n == 1 ? "" : "s"), keep \(report.keptCount) (nothing was removed: a dry run)"
+                             : "removed \(n) snapshot\(n == 1 ? "" : "s"), kept \(report.keptCount); the data only they used stays until a prune")
+            }
+            for c in report.copiesLeftBehind {
+                Terminal.warn("\(c); that copy may still hold removed snapshots: run the same forget again once it is back")
+            }
+            return report.copiesLeftBehind.isEmpty ? Exit.ok : Exit.lagging
+        }
+    }
+}
+
+/// The JSON form of a forget report.
+struct ForgetJSON: Encodable {
+    struct Entry: Encodable {
+        var id: String
+        var time: String
+        var reasons: [String]?
+    }
+    struct Group: Encodable {
+        var hostname: String
+        var paths: [String]
+        var keep: [Entry]
+        var remove: [Entry]
+    }
+    var dryRun: Bool
+    var groups: [Group]
+    var copiesLeftBehind: [String]
+
+    init(_ r: ForgetReport) {
+        dryRun = r.dryRun
+        copiesLeftBehind = r.copiesLeftBehind
+        let iso = ISO8601DateFormatter()
+        groups = r.groups.map { g in
+            Group(hostname: g.hostname, paths: g.paths,
+                  keep: g.kept.map { Entry(id: $0.snapshot.id.hex, time: iso.string(from: $0.snapshot.time), reasons: $0.reasons) },
+                  remove: g.forgotten.map { Entry(id: $0.id.hex, time: iso.string(from: $0.time), reasons: nil) })
+        }
+    }
+}
