@@ -37,6 +37,11 @@ expect 0 forget --keep-last 1 --dry-run --repo "$work/repo"
 grep -q "would remove 1 snapshot" "$work/out"
 expect 0 forget --keep-last 1 --repo "$work/repo"
 expect 0 check --repo "$work/repo"
+# A password change: the new one opens the repository, the old one no longer does.
+TRIPLICATE_NEW_PASSWORD=changed-password expect 0 key passwd --repo "$work/repo"
+TRIPLICATE_PASSWORD=changed-password expect 0 key list --repo "$work/repo"
+expect 12 key list --repo "$work/repo"
+TRIPLICATE_PASSWORD=changed-password TRIPLICATE_NEW_PASSWORD=smoke-password expect 0 key passwd --repo "$work/repo"
 
 # A plan of three folders: a damaged pack on one copy is healed from another; status says what is at risk.
 cat >"$work/plan.toml" <<EOF

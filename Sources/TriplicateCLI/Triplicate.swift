@@ -28,8 +28,8 @@ struct TriplicateCommand: AsyncParsableCommand {
         version: "0.2.0 (repository format 1)",
         subcommands: [
             InitCommand.self, BackupCommand.self, SnapshotsCommand.self, LsCommand.self, RestoreCommand.self,
-            CheckCommand.self, RepairCommand.self, ForgetCommand.self, StatsCommand.self, SyncCommand.self, StatusCommand.self,
-            DebugCommand.self,
+            CheckCommand.self, RepairCommand.self, ForgetCommand.self, KeyCommand.self, StatsCommand.self, SyncCommand.self,
+            StatusCommand.self, DebugCommand.self,
         ]
     )
 }

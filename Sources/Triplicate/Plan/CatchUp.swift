@@ -42,7 +42,7 @@ extension PlanSession {
                     // With its config the copy is a repository, with the keys already unlocked; a drive gets its marker.
                     try await Repository.bind(target.destination, to: model.id, doing: "cannot use \(target.destination.displayName)")
                     target.config = model.config
-                    target.repository = Repository(destination: target.destination, config: model.config, keys: model.keys)
+                    target.repository = Repository(destination: target.destination, config: model.config, keys: model.keys, openedKey: model.openedKey)
                 }
                 start = end
             }

@@ -139,7 +139,7 @@ extension PlanSession {
         let replicas = ReplicaSet(members.map { ReplicaSet.Member(name: $0.target.name, destination: $0.destination) },
                                   staging: staging, run: run)
         progress?(ProgressEvent(.backup, message: "backing up to \(members.map(\.target.name).joined(separator: ", "))"))
-        return Repository(replicas: replicas, config: model.config, keys: model.keys)
+        return Repository(replicas: replicas, config: model.config, keys: model.keys, openedKey: model.openedKey)
     }
 
     func noneReachable(_ places: [Place], reports: [DestinationReport] = []) -> TriplicateError {
@@ -194,7 +194,7 @@ extension PlanSession {
         }
         let replicas = ReplicaSet(readers.map { ReplicaSet.Member(name: $0.target.name, destination: $0.destination) }, staging: nil,
                                   use: .reading, run: PlanRun(session: self, places: places, reports: [:]))
-        return Repository(replicas: replicas, config: model.config, keys: model.keys)
+        return Repository(replicas: replicas, config: model.config, keys: model.keys, openedKey: model.openedKey)
     }
 
     // MARK: restore

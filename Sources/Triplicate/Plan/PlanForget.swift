@@ -1,27 +1,40 @@
-// PlanForget: forget on every copy of a plan at once, so that the copies stay identical.
+// PlanForget: commands that remove files (forget, removing a key) change every copy of a plan at once, so that the
+// copies stay identical.
 
 extension PlanSession {
-    /// Forgets, on every copy of the plan at once, the snapshots `policy` (else the plan's ``Plan/retention``) does not
-    /// keep: the copies first catch up with each other, as before a backup, then each forgotten snapshot file is removed
-    /// from all of them.
+    /// The plan's copies as one repository that writes to every copy, after they caught up with each other, for a
+    /// command that removes files: forget, ``Repository/removeKey(_:force:)``, ``Repository/changePassword(to:options:)``.
     ///
-    /// Every copy must be reachable: a copy out of reach would still hold the forgotten snapshots, and its next sync
-    /// would bring them back to the others. Nothing is removed then, and the error says which copy is missing. A copy
-    /// that fails part way is named in ``ForgetReport/copiesLeftBehind``; forgetting again with the same rules finishes
-    /// it. With `dryRun`, the copies are only read.
+    /// Every copy must be reachable: a copy out of reach would still hold the removed files, and its next sync would
+    /// bring them back to the others (a forgotten snapshot reappears; a removed key file's password works again). The
+    /// error then says which copy is missing, and nothing is changed.
+    public func openEveryCopy(for command: String, progress: ProgressHandler? = nil) async throws(TriplicateError) -> Repository {
+        let repo = try await openForBackup(progress: progress)
+        let missing = plan.destinations.map(\.name).filter { !repo.copyNames.contains($0) }
+        guard missing.isEmpty else {
+            throw TriplicateError(.destination(.unavailable), "\(command) changes every copy at once, so that they stay identical, and \(missing.joined(separator: ", ")) cannot be reached now; nothing was changed. A copy out of reach would bring back what was removed at its next sync", remedy: .runAgain)
+        }
+        return repo
+    }
+
+    /// Forgets, on every copy of the plan at once (``openEveryCopy(for:progress:)``), the snapshots `policy` (else the
+    /// plan's ``Plan/retention``) does not keep. A copy that fails part way is named in
+    /// ``ForgetReport/copiesLeftBehind``; forgetting again with the same rules finishes it. With `dryRun`, the copies
+    /// are only read.
     public func forget(policy: RetentionPolicy? = nil, dryRun: Bool = false,
                        progress: ProgressHandler? = nil) async throws(TriplicateError) -> ForgetReport {
         guard let policy = policy ?? plan.retention else {
             throw TriplicateError(.invalidArgument, "\(plan.at(nil))the plan has no [retention] table and no rule was given: nothing to decide by")
         }
         if dryRun { return try await openRepository().forget(policy: policy, dryRun: true) }
-        let repo = try await openForBackup(progress: progress)
-        let missing = plan.destinations.map(\.name).filter { !repo.copyNames.contains($0) }
-        guard missing.isEmpty else {
-            throw TriplicateError(.destination(.unavailable), "forget removes snapshots from every copy at once, so that they stay identical, and \(missing.joined(separator: ", ")) cannot be reached now; nothing was removed. A copy out of reach would bring the removed snapshots back at its next sync", remedy: .runAgain)
-        }
+        let repo = try await openEveryCopy(for: "forget", progress: progress)
         var report = try await repo.forget(policy: policy)
-        report.copiesLeftBehind = repo.replicas?.dropped.map { "\($0.name): \($0.error)" } ?? []
+        report.copiesLeftBehind = repo.copiesLeftBehind
         return report
     }
+}
+
+extension Repository {
+    /// On a plan's repository: the copies that failed part way through this session's writes, each with the reason.
+    public var copiesLeftBehind: [String] { replicas?.dropped.map { "\($0.name): \($0.error)" } ?? [] }
 }

@@ -227,12 +227,13 @@ extension PlanSession {
             .sorted { places[$0].speedRank < places[$1].speedRank }
         var tried = Set<String>()
         var keys: RepositoryKeys?
+        var keyName: String?
         var problems: [String] = []
         var wrong: TriplicateError?
         for i in holders {
             guard let config = places[i].config else { continue }
             do {
-                keys = try await Repository.unlock(places[i].destination, config: config, passwords: passwords, tried: &tried)
+                (keys, keyName) = try await Repository.unlock(places[i].destination, config: config, passwords: passwords, tried: &tried)
                 break
             } catch {
                 switch error.kind {
@@ -265,7 +266,7 @@ extension PlanSession {
                 if error.kind == .destination(.denied) { places[i].reason = .refused }
                 continue
             }
-            let repo = Repository(destination: places[i].destination, config: config, keys: keys)
+            let repo = Repository(destination: places[i].destination, config: config, keys: keys, openedKey: keyName)
             places[i].repository = repo
             if first == nil { first = repo }
         }

@@ -15,6 +15,8 @@ public final class Repository: Sendable {
     package let keys: RepositoryKeys
     /// When the repository is a plan's copies: the set, whose other copies are read when the first holds a file damaged.
     let replicas: ReplicaSet?
+    /// The key file (`keys/<id>`) the password opened; nil for a repository just created in code before any was read.
+    let openedKey: String?
 
     /// The repository ID.
     public var id: ObjectID { keys.repositoryID }
@@ -49,10 +51,11 @@ public final class Repository: Sendable {
                                              parameters: options.scrypt, hostname: Host.currentName, now: Date())
             let keyBytes = try keyFile.encode()
             let config = RepositoryConfig(id: repositoryID)
-            try await put(destination, Layout.key(SHA256.hash(keyBytes)), keyBytes)
+            let keyName = Layout.key(SHA256.hash(keyBytes))
+            try await put(destination, keyName, keyBytes)
             try await put(destination, Layout.config, try config.encode())
             try await bind(destination, to: repositoryID, doing: "cannot mark \(destination.displayName) as this repository's")
-            return Repository(destination: destination, config: config, keys: keys)
+            return Repository(destination: destination, config: config, keys: keys, openedKey: keyName)
         } catch let e as CoreError {
             throw TriplicateError(.internalFailure, "cannot create the repository keys: \(e)")
         } catch let e as TriplicateError {
@@ -104,24 +107,26 @@ public final class Repository: Sendable {
         let destination = destination.anchored(Layout.anchor)
         let config = try await readConfig(destination)
         var tried = Set<String>()
-        let keys = try await unlock(destination, config: config, passwords: passwords, tried: &tried)
+        let (keys, keyName) = try await unlock(destination, config: config, passwords: passwords, tried: &tried)
         try await bind(destination, to: keys.repositoryID, doing: "cannot use \(destination.displayName)")
-        return Repository(destination: destination, config: config, keys: keys)
+        return Repository(destination: destination, config: config, keys: keys, openedKey: keyName)
     }
 
     /// A repository whose config and keys are already known (one copy of a plan, unlocked once for all of them).
-    init(destination: any Destination, config: RepositoryConfig, keys: RepositoryKeys) {
+    init(destination: any Destination, config: RepositoryConfig, keys: RepositoryKeys, openedKey: String?) {
         self.destination = destination
         self.config = config
         self.keys = keys
+        self.openedKey = openedKey
         replicas = nil
     }
 
     /// A plan's copies as one repository.
-    init(replicas: ReplicaSet, config: RepositoryConfig, keys: RepositoryKeys) {
+    init(replicas: ReplicaSet, config: RepositoryConfig, keys: RepositoryKeys, openedKey: String?) {
         destination = replicas
         self.config = config
         self.keys = keys
+        self.openedKey = openedKey
         self.replicas = replicas
     }
 
@@ -183,7 +188,7 @@ public final class Repository: Sendable {
     /// costly key derivation runs once per key file and password). Throws
     /// ``TriplicateError/Kind-swift.enum/wrongPassword`` when none opens.
     static func unlock(_ destination: any Destination, config: RepositoryConfig, passwords: [String],
-                       tried: inout Set<String>) async throws(TriplicateError) -> RepositoryKeys {
+                       tried: inout Set<String>) async throws(TriplicateError) -> (keys: RepositoryKeys, file: String) {
         guard let repositoryID = config.repositoryID else {
             throw TriplicateError(.notARepository, "\(destination.displayName) has an invalid config (version \(config.version))")
         }
@@ -219,7 +224,7 @@ public final class Repository: Sendable {
             for (name, keyFile) in keyFiles {
                 do {
                     let master = try keyFile.open(password: password, repositoryID: repositoryID, context: name)
-                    do { return try RepositoryKeys(master: master, repositoryID: repositoryID) } catch {
+                    do { return (try RepositoryKeys(master: master, repositoryID: repositoryID), name) } catch {
                         throw TriplicateError(.corrupt, "cannot derive keys: \(error)")
                     }
                 } catch let e as TriplicateError {
