@@ -184,27 +184,7 @@ private func kept(_ policy: RetentionPolicy, _ times: [String], tags: [[String]]
         let t = TempDir("forget-plan")
         try writeFile(t.sub("password"), Array("forget password\n".utf8))
         try makeSampleTree(t.sub("Pictures"))
-        let plan = """
-            password-file = "password"
-
-            [retention]
-            keep-last = 1
-
-            [[source]]
-            path = "Pictures"
-
-            [[destination]]
-            name = "nas"
-            repo = "\(t.sub("nas"))"
-            media = "nas"
-            site = "onsite"
-
-            [[destination]]
-            name = "usb"
-            repo = "\(t.sub("usb"))"
-            media = "usb"
-            site = "onsite"
-            """
+        let plan = folderPlan(t, copies: ["nas", "usb"], top: "\n[retention]\nkeep-last = 1")
         try plan.write(toFile: t.sub("plan.toml"), atomically: true, encoding: .utf8)
         let env = ["XDG_STATE_HOME": t.sub("state")]
         func run(_ args: [String]) throws -> CLIResult { try runCLI(args + ["--plan", t.sub("plan.toml")], env: env, password: nil) }

@@ -77,24 +77,7 @@ private struct RefusesDeletes: Destination {
         try writeFile(t.sub("password"), Array("first password\n".utf8))
         try writeFile(t.sub("new-password"), Array("second password\r\n".utf8))
         try makeSampleTree(t.sub("Pictures"))
-        let plan = """
-            password-file = "password"
-
-            [[source]]
-            path = "Pictures"
-
-            [[destination]]
-            name = "nas"
-            repo = "\(t.sub("nas"))"
-            media = "nas"
-            site = "onsite"
-
-            [[destination]]
-            name = "usb"
-            repo = "\(t.sub("usb"))"
-            media = "usb"
-            site = "onsite"
-            """
+        let plan = folderPlan(t, copies: ["nas", "usb"])
         try plan.write(toFile: t.sub("plan.toml"), atomically: true, encoding: .utf8)
         let env = ["XDG_STATE_HOME": t.sub("state")]
         func run(_ args: [String]) throws -> CLIResult { try runCLI(args + ["--plan", t.sub("plan.toml")], env: env, password: nil) }

@@ -7,32 +7,7 @@ import Testing
 
 /// A plan of three folders (NAS, a second disk, an off-site folder) that satisfies the 3-2-1 rule, plus `extra` lines.
 private func folderPlanText(_ t: TempDir, extra: String = "", top: String = "") -> String {
-    """
-    password-file = "password"
-    \(top)
-
-    [[source]]
-    path = "Pictures"
-
-    [[destination]]
-    name = "nas"
-    repo = "\(t.sub("nas"))"
-    media = "nas"
-    site = "onsite"
-
-    [[destination]]
-    name = "usb"
-    repo = "\(t.sub("usb"))"
-    media = "usb"
-    site = "onsite"
-
-    [[destination]]
-    name = "offsite"
-    repo = "\(t.sub("offsite"))"
-    media = "cloud"
-    site = "offsite"
-    \(extra)
-    """
+    folderPlan(t, copies: ["nas", "usb", "offsite"], top: top, extra: extra)
 }
 
 @Suite struct PlanStatusTests {

@@ -233,3 +233,20 @@ extension Trait where Self == ConditionTrait {
         .enabled(if: TestEnvironment.runs(TestEnvironment.hasSharedFixtures), "needs \(sharedFixtures)")
     }
 }
+
+/// The text of a plan whose password is in `password`, whose source is `Pictures` and whose copies are folders of `t`
+/// named `copies` ("usb" on media usb, "offsite" on cloud off site, any other on a NAS), with `top` after the password
+/// line and `extra` at the end.
+func folderPlan(_ t: TempDir, copies: [String], top: String = "", extra: String = "") -> String {
+    let destinations = copies.map { name in
+        """
+
+        [[destination]]
+        name = "\(name)"
+        repo = "\(t.sub(name))"
+        media = "\(name == "usb" ? "usb" : name == "offsite" ? "cloud" : "nas")"
+        site = "\(name == "offsite" ? "offsite" : "onsite")"
+        """
+    }
+    return "password-file = \"password\"\n\(top)\n\n[[source]]\npath = \"Pictures\"\n" + destinations.joined(separator: "\n") + "\n\(extra)\n"
+}
