@@ -60,6 +60,9 @@ struct RepositoryOptions: ParsableArguments {
     /// A session of the plan, with its password (from the plan's password-file unless --password-file is given).
     func session(_ plan: Plan, confirm: Bool = false) throws -> PlanSession {
         var options = self
+        if options.passwordFile == nil, let command = plan.passwordCommand {
+            return PlanSession(plan: plan, passwords: [try SecretSource.command(command).read("the plan's password-command")])
+        }
         if options.passwordFile == nil { options.passwordFile = plan.passwordFile }
         return PlanSession(plan: plan, passwords: try options.passwords(confirm: confirm))
     }
@@ -154,7 +157,7 @@ func runReporting(_ body: sending @escaping () async throws -> Int32) async -> N
 /// What to do about an error or a finding, in the CLI's own words: the library names a ``Remedy``, an operation; this
 /// says it as a command line, with the --repo or --plan this command was given.
 enum Hint {
-    static let credentials = "set B2_APPLICATION_KEY_ID and B2_APPLICATION_KEY (an application key made for this bucket in Backblaze's web console) and B2_REGION (e.g. eu-central-003) or B2_ENDPOINT; for another S3 store, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_REGION"
+    static let credentials = "set B2_APPLICATION_KEY_ID and B2_APPLICATION_KEY (an application key made for this bucket in Backblaze's web console) and B2_REGION (e.g. eu-central-003) or B2_ENDPOINT; for another S3 store, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_REGION; or, in a plan's [[destination]], key-id-file and key-file (or key-id-command and key-command) and region or endpoint"
 
     static func text(_ remedy: Remedy) -> String {
         switch remedy {

@@ -100,3 +100,65 @@ private struct RefusesDeletes: Destination {
                 == FileManager.default.contentsOfDirectory(atPath: t.sub("usb/keys")))
     }
 }
+
+@Suite struct SecretSourceTests {
+    @Test func aPlanTakesItsPasswordFromACommandAndSaysWhyOneFails() throws {
+        let t = TempDir("secret-cmd")
+        try makeSampleTree(t.sub("Pictures"))
+        let text = folderPlan(t, copies: ["nas"]).replacingOccurrences(of: "password-file = \"password\"",
+                                                                     with: "password-command = \"printf 'from the keychain\\\\n'\"")
+        try text.write(toFile: t.sub("plan.toml"), atomically: true, encoding: .utf8)
+        let env = ["XDG_STATE_HOME": t.sub("state")]
+        #expect(try Plan.load(t.sub("plan.toml")).passwordCommand == "printf 'from the keychain\\n'")
+        let made = try runCLI(["init", "--plan", t.sub("plan.toml")], env: env, password: nil)
+        #expect(made.status == 0, "\(made.stdout)\(made.stderr)")
+        // The password the command printed is the repository's.
+        #expect(try runCLI(["snapshots", "--repo", t.sub("nas")], password: "from the keychain").status == 0)
+        #expect(try runCLI(["backup", "--plan", t.sub("plan.toml")], env: env, password: nil).status == 0)
+
+        let failing = text.replacingOccurrences(of: "printf 'from the keychain\\\\n'", with: "echo locked >&2; exit 3")
+        try failing.write(toFile: t.sub("plan.toml"), atomically: true, encoding: .utf8)
+        let locked = try runCLI(["snapshots", "--plan", t.sub("plan.toml")], env: env, password: nil)
+        #expect(locked.status == 1 && locked.stderr.contains("failed (exit 3): locked"), "\(locked.stderr)")
+
+        let both = text.replacingOccurrences(of: "password-command", with: "password-file = \"pw\"\npassword-command")
+        #expect { _ = try Plan.parse(both, file: "plan.toml") } throws: { ($0 as? TriplicateError)?.message.contains("not both") == true }
+    }
+
+    @Test func aDestinationsKeyComesFromTheFilesOrCommandsThePlanNames() throws {
+        let t = TempDir("key-sources")
+        try writeFile(t.sub("key-id"), Array("004a1b2c\n".utf8))
+        let b2 = """
+
+            [[destination]]
+            name = "b2"
+            repo = "b2:photos/triplicate"
+            media = "cloud"
+            site = "offsite"
+            key-id-file = "key-id"
+            key-command = "printf 'K004secret\\\\n'"
+            region = "eu-central-003"
+            """
+        let plan = try Plan.parse(folderPlan(t, copies: ["nas"], extra: b2), file: t.sub("plan.toml"))
+        let target = try #require(plan.destinations.last)
+        #expect(target.keyID == .file(t.sub("key-id")) && target.key == .command("printf 'K004secret\\n'"))
+        let context = try target.context(environment: ["B2_APPLICATION_KEY_ID": "from-env", "B2_APPLICATION_KEY": "from-env"])
+        #expect(context.credentials == ObjectStoreCredentials(keyID: "004a1b2c", secret: "K004secret", region: "eu-central-003"))
+        // Without a key in the plan, the environment's, with the plan's region.
+        var envOnly = target
+        envOnly.keyID = nil
+        envOnly.key = nil
+        #expect(try envOnly.context(environment: ["B2_APPLICATION_KEY_ID": "e", "B2_APPLICATION_KEY": "k"]).credentials
+                == ObjectStoreCredentials(keyID: "e", secret: "k", region: "eu-central-003"))
+        // A key ID without a key, or a file and a command for one, names the line.
+        for broken in [b2.replacingOccurrences(of: "key-command = \"printf 'K004secret\\\\n'\"\n", with: ""),
+                       b2.replacingOccurrences(of: "key-id-file = \"key-id\"", with: "key-id-file = \"key-id\"\nkey-id-command = \"true\"")] {
+            #expect { _ = try Plan.parse(folderPlan(t, copies: ["nas"], extra: broken), file: "plan.toml") } throws: {
+                ($0 as? TriplicateError)?.message.hasPrefix("plan.toml:") == true
+            }
+        }
+        var missing = target
+        missing.keyID = .file(t.sub("no-such-file"))
+        #expect { _ = try missing.context(environment: [:]) } throws: { ($0 as? TriplicateError)?.kind == .missingCredentials }
+    }
+}

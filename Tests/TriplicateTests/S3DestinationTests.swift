@@ -135,4 +135,35 @@ enum BackgroundProcess {
         let missing = try runCLI(["snapshots", "--repo", location], env: ["B2_ENDPOINT": server.endpoint])
         #expect(missing.status == 1 && missing.stderr.contains("B2_APPLICATION_KEY_ID"), "\(missing.stderr)")
     }
+
+    /// A nightly job's environment has no B2 variables: the plan names where the key is and which endpoint to use.
+    @Test func aPlanGivesTheBucketsKeyAndEndpointWithoutTheEnvironment() async throws {
+        let server = try TestS3Server()
+        let t = TempDir("b2-plan-keys")
+        try writeFile(t.sub("password"), Array("plan password\n".utf8))
+        try writeFile(t.sub("b2-key-id"), Array("testing\n".utf8))
+        try makeSampleTree(t.sub("Pictures"))
+        let bucket = "plan-keys-" + String(UUID().uuidString.lowercased().prefix(8))
+        let b2 = """
+
+            [[destination]]
+            name = "b2"
+            repo = "b2:\(bucket)/triplicate"
+            media = "cloud"
+            site = "offsite"
+            key-id-file = "b2-key-id"
+            key-command = "echo testing"
+            endpoint = "\(server.endpoint)"
+            """
+        try folderPlan(t, copies: ["nas"], extra: b2).write(toFile: t.sub("plan.toml"), atomically: true, encoding: .utf8)
+        let env = ["XDG_STATE_HOME": t.sub("state")]
+        func run(_ args: [String]) throws -> CLIResult { try runCLI(args + ["--plan", t.sub("plan.toml")], env: env, password: nil) }
+        let made = try run(["init"])
+        #expect(made.status == 0, "\(made.stdout)\(made.stderr)")
+        let backup = try run(["backup"])
+        #expect(backup.status == 0 && backup.stdout.contains("b2: holds the new snapshot"), "\(backup.stdout)\(backup.stderr)")
+        let out = t.sub("out")
+        #expect(try run(["restore", "latest", "--target", out, "--from", "b2"]).status == 0)
+        #expect(try TreeFingerprint.of(out + "/Pictures") == TreeFingerprint.of(t.sub("Pictures")))
+    }
 }

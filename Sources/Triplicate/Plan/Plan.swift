@@ -70,6 +70,13 @@ public struct Plan: Sendable, Equatable {
         public var site: Site
         /// The line of the plan file that starts this destination (nil for a plan built in code).
         public var line: Int?
+        /// For an object store: where its key ID and key come from (`key-id-file` or `key-id-command`, `key-file` or
+        /// `key-command` in the file); nil: from the environment (``ObjectStoreCredentials/init(environment:)``).
+        public var keyID: SecretSource?
+        public var key: SecretSource?
+        /// For an object store: its region and endpoint (`region`, `endpoint`), instead of the environment's.
+        public var region: String?
+        public var endpoint: String?
 
         /// The location as text, as `--repo` takes it.
         public var repo: String { location.description }
@@ -91,6 +98,9 @@ public struct Plan: Sendable, Equatable {
 
     /// A file whose first line is the password (nil: the caller supplies it).
     public var passwordFile: String?
+    /// A shell command that prints the password (`password-command`: the system keychain, a secret store), instead of
+    /// ``passwordFile``.
+    public var passwordCommand: String?
     /// What to back up.
     public var sources: [Source]
     /// Where the copies live, in the plan's order.
@@ -232,6 +242,7 @@ public struct Plan: Sendable, Equatable {
         }
 
         var passwordFile: String?
+        var passwordCommand: String?
         var maxAge = defaultMaxAge
         var retention: RetentionPolicy?
         var sources: [Source] = []
@@ -240,6 +251,8 @@ public struct Plan: Sendable, Equatable {
             switch key {
             case "password-file":
                 passwordFile = try string(table, key, in: .top, required: true).map(resolve)
+            case "password-command":
+                passwordCommand = try string(table, key, in: .top, required: true)
             case "max-age":
                 let text = try string(table, key, in: .top, required: true) ?? ""
                 guard let seconds = duration(text) else {
@@ -255,7 +268,8 @@ public struct Plan: Sendable, Equatable {
                 for (i, element) in array.enumerated() {
                     let section: KeyLines.Section = key == "source" ? .source(i) : .destination(i)
                     guard let t = element.table else { throw fail(lines.header(section), "each \(key) must be a table") }
-                    let known = key == "source" ? ["path", "exclude"] : ["name", "repo", "media", "site"]
+                    let known = key == "source" ? ["path", "exclude"]
+                        : ["name", "repo", "media", "site", "key-id-file", "key-id-command", "key-file", "key-command", "region", "endpoint"]
                     for k in t.keys where !known.contains(k) {
                         throw fail(lines.line(of: k, in: section), "unknown key \"\(k)\" in \(section.title) (known: \(known.joined(separator: ", ")))")
                     }
@@ -287,15 +301,32 @@ public struct Plan: Sendable, Equatable {
                         }
                         let resolved = location.resolvingPaths(against: folder.isEmpty ? FileManager.default.currentDirectoryPath : folder,
                                                                home: ProcessInfo.processInfo.environment["HOME"] ?? "/")
-                        destinations.append(Target(name: name, location: resolved, media: media, site: site, line: lines.header(section)))
+                        var target = Target(name: name, location: resolved, media: media, site: site, line: lines.header(section))
+                        func secret(_ file: String, _ command: String) throws(TriplicateError) -> SecretSource? {
+                            let f = try string(t, file, in: section, required: false), c = try string(t, command, in: section, required: false)
+                            if f != nil && c != nil { throw fail(lines.line(of: command, in: section), "give \(file) or \(command), not both") }
+                            return f.map { .file(resolve($0)) } ?? c.map { .command($0) }
+                        }
+                        target.keyID = try secret("key-id-file", "key-id-command")
+                        target.key = try secret("key-file", "key-command")
+                        if (target.keyID == nil) != (target.key == nil) {
+                            throw fail(lines.header(section), "destination \"\(name)\" gives a key ID without a key or a key without a key ID: give both (key-id-file and key-file, or the -command forms)")
+                        }
+                        target.region = try string(t, "region", in: section, required: false)
+                        target.endpoint = try string(t, "endpoint", in: section, required: false)
+                        destinations.append(target)
                     }
                 }
             default:
-                throw fail(lines.line(of: key, in: .top), "unknown key \"\(key)\" (known: password-file, max-age, [retention], [[source]], [[destination]])")
+                throw fail(lines.line(of: key, in: .top), "unknown key \"\(key)\" (known: password-file, password-command, max-age, [retention], [[source]], [[destination]])")
             }
         }
         var plan = Plan(unvalidated: sources, destinations: destinations, passwordFile: passwordFile, maxAge: maxAge, file: file)
         plan.retention = retention
+        if passwordFile != nil && passwordCommand != nil {
+            throw fail(lines.line(of: "password-command", in: .top), "give password-file or password-command, not both")
+        }
+        plan.passwordCommand = passwordCommand
         try plan.validate()
         return plan
     }
@@ -335,6 +366,26 @@ extension Plan {
         }
         guard !policy.isEmpty else { throw fail(lines.header(section), "[retention] keeps nothing: give at least one keep- rule") }
         return policy
+    }
+}
+
+extension Plan.Target {
+    /// What the destination is made with: the plan's own credentials, region and endpoint when it gives them, else the
+    /// environment's. Reading a key from its file or command can fail (``TriplicateError/Kind-swift.enum/missingCredentials``).
+    public func context(environment: [String: String]) throws(TriplicateError) -> DestinationContext {
+        var context = DestinationContext(environment: environment)
+        if let keyID, let key {
+            context.credentials = ObjectStoreCredentials(keyID: try keyID.read("the key ID of \(name)"), secret: try key.read("the key of \(name)"))
+        } else if region != nil || endpoint != nil {
+            context.credentials = ObjectStoreCredentials(environment: environment)
+        }
+        if var credentials = context.credentials {
+            let fromEnvironment: (String) -> String? = { name in environment[name].flatMap { $0.isEmpty ? nil : $0 } }
+            credentials.region = region ?? credentials.region ?? fromEnvironment("B2_REGION") ?? fromEnvironment("AWS_REGION")
+            credentials.endpoint = endpoint ?? credentials.endpoint ?? fromEnvironment("B2_ENDPOINT")
+            context.credentials = credentials
+        }
+        return context
     }
 }
 

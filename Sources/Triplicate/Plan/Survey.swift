@@ -107,7 +107,7 @@ extension PlanSession {
         var destinations: [any Destination] = []
         var unusable: [Int: UnusableDestination] = [:]
         for (i, t) in plan.destinations.enumerated() {
-            do { destinations.append(try registry.destination(for: t.location, context: DestinationContext(environment: environment))) } catch {
+            do { destinations.append(try registry.destination(for: t.location, context: try t.context(environment: environment))) } catch {
                 let u = UnusableDestination(displayName: t.repo, reason: error.message,
                                             kind: error.kind == .missingCredentials ? .noCredentials : .invalidLocation)
                 unusable[i] = u
