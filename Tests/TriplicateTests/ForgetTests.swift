@@ -180,7 +180,7 @@ private func kept(_ policy: RetentionPolicy, _ times: [String], tags: [[String]]
         #expect(try runCLI(["forget", "--keep-within", "soon", "--repo", repo]).status == 64)
     }
 
-    @Test func aPlanForgetsOnEveryCopyOrNowhere() throws {
+    @Test func aPlanForgetsOnEveryCopyOrNowhere() async throws {
         let t = TempDir("forget-plan")
         try writeFile(t.sub("password"), Array("forget password\n".utf8))
         try makeSampleTree(t.sub("Pictures"))
@@ -207,5 +207,14 @@ private func kept(_ policy: RetentionPolicy, _ times: [String], tags: [[String]]
         #expect(try FileManager.default.contentsOfDirectory(atPath: t.sub("nas/snapshots"))
                 == FileManager.default.contentsOfDirectory(atPath: t.sub("usb/snapshots")))
         #expect(try run(["check"]).status == 0)
+
+        // From Swift, a plan's repository opened for reading cannot forget (or remove a key): only one opened with
+        // every copy can.
+        let session = PlanSession(plan: try Plan.load(t.sub("plan.toml")), password: "forget password")
+        let reading = try await session.openRepository()
+        let refusedInCode = await #expect(throws: TriplicateError.self) { _ = try await reading.forget(policy: RetentionPolicy(keepLast: 1)) }
+        #expect(refusedInCode?.message.contains("openEveryCopy") == true, "\(String(describing: refusedInCode))")
+        await #expect(throws: TriplicateError.self) { try await reading.removeKey("00000000") }
+        #expect(try await session.openEveryCopy(for: "forget").forget(policy: RetentionPolicy(keepLast: 1)).forgottenCount == 0)
     }
 }

@@ -23,8 +23,8 @@ extension Repository {
     /// The data only forgotten snapshots used stays in the repository, unused, until a prune; until then a forgotten
     /// snapshot cannot be listed or restored, but its data is not lost.
     ///
-    /// On a plan's repository (``PlanSession/openForBackup(progress:)``) the same files are removed from every copy. A
-    /// policy with no rule is refused (``RetentionPolicy/isEmpty``). With `dryRun`, nothing is removed and the report says
+    /// A plan's repository must come from ``PlanSession/openEveryCopy(for:progress:)`` (``PlanSession/forget(policy:dryRun:progress:)``
+    /// does that): the same files are then removed from every copy. A policy with no rule is refused (``RetentionPolicy/isEmpty``). With `dryRun`, nothing is removed and the report says
     /// what would be.
     public func forget(policy: RetentionPolicy, dryRun: Bool = false) async throws(TriplicateError) -> ForgetReport {
         try await forget(policy: policy, dryRun: dryRun, calendar: .current)
@@ -39,6 +39,7 @@ extension Repository {
         let report = ForgetReport(groups: policy.apply(to: listing.snapshots, calendar: calendar), dryRun: dryRun,
                                   unreadable: listing.damaged)
         guard !dryRun else { return report }
+        try requireEveryCopy("forget")
         for s in report.groups.flatMap(\.forgotten) {
             if Task.isCancelled {
                 throw TriplicateError(.cancelled, "forget interrupted; the repository is consistent, and forgetting again with the same rules finishes the work")

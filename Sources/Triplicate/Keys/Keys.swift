@@ -63,6 +63,7 @@ extension Repository {
     /// file that opens the repository; the one this session opened only with `force` (the password given stops
     /// working). On a plan's repository it is removed from every copy.
     public func removeKey(_ idPrefix: String, force: Bool = false) async throws(TriplicateError) {
+        try requireEveryCopy("removing a key")
         let prefix = idPrefix.lowercased()
         guard prefix.count >= 8, prefix.allSatisfy(\.isHexDigit) else {
             throw TriplicateError(.invalidArgument, "\"\(idPrefix)\" is not a key ID: give at least 8 of its hex digits, as `key list` shows them")
@@ -88,6 +89,7 @@ extension Repository {
     /// Changes the password: adds a key file for `newPassword`, then removes the one the current password opened. An
     /// interruption between the two leaves both passwords working, never neither. Returns the new key's ID.
     public func changePassword(to newPassword: String, options: InitOptions = InitOptions()) async throws(TriplicateError) -> String {
+        try requireEveryCopy("changing the password")
         guard let current = openedKey, let currentID = Layout.id(of: current) else {
             throw TriplicateError(.invalidArgument, "this repository was not opened with a password, so there is no password to change")
         }

@@ -14,6 +14,7 @@ extension PlanSession {
         guard missing.isEmpty else {
             throw TriplicateError(.destination(.unavailable), "\(command) changes every copy at once, so that they stay identical, and \(missing.joined(separator: ", ")) cannot be reached now; nothing was changed. A copy out of reach would bring back what was removed at its next sync", remedy: .runAgain)
         }
+        repo.replicas?.holdsEveryCopy = true
         return repo
     }
 
@@ -37,4 +38,12 @@ extension PlanSession {
 extension Repository {
     /// On a plan's repository: the copies that failed part way through this session's writes, each with the reason.
     public var copiesLeftBehind: [String] { replicas?.dropped.map { "\($0.name): \($0.error)" } ?? [] }
+
+    /// Refuses to remove files from a plan's repository that was not opened with every copy
+    /// (``PlanSession/openEveryCopy(for:progress:)``).
+    func requireEveryCopy(_ command: String) throws(TriplicateError) {
+        if let replicas, !replicas.holdsEveryCopy {
+            throw TriplicateError(.invalidArgument, "\(command) removes files, so on a plan it needs every copy at once: open the plan's repository with PlanSession.openEveryCopy, or a copy left out would bring them back at its next sync")
+        }
+    }
 }

@@ -36,6 +36,7 @@ final class ReplicaSet: Destination, Sendable {
     private struct State {
         var dropped: [(name: String, error: DestinationError)] = []
         var written: [String: Int64] = [:]
+        var holdsEveryCopy = false
     }
 
     let members: [Member]
@@ -69,6 +70,13 @@ final class ReplicaSet: Destination, Sendable {
 
     /// The members dropped so far, with the failure that dropped each.
     var dropped: [(name: String, error: DestinationError)] { state.withLock { $0.dropped } }
+
+    /// True once ``PlanSession/openEveryCopy(for:progress:)`` found every copy of the plan among the members: only then
+    /// may a command remove files, which a copy left out would bring back at its next sync.
+    var holdsEveryCopy: Bool {
+        get { state.withLock { $0.holdsEveryCopy } }
+        set { state.withLock { $0.holdsEveryCopy = newValue } }
+    }
 
     /// Bytes written to each member so far.
     var written: [String: Int64] { state.withLock { $0.written } }
