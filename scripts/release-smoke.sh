@@ -28,6 +28,8 @@ expect 0 repair --repo "$work/repo" --read-data
 expect 0 repair --repo "$work/repo"
 grep -q "nothing to repair" "$work/out"
 expect 0 check --read-data --repo "$work/repo"
+expect 0 check --read-data-subset 50% --repo "$work/repo"
+grep -q "of the data verified in the last 30 days" "$work/out"
 t restore latest --target "$work/out-restore" --repo "$work/repo" >/dev/null
 diff -r "$work/src" "$work/out-restore/src"
 expect 0 ls latest --repo "$work/repo"

@@ -289,16 +289,26 @@ struct CheckCommand: AsyncParsableCommand {
             """)
     @OptionGroup var repository: RepositoryOptions
     @Flag(name: .long, help: "Read, decrypt and re-hash every pack.") var readData = false
+    @Option(name: .long, help: ArgumentHelp("Read whole only part of the packs: P% of the data, those verified least recently first (a few percent a day reads everything within weeks), or n/t, the n-th of t parts.", valueName: "P%|n/t"))
+    var readDataSubset: String?
     @Flag(name: .long, help: "With --plan: only report damaged files, do not replace them from another copy.") var noHeal = false
 
     func validate() throws {
         if noHeal, repository.plan == nil { throw ValidationError("--no-heal applies to a plan's copies; use it with --plan") }
+        if let readDataSubset {
+            guard DataSubset(readDataSubset) != nil else {
+                throw ValidationError("--read-data-subset takes a share such as 5% or a part such as 2/7, not \"\(readDataSubset)\"")
+            }
+            if readData { throw ValidationError("give --read-data or --read-data-subset, not both") }
+        }
     }
 
     func run() async throws {
         await runReporting {
             Interrupts.install()
             let repo = try await repository.open()
+            let subset = readDataSubset.flatMap(DataSubset.init)
+            let readData = self.readData || subset != nil
             var onProgress: ProgressHandler?
             if readData && Terminal.isInteractive {
                 let started = Date()
@@ -310,7 +320,14 @@ struct CheckCommand: AsyncParsableCommand {
                     Terminal.status("read \(read) of \(total) packs, ETA \(eta / 60):\(String(format: "%02d", eta % 60))")
                 }
             }
-            let r = try await repo.check(readData: readData, heal: !noHeal, progress: onProgress)
+            let r = if let subset {
+                try await repo.check(readDataSubset: subset, heal: !noHeal, progress: onProgress)
+            } else {
+                try await repo.check(readData: readData, heal: !noHeal, progress: onProgress)
+            }
+            func verified(_ r: CheckReport) -> String {
+                r.verifiedRecently.map { ", \(Terminal.percent($0)) of the data verified in the last 30 days" } ?? ""
+            }
             if onProgress != nil { Terminal.clearStatus() }
             if !r.copies.isEmpty {
                 // A plan: each copy on its own lines.
@@ -323,14 +340,14 @@ struct CheckCommand: AsyncParsableCommand {
                         continue
                     }
                     let healed = c.healed.isEmpty ? "" : ", \(c.healed.count) damaged file\(c.healed.count == 1 ? "" : "s") healed"
-                    print("  \(c.name): checked \(r.snapshots) snapshots, \(r.packs) packs" + (readData ? ", read \(r.packsRead)" : "") + healed + (r.isHealthy ? ", no errors found" : ", \(r.errors.count) ERRORS"))
+                    print("  \(c.name): checked \(r.snapshots) snapshots, \(r.packs) packs" + (readData ? ", read \(r.packsRead)" : "") + healed + verified(r) + (r.isHealthy ? ", no errors found" : ", \(r.errors.count) ERRORS"))
                     for e in r.errors { print("  \(c.name): error: " + e) }
                     if let record = r.damageRecorded { print("  \(c.name): the damage no copy could heal is recorded in \(record)") }
                     if !r.isHealthy { code = Exit.error }
                 }
                 return code
             }
-            print("checked \(r.snapshots) snapshots, \(r.indexFiles) index files, \(r.packs) packs, \(r.blobs) blobs" + (readData ? ", read \(r.packsRead) packs" : ""))
+            print("checked \(r.snapshots) snapshots, \(r.indexFiles) index files, \(r.packs) packs, \(r.blobs) blobs" + (readData ? ", read \(r.packsRead) packs" : "") + verified(r))
             for n in r.notes { print("note: " + n) }
             for e in r.errors { print("error: " + e) }
             if r.isHealthy {

@@ -234,6 +234,12 @@ enum Terminal {
         FileHandle.standardError.write(Data(("triplicate: error: " + message + "\n").utf8))
     }
 
+    /// A share (0…1) as a whole percentage, or with one decimal below 10 %.
+    static func percent(_ share: Double) -> String {
+        let p = share * 100
+        return p > 0 && p < 10 ? String(format: "%.1f%%", p) : String(format: "%.0f%%", p)
+    }
+
     static func hint(_ message: String) {
         FileHandle.standardError.write(Data(("triplicate: hint: " + message + "\n").utf8))
     }

@@ -88,6 +88,7 @@ struct StatusCommand: AsyncParsableCommand {
                     } else {
                         line += "\(d.snapshotsBehind ?? 0) snapshot\(d.snapshotsBehind == 1 ? "" : "s") behind, \(Terminal.bytes(d.bytesBehind ?? 0)) to copy"
                     }
+                    if let v = d.verifiedRecently { line += ", \(Terminal.percent(v)) verified in 30 days" }
                     line += ", " + (d.lastChecked.map { "checked \(Terminal.date(iso: $0))\(d.lastCheckReadData == true ? " with --read-data" : "")\(d.lastCheckPassed == false ? " FAILED" : "")" } ?? "never checked")
                     print(line)
                     if !d.reachable, let problem = d.problem { print("      " + problem) }

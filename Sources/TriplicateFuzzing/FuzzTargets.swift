@@ -25,6 +25,8 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case snapshot
     /// A damage record's JSON.
     case damageRecord = "damage-record"
+    /// A verification record's JSON.
+    case verificationRecord = "verification-record"
 
     /// The keys every target uses: a fixed master secret and repository ID.
     package static let keys: RepositoryKeys = {
@@ -47,6 +49,8 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .snapshot:
             if let record = try? SnapshotRecord.decode(data, context: "fuzz") { _ = (record.date, record.treeID, record.parentID) }
         case .damageRecord: _ = try? DamageRecord.decode(data, context: "fuzz")
+        case .verificationRecord:
+            if let record = try? VerificationRecord.decode(data, context: "fuzz") { _ = record.packs.map(\.parsed) }
         }
     }
 
@@ -72,6 +76,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .index: _ = try? IndexFile.decode(payload, context: "fuzz")
         case .snapshot: _ = try? SnapshotRecord.decode(payload, context: "fuzz")
         case .damage: _ = try? DamageRecord.decode(payload, context: "fuzz")
+        case .verified: _ = try? VerificationRecord.decode(payload, context: "fuzz")
         case .pack: break
         }
     }
@@ -236,6 +241,9 @@ extension FuzzTarget {
             return [snapshot]
         case .damageRecord:
             return [damage]
+        case .verificationRecord:
+            return [try VerificationRecord(hostname: "studio", packs: [.init(pack: a, time: when), .init(pack: b, time: when)]).encode(),
+                    try VerificationRecord(hostname: "studio", packs: []).encode()]
         }
     }
 }

@@ -82,8 +82,9 @@ struct RepositoryKeysTests {
         #expect(FileKind.index.magic == utf8("TRIPINDX"))
         #expect(FileKind.snapshot.magic == utf8("TRIPSNAP"))
         #expect(FileKind.damage.magic == utf8("TRIPDAMG"))
-        #expect(FileKind.allCases.map(\.label) == ["pack", "index", "snapshot", "damage"])
-        #expect(FileKind.allCases.map(\.folder) == ["data", "index", "snapshots", "damage"])
+        #expect(FileKind.verified.magic == utf8("TRIPVRFY"))
+        #expect(FileKind.allCases.map(\.label) == ["pack", "index", "snapshot", "damage", "verified"])
+        #expect(FileKind.allCases.map(\.folder) == ["data", "index", "snapshots", "damage", "verified"])
         #expect(FileKind.allCases.allSatisfy { $0.magic.count == 8 })
     }
 }

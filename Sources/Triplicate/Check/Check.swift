@@ -25,6 +25,9 @@ public struct CheckReport: Sendable {
     var foundDamage: [DamageRecord.Pack] = []
     /// Figures.
     public var snapshots = 0, packs = 0, indexFiles = 0, blobs = 0, packsRead = 0
+    /// The share (0…1) of the packs' bytes read whole and found intact within ``Repository/verificationWindow`` (30
+    /// days), after this check; nil when there are no packs. For a plan's repository, the least of the copies'.
+    public var verifiedRecently: Double?
     /// For a plan's repository: each destination's own check, in the plan's order, after healing. The fields above then
     /// sum them up: every copy's errors (named), and a destination that could not be checked is one.
     public var copies: [DestinationCheck] = []
@@ -49,6 +52,7 @@ extension CheckReport {
             indexFiles = max(indexFiles, r.indexFiles)
             blobs = max(blobs, r.blobs)
             packsRead += r.packsRead
+            if let v = r.verifiedRecently { verifiedRecently = min(verifiedRecently ?? v, v) }
         }
     }
 }
@@ -78,11 +82,24 @@ extension Repository {
         }
     }
 
-    /// ``check`` with the flag that stops it.
-    func check(readData: Bool = false, record: Bool = true, heal: Bool = true, cancellation: Cancellation?,
+    /// Checks the repository as ``check(readData:record:heal:progress:)`` does, reading whole only the packs `subset`
+    /// selects: with ``DataSubset/share(_:)``, those verified least recently first, so that a check of a few percent
+    /// each day reads every pack within weeks. When each pack was read intact is recorded in the copy it was read from
+    /// (FORMAT.md §9.2); ``CheckReport/verifiedRecently`` is the share of the data verified within
+    /// ``verificationWindow``.
+    public func check(readDataSubset subset: DataSubset, record: Bool = true, heal: Bool = true,
                       progress: ProgressHandler? = nil) async throws(TriplicateError) -> CheckReport {
+        try await followingTaskCancellation { cancellation throws(TriplicateError) in
+            try await check(readData: true, subset: subset, record: record, heal: heal, cancellation: cancellation, progress: progress)
+        }
+    }
+
+    /// ``check`` with the flag that stops it.
+    func check(readData: Bool = false, subset: DataSubset? = nil, record: Bool = true, recordVerification: Bool = true,
+               heal: Bool = true, cancellation: Cancellation?, progress: ProgressHandler? = nil) async throws(TriplicateError) -> CheckReport {
         if let run = replicas?.run {
-            let copies = try await run.session.check(run.places, readData: readData, heal: heal, cancellation: cancellation, packProgress: progress)
+            let copies = try await run.session.check(run.places, readData: readData, subset: subset, heal: heal, cancellation: cancellation,
+                                                     packProgress: progress)
             return CheckReport(summing: copies)
         }
         var report = CheckReport()
@@ -184,10 +201,27 @@ extension Repository {
         report.blobs = index.count
 
         let finder = DamageFinder()
-        if readData {
-            try await verifyPacks(index: index, sizes: packSizes, skip: Set(damaged.keys), damage: damage, finder: finder,
-                                  cancellation: cancellation, damaged: &damaged, report: &report, progress: progress)
+        var verification = VerificationState()
+        do { verification = try await loadVerification() } catch {
+            if case .destination = error.kind { throw error }
+            report.notes.append("the verification records cannot be read (\(error.message)); every pack counts as not verified")
         }
+        for p in verification.problems { report.notes.append("a verification record is unreadable and is replaced: \(p)") }
+        if readData {
+            let chosen = subset?.select(packSizes.filter { index.packs.contains($0.key) }, verified: verification.latest)
+            let read = try await verifyPacks(index: index, sizes: packSizes, skip: Set(damaged.keys), only: chosen, damage: damage, finder: finder,
+                                             cancellation: cancellation, damaged: &damaged, report: &report, progress: progress)
+            let bad = Set(finder.packs.compactMap(\.packID)).union(damaged.keys).union(damage.byPack.keys)
+            if recordVerification {
+                do {
+                    verification = try await writeVerification(read, bad: bad, state: verification, sizes: packSizes)
+                } catch {
+                    if error.kind == .cancelled { throw error }
+                    report.notes.append("what was verified could not be recorded in the repository (\(error.message))")
+                }
+            }
+        }
+        report.verifiedRecently = verification.share(of: packSizes, since: Date().addingTimeInterval(-Self.verificationWindow))
 
         // Walk every snapshot listed at the start: trees must decode and every blob must be in the index.
         let reader = try BlobReader(repository: self, index: index, finder: finder)
@@ -299,11 +333,12 @@ extension Repository {
     }
 
     /// Reads every pack the index names (and that is not already known to be damaged), one per core at a time.
-    private func verifyPacks(index: MasterIndex, sizes: [ObjectID: Int64], skip: Set<ObjectID>, damage: DamageSet, finder: DamageFinder,
-                             cancellation: Cancellation?, damaged: inout [ObjectID: PackDamage], report: inout CheckReport,
-                             progress: ProgressHandler?) async throws(TriplicateError) {
+    /// Returns the packs read (only those `only` names, when given).
+    private func verifyPacks(index: MasterIndex, sizes: [ObjectID: Int64], skip: Set<ObjectID>, only: Set<ObjectID>?, damage: DamageSet,
+                             finder: DamageFinder, cancellation: Cancellation?, damaged: inout [ObjectID: PackDamage],
+                             report: inout CheckReport, progress: ProgressHandler?) async throws(TriplicateError) -> [ObjectID] {
         let byPack = index.entriesByPack()
-        let todo = index.packs.sorted().filter { !skip.contains($0) && sizes[$0] != nil }
+        let todo = index.packs.sorted().filter { !skip.contains($0) && sizes[$0] != nil && (only?.contains($0) ?? true) }
         let parallel = max(1, ProcessInfo.processInfo.activeProcessorCount)
         var scanners: [PackScanner] = []
         for _ in 0..<min(parallel, max(todo.count, 1)) { scanners.append(try PackScanner(repository: self)) }
@@ -347,6 +382,7 @@ extension Repository {
             damaged[pack] = PackDamage(problem: "\(name): " + problems.joined(separator: "; "), blobs: Set(fresh.keys))
             report.damagedFiles.append(name)
         }
+        return results.map(\.0)
     }
 }
 

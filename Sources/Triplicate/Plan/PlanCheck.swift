@@ -47,12 +47,12 @@ extension PlanSession {
                       progress: ProgressHandler? = nil) async throws(TriplicateError) -> [DestinationCheck] {
         var places = try await survey()
         try await unlock(&places)
-        return try await check(places, readData: readData, heal: heal, cancellation: cancellation, progress: progress, packProgress: nil)
+        return try await check(places, readData: readData, subset: nil, heal: heal, cancellation: cancellation, progress: progress, packProgress: nil)
     }
 
     /// ``check(readData:heal:progress:)`` of the copies as a survey found them (and unlocked), with each
     /// copy's pack progress (packs read, packs to read).
-    func check(_ places: [Place], readData: Bool, heal: Bool, cancellation: Cancellation?, progress: ProgressHandler? = nil,
+    func check(_ places: [Place], readData: Bool, subset: DataSubset?, heal: Bool, cancellation: Cancellation?, progress: ProgressHandler? = nil,
                packProgress: ProgressHandler?) async throws(TriplicateError) -> [DestinationCheck] {
         var places = places
         var results: [DestinationCheck] = []
@@ -63,7 +63,9 @@ extension PlanSession {
             }
             progress?(ProgressEvent(.check, destination: p.target.name, message: "checking"))
             do {
-                let report = try await repo.check(readData: readData, record: false, cancellation: cancellation, progress: packProgress)
+                // Damage is recorded below, the same record on every copy; what was verified, by each copy's own check.
+                let report = try await repo.check(readData: readData, subset: subset, record: false, recordVerification: true,
+                                                  cancellation: cancellation, progress: packProgress)
                 results.append(DestinationCheck(name: p.target.name, report: report))
             } catch {
                 if error.kind == .cancelled { throw error }

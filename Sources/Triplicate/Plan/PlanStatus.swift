@@ -32,6 +32,9 @@ public struct DestinationStatus: Sendable, Codable, Equatable {
     public var lastCheckPassed: Bool?
     /// When it was last reached, for an unreachable destination.
     public var lastSeen: String?
+    /// The share (0…1) of its packs' bytes read whole and found intact within the last 30 days
+    /// (``Repository/verificationWindow``), by any computer's check of this copy; nil when not reachable or empty.
+    public var verifiedRecently: Double?
 }
 
 /// The verdict on the 3-2-1 rule.
@@ -142,6 +145,13 @@ extension PlanSession {
             if p.reachable {
                 held = p.repository == nil ? [] : Set(p.objects.keys.filter { $0.hasPrefix(Layout.snapshots) }.map { String($0.dropFirst(Layout.snapshots.count)) })
                 s.bytesBehind = union.filter { p.objects[$0.key] == nil }.values.reduce(Int64(0)) { $0.saturatingAdd(max($1, 0)) }
+                if let repo = p.repository, let verification = try? await repo.loadVerification() {
+                    var sizes: [ObjectID: Int64] = [:]
+                    for (name, size) in p.objects where name.hasPrefix(Layout.data) {
+                        if let id = Layout.id(of: name), Layout.pack(id) == name { sizes[id] = size }
+                    }
+                    s.verifiedRecently = verification.share(of: sizes, since: Date().addingTimeInterval(-Repository.verificationWindow))
+                }
             } else {
                 held = seen?.snapshots.map(Set.init)
                 s.lastSeen = seen?.lastSeen

@@ -9,6 +9,8 @@ enum Layout {
     static let index = "index/"
     static let snapshots = "snapshots/"
     static let damage = "damage/"
+    /// Verification records: per copy, never copied to another (FORMAT.md §9.2).
+    static let verified = "verified/"
 
     /// The config is written last when a repository is created (after its first key file): a folder without it
     /// holds no repository, and a folder destination writes nothing else there (an unmounted disk's mount point).
@@ -19,12 +21,13 @@ enum Layout {
     static func index(_ id: ObjectID) -> String { "index/" + id.hex }
     static func snapshot(_ id: ObjectID) -> String { "snapshots/" + id.hex }
     static func damageRecord(_ id: ObjectID) -> String { "damage/" + id.hex }
+    static func verificationRecord(_ id: ObjectID) -> String { "verified/" + id.hex }
 
     /// The largest config or key file a reader accepts (FORMAT.md §6.3): both are a few hundred bytes of JSON.
     static let maxSmallFile: Int64 = 64 << 10
 
     /// True for the names a repository is made of (config, key files, packs, index files, snapshots, damage
-    /// records); a drive's marker and anything else are not part of the repository's content.
+    /// records), the same on every copy; a drive's marker, a copy's verification records and anything else are not.
     static func isRepositoryFile(_ name: String) -> Bool {
         if name == config { return true }
         guard let id = id(of: name) else { return false }

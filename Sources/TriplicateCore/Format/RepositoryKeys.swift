@@ -53,6 +53,8 @@
     case snapshot
     /// A damage record: blobs found damaged in their packs, which no command uses again (FORMAT.md §9.1).
     case damage
+    /// A verification record: when packs of one copy were last read whole and found intact (FORMAT.md §9.2).
+    case verified
 
     /// The 8 ASCII magic bytes that begin a file of this kind.
     public var magic: [UInt8] {
@@ -61,6 +63,7 @@
         case .index: Array("TRIPINDX".utf8)
         case .snapshot: Array("TRIPSNAP".utf8)
         case .damage: Array("TRIPDAMG".utf8)
+        case .verified: Array("TRIPVRFY".utf8)
         }
     }
 
@@ -71,6 +74,7 @@
         case .index: "index"
         case .snapshot: "snapshot"
         case .damage: "damage"
+        case .verified: "verified"
         }
     }
 
@@ -81,6 +85,7 @@
         case .index: "index"
         case .snapshot: "snapshots"
         case .damage: "damage"
+        case .verified: "verified"
         }
     }
 }
