@@ -61,8 +61,6 @@ package struct FileSystemError: Error, Sendable, CustomStringConvertible {
     /// The errno values a caller gives a failure it detects itself.
     package static let outOfMemory = ENOMEM
     package static let ioError = EIO
-    package static let outOfRange = ERANGE
-    package static let isADirectory = EISDIR
     package static let noSpace = ENOSPC
 
     /// The system's text for the errno.

@@ -4,7 +4,7 @@ internal import Glibc
 #endif
 
 /// What `stat` says about an entry, in the platform's neutral terms.
-package struct FileStatus: Sendable, Equatable {
+package struct FileStatus: Sendable {
     /// Kinds of entries a backup tells apart.
     package enum Kind: Sendable, Equatable { case file, directory, symlink, other }
     package var kind: Kind
@@ -15,8 +15,6 @@ package struct FileStatus: Sendable, Equatable {
     package var mtime: (seconds: Int64, nanoseconds: UInt32)
     package var ctime: (seconds: Int64, nanoseconds: UInt32)
     package var inode: UInt64
-    /// The file system's device number.
-    package var device: UInt64
 
     init(_ st: stat) {
         switch st.st_mode & S_IFMT {
@@ -30,12 +28,6 @@ package struct FileStatus: Sendable, Equatable {
         mtime = (Int64(st.st_mtim.tv_sec), UInt32(st.st_mtim.tv_nsec))
         ctime = (Int64(st.st_ctim.tv_sec), UInt32(st.st_ctim.tv_nsec))
         inode = UInt64(st.st_ino)
-        device = UInt64(st.st_dev)
-    }
-
-    package static func == (a: FileStatus, b: FileStatus) -> Bool {
-        a.kind == b.kind && a.mode == b.mode && a.size == b.size && a.mtime == b.mtime && a.ctime == b.ctime
-            && a.inode == b.inode && a.device == b.device
     }
 }
 
@@ -138,12 +130,6 @@ extension FileSystem {
         var times = [timespec(tv_sec: Int(seconds), tv_nsec: Int(nanoseconds)), timespec(tv_sec: Int(seconds), tv_nsec: Int(nanoseconds))]
         _ = futimens(fd, &times)
     }
-
-    /// The system's text for an errno value.
-    package static func describe(errorCode code: Int32) -> String { String(cString: strerror(code)) }
-
-    /// The calling thread's errno now.
-    package static var lastErrorCode: Int32 { errno }
 
     /// Whether `text` matches the shell glob `pattern` (`fnmatch`); with `pathname`, `*` and `?` do not match `/`.
     package static func globMatches(_ pattern: String, _ text: String, pathname: Bool = false) -> Bool {

@@ -48,7 +48,9 @@ import Testing
             #expect(try await objects(t.sub("repo"), "verified/").count == 1, "the records were not folded into one")
         }
         #expect(shares == shares.sorted() && shares.last == 1, "\(shares)")
-        #expect(read >= packs && read <= packs + 3, "every pack read about once in three checks: \(read) reads of \(packs) packs")
+        // Least recently verified first: the second check reads none of what the first read, so each adds a third of the
+        // data. (How many packs that is varies: the chunker's cuts, and so the packs' sizes, are keyed per repository.)
+        #expect(read >= packs && shares[0] >= 0.34 && shares[1] >= 0.68, "\(read) reads of \(packs) packs, shares \(shares)")
 
         // A pack damaged in place is found by the check that reads it, and never counted as verified.
         let all = try await objects(t.sub("repo"), "data/")

@@ -1,11 +1,10 @@
 // SourceInfo: what lstat says about a source entry, in the form a tree node needs.
 @_spi(Benchmarks) internal import TriplicateCore
-internal import TriplicateDestinations
 internal import TriplicateSystem
 
 /// The metadata of one source entry (from `lstat`; symlinks are not followed).
 struct SourceInfo {
-    enum Kind { case file, directory, symlink, other }
+    typealias Kind = FileStatus.Kind
     var kind: Kind
     var mode: UInt32
     var size: UInt64
@@ -14,12 +13,7 @@ struct SourceInfo {
     var inode: UInt64
 
     init(_ st: FileStatus) {
-        switch st.kind {
-        case .file: kind = .file
-        case .directory: kind = .directory
-        case .symlink: kind = .symlink
-        case .other: kind = .other
-        }
+        kind = st.kind
         mode = st.mode
         size = st.size
         mtime = Timestamp(seconds: st.mtime.seconds, nanoseconds: st.mtime.nanoseconds)

@@ -24,8 +24,9 @@ public enum SecretSource: Sendable, Equatable {
             }
         case .command(let command):
             let output = try Self.run(command, what: what)
-            do { return try PasswordFile.password(from: output, file: "printed by `\(command)`") } catch {
-                throw TriplicateError(.missingCredentials, "\(what): \(error.message)")
+            // The first line, by the rule of a password file (line ending, byte order mark).
+            do { return try PasswordFile.password(from: output, file: command) } catch {
+                throw TriplicateError(.missingCredentials, "\(what): `\(command)` printed no secret on its first line (it was empty or not UTF-8 text)")
             }
         }
     }

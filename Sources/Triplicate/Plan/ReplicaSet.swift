@@ -36,7 +36,6 @@ final class ReplicaSet: Destination, Sendable {
     private struct State {
         var dropped: [(name: String, error: DestinationError)] = []
         var written: [String: Int64] = [:]
-        var holdsEveryCopy = false
     }
 
     let members: [Member]
@@ -71,12 +70,16 @@ final class ReplicaSet: Destination, Sendable {
     /// The members dropped so far, with the failure that dropped each.
     var dropped: [(name: String, error: DestinationError)] { state.withLock { $0.dropped } }
 
-    /// True once ``PlanSession/openEveryCopy(for:progress:)`` found every copy of the plan among the members: only then
-    /// may a command remove files, which a copy left out would bring back at its next sync.
-    var holdsEveryCopy: Bool {
-        get { state.withLock { $0.holdsEveryCopy } }
-        set { state.withLock { $0.holdsEveryCopy = newValue } }
+    /// The plan's destinations that are not members still in the run (out of reach, or dropped after a failure).
+    var missingCopies: [String] {
+        guard let plan = run?.session.plan else { return [] }
+        let names = Set(live.map(\.name))
+        return plan.destinations.map(\.name).filter { !names.contains($0) }
     }
+
+    /// True for a set that writes to every copy of the plan: only then may a command remove files, which a copy left
+    /// out would bring back at its next sync.
+    var holdsEveryCopy: Bool { use == .writing && run != nil && missingCopies.isEmpty }
 
     /// Bytes written to each member so far.
     var written: [String: Int64] { state.withLock { $0.written } }

@@ -176,9 +176,6 @@ final class RestoreRun {
         TriplicateError(.targetWrite, "cannot \(what) \(display): \(error.reason)")
     }
 
-    /// The name as the system calls take it: the raw bytes the snapshot holds and a NUL, never a string that would
-    /// replace invalid UTF-8 (two different names must stay two names).
-    static func cName(_ bytes: [UInt8]) -> [CChar] { Folder.cName(bytes) }
 
     /// The error for two entries of one folder that the target's file system takes for one name.
     private static func collision(_ display: String) -> String {
@@ -219,7 +216,7 @@ final class RestoreRun {
         for name in dir.entryNames() {
             guard name.count == prefix.count + 16, name.starts(with: prefix),
                   name.dropFirst(prefix.count).allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }) else { continue }
-            dir.removeQuietly(cName(name))
+            dir.removeQuietly(Folder.cName(name))
         }
     }
 
@@ -257,7 +254,7 @@ final class RestoreRun {
     func restore(_ node: TreeNode, in folder: RestoredFolder, display parent: String, depth: Int) async throws(TriplicateError) {
         try Self.checkCancelled(cancellation)
         guard TreeNode.isSafeName(node.name) else { throw Self.hostile(node, parent) }
-        let name = Self.cName(node.name)
+        let name = Folder.cName(node.name)
         let display = parent + "/" + node.nameString
         let dir = folder.folder
         switch node.content {
@@ -302,7 +299,7 @@ final class RestoreRun {
                 return
             }
             // The target is written as the raw bytes the backup read, whether or not they are UTF-8.
-            do { try dir.makeLink(tmp, to: Self.cName(target)) } catch { throw Self.fail("create link", display, error) }
+            do { try dir.makeLink(tmp, to: Folder.cName(target)) } catch { throw Self.fail("create link", display, error) }
             dir.setTimes(tmp, seconds: node.mtime.seconds, nanoseconds: node.mtime.nanoseconds)
             guard try Self.replace(in: folder, tmp: tmp, name: name, display: display) else {
                 result.errors.append("\(display): " + Self.collision(display))
@@ -359,7 +356,7 @@ final class RestoreRun {
             dir.removeQuietly(tmp)
             throw fail("write", display, error)
         }
-        guard try replace(in: folder, tmp: tmp, name: cName(node.name), display: display) else {
+        guard try replace(in: folder, tmp: tmp, name: Folder.cName(node.name), display: display) else {
             return .skipped(collision(display))
         }
         return .restored(bytes: Int64(written))

@@ -1,5 +1,5 @@
-// PlanForget: commands that remove files (forget, removing a key) change every copy of a plan at once, so that the
-// copies stay identical.
+// EveryCopy: commands that remove files (forget, removing a key, changing the password) change every copy of a plan at
+// once, so that the copies stay identical.
 
 extension PlanSession {
     /// The plan's copies as one repository that writes to every copy, after they caught up with each other, for a
@@ -10,11 +10,10 @@ extension PlanSession {
     /// error then says which copy is missing, and nothing is changed.
     public func openEveryCopy(for command: String, progress: ProgressHandler? = nil) async throws(TriplicateError) -> Repository {
         let repo = try await openForBackup(progress: progress)
-        let missing = plan.destinations.map(\.name).filter { !repo.copyNames.contains($0) }
+        let missing = repo.replicas?.missingCopies ?? []
         guard missing.isEmpty else {
             throw TriplicateError(.destination(.unavailable), "\(command) changes every copy at once, so that they stay identical, and \(missing.joined(separator: ", ")) cannot be reached now; nothing was changed. A copy out of reach would bring back what was removed at its next sync", remedy: .runAgain)
         }
-        repo.replicas?.holdsEveryCopy = true
         return repo
     }
 
