@@ -18,6 +18,8 @@ public struct ProgressEvent: Sendable, CustomStringConvertible {
         case check
         /// A repair: reports its steps.
         case repair
+        /// A prune: reports its steps.
+        case prune
         /// A plan's copy catching up (a sync, or before a backup): counts files copied.
         case catchUp
     }

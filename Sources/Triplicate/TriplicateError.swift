@@ -31,6 +31,9 @@ public struct TriplicateError: Error, Sendable, CustomStringConvertible {
         case targetWrite
         /// The operation was cancelled.
         case cancelled
+        /// Another operation holds a lock on the repository that this one conflicts with (a prune while backups run,
+        /// a backup while a prune runs), or this operation lost its own lock because it could not renew it in time.
+        case locked
         /// An object store's location was given without the key (or the region) to reach it.
         case missingCredentials
         /// A failure inside Triplicate itself (a value it made cannot be encoded): a defect, not the user's input.

@@ -16,6 +16,7 @@ enum Exit {
     static let lagging: Int32 = 4
     static let ruleBroken: Int32 = 5
     static let noRepository: Int32 = 10
+    static let locked: Int32 = 11
     static let wrongPassword: Int32 = 12
     static let notConnected: Int32 = 14
     static let software: Int32 = 70
@@ -25,6 +26,7 @@ enum Exit {
         switch kind {
         case .noRepository, .notARepository: noRepository
         case .wrongPassword: wrongPassword
+        case .locked: locked
         case .destination(.unavailable): notConnected
         case .cancelled: interrupted
         case .internalFailure: software
@@ -167,6 +169,7 @@ enum Hint {
         case .backup: "run `triplicate backup\(isPlan ? "" : " PATH...")\(location)`"
         case .sync: "run `triplicate sync\(location)`"
         case .runAgain: "run the same command again: it resumes from what was stored"
+        case .retryLater: "run the command again once the other operation has finished"
         case .credentials: credentials
         case .report: "this is a defect in Triplicate, not in your photos or your command: please report it with the message above"
         }

@@ -11,8 +11,9 @@ struct ForgetCommand: AsyncParsableCommand {
             Snapshots are grouped by computer and backed-up paths; in each group a snapshot is kept when any rule keeps \
             it. --keep-hourly/daily/weekly/monthly/yearly N keep the newest snapshot of each of the last N periods that \
             have one (local time); --keep-within 30d keeps every snapshot no older than 30 days before the group's newest. \
-            Only the snapshot files are removed: the data they alone used stays in the repository until a prune. With \
-            --plan, the rules default to the plan's [retention], and every copy must be reachable.
+            Only the snapshot files are removed: the data they alone used stays in the repository until a prune \
+            (--prune runs one right after). With --plan, the rules default to the plan's [retention], and every copy \
+            must be reachable.
             """)
     @OptionGroup var repository: RepositoryOptions
     @Option(name: .long, help: ArgumentHelp("Keep the newest N snapshots.", valueName: "N")) var keepLast: Int?
@@ -25,6 +26,8 @@ struct ForgetCommand: AsyncParsableCommand {
     var keepWithin: String?
     @Option(name: .long, help: "Keep every snapshot with this tag (repeatable).") var keepTag: [String] = []
     @Flag(name: .long, help: "Only say what would be removed and why each kept snapshot is kept.") var dryRun = false
+    @Flag(name: .long, help: "Prune afterwards: delete the data only the removed snapshots used.") var prune = false
+    @OptionGroup var pruneOptions: PruneOptionGroup
     @Flag(name: .long, help: "Print JSON.") var json = false
 
     func validate() throws {
@@ -57,8 +60,14 @@ struct ForgetCommand: AsyncParsableCommand {
                 report = try await repository.open().forget(policy: policy ?? RetentionPolicy(), dryRun: dryRun)
             }
             for u in report.unreadable { Terminal.warn("not judged, cannot be read: " + u) }
+            var pruned: PruneReport?
+            if prune {
+                var options = pruneOptions.options
+                options.dryRun = dryRun
+                pruned = try await repository.runPrune(options, json: json)
+            }
             if json {
-                try Terminal.json(ForgetJSON(report))
+                try Terminal.json(ForgetJSON(report, prune: pruned))
             } else {
                 for g in report.groups {
                     print("\(g.hostname), \(g.paths.joined(separator: " ")): keeping \(g.kept.count) of \(g.kept.count + g.forgotten.count) snapshots")
@@ -70,12 +79,17 @@ struct ForgetCommand: AsyncParsableCommand {
                 }
                 let n = report.forgottenCount
                 print(dryRun ? "would remove \(n) snapshot\(n == 1 ? "" : "s"), keep \(report.keptCount) (nothing was removed: a dry run)"
-                             : "removed \(n) snapshot\(n == 1 ? "" : "s"), kept \(report.keptCount); the data only they used stays until a prune")
+                             : "removed \(n) snapshot\(n == 1 ? "" : "s"), kept \(report.keptCount)" + (prune ? "" : "; the data only they used stays until a prune"))
+                if let pruned {
+                    // A dry run's prune cannot see what forget would remove: it says what a prune would do now.
+                    if dryRun { print("prune (as the repository is now, before any snapshot is removed):") }
+                    PruneOptionGroup.print(pruned)
+                }
             }
             for c in report.copiesLeftBehind {
                 Terminal.warn("\(c); that copy may still hold removed snapshots: run the same forget again once it is back")
             }
-            return report.copiesLeftBehind.isEmpty ? Exit.ok : Exit.lagging
+            return report.copiesLeftBehind.isEmpty && (pruned?.copiesLeftBehind.isEmpty ?? true) ? Exit.ok : Exit.lagging
         }
     }
 }
@@ -96,8 +110,10 @@ struct ForgetJSON: Encodable {
     var dryRun: Bool
     var groups: [Group]
     var copiesLeftBehind: [String]
+    var prune: PruneReport?
 
-    init(_ r: ForgetReport) {
+    init(_ r: ForgetReport, prune: PruneReport?) {
+        self.prune = prune
         dryRun = r.dryRun
         copiesLeftBehind = r.copiesLeftBehind
         let iso = ISO8601DateFormatter()

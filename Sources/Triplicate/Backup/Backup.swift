@@ -61,12 +61,20 @@ extension Repository {
         }
         let started = Date()
         let hostname = options.hostname ?? Host.currentName
+        // A shared lock: backups run side by side, and no prune or repair deletes anything while one runs (§14.12).
+        return try await withLock(.shared, operation: "backup") { lock throws(TriplicateError) in
+            try await backup(roots: roots, options: options, warnings: warnings, started: started, hostname: hostname, lock: lock)
+        }
+    }
+
+    private func backup(roots: [(path: String, name: [UInt8])], options: BackupOptions, warnings: [String], started: Date,
+                        hostname: String, lock: RepositoryLock?) async throws(TriplicateError) -> BackupResult {
         var index = try await loadIndex(recover: false)
         let adopted = try await adoptUnindexedPacks(into: &index)
         let all = try await snapshots()
         let sortedPaths = roots.map(\.path).sorted()
         let parent = all.last { $0.hostname == hostname && $0.paths.sorted() == sortedPaths }
-        let run = try BackupRun(repository: self, index: index, adopted: adopted, options: options, started: started)
+        let run = try BackupRun(repository: self, index: index, adopted: adopted, options: options, started: started, lock: lock)
         run.warnings = warnings
         for pack in index.missingPacks {
             run.warnings.append("\(Layout.pack(pack)) is missing or cut short although an index names it: this backup stores its data again; check the repository to see what else depends on it")
@@ -91,6 +99,7 @@ extension Repository {
                                     parent: parent?.id, summary: run.summary)
         let (bytes, final) = try sealSnapshot(record, storedBefore: run.bytesStored)
         let id = SHA256.hash(bytes)
+        try lock?.ensureHeld(before: "writing its snapshot")
         try await put(Layout.snapshot(id), bytes)
         run.countStored(bytes.count)
         options.progress?(run.progressValue(path: ""))

@@ -47,7 +47,8 @@ final class BackupRun {
     /// memory of file data in flight (30 MiB with two workers) whatever the size of the files.
     static let segmentSize = ChunkingProfile.all.map(\.maxSize).max().map { $0 + (2 << 20) } ?? (10 << 20)
 
-    init(repository: Repository, index: MasterIndex, adopted: [IndexFile.Pack], options: BackupOptions, started: Date) throws(TriplicateError) {
+    init(repository: Repository, index: MasterIndex, adopted: [IndexFile.Pack], options: BackupOptions, started: Date,
+         lock: RepositoryLock?) throws(TriplicateError) {
         self.repository = repository
         let limit = started.timeIntervalSince1970 - 1
         racyLimit = Timestamp(seconds: Int64(limit.rounded(.down)), nanoseconds: UInt32((limit - limit.rounded(.down)) * 1e9))
@@ -65,7 +66,7 @@ final class BackupRun {
             pool.close()
             packs.close()
         }
-        uploader = PackUploader(repository: repository, packsPerIndexFile: options.packsPerIndexFile, adopted: adopted)
+        uploader = PackUploader(repository: repository, packsPerIndexFile: options.packsPerIndexFile, adopted: adopted, lock: lock)
         let staging = repository.destination.stagingDirectory ?? FileManager.default.temporaryDirectory.path
         let packSize = min(max(options.packSize, 64 << 10), BackupOptions.maxPackSize)
         treeStager = PackStager(keys: repository.keys, level: options.compressionLevel, packSize: packSize, stagingDirectory: staging)

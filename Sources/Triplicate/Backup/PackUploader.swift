@@ -13,9 +13,13 @@ final class PackUploader: @unchecked Sendable {
     private let packsPerIndexFile: Int
     private var unindexed: [IndexFile.Pack]
     private let stored = Atomic<Int64>(0)
+    /// The backup's lock: an index file makes its packs part of the repository, so none is written once the lock may
+    /// have been taken as abandoned (a prune elsewhere may have deleted what the packs' blobs were deduplicated against).
+    private let lock: RepositoryLock?
 
-    init(repository: Repository, packsPerIndexFile: Int, adopted: [IndexFile.Pack]) {
+    init(repository: Repository, packsPerIndexFile: Int, adopted: [IndexFile.Pack], lock: RepositoryLock?) {
         self.repository = repository
+        self.lock = lock
         self.packsPerIndexFile = max(packsPerIndexFile, 1)
         unindexed = adopted
     }
@@ -44,6 +48,7 @@ final class PackUploader: @unchecked Sendable {
     /// Writes one index file naming every pack stored since the last one.
     func writeIndex() async throws(TriplicateError) {
         guard !unindexed.isEmpty else { return }
+        try lock?.ensureHeld(before: "writing an index file")
         let bytes: [UInt8]
         do { bytes = try SealedFile.seal(IndexFile(packs: unindexed).encode(), kind: .index, keys: repository.keys) } catch {
             throw TriplicateError(.internalFailure, "cannot encode an index file: \(error)")

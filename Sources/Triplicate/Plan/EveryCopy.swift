@@ -46,3 +46,15 @@ extension Repository {
         }
     }
 }
+
+extension PlanSession {
+    /// Prunes every copy of the plan at once (``openEveryCopy(for:progress:)``): the same packs and index files are
+    /// deleted from each, and the packs and index files repacking writes go to each, so the copies stay identical. A
+    /// copy that fails part way is named in ``PruneReport/copiesLeftBehind``; pruning again finishes it. With a dry run,
+    /// the copies are only read.
+    public func prune(options: PruneOptions = PruneOptions(), progress: ProgressHandler? = nil) async throws(TriplicateError) -> PruneReport {
+        if options.dryRun { return try await openRepository().prune(options: options, progress: progress) }
+        let repo = try await openEveryCopy(for: "prune", progress: progress)
+        return try await repo.prune(options: options, progress: progress)
+    }
+}

@@ -67,6 +67,10 @@ struct MasterIndex: Sendable {
     var damage = DamageSet()
     /// Packs no readable index file names whose tables were read instead.
     var recoveredPacks = 0
+    /// With `keepFiles` (prune): each readable index file, by name, with the packs it names, in the order listed.
+    var files: [(name: String, packs: [ObjectID])] = []
+    /// With `keepFiles`: how many blobs each index file says a pack holds (the most any file says).
+    var entryCounts: [ObjectID: Int] = [:]
 
     /// Number of distinct blobs.
     var count: Int { sorted.count + recent.count }
@@ -79,12 +83,20 @@ struct MasterIndex: Sendable {
 
     func hasPack(_ id: ObjectID) -> Bool { packNumbers[id] != nil }
 
+    /// The pack's number in ``packs``, when a blob of it was ever added.
+    func packNumber(_ id: ObjectID) -> UInt32? { packNumbers[id] }
+
     private func record(_ id: ObjectID) -> IndexRecord? {
         if let slot = recentSlots[id] { return recent[slot] }
+        return sortedPosition(id).map { sorted[$0] }
+    }
+
+    /// The position of `id` in the sorted records, if there.
+    private func sortedPosition(_ id: ObjectID) -> Int? {
         guard !sorted.isEmpty else { return nil }
         let word = id.leadingWord
         let prefix = Int(truncatingIfNeeded: word >> 48)
-        return sorted.withUnsafeBufferPointer { buffer -> IndexRecord? in
+        return sorted.withUnsafeBufferPointer { buffer -> Int? in
             let low = Int(fanout[prefix]), high = Int(fanout[prefix + 1])
             guard low < high else { return nil }
             // IDs are keyed hashes, so uniform within the bucket: start where the remaining 48 bits of the first
@@ -96,7 +108,7 @@ struct MasterIndex: Sendable {
             } else {
                 while i > low && !(buffer[i - 1].id < id) { i -= 1 }
             }
-            return i < high && buffer[i].id == id ? buffer[i] : nil
+            return i < high && buffer[i].id == id ? i : nil
         }
     }
 
@@ -172,6 +184,21 @@ struct MasterIndex: Sendable {
             write += 1
         }
         sorted.removeSubrange(write...)
+    }
+
+    /// Merges the unsorted tail, so that every blob has a fixed position in `0..<count` (``position(of:)``) until the
+    /// next ``add(pack:entries:)``: prune marks the blobs it needs in a bit set by position, an eighth of a byte per
+    /// blob, instead of a set of IDs.
+    mutating func compact() { merge() }
+
+    /// The blob's position after ``compact()``; nil when it is not indexed (or the tail is not merged).
+    func position(of id: ObjectID) -> Int? {
+        recent.isEmpty ? sortedPosition(id) : nil
+    }
+
+    /// Calls `body` with each blob's position (after ``compact()``) and location.
+    func forEachPosition(_ body: (Int, BlobLocation) -> Void) {
+        for (i, r) in sorted.enumerated() { body(i, r.location) }
     }
 
     /// Calls `body` with every blob location (one per distinct blob), without copying the index.

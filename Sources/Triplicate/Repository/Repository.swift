@@ -326,7 +326,9 @@ public final class Repository: Sendable {
     /// With `recover` (every command that reads: restore, ls, stats), the tables of the packs that no readable index
     /// file names are read and added, so a damaged or deleted index file never makes data unreachable. A backup
     /// passes false: it adopts those packs and indexes them again (§14.5).
-    func loadIndex(recover: Bool = true) async throws(TriplicateError) -> MasterIndex {
+    ///
+    /// With `keepFiles` (prune), ``MasterIndex/files`` and ``MasterIndex/entryCounts`` say which file names which packs.
+    func loadIndex(recover: Bool = true, keepFiles: Bool = false) async throws(TriplicateError) -> MasterIndex {
         var index = MasterIndex()
         // Index files are listed before packs: an index file names only packs stored before it was written, so every
         // pack a listed index file names is in the pack listing unless it is really gone.
@@ -347,6 +349,10 @@ public final class Repository: Sendable {
                 if case .destination = error.kind { throw error }
                 index.problems.append(error.message)
                 continue
+            }
+            if keepFiles {
+                index.files.append((info.name, file.packs.map(\.id)))
+                for p in file.packs { index.entryCounts[p.id] = max(index.entryCounts[p.id] ?? 0, p.entries.count) }
             }
             for p in file.packs {
                 guard let size = sizes[p.id] else {

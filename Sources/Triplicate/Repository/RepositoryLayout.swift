@@ -11,6 +11,8 @@ enum Layout {
     static let damage = "damage/"
     /// Verification records: per copy, never copied to another (FORMAT.md §9.2).
     static let verified = "verified/"
+    /// Lock files: per copy, never copied to another (FORMAT.md §14.12).
+    static let locks = "locks/"
 
     /// The config is written last when a repository is created (after its first key file): a folder without it
     /// holds no repository, and a folder destination writes nothing else there (an unmounted disk's mount point).
@@ -22,6 +24,7 @@ enum Layout {
     static func snapshot(_ id: ObjectID) -> String { "snapshots/" + id.hex }
     static func damageRecord(_ id: ObjectID) -> String { "damage/" + id.hex }
     static func verificationRecord(_ id: ObjectID) -> String { "verified/" + id.hex }
+    static func lock(_ id: ObjectID) -> String { "locks/" + id.hex }
 
     /// The largest config or key file a reader accepts (FORMAT.md §6.3): both are a few hundred bytes of JSON.
     static let maxSmallFile: Int64 = 64 << 10

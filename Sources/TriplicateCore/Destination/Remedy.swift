@@ -16,6 +16,8 @@ public enum Remedy: Sendable, Hashable, Codable {
     case sync
     /// Run the same operation again: it resumes from what was stored.
     case runAgain
+    /// Another operation is using the repository: run this one again once it has finished.
+    case retryLater
     /// Supply the object store's key (and its region or endpoint).
     case credentials
     /// A defect in Triplicate, not in the input: report it with the message.
