@@ -134,8 +134,9 @@ private func photoSource(_ t: TempDir, seed: UInt64) throws -> String {
         let location = "b2:\(bucket)/triplicate"
         #expect(try runCLI(["init", "--repo", location], env: env).status == 0)
 
-        // The server goes away for good after a few requests of the backup (opening the repository takes some).
-        try proxy.set("down-after 9")
+        // The server goes away for good after a few requests of the backup (opening the repository and taking its lock take
+        // some).
+        try proxy.set("down-after 11")
         let before = proxy.requests().count
         let failed = try runCLI(["backup", src, "--repo", location, "--pack-size", "2"], env: env)
         #expect(failed.status == 14, "exit \(failed.status): \(failed.stderr)\n\(proxy.requests().dropFirst(before).joined(separator: "\n"))")

@@ -102,6 +102,15 @@ extension Repository {
                                                      packProgress: progress)
             return CheckReport(summing: copies)
         }
+        // A shared lock, so that no prune deletes a pack while it is checked (done without on a read-only copy).
+        return try await withLock(.shared, operation: "check", optional: true) { _ throws(TriplicateError) in
+            try await checkHoldingLock(readData: readData, subset: subset, record: record, recordVerification: recordVerification,
+                                       heal: heal, cancellation: cancellation, progress: progress)
+        }
+    }
+
+    private func checkHoldingLock(readData: Bool, subset: DataSubset?, record: Bool, recordVerification: Bool,
+                                  heal: Bool, cancellation: Cancellation?, progress: ProgressHandler?) async throws(TriplicateError) -> CheckReport {
         var report = CheckReport()
         // Snapshots are listed first, then index files, then packs: a snapshot is written after the index files it
         // needs, and an index file after its packs, so a backup committing meanwhile never looks incomplete.

@@ -98,14 +98,23 @@ final class RepositoryLock: Sendable {
     let mode: Mode
     let operation: String
     let timing: Timing
+    /// The nonce of every file of this lock (its renewals keep it).
+    let nonce: String
     private let state: Mutex<State>
     private let refresher = Mutex<Task<Void, Never>?>(nil)
 
-    private init(repository: Repository, mode: Mode, operation: String, timing: Timing, name: String, renewed: ContinuousClock.Instant) {
+    /// The nonces of the locks this process holds now: a lock file of this computer and this process whose nonce is
+    /// not among them was left by an operation of this process that ended without deleting it (a drive unplugged, a
+    /// server gone), and is abandoned.
+    private static let heldHere = Mutex<Set<String>>([])
+
+    private init(repository: Repository, mode: Mode, operation: String, timing: Timing, nonce: String, name: String,
+                 renewed: ContinuousClock.Instant) {
         self.repository = repository
         self.mode = mode
         self.operation = operation
         self.timing = timing
+        self.nonce = nonce
         state = Mutex(State(name: name, renewed: renewed))
     }
 
@@ -117,32 +126,36 @@ final class RepositoryLock: Sendable {
     static func acquire(_ repository: Repository, _ mode: Mode, operation: String) async throws(TriplicateError) -> RepositoryLock {
         let timing = RepositoryLock.timing
         let started = ContinuousClock.now
-        let (name, bytes) = try newFile(mode: mode, operation: operation)
+        let nonce: String
+        do { nonce = try KeyDerivation.randomBytes(16).map { String(format: "%02x", $0) }.joined() } catch {
+            throw TriplicateError(.internalFailure, "cannot draw a lock's nonce: \(error)")
+        }
+        let (name, bytes) = try newFile(mode: mode, operation: operation, nonce: nonce)
+        heldHere.withLock { _ = $0.insert(nonce) }
         do { try await repository.destination.put(name, data: bytes) } catch {
+            heldHere.withLock { _ = $0.remove(nonce) }
             throw TriplicateError(error, doing: "cannot take a lock on the repository (\(name))")
         }
-        let lock = RepositoryLock(repository: repository, mode: mode, operation: operation, timing: timing, name: name, renewed: started)
+        let lock = RepositoryLock(repository: repository, mode: mode, operation: operation, timing: timing, nonce: nonce,
+                                  name: name, renewed: started)
         do throws(TriplicateError) {
             if let other = try await lock.conflicts().first {
-                await lock.deleteQuietly(name)
+                await lock.release()
                 let what = mode == .exclusive ? "\(operation) needs the repository to itself" : "\(operation) cannot run while the repository is being changed"
                 throw TriplicateError(.locked, "\(what), and \(other.name) says it is in use: \(other.record.holder). A lock not renewed for \(minutes(timing.staleAfter)) minutes is taken as abandoned; nothing was changed",
                                       remedy: .retryLater)
             }
         } catch {
-            await lock.deleteQuietly(name)
+            await lock.release()
             throw error
         }
         lock.startRefreshing()
         return lock
     }
 
-    private static func newFile(mode: Mode, operation: String) throws(TriplicateError) -> (String, [UInt8]) {
-        let nonce: [UInt8]
-        do { nonce = try KeyDerivation.randomBytes(16) } catch { throw TriplicateError(.internalFailure, "cannot draw a lock's nonce: \(error)") }
+    private static func newFile(mode: Mode, operation: String, nonce: String) throws(TriplicateError) -> (String, [UInt8]) {
         let record = LockRecord(exclusive: mode == .exclusive, operation: operation, hostname: Host.currentName,
-                                username: Host.userName, pid: FileSystem.processID, time: Date(),
-                                nonce: nonce.map { String(format: "%02x", $0) }.joined())
+                                username: Host.userName, pid: FileSystem.processID, time: Date(), nonce: nonce)
         let bytes = record.encode()
         guard !bytes.isEmpty else { throw TriplicateError(.internalFailure, "cannot encode a lock file") }
         return (Layout.lock(SHA256.hash(bytes)), bytes)
@@ -181,8 +194,11 @@ final class RepositoryLock: Sendable {
 
     /// True for a lock not renewed for ``Timing/staleAfter``, or held by a process of this computer that is gone.
     func isAbandoned(_ record: LockRecord, now: Date = Date()) -> Bool {
-        if now.timeIntervalSince(record.time) > Double(timing.staleAfter.components.seconds) { return true }
-        return record.hostname == Host.currentName && !FileSystem.processIsRunning(record.pid)
+        let stale = Double(timing.staleAfter.components.seconds) + Double(timing.staleAfter.components.attoseconds) / 1e18
+        if now.timeIntervalSince(record.time) > stale { return true }
+        guard record.hostname == Host.currentName else { return false }
+        if record.pid == FileSystem.processID { return !Self.heldHere.withLock { $0.contains(record.nonce) } }
+        return !FileSystem.processIsRunning(record.pid)
     }
 
     private func startRefreshing() {
@@ -212,7 +228,7 @@ final class RepositoryLock: Sendable {
             return
         }
         let started = ContinuousClock.now
-        guard let (name, bytes) = try? Self.newFile(mode: mode, operation: operation) else { return }
+        guard let (name, bytes) = try? Self.newFile(mode: mode, operation: operation, nonce: nonce) else { return }
         do { try await repository.destination.put(name, data: bytes) } catch {
             // The old file still stands; the next renewal tries again while the deadline allows.
             return
@@ -261,6 +277,7 @@ final class RepositoryLock: Sendable {
             return s.name
         }
         if let name { await deleteQuietly(name) }
+        Self.heldHere.withLock { _ = $0.remove(nonce) }
     }
 
     private func deleteQuietly(_ name: String) async {

@@ -76,6 +76,14 @@ extension Repository {
     /// ``repair`` with the flag that stops it.
     func repair(readData: Bool = false, cancellation: Cancellation?,
                        progress: ProgressHandler? = nil) async throws(TriplicateError) -> RepairReport {
+        // Repair deletes packs and index files: it needs the repository to itself, like prune.
+        try await withLock(.exclusive, operation: "repair") { _ throws(TriplicateError) in
+            try await repairHoldingLock(readData: readData, cancellation: cancellation, progress: progress)
+        }
+    }
+
+    private func repairHoldingLock(readData: Bool, cancellation: Cancellation?,
+                                   progress: ProgressHandler?) async throws(TriplicateError) -> RepairReport {
         var report = RepairReport()
         func stopIfCancelled() throws(TriplicateError) {
             if cancellation?.isCancelled == true {

@@ -48,6 +48,14 @@ extension Repository {
     /// ``restore`` with the flag that stops it.
     func restore(_ snapshot: Snapshot, path: String? = nil, to target: String, cancellation: Cancellation?,
                         progress: ProgressHandler? = nil) async throws(TriplicateError) -> RestoreResult {
+        // A shared lock, so that no prune deletes a pack while it is read (done without on a read-only copy).
+        try await withLock(.shared, operation: "restore", optional: true) { _ throws(TriplicateError) in
+            try await restoreHoldingLock(snapshot, path: path, to: target, cancellation: cancellation, progress: progress)
+        }
+    }
+
+    private func restoreHoldingLock(_ snapshot: Snapshot, path: String?, to target: String, cancellation: Cancellation?,
+                                    progress: ProgressHandler?) async throws(TriplicateError) -> RestoreResult {
         guard let rootID = snapshot.record.treeID else { throw TriplicateError(.corrupt, "snapshot \(snapshot.id.short) has no tree") }
         let index = try await loadIndex()
         let finder = DamageFinder()
