@@ -111,14 +111,17 @@ private let threeDestinations = """
     }
 }
 
-/// Every repository file under a folder (the drive's own marker aside), with its bytes.
+/// True for the files each copy keeps for itself: verification records and lock files (FORMAT.md §14.10).
+private func isPerCopy(_ name: String) -> Bool { name.hasPrefix("verified/") || name.hasPrefix("locks/") }
+
+/// Every repository file under a folder (the drive's own marker and the per-copy files aside), with its bytes.
 private func repositoryFiles(_ root: String) throws -> [String: Data] {
     var out: [String: Data] = [:]
     for case let rel as String in FileManager.default.enumerator(atPath: root) ?? NSEnumerator() {
         let path = root + "/" + rel
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue,
-              rel != "drive", !rel.contains(".tmp-") else { continue }
+              rel != "drive", !rel.contains(".tmp-"), !isPerCopy(rel) else { continue }
         out[rel] = try Data(contentsOf: URL(fileURLWithPath: path))
     }
     return out
@@ -127,7 +130,7 @@ private func repositoryFiles(_ root: String) throws -> [String: Data] {
 /// Every object under `prefix` of a bucket, with its bytes.
 private func bucketFiles(_ d: S3Destination) async throws -> [String: Data] {
     var out: [String: Data] = [:]
-    for info in try await d.list(prefix: "") { out[info.name] = Data(try await d.get(info.name)) }
+    for info in try await d.list(prefix: "") where !isPerCopy(info.name) { out[info.name] = Data(try await d.get(info.name)) }
     return out
 }
 
@@ -229,6 +232,23 @@ private func bucketFiles(_ d: S3Destination) async throws -> [String: Data] {
         let after = try run(["status", "--json"])
         let checkedStatus = try JSONDecoder().decode(PlanStatus.self, from: Data(after.stdout.utf8))
         #expect(checkedStatus.destinations.allSatisfy { $0.lastCheckPassed == true && $0.lastCheckReadData == true })
+
+        // Forget and prune on all three at once: the same files go from each and the repacked packs reach each, so the
+        // copies stay identical; every kept snapshot still restores from every copy.
+        let packsBefore = try await b2.list(prefix: "data/").count
+        let pruned = try run(["forget", "--keep-last", "2", "--prune", "--max-unused", "0%"])
+        #expect(pruned.status == 0 && pruned.stdout.contains("removed 2 snapshots"), "\(pruned.stdout)\(pruned.stderr)")
+        try await expectIdentical("after forget --prune")
+        #expect(try await b2.list(prefix: "data/").count < packsBefore)
+        #expect(try await b2.list(prefix: "locks/").isEmpty && repositoryFiles(drive.mountPoint + "/triplicate").isEmpty == false)
+        for name in ["nas", "usb", "b2"] {
+            let out = t.sub("pruned-" + name)
+            let restored = try run(["restore", "latest", "--target", out, "--from", name])
+            #expect(restored.status == 0, "\(restored.stdout)\(restored.stderr)")
+            #expect(try TreeFingerprint.of(out + "/Pictures") == TreeFingerprint.of(src), "the restore from \(name) differs after prune")
+        }
+        let recheck = try run(["check", "--read-data"])
+        #expect(recheck.status == 0, "\(recheck.stdout)\(recheck.stderr)")
     }
 
     @Test func aDestinationHoldingAnotherRepositoryIsAnErrorNamingItsLine() async throws {

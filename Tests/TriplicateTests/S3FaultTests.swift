@@ -156,6 +156,43 @@ private func photoSource(_ t: TempDir, seed: UInt64) throws -> String {
         let verified = try runCLI(["check", "--read-data", "--repo", location], env: env)
         #expect(verified.status == 0, "\(verified.stdout)\(verified.stderr)")
     }
+
+    @Test func aServerThatGoesDownMidPruneLeavesEverySnapshotRestorableAndTheNextPruneFinishes() async throws {
+        let server = try TestS3Server()
+        let t = TempDir("s3-prune")
+        let proxy = try FaultProxy(upstream: server, dir: t.path)
+        let bucket = "prune-" + String(UUID().uuidString.lowercased().prefix(8))
+        let src = t.sub("Photos")
+        let env = ["B2_ENDPOINT": proxy.endpoint, "B2_APPLICATION_KEY_ID": "testing", "B2_APPLICATION_KEY": "testing"]
+        let location = "b2:\(bucket)/triplicate"
+        #expect(try runCLI(["init", "--repo", location], env: env).status == 0)
+        for round in 0..<4 {
+            for i in 0..<3 { try writeFile(src + "/DSC_\(round)_\(i).NEF", pseudoRandomBytes(300_000, seed: UInt64(4400 + round * 10 + i))) }
+            if round > 0 { try FileManager.default.removeItem(atPath: src + "/DSC_\(round - 1)_1.NEF") }
+            #expect(try runCLI(["backup", src, "--repo", location, "--pack-size", "1"], env: env).status == 0)
+        }
+        #expect(try runCLI(["forget", "--repo", location, "--keep-last", "1"], env: env).status == 0)
+
+        // The server goes away part way through each prune: each stops with "cannot reach" (exit 14), and leaves a
+        // repository that checks and restores; the next prune, with the server back, finishes the job.
+        for requests in [12, 18, 24] {
+            try proxy.set("down-after \(requests)")
+            let failed = try runCLI(["prune", "--repo", location, "--max-unused", "0%"], env: env)
+            #expect(failed.status == 14, "down after \(requests): exit \(failed.status) \(failed.stdout)\(failed.stderr)")
+            try proxy.set("healthy")
+            let check = try runCLI(["check", "--read-data", "--repo", location], env: env)
+            #expect(check.status == 0, "down after \(requests): \(check.stdout)\(check.stderr)")
+            let out = t.sub("out-\(requests)")
+            #expect(try runCLI(["restore", "latest", "--target", out, "--repo", location], env: env).status == 0)
+            #expect(try TreeFingerprint.of(out + "/Photos") == TreeFingerprint.of(src), "down after \(requests)")
+        }
+        let done = try runCLI(["prune", "--repo", location, "--max-unused", "0%", "--json"], env: env)
+        #expect(done.status == 0, "\(done.stderr)")
+        let idle = try runCLI(["prune", "--repo", location, "--max-unused", "0%", "--json"], env: env)
+        let json = try JSONSerialization.jsonObject(with: Data(idle.stdout.utf8)) as? [String: Any]
+        #expect((json?["packsRemoved"] as? [Any])?.isEmpty == true && (json?["indexFilesWritten"] as? [Any])?.isEmpty == true, "\(idle.stdout)")
+        #expect(try runCLI(["check", "--repo", location], env: env).stdout.contains("no errors found"))
+    }
 }
 
 /// A moto_server of its own that checks every signature against the IAM users it knows, and one such user.
