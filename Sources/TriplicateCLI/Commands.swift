@@ -8,18 +8,31 @@ import Triplicate
 struct InitCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "init", abstract: "Create a new, empty repository.")
     @OptionGroup var repository: RepositoryOptions
+    @Option(name: .long, help: ArgumentHelp("For b2: or s3:, create the bucket with object lock: every file is kept N days, and no key (not even a stolen one) can delete it sooner. With --plan, use lock-days in the destination's entry instead.", valueName: "N"))
+    var objectLockDays: Int?
+
+    func validate() throws {
+        if let objectLockDays, !(1...36_500).contains(objectLockDays) {
+            throw ValidationError("--object-lock-days takes a whole number of days, 1 to 36500")
+        }
+    }
 
     func run() async throws {
         await runReporting {
             if let plan = try repository.loadPlan() {
+                guard objectLockDays == nil else {
+                    throw TriplicateError(.invalidArgument, "with --plan, object lock is set per destination: add lock-days = N to the b2 or s3 destination's entry")
+                }
                 let reports = try await repository.session(plan, confirm: true).initialize { print($0) }
                 let code = printReports(reports, verb: "holds the repository")
                 print("Keep the password safe: without it the backups cannot be read by anyone, including you.")
                 return code
             }
             let dest = try repository.destination()
-            let repo = try await Repository.initialize(on: dest, password: try repository.password(confirm: true))
+            let repo = try await Repository.initialize(on: dest, password: try repository.password(confirm: true),
+                                                       options: Repository.InitOptions(objectLockDays: objectLockDays))
             print("created repository \(repo.id.short) at \(dest.displayName)")
+            if let days = objectLockDays { print("object lock: every file is kept \(days) days after it is written; no key can delete it sooner") }
             print("Keep the password safe: without it the backups cannot be read by anyone, including you.")
             return Exit.ok
         }
@@ -381,6 +394,10 @@ struct StatsCommand: AsyncParsableCommand {
             print(String(format: "deduplication:      %.2fx", s.deduplicationRatio))
             print(String(format: "compression:        %.2fx", s.compressionRatio))
             print(String(format: "overall:            %.2fx", s.overallRatio))
+            if let hidden = s.hiddenBytes {
+                print("hidden versions:    \(Terminal.bytes(hidden)) still stored and billed for deleted files" + (hidden > 0 ? " (a lifecycle rule that keeps only the last version, or deleting old versions in the bucket's console, frees it)" : ""))
+            }
+            if let days = s.objectLockDays { print("object lock:        every file is kept \(days) days after it is written") }
             return Exit.ok
         }
     }

@@ -77,7 +77,7 @@ struct ForgetCommand: AsyncParsableCommand {
                         print("  \(verb.padding(toLength: 12, withPad: " ", startingAt: 0)) \(s.id.short)  \(Terminal.date(s.time))  \(why)")
                     }
                 }
-                let n = report.forgottenCount
+                let n = report.forgottenCount - report.locked.count
                 print(dryRun ? "would remove \(n) snapshot\(n == 1 ? "" : "s"), keep \(report.keptCount) (nothing was removed: a dry run)"
                              : "removed \(n) snapshot\(n == 1 ? "" : "s"), kept \(report.keptCount)" + (prune ? "" : "; the data only they used stays until a prune"))
                 if let pruned {
@@ -85,6 +85,9 @@ struct ForgetCommand: AsyncParsableCommand {
                     if dryRun { print("prune (as the repository is now, before any snapshot is removed):") }
                     PruneOptionGroup.print(pruned)
                 }
+            }
+            if let last = report.locked.map(\.until).max() {
+                Terminal.warn("\(report.locked.count) snapshots the rules do not keep stay under object lock until \(Terminal.date(last)): they cannot be removed sooner, and a forget after that removes them")
             }
             for c in report.copiesLeftBehind {
                 Terminal.warn("\(c); that copy may still hold removed snapshots: run the same forget again once it is back")
@@ -111,9 +114,11 @@ struct ForgetJSON: Encodable {
     var groups: [Group]
     var copiesLeftBehind: [String]
     var prune: PruneReport?
+    var locked: [LockedSnapshot]
 
     init(_ r: ForgetReport, prune: PruneReport?) {
         self.prune = prune
+        locked = r.locked
         dryRun = r.dryRun
         copiesLeftBehind = r.copiesLeftBehind
         let iso = ISO8601DateFormatter()

@@ -91,6 +91,9 @@ struct StatusCommand: AsyncParsableCommand {
                     if let v = d.verifiedRecently { line += ", \(Terminal.percent(v)) verified in 30 days" }
                     line += ", " + (d.lastChecked.map { "checked \(Terminal.date(iso: $0))\(d.lastCheckReadData == true ? " with --read-data" : "")\(d.lastCheckPassed == false ? " FAILED" : "")" } ?? "never checked")
                     print(line)
+                    if let days = d.objectLockDays {
+                        print("      object lock: every file is kept \(days) days after it is written" + (d.lockedUntil.map { "; the newest snapshot is locked until \(Terminal.date(iso: $0))" } ?? ""))
+                    }
                     if !d.reachable, let problem = d.problem { print("      " + problem) }
                     if d.reason == .noCredentials { print("      " + Hint.credentials) }
                     if d.reason == .noCopyYet { print("      " + Hint.text(.initialize).replacingOccurrences(of: "create it", with: "make a new copy there")) }

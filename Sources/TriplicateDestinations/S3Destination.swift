@@ -4,6 +4,7 @@
 internal import AsyncHTTPClient
 internal import NIOCore
 internal import NIOHTTP1
+public import struct Foundation.Date
 internal import Foundation
 internal import Synchronization
 internal import TriplicateSystem
@@ -204,7 +205,9 @@ public struct S3Destination: Destination {
     public func put(_ name: String, data: [UInt8]) async throws(DestinationError) {
         try checkName(name)
         let hash = SigV4Signer.hex(SigV4Signer.sha256(data))
-        let reply = try await send(.PUT, path: "/\(bucket)/\(key(name))", headers: [("content-length", String(data.count))],
+        // Content-MD5 on every upload: a bucket with object lock requires it, and every server checks it.
+        let reply = try await send(.PUT, path: "/\(bucket)/\(key(name))",
+                                   headers: [("content-length", String(data.count)), ("content-md5", FileSystem.base64(MD5.digest(data)))],
                                    payloadHash: hash, object: name) { .bytes(ByteBuffer(bytes: data)) }
         try expect(reply, [200], object: name)
     }
@@ -212,15 +215,15 @@ public struct S3Destination: Destination {
     public func put(_ name: String, file path: String) async throws(DestinationError) {
         try checkName(name)
         let size: Int64
-        let hash: String
+        let hash: String, md5: String
         if let fileSize = try? FileSystem.size(path), fileSize >= multipartThreshold {
             try await putMultipart(name, file: path, size: fileSize)
             return
         }
-        do { (size, hash) = try FileSystem.sha256(path) } catch {
+        do { (size, hash, md5) = try FileSystem.sha256(path) } catch {
             throw DestinationError(.permanent, object: name, "cannot read the file to upload (\(error.reason))")
         }
-        let reply = try await send(.PUT, path: "/\(bucket)/\(key(name))", headers: [("content-length", String(size))],
+        let reply = try await send(.PUT, path: "/\(bucket)/\(key(name))", headers: [("content-length", String(size)), ("content-md5", md5)],
                                    payloadHash: hash, object: name) { .stream(FileChunks(path: path), length: .known(size)) }
         try expect(reply, [200], object: name)
     }
@@ -284,12 +287,12 @@ public struct S3Destination: Destination {
     private func uploadPart(_ name: String, file path: String, range: Range<Int64>, number: Int, objectPath: String,
                             uploadID: String) async -> PartOutcome {
         do throws(DestinationError) {
-            let hash: String
-            do { hash = try FileSystem.sha256(path, range: range).hex } catch {
+            let hash: String, md5: String
+            do { (_, hash, md5) = try FileSystem.sha256(path, range: range) } catch {
                 throw DestinationError(.permanent, object: name, "cannot read the file to upload (\(error))")
             }
             let reply = try await send(.PUT, path: objectPath, query: [("partNumber", String(number)), ("uploadId", uploadID)],
-                                       headers: [("content-length", String(range.count))], payloadHash: hash, object: name) {
+                                       headers: [("content-length", String(range.count)), ("content-md5", md5)], payloadHash: hash, object: name) {
                 .stream(FileChunks(path: path, range: range), length: .known(Int64(range.count)))
             }
             try expect(reply, [200], object: name)
@@ -364,11 +367,16 @@ public struct S3Destination: Destination {
     }
 
     public func list(prefix listPrefix: String) async throws(DestinationError) -> [ObjectInfo] {
+        try await listWithDates(prefix: listPrefix).map(\.0)
+    }
+
+    /// The listing, with each object's last modification.
+    func listWithDates(prefix listPrefix: String) async throws(DestinationError) -> [(ObjectInfo, Date)] {
         guard ObjectName.isValidPrefix(listPrefix) else {
             throw DestinationError(.invalidName, object: listPrefix, "is not a valid prefix")
         }
         let base = prefix.isEmpty ? "" : prefix + "/"
-        var out: [ObjectInfo] = []
+        var out: [(ObjectInfo, Date)] = []
         var token: String?
         repeat {
             var query = [("list-type", "2"), ("prefix", base + listPrefix), ("max-keys", "1000")]
@@ -380,18 +388,82 @@ public struct S3Destination: Destination {
                 guard let k = XMLText.first("Key", in: contents), k.hasPrefix(base),
                       let size = XMLText.first("Size", in: contents).flatMap({ Int64($0) }), size >= 0 else { continue }
                 let name = String(k.dropFirst(base.count))
-                if ObjectName.isValid(name) { out.append(ObjectInfo(name: name, size: size)) }
+                let modified = XMLText.first("LastModified", in: contents).flatMap(ISOTime.parse) ?? .distantPast
+                if ObjectName.isValid(name) { out.append((ObjectInfo(name: name, size: size), modified)) }
             }
             token = XMLText.first("IsTruncated", in: text) == "true" ? XMLText.first("NextContinuationToken", in: text) : nil
         } while token != nil
         return out
     }
 
+    /// Deletes the object for good: every version of it (a bucket that keeps versions, as B2 does and as object lock
+    /// requires, would otherwise only hide it behind a delete marker, and go on storing and billing it). Each version is
+    /// deleted by its ID, so a version that object lock still protects fails (403) before anything changes; a server
+    /// that lists no versions gets a plain DELETE.
     public func delete(_ name: String) async throws(DestinationError) {
         try checkName(name)
-        let reply = try await send(.DELETE, path: "/\(bucket)/\(key(name))", object: name)
-        if reply.status == 404, XMLText.first("Code", in: String(decoding: reply.body, as: UTF8.self)) != "NoSuchBucket" { return }
-        try expect(reply, [200, 204], object: name)
+        let versions = (try? await versions(of: name)) ?? []
+        if versions.isEmpty {
+            let reply = try await send(.DELETE, path: "/\(bucket)/\(key(name))", object: name)
+            if reply.status == 404, XMLText.first("Code", in: String(decoding: reply.body, as: UTF8.self)) != "NoSuchBucket" { return }
+            try expect(reply, [200, 204], object: name)
+            return
+        }
+        for version in versions {
+            let reply = try await send(.DELETE, path: "/\(bucket)/\(key(name))", query: [("versionId", version)], object: name)
+            if reply.status == 404, XMLText.first("Code", in: String(decoding: reply.body, as: UTF8.self)) != "NoSuchBucket" { continue }
+            if reply.status == 403 {
+                throw DestinationError(.denied, object: name, "the bucket refuses to delete it: object lock still protects it, or the key may not delete files (\(Self.error(reply, object: nil, endpoint: endpoint).message))")
+            }
+            try expect(reply, [200, 204], object: name)
+        }
+    }
+
+    /// The version IDs (and delete markers) the bucket keeps for the object `name`.
+    private func versions(of name: String) async throws(DestinationError) -> [String] {
+        let k = key(name)
+        var out: [String] = []
+        for entry in try await versionEntries(prefix: k) where entry.key == k { out.append(entry.version) }
+        return out
+    }
+
+    /// One entry of a ListObjectVersions answer.
+    struct VersionEntry: Sendable {
+        var key: String
+        var version: String
+        var size: Int64
+        var isLatest: Bool
+        var isDeleteMarker: Bool
+    }
+
+    /// Every version and delete marker under the key prefix `keyPrefix` (paged through).
+    func versionEntries(prefix keyPrefix: String) async throws(DestinationError) -> [VersionEntry] {
+        var out: [VersionEntry] = []
+        var keyMarker: String?
+        var versionMarker: String?
+        repeat {
+            var query = [("versions", ""), ("prefix", keyPrefix), ("max-keys", "1000")]
+            if let keyMarker { query.append(("key-marker", keyMarker)) }
+            if let versionMarker { query.append(("version-id-marker", versionMarker)) }
+            let reply = try await send(.GET, path: "/" + bucket, query: query, object: keyPrefix)
+            try expect(reply, [200], object: keyPrefix)
+            let text = String(decoding: reply.body, as: UTF8.self)
+            for (tag, marker) in [("Version", false), ("DeleteMarker", true)] {
+                for v in XMLText.all(tag, in: text) {
+                    guard let k = XMLText.first("Key", in: v), let id = XMLText.first("VersionId", in: v) else { continue }
+                    out.append(VersionEntry(key: k, version: id, size: XMLText.first("Size", in: v).flatMap { Int64($0) } ?? 0,
+                                            isLatest: XMLText.first("IsLatest", in: v) == "true", isDeleteMarker: marker))
+                }
+            }
+            if XMLText.first("IsTruncated", in: text) == "true" {
+                keyMarker = XMLText.first("NextKeyMarker", in: text)
+                versionMarker = XMLText.first("NextVersionIdMarker", in: text)
+                if keyMarker == nil { break }
+            } else {
+                keyMarker = nil
+            }
+        } while keyMarker != nil
+        return out
     }
 
     public func stat(_ name: String) async throws(DestinationError) -> ObjectInfo {
@@ -536,6 +608,68 @@ extension S3Destination {
 
     /// True when the server answers that the bucket does not exist.
     public func isAbsent() async -> Bool { (try? await bucketExists()) == false }
+
+    /// Creates the bucket with object lock enabled when it does not exist, then sets its default retention: every
+    /// object written from now on is kept `days` days in compliance mode, which no key, not even the bucket owner's,
+    /// can shorten.
+    public func enableRetention(days: Int) async throws(DestinationError) {
+        guard days >= 1, days <= 36_500 else {
+            throw DestinationError(.invalidName, object: bucket, "object lock takes 1 to 36500 days, not \(days)")
+        }
+        if try await !bucketExists() {
+            let made = try await send(.PUT, path: "/" + bucket, headers: [("x-amz-bucket-object-lock-enabled", "true")], object: bucket)
+            let code = XMLText.first("Code", in: String(decoding: made.body, as: UTF8.self))
+            if made.status != 200, code != "BucketAlreadyOwnedByYou" { throw Self.error(made, object: bucket, endpoint: endpoint) }
+        }
+        let xml = "<ObjectLockConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><ObjectLockEnabled>Enabled</ObjectLockEnabled>"
+            + "<Rule><DefaultRetention><Mode>COMPLIANCE</Mode><Days>\(days)</Days></DefaultRetention></Rule></ObjectLockConfiguration>"
+        let body = Array(xml.utf8)
+        let reply = try await send(.PUT, path: "/" + bucket, query: [("object-lock", "")],
+                                   headers: [("content-length", String(body.count)), ("content-md5", FileSystem.base64(MD5.digest(body)))],
+                                   payloadHash: SigV4Signer.hex(SigV4Signer.sha256(body)), object: bucket) { .bytes(ByteBuffer(bytes: body)) }
+        guard reply.status == 200 else {
+            let failure = Self.error(reply, object: bucket, endpoint: endpoint)
+            if reply.status == 400 || reply.status == 409 {
+                throw DestinationError(.permanent, object: bucket, "the bucket \(bucket) was created without object lock, which can only be chosen when a bucket is created (\(failure.message)); use a new bucket")
+            }
+            throw failure
+        }
+    }
+
+    /// The bucket's default retention; nil when it has none (no object lock, or no default rule).
+    public func retention() async throws(DestinationError) -> Retention? {
+        let reply = try await send(.GET, path: "/" + bucket, query: [("object-lock", "")], object: bucket)
+        guard reply.status == 200 else {
+            if reply.status == 404 || reply.status == 400 { return nil }
+            throw Self.error(reply, object: bucket, endpoint: endpoint)
+        }
+        let text = String(decoding: reply.body, as: UTF8.self)
+        guard XMLText.first("ObjectLockEnabled", in: text) == "Enabled", let rule = XMLText.first("DefaultRetention", in: text) else { return nil }
+        if let days = XMLText.first("Days", in: rule).flatMap({ Int($0) }), days > 0 { return Retention(days: days) }
+        if let years = XMLText.first("Years", in: rule).flatMap({ Int($0) }), years > 0 { return Retention(days: years * 366) }
+        return nil
+    }
+
+    /// With a default retention: each object under `prefix` written less than that many days ago, with the moment its
+    /// retention ends (its last modification plus the days; a version written under a longer rule ends later, and its
+    /// delete is then refused and reported).
+    public func retainedUntil(prefix listPrefix: String) async throws(DestinationError) -> [String: Date] {
+        guard let retention = try await retention() else { return [:] }
+        let now = Date()
+        var out: [String: Date] = [:]
+        for (info, modified) in try await listWithDates(prefix: listPrefix) {
+            let until = modified.addingTimeInterval(Double(retention.days) * 86_400)
+            if until > now { out[info.name] = until }
+        }
+        return out
+    }
+
+    /// The bytes of versions the bucket keeps for this repository's keys that are no longer the current version
+    /// (hidden by a delete, as B2 does unless a lifecycle rule keeps only the last version).
+    public func hiddenBytes() async throws(DestinationError) -> Int64? {
+        let base = prefix.isEmpty ? "" : prefix + "/"
+        return try await versionEntries(prefix: base).reduce(Int64(0)) { $0 + ($1.isLatest || $1.isDeleteMarker ? 0 : max(0, $1.size)) }
+    }
 
     /// Whether the bucket exists; an error when that cannot be found out (an unreachable server).
     func bucketExists() async throws(DestinationError) -> Bool {

@@ -201,10 +201,12 @@ final class AuthenticatingS3Server {
     let keyID: String
     let secret: String
 
-    init() throws {
+    /// With `appendOnly`, the user may not delete objects.
+    init(appendOnly: Bool = false) throws {
         let server = try TestS3Server(own: true, environment: ["INITIAL_NO_AUTH_ACTION_COUNT": "3"])
         self.server = server
-        let made = try runProcess("/usr/bin/env", ["python3", packageRoot + "/scripts/moto-iam-user.py", server.endpoint], password: nil)
+        let made = try runProcess("/usr/bin/env", ["python3", packageRoot + "/scripts/moto-iam-user.py", server.endpoint] + (appendOnly ? ["append-only"] : []),
+                                  password: nil)
         let words = made.stdout.split(separator: " ").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
         guard made.status == 0, words.count == 2 else { throw FATError(message: "creating the IAM user failed: \(made.stderr)") }
         keyID = words[0]

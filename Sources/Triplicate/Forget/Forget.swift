@@ -1,5 +1,6 @@
 // Forget: removes the snapshot files a retention policy does not keep. The data they alone used stays until a prune.
 @_spi(Benchmarks) internal import TriplicateCore
+public import struct Foundation.Date
 internal import Foundation
 
 /// The outcome of ``Repository/forget(policy:dryRun:)``.
@@ -16,6 +17,17 @@ public struct ForgetReport: Sendable {
     public var unreadable: [String]
     /// On a plan: the copies that failed part way, each with the reason; they may still hold forgotten snapshots.
     public var copiesLeftBehind: [String] = []
+    /// Snapshots the policy does not keep whose files object lock still protects, with when it ends: they stay (and
+    /// are listed) until then, and a forget after that removes them.
+    public var locked: [LockedSnapshot] = []
+}
+
+/// A snapshot whose file object lock protects until a moment.
+public struct LockedSnapshot: Sendable, Codable, Equatable {
+    /// The snapshot ID (64 hex digits).
+    public var snapshot: String
+    /// When the protection ends.
+    public var until: Date
 }
 
 extension Repository {
@@ -36,11 +48,17 @@ extension Repository {
             throw TriplicateError(.invalidArgument, "no retention rule was given: forget keeps nothing by itself, so it removes nothing without one")
         }
         let listing = try await snapshotListing()
-        let report = ForgetReport(groups: policy.apply(to: listing.snapshots, calendar: calendar), dryRun: dryRun,
+        var report = ForgetReport(groups: policy.apply(to: listing.snapshots, calendar: calendar), dryRun: dryRun,
                                   unreadable: listing.damaged)
+        // A file object lock protects cannot be deleted yet, and is not tried (a bucket that keeps versions would hide it
+        // behind a delete marker instead).
+        let retained = try await retained(Layout.snapshots)
+        report.locked = report.groups.flatMap(\.forgotten).compactMap { s in
+            retained[Layout.snapshot(s.id)].map { LockedSnapshot(snapshot: s.id.hex, until: $0) }
+        }
         guard !dryRun else { return report }
         try requireEveryCopy("forget")
-        for s in report.groups.flatMap(\.forgotten) {
+        for s in report.groups.flatMap(\.forgotten) where retained[Layout.snapshot(s.id)] == nil {
             if Task.isCancelled {
                 throw TriplicateError(.cancelled, "forget interrupted; the repository is consistent, and forgetting again with the same rules finishes the work")
             }

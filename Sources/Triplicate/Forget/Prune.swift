@@ -2,6 +2,7 @@
 // files that named what went (FORMAT.md §14.9, §14.12). It holds the repository's exclusive lock, so no backup runs
 // meanwhile, and it only deletes once everything kept is stored and indexed elsewhere.
 @_spi(Benchmarks) internal import TriplicateCore
+public import struct Foundation.Date
 internal import Foundation
 internal import TriplicateSystem
 
@@ -73,6 +74,12 @@ public struct PruneReport: Sendable, Codable {
     public var bytesAfter: Int64 = 0
     /// Bytes of unused data left in packs that also hold used data (within ``PruneOptions/maxUnused``).
     public var unusedAfter: Int64 = 0
+    /// Unused packs that object lock still protects (FORMAT.md §14.9): they stay, and a prune after ``lockedUntil``
+    /// deletes them; with their bytes.
+    public var packsLocked = 0
+    public var bytesLocked: Int64 = 0
+    /// When the last of them is no longer protected.
+    public var lockedUntil: Date?
     /// Things worth knowing (packs left alone, and why).
     public var notes: [String] = []
     /// On a plan: the copies that failed part way, each with the reason; pruning again finishes them.
@@ -140,6 +147,16 @@ extension Repository {
     private func prune(options: PruneOptions, lock: RepositoryLock?, cancellation: Cancellation?,
                        progress: ProgressHandler?) async throws(TriplicateError) -> PruneReport {
         var report = PruneReport(dryRun: options.dryRun)
+        if !options.dryRun, let lock {
+            // A key that may not delete (append-only) is found out now, before anything is written. Under object lock
+            // the lock file itself cannot be deleted yet, so nothing can be proved that way: a refused delete then
+            // stops prune later, before any pack is deleted.
+            let retention: Retention?
+            do { retention = try await destination.retention() } catch {
+                throw TriplicateError(error, doing: "cannot learn whether \(destination.displayName) uses object lock")
+            }
+            if retention == nil { try await lock.proveDeletes(for: "prune") }
+        }
         func stopIfCancelled() throws(TriplicateError) {
             if cancellation?.isCancelled == true {
                 throw TriplicateError(.cancelled, "prune interrupted; the repository is consistent, and pruning again finishes the work", remedy: .runAgain)
@@ -278,6 +295,34 @@ extension Repository {
             report.blobsRepacked += entries.count
             report.bytesRepacked += entries.reduce(Int64(0)) { $0 + Int64($1.storedLength) }
         }
+        // Object lock: what the destination still protects is not deleted (not even tried: a bucket that keeps versions
+        // would hide it behind a delete marker), and neither is a pack that a protected index file names.
+        let retainedPacks = try await retained(Layout.data)
+        let retainedIndexFiles = try await retained(Layout.index)
+        func lockedOut(_ packs: [ObjectID]) -> Set<ObjectID> {
+            var out = Set(packs.filter { retainedPacks[Layout.pack($0)] != nil })
+            for f in index.files where retainedIndexFiles[f.name] != nil { out.formUnion(f.packs.filter(packs.contains)) }
+            return out
+        }
+        let removeLocked = lockedOut(remove)
+        if !removeLocked.isEmpty {
+            remove.removeAll { removeLocked.contains($0) }
+            report.packsLocked = removeLocked.count
+            report.bytesLocked = removeLocked.reduce(Int64(0)) { $0 + (index.presentPacks[$1] ?? 0) }
+            report.lockedUntil = removeLocked.compactMap { retainedPacks[Layout.pack($0)] }.max()
+                ?? retainedIndexFiles.values.max()
+            report.notes.append("\(removeLocked.count) packs no snapshot needs are kept by object lock\(report.lockedUntil.map { " until \(LockRecord.format($0))" } ?? ""); a prune after that deletes them")
+            report.packsRemoved = remove.map(Layout.pack)
+        }
+        // A pack object lock keeps is not repacked either: its blobs would only be stored twice.
+        let repackLocked = lockedOut(repack)
+        if !repackLocked.isEmpty {
+            repack.removeAll { repackLocked.contains($0) }
+            report.packsRepacked = repack.map(Layout.pack)
+            wanted = wanted.filter { !repackLocked.contains($0.key) }
+            report.blobsRepacked = wanted.values.reduce(0) { $0 + $1.count }
+            report.bytesRepacked = wanted.values.reduce(Int64(0)) { $0 + $1.reduce(Int64(0)) { $0 + Int64($1.storedLength) } }
+        }
         let removedBytes = remove.reduce(Int64(0)) { $0 + (index.presentPacks[$1] ?? 0) }
             + repack.reduce(Int64(0)) { $0 + (index.presentPacks[$1] ?? 0) }
         if options.dryRun {
@@ -331,8 +376,11 @@ extension Repository {
         let going = Set(remove).union(repacked)
         var covered = Set<ObjectID>()
         var obsolete: [String] = []
-        for f in index.files.sorted(by: { $0.name < $1.name }) {
-            if f.packs.contains(where: { going.contains($0) || covered.contains($0) }) {
+        // Index files object lock keeps come first: they stay, and cover their packs.
+        for f in index.files.sorted(by: { (retainedIndexFiles[$0.name] == nil ? 1 : 0, $0.name) < (retainedIndexFiles[$1.name] == nil ? 1 : 0, $1.name) }) {
+            if retainedIndexFiles[f.name] != nil {
+                covered.formUnion(f.packs)
+            } else if f.packs.contains(where: { going.contains($0) || covered.contains($0) }) {
                 obsolete.append(f.name)
             } else {
                 covered.formUnion(f.packs)
@@ -378,7 +426,8 @@ extension Repository {
             try await delete(Layout.pack(pack))
         }
         let remaining = Set(index.presentPacks.keys).subtracting(going)
-        for name in index.damage.files {
+        let retainedRecords = try await retained(Layout.damage)
+        for name in index.damage.files where retainedRecords[name] == nil {
             guard let id = Layout.id(of: name), let record = try? await loadDamageRecord(id, size: nil),
                   !record.packs.contains(where: { $0.packID.map(remaining.contains) ?? false }) else { continue }
             try lock?.ensureHeld(before: "deleting a damage record")
@@ -388,6 +437,13 @@ extension Repository {
         report.packsAfter = remaining.count + report.packsWritten.count
         report.bytesAfter = report.bytesBefore - going.reduce(Int64(0)) { $0 + (index.presentPacks[$1] ?? 0) } + writtenBytes
         return report
+    }
+
+    /// The objects under `folder` that object lock still protects, with when it ends.
+    func retained(_ folder: String) async throws(TriplicateError) -> [String: Date] {
+        do { return try await destination.retainedUntil(prefix: folder) } catch {
+            throw TriplicateError(error, doing: "cannot learn which files of \(folder) object lock protects")
+        }
     }
 
     /// Stores one repacked pack and queues it for an index file; returns its size.

@@ -248,6 +248,27 @@ final class RepositoryLock: Sendable {
         if let old { await deleteQuietly(old) } else { await deleteQuietly(name) }
     }
 
+    /// Renews the lock at once and fails unless the old lock file could be deleted: for an operation that must delete
+    /// files (prune), so that a key that may only write (an append-only key) is found out before anything is changed.
+    func proveDeletes(for operation: String) async throws(TriplicateError) {
+        let started = ContinuousClock.now
+        let (name, bytes) = try Self.newFile(mode: mode, operation: self.operation, nonce: nonce)
+        do { try await repository.destination.put(name, data: bytes) } catch {
+            throw TriplicateError(error, doing: "cannot renew the lock on the repository (\(name))")
+        }
+        let old: String = state.withLock { s in
+            let old = s.name
+            s.name = name
+            s.renewed = started
+            return old
+        }
+        do { try await repository.destination.delete(old) } catch {
+            guard error.kind == .denied else { throw TriplicateError(error, doing: "cannot remove the lock file \(old)") }
+            throw TriplicateError(.destination(.denied), "\(operation) deletes files, and \(repository.destination.displayName) does not let this key delete any (\(error.message)). Backups work with a key that may only write (an append-only key, which a stolen copy cannot use to destroy them); run \(operation) with a key that may also delete files; nothing was changed",
+                                  remedy: .credentials)
+        }
+    }
+
     private func markLost(_ why: String) {
         state.withLock { s in if s.lost == nil { s.lost = why } }
     }

@@ -77,6 +77,8 @@ public struct Plan: Sendable, Equatable {
         /// For an object store: its region and endpoint (`region`, `endpoint`), instead of the environment's.
         public var region: String?
         public var endpoint: String?
+        /// For an object store: create its bucket with object lock, every object kept this many days (`lock-days`).
+        public var lockDays: Int?
 
         /// The location as text, as `--repo` takes it.
         public var repo: String { location.description }
@@ -269,7 +271,7 @@ public struct Plan: Sendable, Equatable {
                     let section: KeyLines.Section = key == "source" ? .source(i) : .destination(i)
                     guard let t = element.table else { throw fail(lines.header(section), "each \(key) must be a table") }
                     let known = key == "source" ? ["path", "exclude"]
-                        : ["name", "repo", "media", "site", "key-id-file", "key-id-command", "key-file", "key-command", "region", "endpoint"]
+                        : ["name", "repo", "media", "site", "key-id-file", "key-id-command", "key-file", "key-command", "region", "endpoint", "lock-days"]
                     for k in t.keys where !known.contains(k) {
                         throw fail(lines.line(of: k, in: section), "unknown key \"\(k)\" in \(section.title) (known: \(known.joined(separator: ", ")))")
                     }
@@ -314,6 +316,15 @@ public struct Plan: Sendable, Equatable {
                         }
                         target.region = try string(t, "region", in: section, required: false)
                         target.endpoint = try string(t, "endpoint", in: section, required: false)
+                        if t["lock-days"] != nil {
+                            guard let days = t["lock-days"]?.int, days >= 1, days <= 36_500 else {
+                                throw fail(lines.line(of: "lock-days", in: section), "lock-days must be a whole number of days, 1 to 36500")
+                            }
+                            guard case .objectStore = resolved else {
+                                throw fail(lines.line(of: "lock-days", in: section), "lock-days needs a b2: or s3: destination: only a bucket keeps objects locked")
+                            }
+                            target.lockDays = days
+                        }
                         destinations.append(target)
                     }
                 }

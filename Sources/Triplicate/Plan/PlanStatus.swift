@@ -35,6 +35,10 @@ public struct DestinationStatus: Sendable, Codable, Equatable {
     /// The share (0…1) of its packs' bytes read whole and found intact within the last 30 days
     /// (``Repository/verificationWindow``), by any computer's check of this copy; nil when not reachable or empty.
     public var verifiedRecently: Double?
+    /// For a bucket with object lock: the days every file is kept after it is written, and when the protection of its
+    /// newest snapshot ends (nil when reachable without object lock, or not reachable).
+    public var objectLockDays: Int?
+    public var lockedUntil: String?
 }
 
 /// The verdict on the 3-2-1 rule.
@@ -151,6 +155,13 @@ extension PlanSession {
                         if let id = Layout.id(of: name), Layout.pack(id) == name { sizes[id] = size }
                     }
                     s.verifiedRecently = verification.share(of: sizes, since: Date().addingTimeInterval(-Repository.verificationWindow))
+                }
+                if p.target.location.scheme == "b2" || p.target.location.scheme == "s3",
+                   let lock = try? await p.destination.retention() {
+                    s.objectLockDays = lock.days
+                    if let until = (try? await p.destination.retainedUntil(prefix: Layout.snapshots))?.values.max() {
+                        s.lockedUntil = LockRecord.format(until)
+                    }
                 }
             } else {
                 held = seen?.snapshots.map(Set.init)

@@ -219,4 +219,29 @@ final class ReplicaSet: Destination, Sendable {
     func stat(_ name: String) async throws(DestinationError) -> ObjectInfo {
         try await firstAnswer(name) { d throws(DestinationError) in try await d.stat(name) }
     }
+
+    /// The longest retention of any copy (an object is deleted from every copy or from none).
+    func retention() async throws(DestinationError) -> Retention? {
+        var longest: Retention?
+        for m in live {
+            if let r = try await m.destination.retention(), r.days > longest?.days ?? 0 { longest = r }
+        }
+        return longest
+    }
+
+    /// The hidden versions of every copy that keeps them, together.
+    func hiddenBytes() async throws(DestinationError) -> Int64? {
+        var total: Int64?
+        for m in live { if let h = try await m.destination.hiddenBytes() { total = (total ?? 0) + h } }
+        return total
+    }
+
+    /// What any copy still retains, with the latest end among the copies.
+    func retainedUntil(prefix: String) async throws(DestinationError) -> [String: Date] {
+        var out: [String: Date] = [:]
+        for m in live {
+            for (name, until) in try await m.destination.retainedUntil(prefix: prefix) { out[name] = max(out[name] ?? until, until) }
+        }
+        return out
+    }
 }

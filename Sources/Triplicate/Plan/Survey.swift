@@ -170,7 +170,15 @@ extension PlanSession {
                  .noRepository where creating:
                 // Only init makes a new copy: the folder on a drive that is plugged in (the drive refuses an empty
                 // mount point), a folder or a bucket that does not exist yet.
-                do { try await Repository.prepareEmpty(d) } catch {
+                do throws(TriplicateError) {
+                    // A bucket the plan wants locked is created with object lock, before anything is written to it.
+                    if let days = t.lockDays {
+                        do { try await d.enableRetention(days: days) } catch {
+                            throw TriplicateError(error, doing: "\(plan.at(t.line))cannot set up object lock on \(t.name)")
+                        }
+                    }
+                    try await Repository.prepareEmpty(d)
+                } catch {
                     place.unreachable = error.message
                 }
                 return place

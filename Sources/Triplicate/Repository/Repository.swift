@@ -29,8 +29,14 @@ public final class Repository: Sendable {
     public struct InitOptions: Sendable {
         /// scrypt cost of the first key file.
         public var scrypt: KeyDerivation.ScryptParameters
-        /// Creates options (default scrypt cost).
-        public init(scrypt: KeyDerivation.ScryptParameters = .default) { self.scrypt = scrypt }
+        /// For a bucket: create it with object lock, every object kept this many days in compliance mode (no key can
+        /// delete it sooner, so a stolen key cannot destroy the backups); nil: no lock.
+        public var objectLockDays: Int?
+        /// Creates options (default scrypt cost, no object lock).
+        public init(scrypt: KeyDerivation.ScryptParameters = .default, objectLockDays: Int? = nil) {
+            self.scrypt = scrypt
+            self.objectLockDays = objectLockDays
+        }
     }
 
     /// Creates a new repository on `destination`, protected by `password`.
@@ -42,6 +48,11 @@ public final class Repository: Sendable {
     ) async throws(TriplicateError) -> Repository {
         guard !password.isEmpty else { throw TriplicateError(.invalidArgument, "an empty password is not allowed") }
         let destination = destination.anchored(Layout.anchor)
+        if let days = options.objectLockDays {
+            do { try await destination.enableRetention(days: days) } catch {
+                throw TriplicateError(error, doing: "cannot set up object lock on \(destination.displayName)")
+            }
+        }
         try await prepareEmpty(destination)
         do {
             let repositoryID = ObjectID(bytes: try KeyDerivation.randomBytes(32))

@@ -27,6 +27,12 @@ public struct RepositoryStats: Sendable, Codable {
     public var compressionRatio: Double
     /// originalBytes / storedBytes.
     public var overallRatio: Double
+    /// Bytes a bucket still stores and bills for this repository's deleted files, kept as hidden versions (B2 keeps
+    /// every version unless the bucket's lifecycle rule says otherwise; Triplicate deletes every version of what it
+    /// deletes, so this counts what was deleted otherwise); nil for a place that keeps no versions.
+    public var hiddenBytes: Int64?
+    /// For a bucket with object lock: the days every file is kept after it is written.
+    public var objectLockDays: Int?
 }
 
 extension Repository {
@@ -50,10 +56,16 @@ extension Repository {
         let original = all.reduce(Int64(0)) { $0.saturatingAdd(max($1.summary.bytes, 0)) }
         let indexFiles = try await list(Layout.index, what: "index files").count
         func ratio(_ a: Int64, _ b: Int64) -> Double { b > 0 ? Double(a) / Double(b) : 1 }
+        let hidden: Int64?, lock: Retention?
+        do {
+            hidden = try await destination.hiddenBytes()
+            lock = try await destination.retention()
+        } catch { throw TriplicateError(error, doing: "cannot read the versions \(destination.displayName) keeps") }
         return RepositoryStats(snapshots: all.count, originalBytes: original, uniqueBytes: unique, blobBytes: blob,
                                storedBytes: stored, chunks: chunks, trees: trees, packs: index.packs.count,
                                indexFiles: indexFiles, deduplicationRatio: ratio(original, unique),
-                               compressionRatio: ratio(unique, blob), overallRatio: ratio(original, stored))
+                               compressionRatio: ratio(unique, blob), overallRatio: ratio(original, stored),
+                               hiddenBytes: hidden, objectLockDays: lock?.days)
     }
 }
 

@@ -1,4 +1,5 @@
 // Destination: the protocol every place a repository can live implements (local directory, drive, cloud).
+public import struct Foundation.Date
 
 /// One object held by a destination.
 public struct ObjectInfo: Sendable, Hashable {
@@ -158,6 +159,29 @@ public protocol Destination: Sendable {
     /// destination refuses writes while the anchor is missing, so that an unmounted disk or share is never filled
     /// through its empty mount point; an object store ignores it. Default: `self`.
     func anchored(_ anchor: Anchor) -> any Destination
+
+    // MARK: Retention (object lock), with defaults for places that have none
+
+    /// Makes the place keep every object written from now on for `days` days, in a way no key can shorten or undo
+    /// (S3 Object Lock in compliance mode): a stolen key cannot delete a backup. Creating a repository with object lock
+    /// calls it first, so a bucket is created with object lock enabled. Default: fails, the place cannot.
+    func enableRetention(days: Int) async throws(DestinationError)
+    /// The retention every new object gets, or nil when objects can be deleted at once. Default: nil.
+    func retention() async throws(DestinationError) -> Retention?
+    /// The objects under `prefix` that retention still protects, each with the moment it ends; deleting one before
+    /// then fails. Default: none.
+    func retainedUntil(prefix: String) async throws(DestinationError) -> [String: Date]
+    /// Bytes the place still stores (and bills) for objects that were deleted or replaced but are kept as hidden
+    /// versions, under this destination's objects; nil when the place keeps no such versions or cannot say. Default: nil.
+    func hiddenBytes() async throws(DestinationError) -> Int64?
+}
+
+/// How long a place keeps each object it is given, unchangeable.
+public struct Retention: Sendable, Hashable, Codable {
+    /// Days each object is kept after it is written.
+    public var days: Int
+    /// A retention of `days` days.
+    public init(days: Int) { self.days = days }
 }
 
 /// What kind of place a destination is.
@@ -201,6 +225,12 @@ extension Destination {
     public func bind(repository: String) async throws(DestinationError) {}
     public var localFolders: [String] { [] }
     public func anchored(_ anchor: Anchor) -> any Destination { self }
+    public func enableRetention(days: Int) async throws(DestinationError) {
+        throw DestinationError(.permanent, object: nil, "\(displayName) cannot keep objects locked: object lock needs a B2 or S3 bucket")
+    }
+    public func retention() async throws(DestinationError) -> Retention? { nil }
+    public func retainedUntil(prefix: String) async throws(DestinationError) -> [String: Date] { [:] }
+    public func hiddenBytes() async throws(DestinationError) -> Int64? { nil }
 }
 
 /// Validation of object names shared by every destination.
