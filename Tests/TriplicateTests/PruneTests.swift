@@ -358,11 +358,18 @@ func expectEverySnapshotRestores(_ repo: Repository, _ expected: [ObjectID: Tree
         #expect(try await repo.snapshots().isEmpty)
         #expect(try await objects(path, "locks/").isEmpty)
 
-        // Renewed often enough, the same backup holds its lock throughout, on fresh lock files.
-        let renewing = RepositoryLock.Timing(staleAfter: .milliseconds(1500), refreshEvery: .milliseconds(100), margin: .seconds(1))
+        // Renewed often enough, a backup that lasts longer than the lock's life holds it throughout (given up 4 s after
+        // the last renewal, renewed every 0.2 s; four or more packs of 1.5 s each take longer than 4 s): without the
+        // renewals, it would stop as above.
+        try writeFile(src + "/IMG_2.NEF", pseudoRandomBytes(7_000_000, seed: 32))
+        let slower = SlowPuts(base: LocalDirectory(path: path), delay: .milliseconds(1500))
+        let renewingRepo = try await Repository.open(slower, password: TestKeys.password)
+        let renewing = RepositoryLock.Timing(staleAfter: .seconds(6), refreshEvery: .milliseconds(200), margin: .seconds(2))
+        let started = ContinuousClock.now
         let result = try await RepositoryLock.$timing.withValue(renewing) {
-            try await repo.backup(paths: [src], options: BackupOptions(packSize: 1 << 18))
+            try await renewingRepo.backup(paths: [src], options: BackupOptions(packSize: 1 << 18))
         }
+        #expect(ContinuousClock.now - started > .seconds(4), "the backup did not outlast the lock's life")
         #expect(result.errors.isEmpty)
         #expect(try await repo.snapshots().count == 1)
     }

@@ -122,6 +122,25 @@ let benchmarks: @Sendable () -> Void = {
         benchmark.measurement(.custom("resident bytes per blob"), bytesPerBlob)
     }
 
+    // Prune's memory at 10 million blobs: the index as a backup loads it, plus what prune adds to mark the blobs
+    // the snapshots need (a bit each) and sum them per pack. Compare its peak with the lookup benchmark's above (the
+    // index alone) and the backup benchmarks' below.
+    Benchmark("prune: mark half of 10M blobs and sum them per pack",
+              configuration: .init(metrics: [.wallClock, .peakMemoryResident, .custom("resident bytes per blob")],
+                                   scalingFactor: .one, maxIterations: 1, setup: { buildBigIndex() })) { benchmark in
+        for _ in benchmark.scaledIterations {
+            let before = residentBytes()
+            var n: UInt64 = 0
+            let (marked, packs) = bigIndex.markAndCount {
+                guard n < UInt64(indexSize) else { return nil }
+                defer { n += 2 }
+                return syntheticID(n)
+            }
+            precondition(marked == indexSize / 2 && packs == indexSize / blobsPerPack, "prune lost blobs")
+            benchmark.measurement(.custom("resident bytes per blob"), bytesPerBlob + max(0, residentBytes() - before) / indexSize)
+        }
+    }
+
     // Each run below does its preparation first, then measures one backup, rescan or restore.
 
     Benchmark("backup of a 256 MB photo set (new repository)", configuration: .init(setup: { _ = try photoSet() })) { benchmark in

@@ -97,7 +97,7 @@ public struct PruneReport: Sendable, Codable {
 }
 
 /// One bit per blob of a compacted ``MasterIndex``: which blobs the snapshots need.
-private struct BlobMarks {
+struct BlobMarks {
     private var words: [UInt64]
     init(count: Int) { words = [UInt64](repeating: 0, count: (count + 63) / 64) }
     subscript(_ i: Int) -> Bool { words[i >> 6] & (1 << UInt64(i & 63)) != 0 }
@@ -107,6 +107,21 @@ private struct BlobMarks {
         if words[i >> 6] & bit != 0 { return false }
         words[i >> 6] |= bit
         return true
+    }
+}
+
+extension MasterIndex {
+    /// For each pack (by number in ``packs``): how many of its indexed blobs `marks` holds, and their stored bytes. The
+    /// memory prune needs beyond the index itself is `marks` (a bit per blob) and these two arrays (16 bytes per pack).
+    func usage(of marks: BlobMarks) -> (count: [Int], bytes: [Int64]) {
+        var count = [Int](repeating: 0, count: packs.count)
+        var bytes = [Int64](repeating: 0, count: packs.count)
+        forEachPosition { position, location in
+            guard marks[position] else { return }
+            count[Int(location.pack)] += 1
+            bytes[Int(location.pack)] += Int64(location.entry.storedLength)
+        }
+        return (count, bytes)
     }
 }
 
@@ -236,13 +251,7 @@ extension Repository {
         }
 
         // How much of each pack is used.
-        var usedCount = [Int](repeating: 0, count: index.packs.count)
-        var usedBytes = [Int64](repeating: 0, count: index.packs.count)
-        index.forEachPosition { position, location in
-            guard marks[position] else { return }
-            usedCount[Int(location.pack)] += 1
-            usedBytes[Int(location.pack)] += Int64(location.entry.storedLength)
-        }
+        let (usedCount, usedBytes) = index.usage(of: marks)
         var remove: [ObjectID] = []
         var partial: [(id: ObjectID, unused: Int64, share: Double)] = []
         var damagedKept = 0

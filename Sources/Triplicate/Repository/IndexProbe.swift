@@ -26,4 +26,17 @@ public struct IndexProbe: Sendable {
 
     /// True when `id` is indexed (the deduplication question).
     public func contains(_ id: ObjectID) -> Bool { index.contains(id) }
+
+    /// What prune does once it has read the snapshots' listings: marks each blob `next` names (until it returns nil)
+    /// in a bit per blob, then sums per pack what is marked. Returns the blobs marked and the packs with any.
+    public mutating func markAndCount(_ next: () -> ObjectID?) -> (marked: Int, packsUsed: Int) {
+        index.compact()
+        var marks = BlobMarks(count: index.count)
+        var marked = 0
+        while let id = next() {
+            if let p = index.position(of: id), marks.insert(p) { marked += 1 }
+        }
+        let (count, _) = index.usage(of: marks)
+        return (marked, count.filter { $0 > 0 }.count)
+    }
 }
