@@ -10,7 +10,7 @@ APT_PKGS    = libzstd-dev libb2-dev libssl-dev libsqlite3-dev pkg-config
 TEST_PKGS   = zstd dosfstools fusefat util-linux
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all build release deps test-deps test demo compare bench-s3 fuzz api-check docs clean
+.PHONY: all build release deps test-deps test demo compare compare-prune bench-s3 fuzz api-check docs clean
 
 all: build
 
@@ -89,6 +89,12 @@ compare: release
 	@missing=""; for p in restic borgbackup time; do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; fi
 	python3 scripts/compare.py
+
+# forget --prune side by side with restic and borg on 50 snapshots of random data; prints a table.
+compare-prune: release
+	@missing=""; for p in restic borgbackup time; do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; fi
+	python3 scripts/compare-prune.py
 
 # Upload and download throughput of the S3 destination against a moto_server on loopback (Benchmarks/RemoteBenchmarks).
 bench-s3: test-deps

@@ -39,6 +39,15 @@ expect 0 forget --keep-last 1 --dry-run --repo "$work/repo"
 grep -q "would remove 1 snapshot" "$work/out"
 expect 0 forget --keep-last 1 --repo "$work/repo"
 expect 0 check --repo "$work/repo"
+# Prune: a dry run deletes nothing; then the data of the forgotten snapshot goes, and what is kept restores.
+expect 0 prune --dry-run --repo "$work/repo"
+grep -q "nothing was changed: a dry run" "$work/out"
+expect 0 prune --max-unused 0% --repo "$work/repo"
+grep -q "freed" "$work/out"
+expect 0 check --read-data --repo "$work/repo"
+rm -rf "$work/out-restore"
+t restore latest --target "$work/out-restore" --repo "$work/repo" >/dev/null
+diff -r "$work/src" "$work/out-restore/src"
 # A password change: the new one opens the repository, the old one no longer does.
 TRIPLICATE_NEW_PASSWORD=changed-password expect 0 key passwd --repo "$work/repo"
 TRIPLICATE_PASSWORD=changed-password expect 0 key list --repo "$work/repo"

@@ -357,24 +357,61 @@ func expectEverySnapshotRestores(_ repo: Repository, _ expected: [ObjectID: Tree
         }
         #expect(try await repo.snapshots().isEmpty)
         #expect(try await objects(path, "locks/").isEmpty)
+    }
 
-        // Renewed often enough, a backup that lasts longer than the lock's life holds it throughout (given up 4 s after
-        // the last renewal, renewed every 0.2 s; four or more packs of 1.5 s each take longer than 4 s): without the
-        // renewals, it would stop as above.
-        try writeFile(src + "/IMG_2.NEF", pseudoRandomBytes(7_000_000, seed: 32))
-        let slower = SlowPuts(base: LocalDirectory(path: path), delay: .milliseconds(1500))
-        let renewingRepo = try await Repository.open(slower, password: TestKeys.password)
-        let renewing = RepositoryLock.Timing(staleAfter: .seconds(6), refreshEvery: .milliseconds(200), margin: .seconds(2))
-        let started = ContinuousClock.now
-        let result = try await RepositoryLock.$timing.withValue(renewing) {
-            try await renewingRepo.backup(paths: [src], options: BackupOptions(packSize: 1 << 18))
+    @Test func aLockRenewedInTimeIsHeldLongerThanItsLifeAndOneNotRenewedIsLost() async throws {
+        let t = TempDir("prune-renew")
+        let repo = try await makeRepository(t.sub("repo"))
+        // Given up 3 s after the last renewal; renewed by hand every second for 5 s (no timer: a busy test process
+        // must not decide the outcome).
+        let timing = RepositoryLock.Timing(staleAfter: .seconds(4), refreshEvery: .seconds(600), margin: .seconds(1))
+        let lock = try await RepositoryLock.$timing.withValue(timing) {
+            try await RepositoryLock.acquire(repo, .shared, operation: "backup")
         }
-        #expect(ContinuousClock.now - started > .seconds(4), "the backup did not outlast the lock's life")
-        #expect(result.errors.isEmpty)
-        #expect(try await repo.snapshots().count == 1)
+        var names = [lock.fileName]
+        for _ in 0..<5 {
+            try await Task.sleep(for: .seconds(1))
+            await lock.renew()
+            try lock.ensureHeld(before: "writing its snapshot")
+            names.append(lock.fileName)
+            // The old file is gone, the new one in place: one lock file at a time.
+            #expect(try await objects(t.sub("repo"), "locks/") == [lock.fileName])
+        }
+        #expect(Set(names).count == names.count, "each renewal writes a new lock file")
+        // Not renewed for longer than the time it may go without: lost, and a renewal now cannot bring it back.
+        try await Task.sleep(for: .milliseconds(3200))
+        #expect(throws: TriplicateError.self) { try lock.ensureHeld(before: "writing its snapshot") }
+        await lock.renew()
+        #expect(throws: TriplicateError.self) { try lock.ensureHeld(before: "writing its snapshot") }
+        await lock.release()
+        #expect(try await objects(t.sub("repo"), "locks/").isEmpty)
     }
 
     // MARK: Plans
+
+    @Test func aPlansCatchUpAndBackupWaitForNoOneButStopWhilePruneRuns() async throws {
+        let t = TempDir("prune-plan-lock")
+        try writeFile(t.sub("password"), Array("lock password\n".utf8))
+        try writeFile(t.sub("Pictures/IMG_1.NEF"), pseudoRandomBytes(200_000, seed: 808))
+        try folderPlan(t, copies: ["nas", "usb"]).write(toFile: t.sub("plan.toml"), atomically: true, encoding: .utf8)
+        let env = ["XDG_STATE_HOME": t.sub("state")]
+        func run(_ args: [String]) throws -> CLIResult { try runCLI(args + ["--plan", t.sub("plan.toml")], env: env, password: nil) }
+        #expect(try run(["init"]).status == 0)
+        #expect(try run(["backup"]).status == 0)
+        // Another computer prunes the NAS copy: the plan's sync and backup (whose catch-up writes to it) stop with exit 11.
+        let nas = try await Repository.open(LocalDirectory(path: t.sub("nas")), password: "lock password")
+        let prune = try await RepositoryLock.acquire(nas, .exclusive, operation: "prune")
+        let synced = try run(["sync"])
+        #expect(synced.status == 11 && synced.stderr.contains("prune on"), "\(synced.stdout)\(synced.stderr)")
+        try writeFile(t.sub("Pictures/IMG_2.NEF"), pseudoRandomBytes(200_000, seed: 809))
+        let backup = try run(["backup"])
+        #expect(backup.status == 11, "\(backup.stdout)\(backup.stderr)")
+        await prune.release()
+        #expect(try run(["backup"]).status == 0)
+        #expect(try run(["sync"]).status == 0)
+        #expect(try await objects(t.sub("nas"), "locks/").isEmpty)
+        #expect(try await objects(t.sub("usb"), "locks/").isEmpty)
+    }
 
     @Test func forgetAndPruneOnAPlanLeaveIdenticalCopies() async throws {
         let t = TempDir("prune-plan")

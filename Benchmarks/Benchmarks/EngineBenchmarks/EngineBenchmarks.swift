@@ -171,7 +171,7 @@ let benchmarks: @Sendable () -> Void = {
         benchmark.startMeasurement()
         let result = try await repo.backup(paths: [source])
         benchmark.stopMeasurement()
-        precondition(result.snapshot.record.summary.filesRead == 0, "a no-change rescan read files")
+        precondition(result.snapshot.summary.filesRead == 0, "a no-change rescan read files")
     }
 
     Benchmark("restore of a 256 MB photo set", configuration: .init(setup: { _ = try photoSet() })) { benchmark in

@@ -435,10 +435,12 @@ extension Repository {
             try await delete(Layout.pack(pack))
         }
         let remaining = Set(index.presentPacks.keys).subtracting(going)
+        // Only records all of whose packs this prune deleted: a pack that is gone from this copy (or from one of a
+        // plan's copies) for another reason may still be present elsewhere, and its record keeps it out of use there.
         let retainedRecords = try await retained(Layout.damage)
         for name in index.damage.files where retainedRecords[name] == nil {
-            guard let id = Layout.id(of: name), let record = try? await loadDamageRecord(id, size: nil),
-                  !record.packs.contains(where: { $0.packID.map(remaining.contains) ?? false }) else { continue }
+            guard let id = Layout.id(of: name), let record = try? await loadDamageRecord(id, size: nil), !record.packs.isEmpty,
+                  record.packs.allSatisfy({ $0.packID.map(going.contains) ?? false }) else { continue }
             try lock?.ensureHeld(before: "deleting a damage record")
             try await delete(name)
             report.damageRecordsRemoved.append(name)

@@ -122,9 +122,11 @@ extension PlanSession {
             throw noneReachable(places)
         }
         let log = HealLog()
-        let union = try await healedUnion(&places, log: log, progress: progress)
         var reports: [String: DestinationReport] = [:]
-        for r in await catchUpAll(&places, union: union, log: log, cancellation: cancellation, progress: progress) { reports[r.name] = r }
+        try await whileCatchingUp(places, model: model, operation: "backup") { () throws(TriplicateError) in
+            let union = try await healedUnion(&places, log: log, progress: progress)
+            for r in await catchUpAll(&places, union: union, log: log, cancellation: cancellation, progress: progress) { reports[r.name] = r }
+        }
         if cancellation?.isCancelled == true {
             throw TriplicateError(.cancelled, "backup interrupted while the copies caught up; nothing was lost, run it again")
         }
@@ -140,6 +142,17 @@ extension PlanSession {
                                   staging: staging, run: run)
         progress?(ProgressEvent(.backup, message: "backing up to \(members.map(\.target.name).joined(separator: ", "))"))
         return Repository(replicas: replicas, config: model.config, keys: model.keys, openedKey: model.openedKey)
+    }
+
+    /// Runs `body` holding a shared lock on every reachable copy that holds the repository: catching up writes packs,
+    /// index files and snapshots as a backup does, and must not run while a prune deletes them (FORMAT.md §14.12).
+    private func whileCatchingUp(_ places: [Place], model: Repository, operation: String,
+                                 _ body: () async throws(TriplicateError) -> Void) async throws(TriplicateError) {
+        let holders = places.filter { $0.reachable && $0.config != nil }
+        guard !holders.isEmpty else { return try await body() }
+        let copies = ReplicaSet(holders.map { ReplicaSet.Member(name: $0.target.name, destination: $0.destination) }, staging: nil)
+        let repo = Repository(replicas: copies, config: model.config, keys: model.keys, openedKey: model.openedKey)
+        try await repo.withLock(.shared, operation: operation, optional: true) { _ throws(TriplicateError) in try await body() }
     }
 
     func noneReachable(_ places: [Place], reports: [DestinationReport] = []) -> TriplicateError {
@@ -165,10 +178,13 @@ extension PlanSession {
                      progress: ProgressHandler? = nil) async throws(TriplicateError) -> [DestinationReport] {
         for n in names ?? [] { _ = try plan.destination(named: n) }
         var places = try await survey()
-        guard try await unlock(&places) != nil else { throw noneReachable(places) }
+        guard let model = try await unlock(&places) else { throw noneReachable(places) }
         let log = HealLog()
-        let union = try await healedUnion(&places, log: log, progress: progress)
-        let reports = await catchUpAll(&places, union: union, only: names, log: log, cancellation: cancellation, progress: progress)
+        var reports: [DestinationReport] = []
+        try await whileCatchingUp(places, model: model, operation: "sync") { () throws(TriplicateError) in
+            let union = try await healedUnion(&places, log: log, progress: progress)
+            reports = await catchUpAll(&places, union: union, only: names, log: log, cancellation: cancellation, progress: progress)
+        }
         if cancellation?.isCancelled == true {
             throw TriplicateError(.cancelled, "sync interrupted; what was copied so far stays, the next sync copies the rest")
         }
