@@ -105,7 +105,7 @@ bench-s3: test-deps
 # hang; findings go to .build-fuzz/artifacts. New interesting inputs stay in .build-fuzz/corpus (copy the ones worth
 # keeping into Fuzz/corpus: make test replays them).
 FUZZ_SECONDS ?= 120
-FUZZ_TARGETS  = key-file config sealed-file index pack-table blob listing snapshot damage-record verification-record
+FUZZ_TARGETS  = key-file config sealed-file index pack-table blob listing snapshot damage-record verification-record removal-record
 fuzz: deps
 	$(SWIFT) build -c release --scratch-path .build-fuzz --product triplicate-fuzz \
 		-Xswiftc -sanitize=fuzzer,address -Xswiftc -DTRIPLICATE_LIBFUZZER

@@ -90,7 +90,7 @@ struct ForgetCommand: AsyncParsableCommand {
                 Terminal.warn("\(report.locked.count) snapshots the rules do not keep stay under object lock until \(Terminal.date(last)): they cannot be removed sooner, and a forget after that removes them")
             }
             for c in report.copiesLeftBehind {
-                Terminal.warn("\(c); that copy may still hold removed snapshots: run the same forget again once it is back")
+                Terminal.warn("\(c); that copy still holds the removed snapshots: its next sync (or backup) removes them")
             }
             return report.copiesLeftBehind.isEmpty && (pruned?.copiesLeftBehind.isEmpty ?? true) ? Exit.ok : Exit.lagging
         }

@@ -34,16 +34,17 @@ struct NewPasswordOptions: ParsableArguments {
 }
 
 extension RepositoryOptions {
-    /// The repository for a command that changes key files: the one at --repo, or every copy of the plan.
-    func openEveryCopy(for command: String) async throws -> Repository {
-        if let plan = try loadPlan() { return try await session(plan).openEveryCopy(for: command) }
+    /// The repository for a command that changes key files: the one at --repo, or the plan's copies it can reach (a
+    /// copy out of reach follows at its next sync).
+    func openForKeyChange(for command: String) async throws -> Repository {
+        if let plan = try loadPlan() { return try await session(plan).openForBackup() }
         return try await open()
     }
 }
 
 /// Says which copies a change may have missed; the exit code for it.
 private func reportCopies(_ repo: Repository, _ what: String) -> Int32 {
-    for c in repo.copiesLeftBehind { Terminal.warn("\(c); that copy did not get \(what): run the same command again once it is back") }
+    for c in repo.copiesLeftBehind { Terminal.warn("\(c); that copy did not get \(what) yet: its next sync (or backup) brings it") }
     return repo.copiesLeftBehind.isEmpty ? Exit.ok : Exit.lagging
 }
 
@@ -77,7 +78,7 @@ struct KeyAdd: AsyncParsableCommand {
     func run() async throws {
         await runReporting {
             let password = try new.newPassword()
-            let repo = try await repository.openEveryCopy(for: "key add")
+            let repo = try await repository.openForKeyChange(for: "key add")
             let id = try await repo.addKey(password: password)
             print("added key \(id.prefix(8)): the new password opens the repository")
             return reportCopies(repo, "the new key")
@@ -95,7 +96,7 @@ struct KeyRemove: AsyncParsableCommand {
 
     func run() async throws {
         await runReporting {
-            let repo = try await repository.openEveryCopy(for: "key remove")
+            let repo = try await repository.openForKeyChange(for: "key remove")
             try await repo.removeKey(id, force: force)
             print("removed key \(id.prefix(8)): its password no longer opens the repository")
             return reportCopies(repo, "the removal")
@@ -113,7 +114,7 @@ struct KeyPasswd: AsyncParsableCommand {
     func run() async throws {
         await runReporting {
             let password = try new.newPassword()
-            let repo = try await repository.openEveryCopy(for: "key passwd")
+            let repo = try await repository.openForKeyChange(for: "key passwd")
             let id = try await repo.changePassword(to: password)
             print("the password is changed (key \(id.prefix(8))); the old one no longer opens the repository")
             if repository.plan != nil { print("put the new password in the plan's password-file, or the next backup cannot open the repository") }

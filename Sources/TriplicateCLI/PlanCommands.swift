@@ -15,6 +15,7 @@ func printReports(_ reports: [DestinationReport], verb: String) -> Int32 {
         case .done:
             var line = "  \(r.name): \(verb)"
             if r.objectsCopied > 0 { line += ", caught up \(r.objectsCopied) files (\(Terminal.bytes(r.bytesCopied)))" }
+            if !r.removed.isEmpty { line += ", removed \(r.removed.count) files the other copies had removed" }
             if r.bytesWritten > 0 { line += ", wrote \(Terminal.bytes(r.bytesWritten))" }
             print(line)
         case .unreachable:

@@ -27,6 +27,8 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case damageRecord = "damage-record"
     /// A verification record's JSON.
     case verificationRecord = "verification-record"
+    /// A removal record's JSON.
+    case removalRecord = "removal-record"
 
     /// The keys every target uses: a fixed master secret and repository ID.
     package static let keys: RepositoryKeys = {
@@ -51,6 +53,8 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .damageRecord: _ = try? DamageRecord.decode(data, context: "fuzz")
         case .verificationRecord:
             if let record = try? VerificationRecord.decode(data, context: "fuzz") { _ = record.packs.map(\.parsed) }
+        case .removalRecord:
+            if let record = try? RemovalRecord.decode(data, context: "fuzz") { precondition(record.names.allSatisfy(RemovalRecord.mayName)) }
         }
     }
 
@@ -77,6 +81,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .snapshot: _ = try? SnapshotRecord.decode(payload, context: "fuzz")
         case .damage: _ = try? DamageRecord.decode(payload, context: "fuzz")
         case .verified: _ = try? VerificationRecord.decode(payload, context: "fuzz")
+        case .removed: _ = try? RemovalRecord.decode(payload, context: "fuzz")
         case .pack: break
         }
     }
@@ -244,6 +249,8 @@ extension FuzzTarget {
         case .verificationRecord:
             return [try VerificationRecord(hostname: "studio", packs: [.init(pack: a, time: when), .init(pack: b, time: when)]).encode(),
                     try VerificationRecord(hostname: "studio", packs: []).encode()]
+        case .removalRecord:
+            return [try RemovalRecord(operation: "forget", hostname: "studio", names: ["snapshots/" + a.hex, "keys/" + b.hex], time: when).encode()]
         }
     }
 }

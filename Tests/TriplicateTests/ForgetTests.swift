@@ -180,7 +180,7 @@ private func kept(_ policy: RetentionPolicy, _ times: [String], tags: [[String]]
         #expect(try runCLI(["forget", "--keep-within", "soon", "--repo", repo]).status == 64)
     }
 
-    @Test func aPlanForgetsOnEveryCopyOrNowhere() async throws {
+    @Test func aPlanForgetsOnTheCopiesItReachesAndACopyOutOfReachFollowsAtItsNextSync() async throws {
         let t = TempDir("forget-plan")
         try writeFile(t.sub("password"), Array("forget password\n".utf8))
         try makeSampleTree(t.sub("Pictures"))
@@ -188,33 +188,46 @@ private func kept(_ policy: RetentionPolicy, _ times: [String], tags: [[String]]
         try plan.write(toFile: t.sub("plan.toml"), atomically: true, encoding: .utf8)
         let env = ["XDG_STATE_HOME": t.sub("state")]
         func run(_ args: [String]) throws -> CLIResult { try runCLI(args + ["--plan", t.sub("plan.toml")], env: env, password: nil) }
+        func snapshots(_ copy: String) throws -> [String] { try FileManager.default.contentsOfDirectory(atPath: t.sub(copy + "/snapshots")).sorted() }
         #expect(try run(["init"]).status == 0)
         for _ in 0..<3 { #expect(try run(["backup"]).status == 0) }
 
-        // A copy out of reach: nothing is removed anywhere.
+        // The drive is in a drawer: forget removes from the NAS, records what it removed, and says the drive follows.
         try FileManager.default.moveItem(atPath: t.sub("usb"), toPath: t.sub("usb-away"))
-        let refused = try run(["forget"])
-        #expect(refused.status == 14 && refused.stderr.contains("usb cannot be reached now"), "\(refused.stderr)")
-        #expect(try FileManager.default.contentsOfDirectory(atPath: t.sub("nas/snapshots")).count == 3)
+        let partly = try run(["forget"])
+        #expect(partly.status == 4 && partly.stdout.contains("removed 2 snapshots"), "\(partly.stdout)\(partly.stderr)")
+        #expect(partly.stderr.contains("usb: out of reach") && partly.stderr.contains("its next sync"), "\(partly.stderr)")
+        #expect(try snapshots("nas").count == 1)
+        #expect(try await objects(t.sub("nas"), "removed/").count == 1)
         try FileManager.default.moveItem(atPath: t.sub("usb-away"), toPath: t.sub("usb"))
+        #expect(try snapshots("usb").count == 3)
 
-        // Every copy there: the plan's [retention] applies to both, and they stay identical.
-        let done = try run(["forget"])
-        #expect(done.status == 0 && done.stdout.contains("removed 2 snapshots"), "\(done.stdout)\(done.stderr)")
-        for copy in ["nas", "usb"] {
-            #expect(try FileManager.default.contentsOfDirectory(atPath: t.sub(copy + "/snapshots")).count == 1)
-        }
-        #expect(try FileManager.default.contentsOfDirectory(atPath: t.sub("nas/snapshots"))
-                == FileManager.default.contentsOfDirectory(atPath: t.sub("usb/snapshots")))
+        // Back: status does not take the NAS for behind, and sync removes the same snapshots from the drive instead of
+        // bringing them back; the copies are identical again.
+        let status = try run(["status", "--json"])
+        let decoded = try JSONDecoder().decode(PlanStatus.self, from: Data(status.stdout.utf8))
+        #expect(decoded.destinations.allSatisfy { $0.snapshotsBehind == 0 }, "\(status.stdout)")
+        let synced = try run(["sync"])
+        #expect(synced.status == 0 && synced.stdout.contains("usb: holds every file, removed 2 files the other copies had removed")
+                || synced.stdout.contains("removed 2 files"), "\(synced.stdout)\(synced.stderr)")
+        #expect(try snapshots("usb") == snapshots("nas") && snapshots("usb").count == 1)
+        #expect(try await objects(t.sub("usb"), "removed/") == objects(t.sub("nas"), "removed/"))
+        #expect(try run(["forget"]).stdout.contains("removed 0 snapshots"))
         #expect(try run(["check"]).status == 0)
 
-        // From Swift, a plan's repository opened for reading cannot forget (or remove a key): only one opened with
-        // every copy can.
+        // A removal record is sealed: a forged one (a copy written by someone without the password) removes nothing.
+        let forged = Array(#"{"names":["snapshots/\#(try snapshots("usb")[0])"],"operation":"forget","version":1}"#.utf8)
+        try writeFile(t.sub("usb/removed/" + SHA256.hash(forged).hex), forged)
+        let resynced = try run(["sync"])
+        #expect(resynced.status == 0 && resynced.stdout.contains("cannot be read on any copy"), "\(resynced.stdout)\(resynced.stderr)")
+        #expect(try snapshots("usb").count == 1 && snapshots("nas").count == 1)
+
+        // From Swift, a plan's repository opened for reading cannot forget (or remove a key).
         let session = PlanSession(plan: try Plan.load(t.sub("plan.toml")), password: "forget password")
         let reading = try await session.openRepository()
         let refusedInCode = await #expect(throws: TriplicateError.self) { _ = try await reading.forget(policy: RetentionPolicy(keepLast: 1)) }
-        #expect(refusedInCode?.message.contains("openEveryCopy") == true, "\(String(describing: refusedInCode))")
+        #expect(refusedInCode?.message.contains("openForBackup") == true, "\(String(describing: refusedInCode))")
         await #expect(throws: TriplicateError.self) { try await reading.removeKey("00000000") }
-        #expect(try await session.openEveryCopy(for: "forget").forget(policy: RetentionPolicy(keepLast: 1)).forgottenCount == 0)
+        #expect(try await session.openForBackup().forget(policy: RetentionPolicy(keepLast: 1)).forgottenCount == 0)
     }
 }

@@ -15,7 +15,8 @@ public struct ForgetReport: Sendable {
     public var keptCount: Int { groups.reduce(0) { $0 + $1.kept.count } }
     /// Snapshot files that could not be read: a policy cannot judge them, so they are neither kept nor removed.
     public var unreadable: [String]
-    /// On a plan: the copies that failed part way, each with the reason; they may still hold forgotten snapshots.
+    /// On a plan: the copies out of reach or that failed part way, each with the reason; they still hold forgotten
+    /// snapshots, and remove them at their next catch-up (sync, or a backup).
     public var copiesLeftBehind: [String] = []
     /// Snapshots the policy does not keep whose files object lock still protects, with when it ends: they stay (and
     /// are listed) until then, and a forget after that removes them.
@@ -35,8 +36,9 @@ extension Repository {
     /// The data only forgotten snapshots used stays in the repository, unused, until a prune; until then a forgotten
     /// snapshot cannot be listed or restored, but its data is not lost.
     ///
-    /// A plan's repository must come from ``PlanSession/openEveryCopy(for:progress:)`` (``PlanSession/forget(policy:dryRun:progress:)``
-    /// does that): the same files are then removed from every copy. A policy with no rule is refused (``RetentionPolicy/isEmpty``). With `dryRun`, nothing is removed and the report says
+    /// A plan's repository must be one that writes (``PlanSession/openForBackup(progress:)``;
+    /// ``PlanSession/forget(policy:dryRun:progress:)`` does that): the same files are removed from every copy it
+    /// reaches, and a removal record (FORMAT.md §9.3) makes a copy out of reach remove them at its next catch-up. A policy with no rule is refused (``RetentionPolicy/isEmpty``). With `dryRun`, nothing is removed and the report says
     /// what would be.
     public func forget(policy: RetentionPolicy, dryRun: Bool = false) async throws(TriplicateError) -> ForgetReport {
         try await forget(policy: policy, dryRun: dryRun, calendar: .current)
@@ -57,8 +59,10 @@ extension Repository {
             retained[Layout.snapshot(s.id)].map { LockedSnapshot(snapshot: s.id.hex, until: $0) }
         }
         guard !dryRun else { return report }
-        try requireEveryCopy("forget")
-        for s in report.groups.flatMap(\.forgotten) where retained[Layout.snapshot(s.id)] == nil {
+        try requirePlanWriter("forget")
+        let going = report.groups.flatMap(\.forgotten).filter { retained[Layout.snapshot($0.id)] == nil }
+        try await recordRemoval(of: going.map { Layout.snapshot($0.id) }, by: "forget")
+        for s in going {
             if Task.isCancelled {
                 throw TriplicateError(.cancelled, "forget interrupted; the repository is consistent, and forgetting again with the same rules finishes the work")
             }

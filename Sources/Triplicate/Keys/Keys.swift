@@ -61,9 +61,10 @@ extension Repository {
 
     /// Removes the key file whose ID starts with `idPrefix` (at least 8 hex digits, naming one file). Never the last key
     /// file that opens the repository; the one this session opened only with `force` (the password given stops
-    /// working). On a plan's repository it is removed from every copy.
+    /// working). On a plan's repository it is removed from every copy it reaches, and a removal record tells the others
+    /// to remove it when they catch up (FORMAT.md §9.3).
     public func removeKey(_ idPrefix: String, force: Bool = false) async throws(TriplicateError) {
-        try requireEveryCopy("removing a key")
+        try requirePlanWriter("removing a key")
         let prefix = idPrefix.lowercased()
         guard prefix.count >= 8, prefix.allSatisfy(\.isHexDigit) else {
             throw TriplicateError(.invalidArgument, "\"\(idPrefix)\" is not a key ID: give at least 8 of its hex digits, as `key list` shows them")
@@ -81,6 +82,7 @@ extension Repository {
             throw TriplicateError(.refused, "key \(key.id.prefix(8)) is the one the password you gave opened: removing it locks that password out. Give another password, or force it if that is what you mean")
         }
         guard let id = ObjectID(hex: key.id) else { return }
+        try await recordRemoval(of: [Layout.key(id)], by: "key remove")
         do { try await destination.delete(Layout.key(id)) } catch {
             throw TriplicateError(error, doing: "cannot remove key file \(key.id.prefix(8))")
         }
@@ -89,12 +91,13 @@ extension Repository {
     /// Changes the password: adds a key file for `newPassword`, then removes the one the current password opened. An
     /// interruption between the two leaves both passwords working, never neither. Returns the new key's ID.
     public func changePassword(to newPassword: String, options: InitOptions = InitOptions()) async throws(TriplicateError) -> String {
-        try requireEveryCopy("changing the password")
+        try requirePlanWriter("changing the password")
         guard let current = openedKey, let currentID = Layout.id(of: current) else {
             throw TriplicateError(.invalidArgument, "this repository was not opened with a password, so there is no password to change")
         }
         let added = try await addKey(password: newPassword, options: options)
         guard added != currentID.hex else { return added }
+        try await recordRemoval(of: [current], by: "key passwd")
         do { try await destination.delete(current) } catch {
             throw TriplicateError(error, doing: "the new password works (key \(added.prefix(8))), but the old key file \(currentID.hex.prefix(8)) could not be removed, so the old password still works too; remove that key")
         }

@@ -1,13 +1,11 @@
-// EveryCopy: commands that remove files (forget, removing a key, changing the password) change every copy of a plan at
-// once, so that the copies stay identical.
+// EveryCopy: prune changes every copy of a plan at once, so that the copies stay identical; forget and key removal
+// change the copies they reach and record what they removed for the others (Removals.swift).
 
 extension PlanSession {
-    /// The plan's copies as one repository that writes to every copy, after they caught up with each other, for a
-    /// command that removes files: forget, ``Repository/removeKey(_:force:)``, ``Repository/changePassword(to:options:)``.
+    /// The plan's copies as one repository that writes to every copy, after they caught up with each other, for prune.
     ///
-    /// Every copy must be reachable: a copy out of reach would still hold the removed files, and its next sync would
-    /// bring them back to the others (a forgotten snapshot reappears; a removed key file's password works again). The
-    /// error then says which copy is missing, and nothing is changed.
+    /// Every copy must be reachable: prune writes new packs and deletes old ones, which a copy out of reach could not
+    /// follow by a record of names alone. The error then says which copy is missing, and nothing is changed.
     public func openEveryCopy(for command: String, progress: ProgressHandler? = nil) async throws(TriplicateError) -> Repository {
         let repo = try await openForBackup(progress: progress)
         let missing = repo.replicas?.missingCopies ?? []
@@ -27,7 +25,7 @@ extension PlanSession {
             throw TriplicateError(.invalidArgument, "\(plan.at(nil))the plan has no [retention] table and no rule was given: nothing to decide by")
         }
         if dryRun { return try await openRepository().forget(policy: policy, dryRun: true) }
-        let repo = try await openEveryCopy(for: "forget", progress: progress)
+        let repo = try await openForBackup(progress: progress)
         var report = try await repo.forget(policy: policy)
         report.copiesLeftBehind = repo.copiesLeftBehind
         return report
@@ -35,10 +33,24 @@ extension PlanSession {
 }
 
 extension Repository {
-    /// On a plan's repository: the copies that failed part way through this session's writes, each with the reason.
-    public var copiesLeftBehind: [String] { replicas?.dropped.map { "\($0.name): \($0.error)" } ?? [] }
+    /// On a plan's repository: the copies out of reach, and those that failed part way through this session's writes,
+    /// each with the reason.
+    public var copiesLeftBehind: [String] {
+        guard let replicas else { return [] }
+        let dropped = replicas.dropped.map { "\($0.name): \($0.error)" }
+        let failed = Set(replicas.dropped.map(\.name))
+        return replicas.missingCopies.filter { !failed.contains($0) }.map { "\($0): out of reach" } + dropped
+    }
 
-    /// Refuses to remove files from a plan's repository that was not opened with every copy
+    /// Refuses to remove snapshot or key files from a plan's repository opened only to read: the removal must go to
+    /// every copy it reaches and be recorded for the others (``PlanSession/openForBackup(progress:)``).
+    func requirePlanWriter(_ command: String) throws(TriplicateError) {
+        if let replicas, replicas.use != .writing || replicas.run == nil {
+            throw TriplicateError(.invalidArgument, "\(command) removes files, so on a plan it needs the copies opened for writing: open the plan's repository with PlanSession.openForBackup, so that every copy it reaches removes them and the others do at their next sync")
+        }
+    }
+
+    /// Refuses to prune a plan's repository that was not opened with every copy
     /// (``PlanSession/openEveryCopy(for:progress:)``).
     func requireEveryCopy(_ command: String) throws(TriplicateError) {
         if let replicas, !replicas.holdsEveryCopy {

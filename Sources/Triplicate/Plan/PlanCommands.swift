@@ -35,8 +35,10 @@ extension PlanSession {
             // The password must open the repository the other copies get.
             try await unlock(&places)
         }
-        // Only the identity (config and key files) is copied here; data catches up at the next backup or sync.
-        let union = Self.union(places).files.filter { $0.key == Layout.config || $0.key.hasPrefix(Layout.keys) }
+        // Only the identity (config and key files, never a removed one) is copied here; data catches up at the next
+        // backup or sync.
+        let removed = await removals(in: places).names
+        let union = Self.union(places).files.filter { ($0.key == Layout.config || $0.key.hasPrefix(Layout.keys)) && removed[$0.key] == nil }
         let reports = await catchUpAll(&places, union: union, log: HealLog(), progress: progress)
         try? recordSeen(places)
         return reports
@@ -79,6 +81,21 @@ extension PlanSession {
             progress?(ProgressEvent(.catchUp, message: "\(name) differs between the copies and none of them holds it intact; a check that reads the data says what depends on it"))
         }
         return Self.union(places).files
+    }
+
+    /// Catches the reachable copies (or those named in `names`) up with each other (see ``sync(to:progress:)``),
+    /// carrying removals too (FORMAT.md §9.3): snapshot files another copy's forget removed go first, then the files
+    /// any copy lacks are copied (never a removed one), then key files another copy's key removal removed go.
+    private func catchUpWithRemovals(_ places: inout [Place], only names: [String]? = nil, log: HealLog,
+                                     cancellation: Cancellation?, progress: ProgressHandler?) async throws(TriplicateError) -> [DestinationReport] {
+        let (removed, problems) = await removals(in: places)
+        for p in problems { progress?(ProgressEvent(.catchUp, message: p)) }
+        var gone = await applyRemovals(removed, folder: Layout.snapshots, to: &places, progress: progress)
+        let union = try await healedUnion(&places, log: log, progress: progress).filter { removed[$0.key] == nil }
+        var reports = await catchUpAll(&places, union: union, only: names, log: log, cancellation: cancellation, progress: progress)
+        for (copy, keys) in await applyRemovals(removed, folder: Layout.keys, to: &places, progress: progress) { gone[copy, default: []] += keys }
+        for i in reports.indices { reports[i].removed = gone[reports[i].name] ?? [] }
+        return reports
     }
 
     // MARK: backup
@@ -124,8 +141,7 @@ extension PlanSession {
         let log = HealLog()
         var reports: [String: DestinationReport] = [:]
         try await whileCatchingUp(places, model: model, operation: "backup") { () throws(TriplicateError) in
-            let union = try await healedUnion(&places, log: log, progress: progress)
-            for r in await catchUpAll(&places, union: union, log: log, cancellation: cancellation, progress: progress) { reports[r.name] = r }
+            for r in try await catchUpWithRemovals(&places, log: log, cancellation: cancellation, progress: progress) { reports[r.name] = r }
         }
         if cancellation?.isCancelled == true {
             throw TriplicateError(.cancelled, "backup interrupted while the copies caught up; nothing was lost, run it again")
@@ -182,8 +198,7 @@ extension PlanSession {
         let log = HealLog()
         var reports: [DestinationReport] = []
         try await whileCatchingUp(places, model: model, operation: "sync") { () throws(TriplicateError) in
-            let union = try await healedUnion(&places, log: log, progress: progress)
-            reports = await catchUpAll(&places, union: union, only: names, log: log, cancellation: cancellation, progress: progress)
+            reports = try await catchUpWithRemovals(&places, only: names, log: log, cancellation: cancellation, progress: progress)
         }
         if cancellation?.isCancelled == true {
             throw TriplicateError(.cancelled, "sync interrupted; what was copied so far stays, the next sync copies the rest")

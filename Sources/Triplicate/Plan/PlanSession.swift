@@ -34,6 +34,9 @@ public struct DestinationReport: Sendable, Codable, Equatable {
     /// Files it lacks that no copy holds intact: left out (the catch-up goes on without them) and, for packs, recorded
     /// as damaged (FORMAT.md §9.1).
     public var lost: [String] = []
+    /// Snapshot and key files it still held that another copy's forget or key removal had removed while it was out of
+    /// reach, removed now to match (FORMAT.md §9.3).
+    public var removed: [String] = []
 }
 
 /// The result of ``PlanSession/backup(options:progress:)``.

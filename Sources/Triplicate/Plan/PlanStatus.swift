@@ -112,6 +112,10 @@ extension PlanSession {
         var places = try await survey()
         try await unlock(&places)
         let state = loadState(places)
+        // What a copy still holds that the others removed (forget, key remove while it was out of reach) is not
+        // something the others lack: its next catch-up removes it (FORMAT.md §9.3).
+        let removed = await removals(in: places).names
+        for i in places.indices { for name in places[i].objects.keys where removed[name] != nil { places[i].objects[name] = nil } }
         let (union, conflicts) = Self.union(places)
         // The newest snapshot: the latest time among the snapshots of every reachable destination.
         var newest: (id: String, time: Date, text: String)?

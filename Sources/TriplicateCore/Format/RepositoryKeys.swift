@@ -55,6 +55,8 @@
     case damage
     /// A verification record: when packs of one copy were last read whole and found intact (FORMAT.md §9.2).
     case verified
+    /// A removal record: snapshot and key files a command removed from a plan's copies (FORMAT.md §9.3).
+    case removed
 
     /// The 8 ASCII magic bytes that begin a file of this kind.
     public var magic: [UInt8] {
@@ -64,6 +66,7 @@
         case .snapshot: Array("TRIPSNAP".utf8)
         case .damage: Array("TRIPDAMG".utf8)
         case .verified: Array("TRIPVRFY".utf8)
+        case .removed: Array("TRIPRMVD".utf8)
         }
     }
 
@@ -75,6 +78,7 @@
         case .snapshot: "snapshot"
         case .damage: "damage"
         case .verified: "verified"
+        case .removed: "removed"
         }
     }
 
@@ -86,6 +90,7 @@
         case .snapshot: "snapshots"
         case .damage: "damage"
         case .verified: "verified"
+        case .removed: "removed"
         }
     }
 }

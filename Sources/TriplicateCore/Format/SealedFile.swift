@@ -35,7 +35,7 @@ package enum SealedFile {
         switch kind {
         case .index: 1 << 30
         case .snapshot: 16 << 20
-        case .damage, .verified: 64 << 20
+        case .damage, .verified, .removed: 64 << 20
         case .pack: PackFormat.maxPackSize
         }
     }
@@ -48,7 +48,7 @@ package enum SealedFile {
         switch kind {
         case .index: min(8 * fileLength + (1 << 20), 1 << 31)
         case .snapshot: 16 << 20
-        case .damage, .verified: 64 << 20
+        case .damage, .verified, .removed: 64 << 20
         case .pack: 0
         }
     }
