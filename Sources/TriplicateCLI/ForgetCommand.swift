@@ -12,8 +12,9 @@ struct ForgetCommand: AsyncParsableCommand {
             it. --keep-hourly/daily/weekly/monthly/yearly N keep the newest snapshot of each of the last N periods that \
             have one (local time); --keep-within 30d keeps every snapshot no older than 30 days before the group's newest. \
             Only the snapshot files are removed: the data they alone used stays in the repository until a prune \
-            (--prune runs one right after). With --plan, the rules default to the plan's [retention], and every copy \
-            must be reachable.
+            (--prune runs one right after). With --plan, the rules default to the plan's [retention]; every copy \
+            within reach loses the same snapshots, and a copy out of reach loses them at its next sync (--prune needs \
+            every copy).
             """)
     @OptionGroup var repository: RepositoryOptions
     @Option(name: .long, help: ArgumentHelp("Keep the newest N snapshots.", valueName: "N")) var keepLast: Int?
@@ -60,15 +61,7 @@ struct ForgetCommand: AsyncParsableCommand {
                 report = try await repository.open().forget(policy: policy ?? RetentionPolicy(), dryRun: dryRun)
             }
             for u in report.unreadable { Terminal.warn("not judged, cannot be read: " + u) }
-            var pruned: PruneReport?
-            if prune {
-                var options = pruneOptions.options
-                options.dryRun = dryRun
-                pruned = try await repository.runPrune(options, json: json)
-            }
-            if json {
-                try Terminal.json(ForgetJSON(report, prune: pruned))
-            } else {
+            if !json {
                 for g in report.groups {
                     print("\(g.hostname), \(g.paths.joined(separator: " ")): keeping \(g.kept.count) of \(g.kept.count + g.forgotten.count) snapshots")
                     let rows = g.kept.map { ($0.snapshot, "keep  ", $0.reasons.joined(separator: ", ")) }
@@ -80,11 +73,6 @@ struct ForgetCommand: AsyncParsableCommand {
                 let n = report.forgottenCount - report.locked.count
                 print(dryRun ? "would remove \(n) snapshot\(n == 1 ? "" : "s"), keep \(report.keptCount) (nothing was removed: a dry run)"
                              : "removed \(n) snapshot\(n == 1 ? "" : "s"), kept \(report.keptCount)" + (prune ? "" : "; the data only they used stays until a prune"))
-                if let pruned {
-                    // A dry run's prune cannot see what forget would remove: it says what a prune would do now.
-                    if dryRun { print("prune (as the repository is now, before any snapshot is removed):") }
-                    PruneOptionGroup.print(pruned)
-                }
             }
             if let last = report.locked.map(\.until).max() {
                 Terminal.warn("\(report.locked.count) snapshots the rules do not keep stay under object lock until \(Terminal.date(last)): they cannot be removed sooner, and a forget after that removes them")
@@ -92,6 +80,19 @@ struct ForgetCommand: AsyncParsableCommand {
             for c in report.copiesLeftBehind {
                 Terminal.warn("\(c); that copy still holds the removed snapshots: its next sync (or backup) removes them")
             }
+            // The forget is done and said before the prune, which may still fail (a copy out of reach, a lock).
+            var pruned: PruneReport?
+            if prune {
+                var options = pruneOptions.options
+                options.dryRun = dryRun
+                pruned = try await repository.runPrune(options, json: json)
+                if !json, let pruned {
+                    // A dry run's prune cannot see what forget would remove: it says what a prune would do now.
+                    if dryRun { print("prune (as the repository is now, before any snapshot is removed):") }
+                    PruneOptionGroup.print(pruned)
+                }
+            }
+            if json { try Terminal.json(ForgetJSON(report, prune: pruned)) }
             return report.copiesLeftBehind.isEmpty && (pruned?.copiesLeftBehind.isEmpty ?? true) ? Exit.ok : Exit.lagging
         }
     }

@@ -9,7 +9,7 @@ struct KeyCommand: AsyncParsableCommand {
         commandName: "key", abstract: "List, add and remove the repository's passwords (its key files).",
         discussion: """
             Each key file wraps the repository's one master secret under one password, so a password can be added or \
-            removed without touching any data. With --plan, every copy changes at once, and every copy must be reachable.
+            removed without touching any data. With --plan, every copy within reach changes at once; a copy out of reach follows at its next sync.
             """,
         subcommands: [KeyList.self, KeyAdd.self, KeyRemove.self, KeyPasswd.self])
 }

@@ -83,8 +83,9 @@ struct RepositoryKeysTests {
         #expect(FileKind.snapshot.magic == utf8("TRIPSNAP"))
         #expect(FileKind.damage.magic == utf8("TRIPDAMG"))
         #expect(FileKind.verified.magic == utf8("TRIPVRFY"))
-        #expect(FileKind.allCases.map(\.label) == ["pack", "index", "snapshot", "damage", "verified"])
-        #expect(FileKind.allCases.map(\.folder) == ["data", "index", "snapshots", "damage", "verified"])
+        #expect(FileKind.removed.magic == utf8("TRIPRMVD"))
+        #expect(FileKind.allCases.map(\.label) == ["pack", "index", "snapshot", "damage", "verified", "removed"])
+        #expect(FileKind.allCases.map(\.folder) == ["data", "index", "snapshots", "damage", "verified", "removed"])
         #expect(FileKind.allCases.allSatisfy { $0.magic.count == 8 })
     }
 }

@@ -362,29 +362,49 @@ func expectEverySnapshotRestores(_ repo: Repository, _ expected: [ObjectID: Tree
     @Test func aLockRenewedInTimeIsHeldLongerThanItsLifeAndOneNotRenewedIsLost() async throws {
         let t = TempDir("prune-renew")
         let repo = try await makeRepository(t.sub("repo"))
-        // Given up 3 s after the last renewal; renewed by hand every second for 5 s (no timer: a busy test process
-        // must not decide the outcome).
+        // Given up 3 s after the last renewal; renewed by hand every half second for 4 s. A busy test process may delay
+        // a renewal past that; then the lock must be lost from there on, so each step checks what its timing says.
+        let window = Duration.seconds(3)
         let timing = RepositoryLock.Timing(staleAfter: .seconds(4), refreshEvery: .seconds(600), margin: .seconds(1))
         let lock = try await RepositoryLock.$timing.withValue(timing) {
             try await RepositoryLock.acquire(repo, .shared, operation: "backup")
         }
+        let started = ContinuousClock.now
+        var renewed = started
+        var lost = false
         var names = [lock.fileName]
-        for _ in 0..<5 {
-            try await Task.sleep(for: .seconds(1))
+        for _ in 0..<8 {
+            try await Task.sleep(for: .milliseconds(500))
+            let before = ContinuousClock.now
             await lock.renew()
-            try lock.ensureHeld(before: "writing its snapshot")
-            names.append(lock.fileName)
-            // The old file is gone, the new one in place: one lock file at a time.
-            #expect(try await objects(t.sub("repo"), "locks/") == [lock.fileName])
+            let after = ContinuousClock.now
+            let held = (try? lock.ensureHeld(before: "writing its snapshot")) != nil
+            if !lost, after - renewed < window - .milliseconds(50) {
+                #expect(held, "renewed \(after - renewed) after the last renewal, within its life")
+                // The old file is gone, the new one in place: one lock file at a time.
+                #expect(try await objects(t.sub("repo"), "locks/") == [lock.fileName])
+                names.append(lock.fileName)
+                renewed = before
+            } else if lost || before - renewed > window + .milliseconds(50) {
+                #expect(!held, "a lock not renewed for \(before - renewed) must stay lost")
+                lost = true
+            }
         }
+        #expect(lost || ContinuousClock.now - started > window, "the lock was not held longer than its life")
         #expect(Set(names).count == names.count, "each renewal writes a new lock file")
-        // Not renewed for longer than the time it may go without: lost, and a renewal now cannot bring it back.
-        try await Task.sleep(for: .milliseconds(3200))
-        #expect(throws: TriplicateError.self) { try lock.ensureHeld(before: "writing its snapshot") }
-        await lock.renew()
-        #expect(throws: TriplicateError.self) { try lock.ensureHeld(before: "writing its snapshot") }
         await lock.release()
         #expect(try await objects(t.sub("repo"), "locks/").isEmpty)
+
+        // Not renewed for longer than it may go without: lost, and a renewal cannot bring it back.
+        let short = RepositoryLock.Timing(staleAfter: .milliseconds(1500), refreshEvery: .seconds(600), margin: .seconds(1))
+        let other = try await RepositoryLock.$timing.withValue(short) {
+            try await RepositoryLock.acquire(repo, .shared, operation: "backup")
+        }
+        try await Task.sleep(for: .milliseconds(700))
+        #expect(throws: TriplicateError.self) { try other.ensureHeld(before: "writing its snapshot") }
+        await other.renew()
+        #expect(throws: TriplicateError.self) { try other.ensureHeld(before: "writing its snapshot") }
+        await other.release()
     }
 
     // MARK: Plans

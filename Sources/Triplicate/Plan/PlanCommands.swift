@@ -182,7 +182,9 @@ extension PlanSession {
 
     /// Brings lagging destinations up to date: copies to each reachable destination (or only those named in
     /// `names`) every repository file another reachable destination holds and it lacks, verifying each, in the
-    /// safe order. Never deletes anything; run again after an interruption, it copies what is still missing.
+    /// safe order. Deletes only the snapshot and key files that removal records name (what another copy's forget or
+    /// password change removed while this one was out of reach, FORMAT.md §9.3), and never copies them; run again
+    /// after an interruption, it copies what is still missing.
     public func sync(to names: [String]? = nil, progress: ProgressHandler? = nil) async throws(TriplicateError) -> [DestinationReport] {
         try await followingTaskCancellation { cancellation throws(TriplicateError) in
             try await sync(to: names, cancellation: cancellation, progress: progress)
