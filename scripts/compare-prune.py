@@ -17,7 +17,7 @@ larger peak), and the repository's size before and after, next to what a new rep
 import argparse, os, random, shutil, subprocess, sys, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from compare import Borg, Restic, Triplicate, du, parse_size, random_generate, run, write_random, PHOTOSET, TRIPLICATE, PASSWORD  # noqa: E402
+from compare import Borg, Restic, Triplicate, du, prepare, run, write_random, PHOTOSET, TRIPLICATE, PASSWORD  # noqa: E402
 
 SNAPSHOTS = 50
 KEEP = 10
@@ -43,14 +43,7 @@ def main():
     ap.add_argument("--work", default=os.environ.get("COMPARE_DIR", "/tmp/triplicate-compare-prune"))
     ap.add_argument("--data", choices=["photos", "random"], default=os.environ.get("COMPARE_DATA", "random"))
     args = ap.parse_args()
-    shutil.rmtree(args.work, ignore_errors=True)
-    os.makedirs(args.work)
-    src = os.path.join(args.work, "Photos")
-    print(f"generating {args.size} of {args.data} data ...", file=sys.stderr)
-    if args.data == "random":
-        random_generate(src, parse_size(args.size), 17)
-    else:
-        subprocess.run([PHOTOSET, "generate", src, "--size", args.size, "--seed", "17"], check=True, stdout=subprocess.DEVNULL)
+    src = prepare(args.work, args.size, args.data, 17)
     tools = [Restic(args.work), Borg(args.work), Triplicate(args.work)]
     for t in tools:
         t.init()

@@ -148,6 +148,19 @@ def random_edit(src, session, seed):
     os.remove(rng.choice(files))
 
 
+def prepare(work, size, data, seed):
+    """Empties `work` and generates the source in work/Photos: the photo set or random files of `size`."""
+    shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(work)
+    src = os.path.join(work, "Photos")
+    print(f"generating {size} of {data} data ...", file=sys.stderr)
+    if data == "random":
+        random_generate(src, parse_size(size), seed)
+    else:
+        subprocess.run([PHOTOSET, "generate", src, "--size", size, "--seed", str(seed)], check=True, stdout=subprocess.DEVNULL)
+    return src
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--size", default=os.environ.get("COMPARE_SIZE", "1GB"))
@@ -156,14 +169,7 @@ def main():
     ap.add_argument("--data", choices=["photos", "random"], default=os.environ.get("COMPARE_DATA", "photos"))
     ap.add_argument("--before", default=os.environ.get("COMPARE_BEFORE"), help="an older triplicate binary to run as well")
     args = ap.parse_args()
-    shutil.rmtree(args.work, ignore_errors=True)
-    os.makedirs(args.work)
-    src = os.path.join(args.work, "Photos")
-    print(f"generating {args.size} of {args.data} data ...", file=sys.stderr)
-    if args.data == "random":
-        random_generate(src, parse_size(args.size), 11)
-    else:
-        subprocess.run([PHOTOSET, "generate", src, "--size", args.size, "--seed", "11"], check=True, stdout=subprocess.DEVNULL)
+    src = prepare(args.work, args.size, args.data, 11)
     tools = [Restic(args.work), Borg(args.work), Triplicate(args.work)]
     if args.before:
         tools.append(Triplicate(args.work, os.path.abspath(args.before), "before"))

@@ -8,41 +8,12 @@ import Testing
 @testable import Triplicate
 @testable import TriplicateDestinations
 
-/// A folder whose objects named in `retained` are protected (as object lock would) until the test lets them go.
-final class RetainingFolder: Destination, Sendable {
-    let base: LocalDirectory
-    private let protected = Mutex<Set<String>>([])
-    init(_ base: LocalDirectory) { self.base = base }
-    func protect(_ names: some Sequence<String>) { protected.withLock { $0.formUnion(names) } }
-    func release() { protected.withLock { $0.removeAll() } }
-    var displayName: String { base.displayName }
-    var stagingDirectory: String? { base.stagingDirectory }
-    func put(_ name: String, data: [UInt8]) async throws(DestinationError) { try await base.put(name, data: data) }
-    func put(_ name: String, file path: String) async throws(DestinationError) { try await base.put(name, file: path) }
-    func get(_ name: String) async throws(DestinationError) -> [UInt8] { try await base.get(name) }
-    func get(_ name: String, range: Range<Int64>) async throws(DestinationError) -> [UInt8] { try await base.get(name, range: range) }
-    func get(_ name: String, range: Range<Int64>, into buffer: UnsafeMutableRawBufferPointer) async throws(DestinationError) {
-        try await base.get(name, range: range, into: buffer)
-    }
-    func list(prefix: String) async throws(DestinationError) -> [ObjectInfo] { try await base.list(prefix: prefix) }
-    func delete(_ name: String) async throws(DestinationError) {
-        if protected.withLock({ $0.contains(name) }) { throw DestinationError(.denied, object: name, "object lock protects it (test)") }
-        try await base.delete(name)
-    }
-    func stat(_ name: String) async throws(DestinationError) -> ObjectInfo { try await base.stat(name) }
-    func retention() async throws(DestinationError) -> Retention? { Retention(days: 30) }
-    func retainedUntil(prefix: String) async throws(DestinationError) -> [String: Date] {
-        let until = Date() + 86_400
-        return Dictionary(uniqueKeysWithValues: protected.withLock { $0 }.filter { $0.hasPrefix(prefix) }.map { ($0, until) })
-    }
-}
-
 @Suite struct RetentionTests {
     @Test func pruneDeletesOnlyWhatRetentionNoLongerProtectsAndFinishesOnceItEnds() async throws {
         let t = TempDir("retention")
         let path = t.sub("repo")
         let expected = try await PruneTests.forgottenHistory(t, repo: path)
-        let folder = RetainingFolder(LocalDirectory(path: path))
+        let folder = HookedFolder(LocalDirectory(path: path))
         // Everything written so far is protected, as in a bucket whose files are kept 30 days.
         folder.protect(try await objects(path, ""))
         let repo = try await Repository.open(folder, password: TestKeys.password)
@@ -74,7 +45,7 @@ final class RetainingFolder: Destination, Sendable {
         let t = TempDir("retention-forget")
         let path = t.sub("repo")
         _ = try await PruneTests.forgottenHistory(t, repo: path)
-        let folder = RetainingFolder(LocalDirectory(path: path))
+        let folder = HookedFolder(LocalDirectory(path: path))
         folder.protect(try await objects(path, "snapshots/"))
         let repo = try await Repository.open(folder, password: TestKeys.password)
         let report = try await repo.forget(policy: RetentionPolicy(keepLast: 1))
@@ -208,31 +179,12 @@ final class RetainingFolder: Destination, Sendable {
     }
 }
 
-/// A folder whose key may write but not delete, as an append-only B2 application key.
-struct AppendOnlyFolder: Destination {
-    let base: LocalDirectory
-    var displayName: String { base.displayName }
-    var stagingDirectory: String? { base.stagingDirectory }
-    func put(_ name: String, data: [UInt8]) async throws(DestinationError) { try await base.put(name, data: data) }
-    func put(_ name: String, file path: String) async throws(DestinationError) { try await base.put(name, file: path) }
-    func get(_ name: String) async throws(DestinationError) -> [UInt8] { try await base.get(name) }
-    func get(_ name: String, range: Range<Int64>) async throws(DestinationError) -> [UInt8] { try await base.get(name, range: range) }
-    func get(_ name: String, range: Range<Int64>, into buffer: UnsafeMutableRawBufferPointer) async throws(DestinationError) {
-        try await base.get(name, range: range, into: buffer)
-    }
-    func list(prefix: String) async throws(DestinationError) -> [ObjectInfo] { try await base.list(prefix: prefix) }
-    func delete(_ name: String) async throws(DestinationError) {
-        throw DestinationError(.denied, object: name, "the server refused the credentials (HTTP 403 AccessDenied) (test)")
-    }
-    func stat(_ name: String) async throws(DestinationError) -> ObjectInfo { try await base.stat(name) }
-}
-
 @Suite struct AppendOnlyTests {
     @Test func backupsWorkAndPruneSaysClearlyItCannotDeleteChangingNothing() async throws {
         let t = TempDir("append-only")
         let path = t.sub("repo")
         let expected = try await PruneTests.forgottenHistory(t, repo: path)
-        let repo = try await Repository.open(AppendOnlyFolder(base: LocalDirectory(path: path)), password: TestKeys.password)
+        let repo = try await Repository.open(HookedFolder.appendOnly(LocalDirectory(path: path)), password: TestKeys.password)
         let src = t.sub("Photos")
         try writeFile(src + "/IMG_appended.NEF", pseudoRandomBytes(200_000, seed: 77))
         let result = try await repo.backup(paths: [src])

@@ -10,72 +10,6 @@ import Testing
 import Glibc
 #endif
 
-/// A folder destination that fails every put and delete after the first `limit`, as a drive unplugged (or a process
-/// killed) at that moment would; reads go on working, so the test can see what was left.
-final class StopsAfterWrites: Destination, Sendable {
-    let base: LocalDirectory
-    let limit: Int
-    private let count = Mutex(0)
-    init(_ base: LocalDirectory, limit: Int) {
-        self.base = base
-        self.limit = limit
-    }
-    var displayName: String { base.displayName }
-    var stagingDirectory: String? { base.stagingDirectory }
-    /// Puts and deletes asked for so far.
-    var writes: Int { count.withLock { $0 } }
-    private func spend(_ name: String) throws(DestinationError) {
-        let n = count.withLock { c -> Int in
-            c += 1
-            return c
-        }
-        if n > limit { throw DestinationError(.unavailable, object: name, "the drive was unplugged (test)") }
-    }
-    func put(_ name: String, data: [UInt8]) async throws(DestinationError) {
-        try spend(name)
-        try await base.put(name, data: data)
-    }
-    func put(_ name: String, file path: String) async throws(DestinationError) {
-        try spend(name)
-        try await base.put(name, file: path)
-    }
-    func get(_ name: String) async throws(DestinationError) -> [UInt8] { try await base.get(name) }
-    func get(_ name: String, range: Range<Int64>) async throws(DestinationError) -> [UInt8] { try await base.get(name, range: range) }
-    func get(_ name: String, range: Range<Int64>, into buffer: UnsafeMutableRawBufferPointer) async throws(DestinationError) {
-        try await base.get(name, range: range, into: buffer)
-    }
-    func list(prefix: String) async throws(DestinationError) -> [ObjectInfo] { try await base.list(prefix: prefix) }
-    func delete(_ name: String) async throws(DestinationError) {
-        try spend(name)
-        try await base.delete(name)
-    }
-    func stat(_ name: String) async throws(DestinationError) -> ObjectInfo { try await base.stat(name) }
-}
-
-/// A folder destination whose puts of packs each take `delay`: a backup that runs long enough to be caught in the act.
-struct SlowPuts: Destination {
-    let base: LocalDirectory
-    let delay: Duration
-    var displayName: String { base.displayName }
-    var stagingDirectory: String? { base.stagingDirectory }
-    func put(_ name: String, data: [UInt8]) async throws(DestinationError) {
-        if name.hasPrefix("data/") { try? await Task.sleep(for: delay) }
-        try await base.put(name, data: data)
-    }
-    func put(_ name: String, file path: String) async throws(DestinationError) {
-        if name.hasPrefix("data/") { try? await Task.sleep(for: delay) }
-        try await base.put(name, file: path)
-    }
-    func get(_ name: String) async throws(DestinationError) -> [UInt8] { try await base.get(name) }
-    func get(_ name: String, range: Range<Int64>) async throws(DestinationError) -> [UInt8] { try await base.get(name, range: range) }
-    func get(_ name: String, range: Range<Int64>, into buffer: UnsafeMutableRawBufferPointer) async throws(DestinationError) {
-        try await base.get(name, range: range, into: buffer)
-    }
-    func list(prefix: String) async throws(DestinationError) -> [ObjectInfo] { try await base.list(prefix: prefix) }
-    func delete(_ name: String) async throws(DestinationError) { try await base.delete(name) }
-    func stat(_ name: String) async throws(DestinationError) -> ObjectInfo { try await base.stat(name) }
-}
-
 /// Total bytes of the packs of the repository in `path`.
 func packBytes(_ path: String) async throws -> Int64 {
     try await LocalDirectory(path: path).list(prefix: "data/").reduce(0) { $0 + $1.size }
@@ -167,7 +101,7 @@ func expectEverySnapshotRestores(_ repo: Repository, _ expected: [ObjectID: Tree
         // How many writes a whole prune makes.
         let probe = t.sub("probe")
         try copyTree(template, probe)
-        let counting = StopsAfterWrites(LocalDirectory(path: probe), limit: .max)
+        let counting = HookedFolder(LocalDirectory(path: probe))
         _ = try await Repository.open(counting, password: TestKeys.password).prune(options: PruneOptions(maxUnused: .percent(0)))
         let total = counting.writes
         #expect(total > 8)
@@ -176,7 +110,7 @@ func expectEverySnapshotRestores(_ repo: Repository, _ expected: [ObjectID: Tree
         for limit in points {
             let path = t.sub("repo-\(limit)")
             try copyTree(template, path)
-            let stopping = StopsAfterWrites(LocalDirectory(path: path), limit: limit)
+            let stopping = HookedFolder.stoppingAfter(limit, LocalDirectory(path: path))
             await #expect(throws: TriplicateError.self, "stopped after \(limit) of \(total) writes") {
                 _ = try await Repository.open(stopping, password: TestKeys.password).prune(options: PruneOptions(maxUnused: .percent(0)))
             }
@@ -320,7 +254,7 @@ func expectEverySnapshotRestores(_ repo: Repository, _ expected: [ObjectID: Tree
         let expected = try await Self.forgottenHistory(t, repo: path)
         let src = t.sub("Photos")
         try writeFile(src + "/IMG_new.NEF", pseudoRandomBytes(1_500_000, seed: 9999))
-        let slow = SlowPuts(base: LocalDirectory(path: path), delay: .milliseconds(150))
+        let slow = HookedFolder.slowPuts(.milliseconds(150), LocalDirectory(path: path))
         let backupRepo = try await Repository.open(slow, password: TestKeys.password)
         let repo = try await Repository.open(LocalDirectory(path: path), password: TestKeys.password)
         let backup = Task { try await backupRepo.backup(paths: [src], options: BackupOptions(packSize: 1 << 18)) }
@@ -343,7 +277,7 @@ func expectEverySnapshotRestores(_ repo: Repository, _ expected: [ObjectID: Tree
         let src = t.sub("Photos")
         try writeFile(src + "/IMG_1.NEF", pseudoRandomBytes(800_000, seed: 31))
         _ = try await makeRepository(path)
-        let slow = SlowPuts(base: LocalDirectory(path: path), delay: .milliseconds(400))
+        let slow = HookedFolder.slowPuts(.milliseconds(400), LocalDirectory(path: path))
         let repo = try await Repository.open(slow, password: TestKeys.password)
         // Renewals far apart, and a lock given up after 0.5 s: as if the laptop slept through its renewals.
         let timing = RepositoryLock.Timing(staleAfter: .milliseconds(1500), refreshEvery: .seconds(60), margin: .seconds(1))

@@ -1,6 +1,7 @@
 // TestSupport: temporary folders, tree comparison, CLI runs and repository helpers for the engine tests.
 @_spi(Benchmarks) import TriplicateCore
 import Foundation
+import Synchronization
 import Testing
 @testable import Triplicate
 #if canImport(Glibc)
@@ -249,4 +250,91 @@ func folderPlan(_ t: TempDir, copies: [String], top: String = "", extra: String 
         """
     }
     return "password-file = \"password\"\n\(top)\n\n[[source]]\npath = \"Pictures\"\n" + destinations.joined(separator: "\n") + "\n\(extra)\n"
+}
+
+/// A folder destination with hooks for what a test plays out: writes that stop (a drive unplugged, a process killed),
+/// slow puts (a backup caught in the act), deletes refused (an append-only key) or files protected (object lock).
+final class HookedFolder: Destination, Sendable {
+    let base: LocalDirectory
+    /// Runs before each put (`isDelete` false) and delete (true); throwing stops the operation before it touches the folder.
+    let beforeWrite: @Sendable (_ name: String, _ isDelete: Bool) async throws(DestinationError) -> Void
+    private let protectedNames = Mutex<Set<String>>([])
+    private let writeCount = Mutex(0)
+    /// The retention the folder claims once ``protect(_:)`` was called: files it protects cannot be deleted.
+    private let claimsRetention = Mutex(false)
+
+    init(_ base: LocalDirectory, beforeWrite: @escaping @Sendable (_ name: String, _ isDelete: Bool) async throws(DestinationError) -> Void = { _, _ in }) {
+        self.base = base
+        self.beforeWrite = beforeWrite
+    }
+
+    /// Puts and deletes asked for so far.
+    var writes: Int { writeCount.withLock { $0 } }
+    /// Protects `names` as object lock would (until ``release()``).
+    func protect(_ names: some Sequence<String>) {
+        protectedNames.withLock { $0.formUnion(names) }
+        claimsRetention.withLock { $0 = true }
+    }
+    func release() { protectedNames.withLock { $0.removeAll() } }
+
+    private func write(_ name: String, delete: Bool) async throws(DestinationError) {
+        writeCount.withLock { $0 += 1 }
+        try await beforeWrite(name, delete)
+        if delete, protectedNames.withLock({ $0.contains(name) }) {
+            throw DestinationError(.denied, object: name, "object lock protects it (test)")
+        }
+    }
+
+    var displayName: String { base.displayName }
+    var stagingDirectory: String? { base.stagingDirectory }
+    func put(_ name: String, data: [UInt8]) async throws(DestinationError) {
+        try await write(name, delete: false)
+        try await base.put(name, data: data)
+    }
+    func put(_ name: String, file path: String) async throws(DestinationError) {
+        try await write(name, delete: false)
+        try await base.put(name, file: path)
+    }
+    func get(_ name: String) async throws(DestinationError) -> [UInt8] { try await base.get(name) }
+    func get(_ name: String, range: Range<Int64>) async throws(DestinationError) -> [UInt8] { try await base.get(name, range: range) }
+    func get(_ name: String, range: Range<Int64>, into buffer: UnsafeMutableRawBufferPointer) async throws(DestinationError) {
+        try await base.get(name, range: range, into: buffer)
+    }
+    func list(prefix: String) async throws(DestinationError) -> [ObjectInfo] { try await base.list(prefix: prefix) }
+    func delete(_ name: String) async throws(DestinationError) {
+        try await write(name, delete: true)
+        try await base.delete(name)
+    }
+    func stat(_ name: String) async throws(DestinationError) -> ObjectInfo { try await base.stat(name) }
+    func retention() async throws(DestinationError) -> Retention? { claimsRetention.withLock { $0 } ? Retention(days: 30) : nil }
+    func retainedUntil(prefix: String) async throws(DestinationError) -> [String: Date] {
+        let until = Date() + 86_400
+        return Dictionary(uniqueKeysWithValues: protectedNames.withLock { $0 }.filter { $0.hasPrefix(prefix) }.map { ($0, until) })
+    }
+
+    /// A folder whose writes fail, as an unplugged drive's, after the first `limit`.
+    static func stoppingAfter(_ limit: Int, _ base: LocalDirectory) -> HookedFolder {
+        let count = Mutex(0)
+        return HookedFolder(base) { name, _ throws(DestinationError) in
+            let n = count.withLock { c -> Int in
+                c += 1
+                return c
+            }
+            if n > limit { throw DestinationError(.unavailable, object: name, "the drive was unplugged (test)") }
+        }
+    }
+
+    /// A folder whose puts of packs each take `delay`.
+    static func slowPuts(_ delay: Duration, _ base: LocalDirectory) -> HookedFolder {
+        HookedFolder(base) { name, isDelete throws(DestinationError) in
+            if !isDelete, name.hasPrefix("data/") { try? await Task.sleep(for: delay) }
+        }
+    }
+
+    /// A folder whose key may write but not delete, as an append-only B2 application key.
+    static func appendOnly(_ base: LocalDirectory) -> HookedFolder {
+        HookedFolder(base) { name, isDelete throws(DestinationError) in
+            if isDelete { throw DestinationError(.denied, object: name, "the server refused the credentials (HTTP 403 AccessDenied) (test)") }
+        }
+    }
 }
