@@ -174,6 +174,55 @@ struct PackTests {
         }
     }
 
+    @Test("a blob copied in its stored form (as prune repacks) keeps its compression and opens to the same bytes")
+    func storedFormCopied() throws {
+        let keys = try testKeys()
+        let compressible = patternedBytes(count: 300_000), random = pseudoRandomBytes(count: 70_000, seed: 12)
+        let first = try PackBuilder(keys: keys)
+        var bytes: [UInt8] = []
+        for data in [compressible, random] {
+            _ = try data.withUnsafeBytes { d in
+                try builder(first, add: data, d, keys: keys, into: &bytes)
+            }
+        }
+        let (id, tail, entries) = try first.finish()
+        let source = OpenedPack(id: id, bytes: bytes + tail, entries: entries, keys: keys)
+        #expect(entries.map(\.compression) == [.zstd, .none])
+        // Open each blob in place as the scanner does, and copy the stored form into a second pack.
+        let second = try PackBuilder(keys: keys)
+        var copied: [UInt8] = []
+        let packKey = try keys.fileKey(kind: .pack, salt: FileHeader.decode(Array(source.bytes.prefix(FileHeader.length)), expecting: .pack, context: "t").salt)
+        for e in entries {
+            var sealed = Array(source.bytes[Int(e.offset)..<Int(e.offset + e.storedLength)])
+            var scratch = [UInt8](repeating: 0, count: Int(e.rawLength))
+            try sealed.withUnsafeMutableBytes { s in
+                try scratch.withUnsafeMutableBytes { sc in
+                    _ = try PackFormat.openBlob(inPlace: s, entry: e, packKey: packKey, keys: keys, cipher: AESGCM(), zstd: ZstdDecompressor(),
+                                                scratch: sc, context: "t")
+                    let stored = UnsafeRawBufferPointer(rebasing: s[0..<(Int(e.storedLength) - AESGCM.tagLength)])
+                    let result = try second.addStored(type: e.type, id: e.id, payload: stored, compression: e.compression,
+                                                      rawLength: Int(e.rawLength)) { (piece: UnsafeRawBufferPointer) throws(CoreError) in
+                        copied.append(contentsOf: piece)
+                    }
+                    let entry = try result.get()
+                    #expect(entry.compression == e.compression && entry.storedLength == e.storedLength && entry.rawLength == e.rawLength)
+                }
+            }
+        }
+        let (id2, tail2, entries2) = try second.finish()
+        let copy = OpenedPack(id: id2, bytes: copied + tail2, entries: entries2, keys: keys)
+        #expect(try copy.table() == entries2)
+        #expect(try copy.blob(entries2[0]) == compressible && copy.blob(entries2[1]) == random)
+        #expect(id2 != id, "sealed again under a fresh pack key")
+    }
+
+    private func builder(_ b: PackBuilder, add data: [UInt8], _ d: UnsafeRawBufferPointer, keys: RepositoryKeys, into bytes: inout [UInt8]) throws {
+        let result = try b.add(type: .data, id: keys.idHasher.id(data), data: d, policy: .auto) { (piece: UnsafeRawBufferPointer) throws(CoreError) in
+            bytes.append(contentsOf: piece)
+        }
+        _ = try result.get()
+    }
+
     @Test("a failing sink is returned and the pack is left to be abandoned")
     func failingSink() throws {
         struct Full: Error {}

@@ -57,18 +57,32 @@ final class PackStager: @unchecked Sendable {
 
     /// Compresses, seals and stages one blob; returns the pack when this blob filled it.
     func add(type: BlobType, id: ObjectID, data: UnsafeRawBufferPointer, policy: CompressionPolicy) throws(TriplicateError) -> StagedPack? {
+        try stage(id: id, rawLength: data.count) { (b, sink) throws(CoreError) in
+            try b.add(type: type, id: id, data: data, policy: policy, sink: sink)
+        }
+    }
+
+    /// Seals and stages one blob already in its stored form (``PackBuilder/addStored(type:id:payload:compression:rawLength:sink:)``);
+    /// returns the pack when this blob filled it.
+    func add(_ entry: PackEntry, stored payload: UnsafeRawBufferPointer) throws(TriplicateError) -> StagedPack? {
+        try stage(id: entry.id, rawLength: Int(entry.rawLength)) { (b, sink) throws(CoreError) in
+            try b.addStored(type: entry.type, id: entry.id, payload: payload, compression: entry.compression, rawLength: Int(entry.rawLength), sink: sink)
+        }
+    }
+
+    private func stage(id: ObjectID, rawLength: Int,
+                       _ add: (PackBuilder, (UnsafeRawBufferPointer) throws(FileSystemError) -> Void) throws(CoreError) -> Result<PackEntry, FileSystemError>)
+        throws(TriplicateError) -> StagedPack? {
         let b: PackBuilder
         if open, let existing = builder { b = existing } else { b = try startPack() }
         let fd = self.fd, path = self.path
         let result: Result<PackEntry, FileSystemError>
         do {
-            result = try b.add(type: type, id: id, data: data, policy: policy) { (bytes) throws(FileSystemError) in
-                try FileSystem.writeAll(fd, bytes, path: path)
-            }
+            result = try add(b) { (bytes) throws(FileSystemError) in try FileSystem.writeAll(fd, bytes, path: path) }
         } catch { throw TriplicateError(.internalFailure, "cannot pack blob \(id.short): \(error)") }
         if case .failure(let e) = result { throw Self.stagingError(e) }
         blobsAdded += 1
-        bytesAdded += Int64(data.count)
+        bytesAdded += Int64(rawLength)
         return b.size >= packSize ? try finish() : nil
     }
 

@@ -357,10 +357,10 @@ extension Repository {
                 let want = Set(entries.map(\.id))
                 var copied = Set<ObjectID>()
                 var staged: [StagedPack] = []
-                let scan = try await scanner.scan(pack, size: index.presentPacks[pack] ?? 0, expected: entries, cancellation: cancellation) { (e, plain) throws(TriplicateError) in
+                let scan = try await scanner.scan(pack, size: index.presentPacks[pack] ?? 0, expected: entries, cancellation: cancellation) { (e, _, stored) throws(TriplicateError) in
+                    // Verified (opened, decompressed, re-hashed) by the scan: copied as stored, not compressed again.
                     guard want.contains(e.id), copied.insert(e.id).inserted else { return }
-                    let policy: CompressionPolicy = e.type == .tree || e.compression == .zstd ? .always : .never
-                    if let full = try stager.add(type: e.type, id: e.id, data: plain, policy: policy) { staged.append(full) }
+                    if let full = try stager.add(e, stored: stored) { staged.append(full) }
                 }
                 for s in staged { writtenBytes += try await storeRepacked(s, into: &written, report: &report) }
                 let failed = want.subtracting(copied)

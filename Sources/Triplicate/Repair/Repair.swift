@@ -185,7 +185,7 @@ extension Repository {
             for pack in damagedPacks.sorted() {
                 try stopIfCancelled()
                 let expected = Array(Set(Array(indexed[pack] ?? []) + (scans[pack]?.table ?? tables[pack] ?? [])))
-                let scan = try await scanner.scan(pack, size: sizes[pack] ?? 0, expected: expected, cancellation: cancellation) { (e, plain) throws(TriplicateError) in
+                let scan = try await scanner.scan(pack, size: sizes[pack] ?? 0, expected: expected, cancellation: cancellation) { (e, plain, _) throws(TriplicateError) in
                     guard !held.contains(e.id) else { return }
                     held.insert(e.id)
                     report.blobsSalvaged += 1

@@ -60,8 +60,11 @@ final class PackScanner: @unchecked Sendable {
     /// and of the pack's own table, and calls `intact` with each blob that opens (its plaintext is valid only during
     /// the call). A failure of the destination other than a missing pack or an I/O error stops the scan (thrown);
     /// damage is reported in the result.
+    ///
+    /// `intact` gets each blob that opens with its plaintext and its stored form (what the pack held for it, decrypted:
+    /// compressed when the entry says zstd), both valid only during the call.
     func scan(_ pack: ObjectID, size: Int64, expected: [PackEntry], cancellation: Cancellation? = nil,
-              intact: ((PackEntry, UnsafeRawBufferPointer) throws(TriplicateError) -> Void)? = nil) async throws(TriplicateError) -> PackScan {
+              intact: ((PackEntry, UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws(TriplicateError) -> Void)? = nil) async throws(TriplicateError) -> PackScan {
         let name = Layout.pack(pack)
         var result = PackScan()
         // The table comes first (three small reads), so that the blobs it lists are opened on the way too.
@@ -200,7 +203,7 @@ final class PackScanner: @unchecked Sendable {
 
     private func open(_ e: PackEntry, sealed: UnsafeMutableRawBufferPointer, key: [UInt8]?, keyProblem: String?, name: String,
                       into result: inout PackScan,
-                      intact: ((PackEntry, UnsafeRawBufferPointer) throws(TriplicateError) -> Void)?) throws(TriplicateError) {
+                      intact: ((PackEntry, UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws(TriplicateError) -> Void)?) throws(TriplicateError) {
         guard let key else {
             result.bad[e.id] = keyProblem ?? "its pack's header cannot be read"
             return
@@ -214,7 +217,8 @@ final class PackScanner: @unchecked Sendable {
             return
         }
         result.good.insert(e.id)
-        try intact?(e, plaintext)
+        // Opened in place: the first storedLength − 16 bytes (the tag aside) now hold the stored form.
+        try intact?(e, plaintext, UnsafeRawBufferPointer(rebasing: sealed[0..<(Int(e.storedLength) - AESGCM.tagLength)]))
     }
 }
 

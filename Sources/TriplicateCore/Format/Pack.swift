@@ -371,6 +371,34 @@
         sink: (UnsafeRawBufferPointer) throws(E) -> Void
     ) throws(CoreError) -> Result<PackEntry, E> {
         let compression = try compressIfWorthIt(data, policy: policy)
+        if compression == .zstd {
+            return try scratch.withUnsafeBytesTyped { (s) throws(CoreError) in
+                try append(type: type, id: id, payload: s, compression: compression, rawLength: data.count, sink: sink)
+            }
+        }
+        return try append(type: type, id: id, payload: data, compression: .none, rawLength: data.count, sink: sink)
+    }
+
+    /// Like ``add(type:id:data:policy:sink:)`` for a blob already in its stored form: `payload` is what another pack
+    /// held for it once opened (compressed when `compression` is zstd, of `rawLength` bytes uncompressed). Prune copies
+    /// the blobs it keeps this way, re-sealed under this pack's key without compressing them again; the caller has
+    /// verified the blob (opened, decompressed, re-hashed).
+    public func addStored<E: Error>(
+        type: BlobType, id: ObjectID, payload: UnsafeRawBufferPointer, compression: Compression, rawLength: Int,
+        sink: (UnsafeRawBufferPointer) throws(E) -> Void
+    ) throws(CoreError) -> Result<PackEntry, E> {
+        guard rawLength <= PackFormat.maxBlobSize, payload.count <= rawLength else {
+            throw .invalidArgument("stored blob of \(payload.count) bytes (\(rawLength) plain) exceeds the maximum")
+        }
+        guard Int64(size) + Int64(payload.count) + 1024 < PackFormat.maxPackSize else { throw .invalidArgument("pack would exceed 4 GiB") }
+        return try append(type: type, id: id, payload: payload, compression: compression, rawLength: rawLength, sink: sink)
+    }
+
+    /// Seals `payload` as the next blob, handing the bytes to `sink` in pieces.
+    private func append<E: Error>(
+        type: BlobType, id: ObjectID, payload: UnsafeRawBufferPointer, compression: Compression, rawLength: Int,
+        sink: (UnsafeRawBufferPointer) throws(E) -> Void
+    ) throws(CoreError) -> Result<PackEntry, E> {
         do { try drain(sink) } catch { return .failure(error) }
         let buffer: UnsafeMutableRawBufferPointer
         if let b = sealBuffer { buffer = b } else {
@@ -378,7 +406,7 @@
             sealBuffer = buffer
         }
         let offset = UInt32(size)
-        let aad = PackFormat.blobAAD(type: type, compression: compression, rawLength: UInt32(data.count), id: id)
+        let aad = PackFormat.blobAAD(type: type, compression: compression, rawLength: UInt32(rawLength), id: id)
         let nonce = PackFormat.blobNonce(offset: offset)
         let hasher = self.hasher
         var written = 0
@@ -387,17 +415,10 @@
             written += piece.count
             try sink(piece)
         }
-        let result: Result<Void, E>
-        if compression == .zstd {
-            result = try scratch.withUnsafeBytesTyped { (s) throws(CoreError) in
-                try cipher.seal(key: packKey, nonce: nonce, aad: aad, plaintext: s, through: buffer, emit: emit)
-            }
-        } else {
-            result = try cipher.seal(key: packKey, nonce: nonce, aad: aad, plaintext: data, through: buffer, emit: emit)
-        }
+        let result = try cipher.seal(key: packKey, nonce: nonce, aad: aad, plaintext: payload, through: buffer, emit: emit)
         drained += written
         if case .failure(let e) = result { return .failure(e) }
-        return .success(record(type: type, id: id, compression: compression, offset: offset, rawLength: data.count))
+        return .success(record(type: type, id: id, compression: compression, offset: offset, rawLength: rawLength))
     }
 
     /// Seals the table, appends it and the trailer, and returns the pack's name (SHA-256 of all its bytes), the
