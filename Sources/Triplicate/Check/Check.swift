@@ -216,21 +216,12 @@ extension Repository {
             report.notes.append("the verification records cannot be read (\(error.message)); every pack counts as not verified")
         }
         for p in verification.problems { report.notes.append("a verification record is unreadable and is replaced: \(p)") }
+        var read: [ObjectID]?
         if readData {
             let chosen = subset?.select(packSizes.filter { index.packs.contains($0.key) }, verified: verification.latest)
-            let read = try await verifyPacks(index: index, sizes: packSizes, skip: Set(damaged.keys), only: chosen, damage: damage, finder: finder,
-                                             cancellation: cancellation, damaged: &damaged, report: &report, progress: progress)
-            let bad = Set(finder.packs.compactMap(\.packID)).union(damaged.keys).union(damage.byPack.keys)
-            if recordVerification {
-                do {
-                    verification = try await writeVerification(read, bad: bad, state: verification, sizes: packSizes)
-                } catch {
-                    if error.kind == .cancelled { throw error }
-                    report.notes.append("what was verified could not be recorded in the repository (\(error.message))")
-                }
-            }
+            read = try await verifyPacks(index: index, sizes: packSizes, skip: Set(damaged.keys), only: chosen, damage: damage, finder: finder,
+                                         cancellation: cancellation, damaged: &damaged, report: &report, progress: progress)
         }
-        report.verifiedRecently = verification.share(of: packSizes, since: Date().addingTimeInterval(-Self.verificationWindow))
 
         // Walk every snapshot listed at the start: trees must decode and every blob must be in the index.
         let reader = try BlobReader(repository: self, index: index, finder: finder)
@@ -258,6 +249,18 @@ extension Repository {
             damaged[pack] = PackDamage(problem: "\(Layout.pack(pack)): \(p.problem)", blobs: Set(p.blobs.compactMap { ObjectID(hex: $0) }))
             report.damagedFiles.append(Layout.pack(pack))
         }
+        // What was verified is recorded once the walk is done too: a pack it found damaged (one read intact by an
+        // earlier check, whose listing fails now) is no longer verified.
+        if let read, recordVerification {
+            let bad = Set(finder.packs.compactMap(\.packID)).union(damaged.keys).union(damage.byPack.keys)
+            do {
+                verification = try await writeVerification(read, bad: bad, state: verification, sizes: packSizes)
+            } catch {
+                if error.kind == .cancelled { throw error }
+                report.notes.append("what was verified could not be recorded in the repository (\(error.message))")
+            }
+        }
+        report.verifiedRecently = verification.share(of: packSizes, since: Date().addingTimeInterval(-Self.verificationWindow))
         for (pack, damage) in damaged.sorted(by: { $0.key < $1.key }) {
             let files = walker.affected[pack] ?? []
             report.damagedPacks.append(Layout.pack(pack))
