@@ -1,5 +1,6 @@
 // FileHashing: the SHA-256 and MD5 of a staged file, which an object store is sent with each upload.
 @_spi(Benchmarks) internal import TriplicateCore
+internal import Foundation
 internal import TriplicateSystem
 
 extension FileSystem {
@@ -28,24 +29,6 @@ extension FileSystem {
             md5.update(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
             offset += Int64(n)
         }
-        return (offset - (range?.lowerBound ?? 0), hasher.finalize().hex, base64(md5.finalize()))
-    }
-
-    /// `bytes` in base64 (RFC 4648, with padding).
-    static func base64(_ bytes: [UInt8]) -> String {
-        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity((bytes.count + 2) / 3 * 4)
-        var i = 0
-        while i < bytes.count {
-            let a = UInt32(bytes[i]), b = i + 1 < bytes.count ? UInt32(bytes[i + 1]) : 0, c = i + 2 < bytes.count ? UInt32(bytes[i + 2]) : 0
-            let n = a << 16 | b << 8 | c
-            out.append(alphabet[Int(n >> 18 & 63)])
-            out.append(alphabet[Int(n >> 12 & 63)])
-            out.append(i + 1 < bytes.count ? alphabet[Int(n >> 6 & 63)] : UInt8(ascii: "="))
-            out.append(i + 2 < bytes.count ? alphabet[Int(n & 63)] : UInt8(ascii: "="))
-            i += 3
-        }
-        return String(decoding: out, as: UTF8.self)
+        return (offset - (range?.lowerBound ?? 0), hasher.finalize().hex, Data(md5.finalize()).base64EncodedString())
     }
 }

@@ -207,7 +207,7 @@ public struct S3Destination: Destination {
         let hash = SigV4Signer.hex(SigV4Signer.sha256(data))
         // Content-MD5 on every upload: a bucket with object lock requires it, and every server checks it.
         let reply = try await send(.PUT, path: "/\(bucket)/\(key(name))",
-                                   headers: [("content-length", String(data.count)), ("content-md5", FileSystem.base64(MD5.digest(data)))],
+                                   headers: [("content-length", String(data.count)), ("content-md5", Data(MD5.digest(data)).base64EncodedString())],
                                    payloadHash: hash, object: name) { .bytes(ByteBuffer(bytes: data)) }
         try expect(reply, [200], object: name)
     }
@@ -625,7 +625,7 @@ extension S3Destination {
             + "<Rule><DefaultRetention><Mode>COMPLIANCE</Mode><Days>\(days)</Days></DefaultRetention></Rule></ObjectLockConfiguration>"
         let body = Array(xml.utf8)
         let reply = try await send(.PUT, path: "/" + bucket, query: [("object-lock", "")],
-                                   headers: [("content-length", String(body.count)), ("content-md5", FileSystem.base64(MD5.digest(body)))],
+                                   headers: [("content-length", String(body.count)), ("content-md5", Data(MD5.digest(body)).base64EncodedString())],
                                    payloadHash: SigV4Signer.hex(SigV4Signer.sha256(body)), object: bucket) { .bytes(ByteBuffer(bytes: body)) }
         guard reply.status == 200 else {
             let failure = Self.error(reply, object: bucket, endpoint: endpoint)

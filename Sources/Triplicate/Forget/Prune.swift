@@ -320,7 +320,7 @@ extension Repository {
             report.bytesLocked = removeLocked.reduce(Int64(0)) { $0 + (index.presentPacks[$1] ?? 0) }
             report.lockedUntil = removeLocked.compactMap { retainedPacks[Layout.pack($0)] }.max()
                 ?? retainedIndexFiles.values.max()
-            report.notes.append("\(removeLocked.count) packs no snapshot needs are kept by object lock\(report.lockedUntil.map { " until \(LockRecord.format($0))" } ?? ""); a prune after that deletes them")
+            report.notes.append("\(removeLocked.count) packs no snapshot needs are kept by object lock\(report.lockedUntil.map { " until \(SnapshotRecord.format($0))" } ?? ""); a prune after that deletes them")
             report.packsRemoved = remove.map(Layout.pack)
         }
         // A pack object lock keeps is not repacked either: its blobs would only be stored twice.

@@ -23,7 +23,7 @@ struct LockRecord: Sendable, Equatable {
     func encode() -> [UInt8] {
         let object: [String: Any] = [
             "format": "triplicate-lock", "version": 1, "exclusive": exclusive, "operation": operation,
-            "hostname": hostname, "username": username, "pid": Int(pid), "time": LockRecord.format(time), "nonce": nonce,
+            "hostname": hostname, "username": username, "pid": Int(pid), "time": SnapshotRecord.format(time), "nonce": nonce,
         ]
         return (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])).map(Array.init) ?? []
     }
@@ -42,15 +42,9 @@ struct LockRecord: Sendable, Equatable {
                           pid: pid32, time: time, nonce: nonce)
     }
 
-    static func format(_ date: Date) -> String {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return f.string(from: date)
-    }
-
     /// "prune on studio (anna, process 812) since 14:02 UTC".
     var holder: String {
-        "\(operation) on \(hostname) (\(username), process \(pid)), renewed \(LockRecord.format(time))"
+        "\(operation) on \(hostname) (\(username), process \(pid)), renewed \(SnapshotRecord.format(time))"
     }
 }
 
@@ -127,7 +121,7 @@ final class RepositoryLock: Sendable {
         let timing = RepositoryLock.timing
         let started = ContinuousClock.now
         let nonce: String
-        do { nonce = try KeyDerivation.randomBytes(16).map { String(format: "%02x", $0) }.joined() } catch {
+        do { nonce = SigV4Signer.hex(try KeyDerivation.randomBytes(16)) } catch {
             throw TriplicateError(.internalFailure, "cannot draw a lock's nonce: \(error)")
         }
         let (name, bytes) = try newFile(mode: mode, operation: operation, nonce: nonce)
@@ -227,16 +221,30 @@ final class RepositoryLock: Sendable {
             markLost("it was not renewed for \(Self.minutes(timing.staleAfter - timing.margin)) minutes (the computer slept, or the repository did not answer)")
             return
         }
-        let started = ContinuousClock.now
-        guard let (name, bytes) = try? Self.newFile(mode: mode, operation: operation, nonce: nonce) else { return }
-        do { try await repository.destination.put(name, data: bytes) } catch {
-            // The old file still stands; the next renewal tries again while the deadline allows.
-            return
+        // A failed write leaves the old file standing; the next renewal tries again while the deadline allows.
+        guard let (old, new) = try? await writeRenewal() else { return }
+        if ContinuousClock.now >= limit { markLost("renewing it took longer than the time left (the repository answered too slowly)") }
+        try? await repository.destination.delete(old ?? new)
+    }
+
+    /// Renews the lock at once and fails unless the old lock file could be deleted: for an operation that must delete
+    /// files (prune), so that a key that may only write (an append-only key) is found out before anything is changed.
+    func proveDeletes(for operation: String) async throws(TriplicateError) {
+        let (old, new) = try await writeRenewal()
+        do { try await repository.destination.delete(old ?? new) } catch {
+            guard error.kind == .denied else { throw TriplicateError(error, doing: "cannot remove the lock file \(old ?? new)") }
+            throw TriplicateError(.destination(.denied), "\(operation) deletes files, and \(repository.destination.displayName) does not let this key delete any (\(error.message)). Backups work with a key that may only write (an append-only key, which a stolen copy cannot use to destroy them); run \(operation) with a key that may also delete files; nothing was changed",
+                                  remedy: .credentials)
         }
-        guard ContinuousClock.now < limit else {
-            await deleteQuietly(name)
-            markLost("renewing it took longer than the time left (the repository answered too slowly)")
-            return
+    }
+
+    /// Writes a lock file with the current time and puts it in place of the previous one, which it returns to be
+    /// deleted (nil when the lock was released meanwhile: then the new file is the one to delete).
+    private func writeRenewal() async throws(TriplicateError) -> (old: String?, new: String) {
+        let started = ContinuousClock.now
+        let (name, bytes) = try Self.newFile(mode: mode, operation: operation, nonce: nonce)
+        do { try await repository.destination.put(name, data: bytes) } catch {
+            throw TriplicateError(error, doing: "cannot renew the lock on the repository (\(name))")
         }
         let old: String? = state.withLock { s in
             guard !s.released else { return nil }
@@ -245,28 +253,7 @@ final class RepositoryLock: Sendable {
             s.renewed = started
             return old
         }
-        if let old { await deleteQuietly(old) } else { await deleteQuietly(name) }
-    }
-
-    /// Renews the lock at once and fails unless the old lock file could be deleted: for an operation that must delete
-    /// files (prune), so that a key that may only write (an append-only key) is found out before anything is changed.
-    func proveDeletes(for operation: String) async throws(TriplicateError) {
-        let started = ContinuousClock.now
-        let (name, bytes) = try Self.newFile(mode: mode, operation: self.operation, nonce: nonce)
-        do { try await repository.destination.put(name, data: bytes) } catch {
-            throw TriplicateError(error, doing: "cannot renew the lock on the repository (\(name))")
-        }
-        let old: String = state.withLock { s in
-            let old = s.name
-            s.name = name
-            s.renewed = started
-            return old
-        }
-        do { try await repository.destination.delete(old) } catch {
-            guard error.kind == .denied else { throw TriplicateError(error, doing: "cannot remove the lock file \(old)") }
-            throw TriplicateError(.destination(.denied), "\(operation) deletes files, and \(repository.destination.displayName) does not let this key delete any (\(error.message)). Backups work with a key that may only write (an append-only key, which a stolen copy cannot use to destroy them); run \(operation) with a key that may also delete files; nothing was changed",
-                                  remedy: .credentials)
-        }
+        return (old, name)
     }
 
     private func markLost(_ why: String) {

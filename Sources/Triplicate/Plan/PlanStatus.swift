@@ -164,7 +164,7 @@ extension PlanSession {
                    let lock = try? await p.destination.retention() {
                     s.objectLockDays = lock.days
                     if let until = (try? await p.destination.retainedUntil(prefix: Layout.snapshots))?.values.max() {
-                        s.lockedUntil = LockRecord.format(until)
+                        s.lockedUntil = SnapshotRecord.format(until)
                     }
                 }
             } else {

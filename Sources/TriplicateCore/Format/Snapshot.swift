@@ -49,7 +49,8 @@ package struct SnapshotRecord: Sendable, Codable, Equatable {
     /// The backup time as a `Date` (distant past if the field is malformed), parsed by ``ISOTime``.
     package var date: Date { ISOTime.parse(time) ?? .distantPast }
 
-    static func format(_ date: Date) -> String {
+    /// `date` as the repository records times: RFC 3339 in UTC with milliseconds.
+    package static func format(_ date: Date) -> String {
         let f = ISO8601DateFormatter()
         f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         return f.string(from: date)
