@@ -32,6 +32,7 @@ let package = Package(
         .systemLibrary(name: "CBlake2", pkgConfig: "libb2", providers: [.apt(["libb2-dev"])]),
         .systemLibrary(name: "CLibCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CTriplicateSystem", path: "Sources/CTriplicateSystem"),
 
         // Core: chunking, hashing, compression, encryption, format codecs, the destination protocol.
         // Pure functions of bytes; no file or network I/O.
@@ -44,6 +45,7 @@ let package = Package(
         // the destinations and the engine, so that a port to another system changes this module only.
         .target(
             name: "TriplicateSystem",
+            dependencies: ["CTriplicateSystem"],
             swiftSettings: strict
         ),
         // Destinations: concrete places a repository lives (local directory / NAS mount).

@@ -124,6 +124,13 @@ package enum FileSystem {
         return UInt64(st.st_dev)
     }
 
+    /// The device of the file system holding the open file or folder `fd`, or nil when it cannot be told.
+    package static func device(of fd: Int32) -> UInt64? {
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { return nil }
+        return UInt64(st.st_dev)
+    }
+
     /// Bytes free for an unprivileged writer on the file system holding `path`, or nil when unknown.
     package static func freeBytes(_ path: String) -> Int64? {
         var st = statvfs()

@@ -2,6 +2,7 @@
 #if canImport(Glibc)
 internal import Glibc
 #endif
+internal import CTriplicateSystem
 
 /// What `stat` says about an entry, in the platform's neutral terms.
 package struct FileStatus: Sendable {
@@ -108,6 +109,37 @@ extension FileSystem {
     /// Flushes an open file to stable storage.
     package static func sync(_ fd: Int32, path: String) throws(FileSystemError) {
         if fsync(fd) != 0 { throw FileSystemError("fsync", path) }
+    }
+
+    /// Writes every byte of `buf` to `fd` at `offset` (the file position is not used), retrying short writes and EINTR.
+    package static func writeAll(_ fd: Int32, _ buf: UnsafeRawBufferPointer, at offset: Int64, path: String) throws(FileSystemError) {
+        guard let base = buf.baseAddress else { return }
+        var done = 0
+        while done < buf.count {
+            let n = pwrite(fd, base + done, buf.count - done, off_t(offset + Int64(done)))
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw FileSystemError("write", path)
+            }
+            if n == 0 { throw FileSystemError("write", path, code: EIO) }
+            done += n
+        }
+    }
+
+    /// Sets the size of an open file (a larger size leaves a hole, read as zeros).
+    package static func setSize(_ fd: Int32, _ size: Int64, path: String) throws(FileSystemError) {
+        if ftruncate(fd, off_t(size)) != 0 { throw FileSystemError("ftruncate", path) }
+    }
+
+    /// Flushes every written file and directory change of the file system holding `fd` to stable storage in one call
+    /// (`syncfs`), when that file system is known to honour it and to report a failed write back to the caller: ext4,
+    /// XFS, Btrfs, F2FS, tmpfs. Returns false, having done nothing, on any other file system (FUSE, network shares,
+    /// FAT and exFAT), where each file must be flushed on its own. Throws when the flush itself fails.
+    package static func syncFileSystem(of fd: Int32, path: String) throws(FileSystemError) -> Bool {
+        let trusted: Set<UInt> = [0xEF53, 0x5846_5342, 0x9123_683E, 0xF2F5_2010, 0x0102_1994]
+        guard trusted.contains(UInt(UInt32(truncatingIfNeeded: triplicate_fs_type(fd)))) else { return false }
+        if triplicate_syncfs(fd) != 0 { throw FileSystemError("syncfs", path) }
+        return true
     }
 
     /// Closes a descriptor that was written to: an error here can be a write that failed late (NFS, FUSE).

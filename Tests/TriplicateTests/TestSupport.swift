@@ -260,6 +260,7 @@ final class HookedFolder: Destination, Sendable {
     let beforeWrite: @Sendable (_ name: String, _ isDelete: Bool) async throws(DestinationError) -> Void
     private let protectedNames = Mutex<Set<String>>([])
     private let writeCount = Mutex(0)
+    private let readLog = Mutex([String]())
     /// The retention the folder claims once ``protect(_:)`` was called: files it protects cannot be deleted.
     private let claimsRetention = Mutex(false)
 
@@ -270,6 +271,8 @@ final class HookedFolder: Destination, Sendable {
 
     /// Puts and deletes asked for so far.
     var writes: Int { writeCount.withLock { $0 } }
+    /// The names of the objects read so far, once per get (whole or a range), in order.
+    var reads: [String] { readLog.withLock { $0 } }
     /// Protects `names` as object lock would (until ``release()``).
     func protect(_ names: some Sequence<String>) {
         protectedNames.withLock { $0.formUnion(names) }
@@ -295,9 +298,16 @@ final class HookedFolder: Destination, Sendable {
         try await write(name, delete: false)
         try await base.put(name, file: path)
     }
-    func get(_ name: String) async throws(DestinationError) -> [UInt8] { try await base.get(name) }
-    func get(_ name: String, range: Range<Int64>) async throws(DestinationError) -> [UInt8] { try await base.get(name, range: range) }
+    func get(_ name: String) async throws(DestinationError) -> [UInt8] {
+        readLog.withLock { $0.append(name) }
+        return try await base.get(name)
+    }
+    func get(_ name: String, range: Range<Int64>) async throws(DestinationError) -> [UInt8] {
+        readLog.withLock { $0.append(name) }
+        return try await base.get(name, range: range)
+    }
     func get(_ name: String, range: Range<Int64>, into buffer: UnsafeMutableRawBufferPointer) async throws(DestinationError) {
+        readLog.withLock { $0.append(name) }
         try await base.get(name, range: range, into: buffer)
     }
     func list(prefix: String) async throws(DestinationError) -> [ObjectInfo] { try await base.list(prefix: prefix) }

@@ -1,5 +1,6 @@
 // BlobReader: fetches blobs from packs through the index, authenticates them and re-checks their IDs.
 @_spi(Benchmarks) internal import TriplicateCore
+internal import Synchronization
 
 /// What opening blobs needs, owned by one reader at a time: a GCM context, a zstd context, and two buffers reused from
 /// blob to blob (the sealed bytes, opened in place, and the decompressed plaintext).
@@ -8,6 +9,7 @@ final class BlobOpener {
     let zstd: ZstdDecompressor
     private var sealedBuffer: UnsafeMutableRawBufferPointer?
     private var plainBuffer: UnsafeMutableRawBufferPointer?
+    private var rangeBuffer: UnsafeMutableRawBufferPointer?
 
     init() throws(TriplicateError) {
         do {
@@ -19,6 +21,13 @@ final class BlobOpener {
     deinit {
         sealedBuffer?.deallocate()
         plainBuffer?.deallocate()
+        rangeBuffer?.deallocate()
+    }
+
+    /// The first `size` bytes of a third buffer, for a range of a pack holding several blobs (opened in place one by
+    /// one while the other two buffers serve a blob read on its own).
+    func range(_ size: Int) -> UnsafeMutableRawBufferPointer {
+        UnsafeMutableRawBufferPointer(rebasing: Self.grow(&rangeBuffer, to: size)[0..<size])
     }
 
     /// The first `size` bytes of the sealed-bytes buffer (grown to at least 1 MiB when smaller).
@@ -38,21 +47,36 @@ final class BlobOpener {
     }
 }
 
+/// The keys of the packs read so far (each derived from its header), shared by the readers of one operation so that a
+/// pack's header is read once, whichever reader needs it first.
+final class PackKeyCache: Sendable {
+    private let keys = Mutex([ObjectID: [UInt8]]())
+
+    init() {}
+
+    subscript(pack: ObjectID) -> [UInt8]? {
+        get { keys.withLock { $0[pack] } }
+        set { keys.withLock { $0[pack] = newValue } }
+    }
+}
+
 /// Reads blobs (chunks and trees) of a repository. Caches pack keys; not thread safe: one task at a time uses
-/// it (a parallel restore hands each reader to one file task and takes it back when the task ends).
+/// it (a parallel restore hands each reader to one task and takes it back when the task ends).
 final class BlobReader: @unchecked Sendable {
     let repository: Repository
     let index: MasterIndex
     /// Where blobs found damaged are reported (nil: nowhere).
     let finder: DamageFinder?
-    private var packKeys: [ObjectID: [UInt8]] = [:]
+    /// Pack keys, shared with the other readers of the operation.
+    let packKeys: PackKeyCache
     private let opener: BlobOpener
     private var trees: [ObjectID: Tree] = [:]
 
-    init(repository: Repository, index: MasterIndex, finder: DamageFinder? = nil) throws(TriplicateError) {
+    init(repository: Repository, index: MasterIndex, finder: DamageFinder? = nil, packKeys: PackKeyCache = PackKeyCache()) throws(TriplicateError) {
         self.repository = repository
         self.index = index
         self.finder = finder
+        self.packKeys = packKeys
         opener = try BlobOpener()
     }
 
@@ -76,8 +100,14 @@ final class BlobReader: @unchecked Sendable {
             }
             throw Failed(error: TriplicateError(error, doing: "cannot read pack \(name)"), damage: false)
         }
+        return try packKey(pack, header: header)
+    }
+
+    /// The key of `pack` derived from its header's bytes (and cached).
+    private func packKey(_ pack: ObjectID, header: some Collection<UInt8>) throws(Failed) -> [UInt8] {
+        let name = Layout.pack(pack)
         do {
-            let h = try FileHeader.decode(header, expecting: .pack, context: name)
+            let h = try FileHeader.decode(Array(header), expecting: .pack, context: name)
             let k = try repository.keys.fileKey(kind: .pack, salt: h.salt)
             packKeys[pack] = k
             return k
@@ -101,6 +131,16 @@ final class BlobReader: @unchecked Sendable {
         return Failed(error: TriplicateError(error, doing: "cannot read pack \(name)"), damage: false)
     }
 
+    /// The error for a blob that no pack of the index holds.
+    func missing(_ id: ObjectID) -> TriplicateError {
+        if let pack = index.damage.pack(holding: id) {
+            return TriplicateError(.corrupt, "blob \(id.short) is recorded as damaged in pack \(Layout.pack(pack)), and no other pack holds it. Back the file up again if you still have it; a repair lists what is lost.",
+                                   remedy: .repair)
+        }
+        return TriplicateError(.corrupt, "blob \(id.short) is in no pack present in the repository (its pack is missing, or no index names it)",
+                               remedy: .check(readData: false))
+    }
+
     /// The plaintext of blob `id`, authenticated and checked against its ID.
     func blob(_ id: ObjectID) async throws(TriplicateError) -> [UInt8] {
         try await withBlob(id) { Array($0) }
@@ -113,14 +153,7 @@ final class BlobReader: @unchecked Sendable {
     /// In a plan's repository, a blob that one copy holds damaged (or whose pack it lacks or cannot read) is read from
     /// the next copy; only when no copy holds it intact is it reported to ``finder`` as damaged.
     func withBlob<R>(_ id: ObjectID, _ body: (UnsafeRawBufferPointer) throws(TriplicateError) -> R) async throws(TriplicateError) -> R {
-        guard let loc = index.location(id) else {
-            if let pack = index.damage.pack(holding: id) {
-                throw TriplicateError(.corrupt, "blob \(id.short) is recorded as damaged in pack \(Layout.pack(pack)), and no other pack holds it. Back the file up again if you still have it; a repair lists what is lost.",
-                                      remedy: .repair)
-            }
-            throw TriplicateError(.corrupt, "blob \(id.short) is in no pack present in the repository (its pack is missing, or no index names it)",
-                                  remedy: .check(readData: false))
-        }
+        guard let loc = index.location(id) else { throw missing(id) }
         let pack = index.packID(loc.pack)
         let plain: UnsafeRawBufferPointer
         do {
@@ -142,6 +175,65 @@ final class BlobReader: @unchecked Sendable {
             plain = found
         }
         return try body(plain)
+    }
+
+    /// Reads `range` of its pack in one request and calls `deliver` with the plaintext of each blob needed there, in
+    /// order, each authenticated and checked against its ID (the bytes are valid only during the call).
+    ///
+    /// A blob that this copy holds damaged, or every blob of a range that cannot be read (a missing or short pack, a
+    /// damaged header), is read on its own through ``withBlob(_:_:)``: from the other copies of a plan, reported to
+    /// ``finder`` when none holds it intact. The blobs that no copy holds intact are returned with their errors. A
+    /// failure of the destination itself (unreachable, refusing) and any error `deliver` throws stop the read.
+    func readRange(_ range: PackRange, deliver: (BlobNeed, UnsafeRawBufferPointer) throws(TriplicateError) -> Void)
+        async throws(TriplicateError) -> [(need: BlobNeed, error: TriplicateError)] {
+        let name = Layout.pack(range.pack)
+        let copy = repository.destination
+        var retry: [BlobNeed] = []
+        whole: do {
+            let buffer = opener.range(Int(range.count))
+            do { try await copy.get(name, range: range.start..<range.end, into: buffer) } catch {
+                let failed = readError(error, name: name, entry: range.needs[0].entry, copy: copy)
+                guard failed.damage || failed.error.kind == .corrupt else { throw failed.error }
+                retry = range.needs
+                break whole
+            }
+            let key: [UInt8]
+            do throws(Failed) {
+                if let k = packKeys[range.pack] {
+                    key = k
+                } else if range.start == 0 {
+                    key = try packKey(range.pack, header: UnsafeRawBufferPointer(rebasing: buffer[0..<FileHeader.length]))
+                } else {
+                    key = try await packKey(range.pack, from: copy)
+                }
+            } catch {
+                guard error.damage || error.error.kind == .corrupt else { throw error.error }
+                retry = range.needs
+                break whole
+            }
+            for need in range.needs {
+                let at = Int(Int64(need.entry.offset) - range.start)
+                let sealed = UnsafeMutableRawBufferPointer(rebasing: buffer[at..<at + Int(need.entry.storedLength)])
+                let plain: UnsafeRawBufferPointer
+                do {
+                    plain = try PackFormat.openBlob(inPlace: sealed, entry: need.entry, packKey: key, keys: repository.keys,
+                                                   cipher: opener.cipher, zstd: opener.zstd,
+                                                   scratch: opener.plain(Int(need.entry.rawLength)), context: name)
+                } catch {
+                    retry.append(need)
+                    continue
+                }
+                try deliver(need, plain)
+            }
+        }
+        var failures: [(need: BlobNeed, error: TriplicateError)] = []
+        for need in retry {
+            do { try await withBlob(need.id) { (plain) throws(TriplicateError) in try deliver(need, plain) } } catch {
+                guard error.kind == .corrupt else { throw error }
+                failures.append((need, error))
+            }
+        }
+        return failures
     }
 
     /// Reads blob `id` (at `e` in `pack`) from `copy` and opens it into this reader's buffers.
@@ -166,13 +258,24 @@ final class BlobReader: @unchecked Sendable {
     /// The decoded tree `id` (cached).
     func tree(_ id: ObjectID) async throws(TriplicateError) -> Tree {
         if let t = trees[id] { return t }
+        let t = try await fetchTree(id)
+        trees[id] = t
+        return t
+    }
+
+    /// True when tree `id` is in this reader's cache.
+    func hasTree(_ id: ObjectID) -> Bool { trees[id] != nil }
+
+    /// Puts a tree another reader fetched into this reader's cache.
+    func remember(_ tree: Tree, as id: ObjectID) { trees[id] = tree }
+
+    /// The decoded tree `id`, read and decoded without looking in or filling the cache.
+    func fetchTree(_ id: ObjectID) async throws(TriplicateError) -> Tree {
         // No check of the blob's type: data chunks and trees share one ID function, so a file chunk whose bytes
         // equal a tree's encoding is stored once, under whichever type came first. The bytes are the same.
         let bytes = try await blob(id)
         do {
-            let t = try Tree.decode(bytes, context: "tree \(id.short)")
-            trees[id] = t
-            return t
+            return try Tree.decode(bytes, context: "tree \(id.short)")
         } catch { throw TriplicateError.corrupt(error, file: "tree \(id.short)") }
     }
 

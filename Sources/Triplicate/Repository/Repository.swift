@@ -25,6 +25,10 @@ public final class Repository: Sendable {
     /// is still named); empty for a repository on one destination.
     public var copyNames: [String] { replicas?.members.map(\.name) ?? [] }
 
+    /// True when reads go to an object store first (a bucket, or a plan whose nearest reachable copy is one), where
+    /// each request waits a network round trip and many should be in flight at once.
+    var readsFromObjectStore: Bool { (replicas?.readCopies.first ?? destination).placeKind == .objectStore }
+
     /// Options for creating a repository.
     public struct InitOptions: Sendable {
         /// scrypt cost of the first key file.

@@ -85,10 +85,12 @@ extension Repository {
             } else {
                 try await run.restoreTree(rootID, in: root, display: target, depth: 0)
             }
+            try await run.flush()
             do { try root.sync(path: target) } catch {
                 throw TriplicateError(.targetWrite, "cannot flush the target folder \(target): \(error.reason)")
             }
         } catch {
+            run.abandon()
             // What was found damaged before the restore stopped is still worth recording.
             _ = try? await recordDamage(finder.packs, found: "restore", known: index.damage)
             throw error
@@ -133,41 +135,80 @@ final class RestoredFolder: Sendable {
     }
 }
 
-/// What restoring one file did, merged into the run's result by the folder that started it.
-private enum FileOutcome: Sendable {
-    case restored(bytes: Int64)
-    case skipped(String)
-    case failed(TriplicateError)
-}
-
-/// A finished file task: the file and its outcome.
-private struct FileTaskResult: Sendable {
+/// A file being restored: written under a temporary name in its folder, put in place when its batch ends.
+struct BatchFile: Sendable {
+    let folder: RestoredFolder
+    let node: TreeNode
     let display: String
-    let outcome: FileOutcome
+    let tmp: String
+    let fd: Int32
 }
 
-/// The state of one restore. Folders are walked in order; the files of each folder are restored by up to
-/// ``parallelFiles`` tasks at once, each with its own ``BlobReader``, and the folder gets its mode, times and
-/// flush once all of them are in place.
+/// A folder whose content is complete, waiting for its batch's files to be put in place before it gets its mode,
+/// times and flush.
+struct FinishedFolder: Sendable {
+    let folder: Folder
+    let node: TreeNode
+    let display: String
+}
+
+/// The files a restore writes together, and the folders that are complete once they are in place. A batch is read by
+/// pack: every blob its files need, grouped by the pack holding it and read in few large ranges by several readers at
+/// once, each blob written to every file and offset that holds it.
+struct RestoreBatch {
+    /// At most this many files are open at once.
+    static let maxFiles = 256
+    /// Folders held open, waiting to be finished.
+    static let maxFolders = 64
+    /// Bytes of file content per batch: each batch ends with a flush of the file system, so a batch spans seconds.
+    static let maxBytes: Int64 = 2 << 30
+
+    var files: [BatchFile] = []
+    var folders: [FinishedFolder] = []
+    var bytes: Int64 = 0
+
+    var isEmpty: Bool { files.isEmpty && folders.isEmpty }
+    var isFull: Bool { files.count >= Self.maxFiles || folders.count >= Self.maxFolders || bytes >= Self.maxBytes }
+
+    /// Closes and removes what an interrupted batch holds.
+    func abandon() {
+        for f in files {
+            FileSystem.closeQuietly(f.fd)
+            f.folder.folder.removeQuietly(f.tmp)
+        }
+        for f in folders { f.folder.close() }
+    }
+}
+
+/// The state of one restore. Folders are walked in order, each folder's subfolders' listings read ahead by several
+/// readers at once. Files are gathered into batches (``RestoreBatch``); a batch is read pack by pack, its files
+/// flushed, put in place, and the folders completed in it finished. Durability, in one batch: the files' content is
+/// flushed (one `syncfs` where the file system honours it, else each file), then each file is renamed into place,
+/// then the finished folders get their modes and times and are flushed (again one `syncfs`, or each folder), so that
+/// once restore returns everything is on disk, and at no moment does a final name hold a partial file.
 final class RestoreRun {
     let reader: BlobReader
     let target: String
     let cancellation: Cancellation?
     let progress: ProgressHandler?
     var result = RestoreResult(files: 0, directories: 0, symlinks: 0, bytes: 0, errors: [])
-    /// Readers for the file tasks, one lent to each task in flight.
+    /// Readers for the ranges of a batch and for listings read ahead, one lent to each task in flight.
     private var readers: [BlobReader] = []
-    /// Files restored at once: one per core, at least two, so that one waiting for its flush to disk leaves the
-    /// core to another. More do not help: measured with 2, 4, 8 and 16 on two cores, restoring is then bound by
-    /// the kernel's write path and the disk, and each file in flight holds two blob buffers.
-    let parallelFiles = max(2, ProcessInfo.processInfo.activeProcessorCount)
+    private var batch = RestoreBatch()
+    /// Ranges read at once: from an object store, enough requests in flight to hide the network's round trips
+    /// (restic uses 8); from a folder or drive, one per core, at least two, since opening blobs is then the work.
+    let readConcurrency: Int
 
     init(reader: BlobReader, target: String, cancellation: Cancellation?, progress: ProgressHandler?) throws(TriplicateError) {
         self.reader = reader
         self.target = target
         self.cancellation = cancellation
         self.progress = progress
-        for _ in 0..<parallelFiles { readers.append(try BlobReader(repository: reader.repository, index: reader.index, finder: reader.finder)) }
+        let cores = max(2, ProcessInfo.processInfo.activeProcessorCount)
+        readConcurrency = reader.repository.readsFromObjectStore ? max(8, cores) : cores
+        for _ in 0..<readConcurrency {
+            readers.append(try BlobReader(repository: reader.repository, index: reader.index, finder: reader.finder, packKeys: reader.packKeys))
+        }
     }
 
     /// Permission bits restored: everything but set-user-ID and set-group-ID, which a restored file should
@@ -176,14 +217,13 @@ final class RestoreRun {
 
     private static func checkCancelled(_ cancellation: Cancellation?) throws(TriplicateError) {
         if cancellation?.isCancelled == true {
-            throw TriplicateError(.cancelled, "restore interrupted; the files restored so far are complete, the one in progress was removed")
+            throw TriplicateError(.cancelled, "restore interrupted; the files restored so far are complete, the ones in progress were removed")
         }
     }
 
     private static func fail(_ what: String, _ display: String, _ error: FileSystemError) -> TriplicateError {
         TriplicateError(.targetWrite, "cannot \(what) \(display): \(error.reason)")
     }
-
 
     /// The error for two entries of one folder that the target's file system takes for one name.
     private static func collision(_ display: String) -> String {
@@ -204,14 +244,29 @@ final class RestoreRun {
         for node in tree.nodes {
             guard TreeNode.isSafeName(node.name) else { throw Self.hostile(node, display) }
         }
+        await readAhead(tree)
         // A restore killed before may have left a temporary entry here; it is removed before this one writes.
         Self.removeLeftovers(dir)
         let folder = RestoredFolder(dir)
-        var files: [TreeNode] = []
+        for node in tree.nodes { try await restore(node, in: folder, display: display, depth: depth) }
+    }
+
+    /// Reads the listings of `tree`'s subfolders several at once, so that walking a snapshot costs a round trip per
+    /// level rather than per folder. A listing that cannot be read is left for the walk, which reports it.
+    private func readAhead(_ tree: Tree) async {
+        var ids: [ObjectID] = []
         for node in tree.nodes {
-            if case .file = node.content { files.append(node) } else { try await restore(node, in: folder, display: display, depth: depth) }
+            if case .directory(let sub) = node.content, !reader.hasTree(sub) { ids.append(sub) }
         }
-        try await restoreFiles(files, in: folder, display: display)
+        guard ids.count > 1 else { return }
+        var read: [(ObjectID, Tree)] = []
+        await forEachConcurrently(ids, workers: readers, { id, r in
+            (id, try? await r.fetchTree(id))
+        }, collect: { (id, tree) in
+            if let tree { read.append((id, tree)) }
+            return true
+        })
+        for (id, tree) in read { reader.remember(tree, as: id) }
     }
 
     private static func hostile(_ node: TreeNode, _ parent: String) -> TriplicateError {
@@ -228,35 +283,181 @@ final class RestoreRun {
         }
     }
 
-    /// Restores the files of one folder, up to ``parallelFiles`` at once.
-    private func restoreFiles(_ files: [TreeNode], in folder: RestoredFolder, display: String) async throws(TriplicateError) {
+    /// Adds a file to the batch: its temporary file is created now, its content written when the batch is.
+    private func add(file node: TreeNode, in folder: RestoredFolder, display: String) async throws(TriplicateError) {
+        let tmp = Self.temporaryName()
+        let fd: Int32
+        do { fd = try folder.folder.createFile(tmp) } catch { throw Self.fail("create file", display, error) }
+        batch.files.append(BatchFile(folder: folder, node: node, display: display, tmp: tmp, fd: fd))
+        batch.bytes += Int64(clamping: node.size)
+        if batch.isFull { try await flush() }
+    }
+
+    /// Finishes a folder whose content is all restored or in the batch: at once when the batch is empty, else once the
+    /// batch's files are in place (the folder stays open until then).
+    private func finish(folder: Folder, node: TreeNode, display: String) async throws(TriplicateError) {
+        guard batch.isEmpty else {
+            batch.folders.append(FinishedFolder(folder: folder, node: node, display: display))
+            if batch.isFull { try await flush() }
+            return
+        }
+        defer { folder.close() }
+        Self.applyModeAndTimes(folder.fd, node)
+        do { try folder.sync(path: display) } catch { throw Self.fail("flush folder", display, error) }
+        result.directories += 1
+    }
+
+    /// Writes the batch and starts a new one. On failure, the batch's temporary files are removed and its folders closed.
+    func flush() async throws(TriplicateError) {
+        let current = batch
+        batch = RestoreBatch()
+        try await write(current)
+    }
+
+    /// Closes and removes what the current batch holds (after a failure elsewhere).
+    func abandon() {
+        batch.abandon()
+        batch = RestoreBatch()
+    }
+
+    /// Reads the batch's blobs by pack into its files, flushes them, puts them in place and finishes its folders; on
+    /// failure, removes the temporary files not yet in place. Either way, closes every descriptor the batch holds.
+    private func write(_ b: RestoreBatch) async throws(TriplicateError) {
+        // Files before `settled` are closed (and in place or removed).
+        var settled = 0
+        defer { for f in b.folders { f.folder.close() } }
+        do {
+            try await write(b, settled: &settled)
+        } catch {
+            for f in b.files[settled...] {
+                FileSystem.closeQuietly(f.fd)
+                f.folder.folder.removeQuietly(f.tmp)
+            }
+            throw error
+        }
+    }
+
+    private func write(_ b: RestoreBatch, settled: inout Int) async throws(TriplicateError) {
+        var failed = [String?](repeating: nil, count: b.files.count)
+        var perPack: [UInt32: [ObjectID: BlobNeed]] = [:]
+        for (i, f) in b.files.enumerated() {
+            guard case .file(let chunks, _, _, _) = f.node.content else { failed[i] = "not a file"; continue }
+            // Counted in UInt64: a hostile node may claim any size, and the chunks are checked against it.
+            var offset: UInt64 = 0
+            var needs: [(ObjectID, BlobLocation, Int64)] = []
+            for c in chunks {
+                guard let loc = reader.index.location(c) else {
+                    failed[i] = "not restored, its data is damaged (\(reader.missing(c).message))"
+                    break
+                }
+                needs.append((c, loc, Int64(offset)))
+                offset += UInt64(loc.entry.rawLength)
+                guard offset <= f.node.size else {
+                    failed[i] = "not restored, its chunks hold more than the \(f.node.size) bytes the snapshot says"
+                    break
+                }
+            }
+            guard failed[i] == nil else { continue }
+            guard offset == f.node.size else {
+                failed[i] = "not restored, the snapshot says \(f.node.size) bytes but its chunks hold \(offset)"
+                continue
+            }
+            do { try FileSystem.setSize(f.fd, Int64(offset), path: f.display) } catch { throw Self.fail("write", f.display, error) }
+            for (id, loc, at) in needs {
+                perPack[loc.pack, default: [:]][id, default: BlobNeed(id: id, entry: loc.entry, targets: [])]
+                    .targets.append(BlobTarget(file: i, offset: at))
+            }
+        }
+        let ranges = PackRangePlanner.interleaved(perPack.sorted { $0.key < $1.key }.map { number, needs in
+            let pack = reader.index.packID(number)
+            return PackRangePlanner.ranges(pack: pack, needs: Array(needs.values), withHeader: reader.packKeys[pack] == nil)
+        })
+        try await read(ranges, into: b.files, failed: &failed)
+        try Self.checkCancelled(cancellation)
+
+        // The content, flushed before any file gets its final name.
+        var flushed = Set<UInt64>()
+        for (i, f) in b.files.enumerated() where failed[i] == nil { Self.applyModeAndTimes(f.fd, f.node) }
+        for (i, f) in b.files.enumerated() where failed[i] == nil {
+            do throws(FileSystemError) {
+                if try !Self.flushFileSystem(of: f.fd, path: f.display, flushed: &flushed) { try FileSystem.sync(f.fd, path: f.display) }
+            } catch { throw Self.fail("flush", f.display, error) }
+        }
+        for (i, f) in b.files.enumerated() {
+            settled = i + 1
+            if let why = failed[i] {
+                FileSystem.closeQuietly(f.fd)
+                f.folder.folder.removeQuietly(f.tmp)
+                result.errors.append("\(f.display): \(why)")
+                continue
+            }
+            do { try FileSystem.closeWritten(f.fd, path: f.display) } catch {
+                f.folder.folder.removeQuietly(f.tmp)
+                throw Self.fail("write", f.display, error)
+            }
+            guard try Self.replace(in: f.folder, tmp: f.tmp, name: Folder.cName(f.node.name), display: f.display) else {
+                result.errors.append("\(f.display): " + Self.collision(f.display))
+                continue
+            }
+            result.files += 1
+            result.bytes += Int64(f.node.size)
+            progress?(ProgressEvent(.restore, done: result.files, bytes: result.bytes, currentPath: f.display))
+        }
+
+        // The folders completed in this batch, children before their parents.
+        flushed = []
+        for f in b.folders { Self.applyModeAndTimes(f.folder.fd, f.node) }
+        for f in b.folders {
+            do throws(FileSystemError) {
+                if try !Self.flushFileSystem(of: f.folder.fd, path: f.display, flushed: &flushed) { try f.folder.sync(path: f.display) }
+            } catch { throw Self.fail("flush folder", f.display, error) }
+            result.directories += 1
+        }
+    }
+
+    /// Flushes the whole file system holding `fd` once per batch step (`flushed` holds the devices already flushed).
+    /// False when that file system must be flushed file by file instead.
+    private static func flushFileSystem(of fd: Int32, path: String, flushed: inout Set<UInt64>) throws(FileSystemError) -> Bool {
+        guard let device = FileSystem.device(of: fd) else { return false }
+        if flushed.contains(device) { return true }
+        guard try FileSystem.syncFileSystem(of: fd, path: path) else { return false }
+        flushed.insert(device)
+        return true
+    }
+
+    /// Reads `ranges` with ``readConcurrency`` readers at once, writing each blob to its files; the files whose data
+    /// no copy holds intact are marked in `failed`.
+    private func read(_ ranges: [PackRange], into files: [BatchFile], failed: inout [String?]) async throws(TriplicateError) {
         let cancellation = self.cancellation
         var firstError: TriplicateError?
-        await forEachConcurrently(files, workers: readers, { node, reader in
-            await Self.fileTask(node, reader: reader, folder: folder, display: display + "/" + node.nameString, cancellation: cancellation)
-        }, collect: { done in
-            switch done.outcome {
-            case .restored(let bytes):
-                result.files += 1
-                result.bytes += bytes
-                progress?(ProgressEvent(.restore, done: result.files, bytes: result.bytes, currentPath: done.display))
-            case .skipped(let why):
-                result.errors.append("\(done.display): \(why)")
-            case .failed(let e):
+        await forEachConcurrently(ranges, workers: readers, { range, reader in
+            do throws(TriplicateError) {
+                try Self.checkCancelled(cancellation)
+                return .success(try await reader.readRange(range) { (need, plain) throws(TriplicateError) in
+                    for t in need.targets {
+                        let f = files[t.file]
+                        do throws(FileSystemError) { try FileSystem.writeAll(f.fd, plain, at: t.offset, path: f.display) } catch {
+                            throw Self.fail("write", f.display, error)
+                        }
+                    }
+                })
+            } catch {
+                return .failure(error)
+            }
+        }, collect: { (outcome: Result<[(need: BlobNeed, error: TriplicateError)], TriplicateError>) in
+            switch outcome {
+            case .success(let failures):
+                for (need, error) in failures {
+                    for t in need.targets where failed[t.file] == nil {
+                        failed[t.file] = "not restored, its data is damaged (\(error.message))"
+                    }
+                }
+            case .failure(let e):
                 if firstError == nil { firstError = e }
             }
             return firstError == nil
         })
         if let firstError { throw firstError }
-    }
-
-    private static func fileTask(_ node: TreeNode, reader: BlobReader, folder: RestoredFolder, display: String,
-                                 cancellation: Cancellation?) async -> FileTaskResult {
-        let outcome: FileOutcome
-        do { outcome = try await restoreFile(node, reader: reader, folder: folder, display: display, cancellation: cancellation) } catch {
-            outcome = .failed(error)
-        }
-        return FileTaskResult(display: display, outcome: outcome)
     }
 
     func restore(_ node: TreeNode, in folder: RestoredFolder, display parent: String, depth: Int) async throws(TriplicateError) {
@@ -281,25 +482,19 @@ final class RestoreRun {
                 result.errors.append("\(display): " + Self.collision(display))
                 return
             }
-            defer { child.close() }
             // The folder may exist from an earlier restore with its final, possibly read-only mode: make it
             // writable for its content, then give it its recorded mode.
             child.setMode(0o700)
-            try await restoreTree(tree, in: child, display: display, depth: depth + 1)
-            Self.applyModeAndTimes(child.fd, node)
-            do { try child.sync(path: display) } catch { throw Self.fail("flush folder", display, error) }
-            result.directories += 1
-        case .file:
-            switch try await Self.restoreFile(node, reader: reader, folder: folder, display: display, cancellation: cancellation) {
-            case .restored(let bytes):
-                result.files += 1
-                result.bytes += bytes
-                progress?(ProgressEvent(.restore, done: result.files, bytes: result.bytes, currentPath: display))
-            case .skipped(let why):
-                result.errors.append("\(display): \(why)")
-            case .failed(let e):
-                throw e
+            do {
+                try await restoreTree(tree, in: child, display: display, depth: depth + 1)
+            } catch {
+                child.close()
+                throw error
             }
+            // The folder is handed over, and closed once finished.
+            try await finish(folder: child, node: node, display: display)
+        case .file:
+            try await add(file: node, in: folder, display: display)
         case .symlink(let target):
             let tmp = Self.temporaryName()
             guard !target.contains(0) else {
@@ -315,59 +510,6 @@ final class RestoreRun {
             }
             result.symlinks += 1
         }
-    }
-
-    /// Writes one file under a temporary name, flushes it and renames it into place; a file whose data is
-    /// damaged is skipped (and its temporary file removed) with the reason.
-    private static func restoreFile(_ node: TreeNode, reader: BlobReader, folder: RestoredFolder, display: String,
-                                    cancellation: Cancellation?) async throws(TriplicateError) -> FileOutcome {
-        guard case .file(let chunks, _, _, _) = node.content else { return .skipped("not a file") }
-        let dir = folder.folder
-        let tmp = temporaryName()
-        let fd: Int32
-        do { fd = try dir.createFile(tmp) } catch { throw fail("create file", display, error) }
-        var ok = false
-        defer {
-            if !ok {
-                FileSystem.closeQuietly(fd)
-                dir.removeQuietly(tmp)
-            }
-        }
-        // Counted in UInt64: a hostile node may claim any size, and the chunks are checked against it.
-        var written: UInt64 = 0
-        for c in chunks {
-            try checkCancelled(cancellation)
-            let count: Int
-            do throws(TriplicateError) {
-                count = try await reader.withBlob(c) { (data) throws(TriplicateError) -> Int in
-                    do throws(FileSystemError) { try FileSystem.writeAll(fd, data, path: display) } catch {
-                        throw TriplicateError(.targetWrite, "cannot write \(display): \(error.reason)")
-                    }
-                    return data.count
-                }
-            } catch {
-                guard error.kind == .corrupt else { throw error }
-                return .skipped("not restored, its data is damaged (\(error.message))")
-            }
-            written &+= UInt64(count)
-            guard written <= node.size else {
-                return .skipped("not restored, its chunks hold more than the \(node.size) bytes the snapshot says")
-            }
-        }
-        guard written == node.size else {
-            return .skipped("not restored, the snapshot says \(node.size) bytes but its chunks hold \(written)")
-        }
-        applyModeAndTimes(fd, node)
-        do { try FileSystem.sync(fd, path: display) } catch { throw fail("flush", display, error) }
-        ok = true
-        do { try FileSystem.closeWritten(fd, path: display) } catch {
-            dir.removeQuietly(tmp)
-            throw fail("write", display, error)
-        }
-        guard try replace(in: folder, tmp: tmp, name: Folder.cName(node.name), display: display) else {
-            return .skipped(collision(display))
-        }
-        return .restored(bytes: Int64(written))
     }
 
     /// Renames the temporary entry over `name`, refusing to replace a folder or an entry this restore put there (then
