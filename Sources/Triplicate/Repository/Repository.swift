@@ -29,6 +29,12 @@ public final class Repository: Sendable {
     /// each request waits a network round trip and many should be in flight at once.
     var readsFromObjectStore: Bool { (replicas?.readCopies.first ?? destination).placeKind == .objectStore }
 
+    /// True when some copy written to is an object store, where each store waits network round trips.
+    var writesToObjectStore: Bool {
+        if let replicas { return replicas.members.contains { $0.destination.placeKind == .objectStore } }
+        return destination.placeKind == .objectStore
+    }
+
     /// Options for creating a repository.
     public struct InitOptions: Sendable {
         /// scrypt cost of the first key file.
