@@ -49,14 +49,29 @@ struct RepositoryOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Read the password from the first line of FILE.", valueName: "FILE"))
     var passwordFile: String?
 
+    @Option(name: .long, help: ArgumentHelp("Send at most N KiB/s to a b2: or s3: destination (with --plan: to each, instead of its limit-upload).", valueName: "N"))
+    var limitUpload: Int?
+
+    @Option(name: .long, help: ArgumentHelp("Receive at most N KiB/s from a b2: or s3: destination (with --plan: from each, instead of its limit-download).", valueName: "N"))
+    var limitDownload: Int?
+
     func validate() throws {
         if plan != nil, let repo, !repo.isEmpty { throw ValidationError("give either --plan or --repo, not both") }
+        for (flag, value) in [("--limit-upload", limitUpload), ("--limit-download", limitDownload)] {
+            if let value, value < 1 || value > 100_000_000 { throw ValidationError("\(flag) takes a whole number of KiB/s, at least 1 (e.g. 2048 for 2 MiB/s)") }
+        }
     }
 
-    /// The plan, when --plan is given (and then not --repo).
+    /// The plan, when --plan is given (and then not --repo), with the limits given here on its object stores.
     func loadPlan() throws -> Plan? {
         guard let plan else { return nil }
-        return try Plan.load(plan)
+        var loaded = try Plan.load(plan)
+        for i in loaded.destinations.indices {
+            guard case .objectStore = loaded.destinations[i].location else { continue }
+            if let limitUpload { loaded.destinations[i].limitUpload = limitUpload }
+            if let limitDownload { loaded.destinations[i].limitDownload = limitDownload }
+        }
+        return loaded
     }
 
     /// A session of the plan, with its password (from the plan's password-file unless --password-file is given).
@@ -82,7 +97,11 @@ struct RepositoryOptions: ParsableArguments {
     func destination() throws -> any Destination {
         let location = try RepositoryLocation(try location())
         if verifyWrites, location.scheme != "usb" { throw CLIError(Exit.error, "--verify-writes applies to a removable drive (usb:PATH)") }
-        return try DestinationRegistry.standard.destination(for: location, context: DestinationContext(verifyWrites: verifyWrites))
+        if (limitUpload ?? limitDownload) != nil, location.scheme != "b2", location.scheme != "s3" {
+            throw CLIError(Exit.error, "--limit-upload and --limit-download apply to a b2: or s3: repository (a folder or drive is not reached over the internet)")
+        }
+        let limits = TransferLimits(upload: .kibPerSecond(limitUpload), download: .kibPerSecond(limitDownload))
+        return try DestinationRegistry.standard.destination(for: location, context: DestinationContext(verifyWrites: verifyWrites, limits: limits))
     }
 
     /// The password, then (from a password file whose line ends in a carriage return) the password as earlier

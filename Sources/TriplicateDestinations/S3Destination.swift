@@ -48,6 +48,9 @@ public struct S3Destination: Destination {
     public var parallelParts = 4
     /// S3's smallest part but the last.
     public static let minimumPartSize: Int64 = 5 << 20
+    /// Caps on the bandwidth of this destination's uploads and downloads (none by default), e.g. so that a backup
+    /// during work hours leaves the studio's internet usable. A cap may be shared with other destinations.
+    public var limits = TransferLimits()
 
     /// A destination at `endpoint` (scheme and host, optionally a port), `bucket` and `prefix`.
     public init(endpoint: String, bucket: String, prefix: String, accessKeyID: String, secretKey: String, region: String) {
@@ -89,11 +92,14 @@ public struct S3Destination: Destination {
     /// Sends a signed request (retrying what is retryable) and returns the reply; `body` is called again for
     /// every attempt.
     fileprivate func send(_ method: HTTPMethod, path: String, query: [(String, String)] = [], headers: [(String, String)] = [],
-                      payloadHash: String = SigV4Signer.emptyPayloadHash, object: String?, maxBody: Int = 64 << 20,
+                      payloadHash: String = SigV4Signer.emptyPayloadHash, object: String?, maxBody: Int = 64 << 20, uploading: Int = 0,
                       body: (() -> HTTPClientRequest.Body?)? = nil) async throws(DestinationError) -> Reply {
         var attempt = 0
         while true {
             attempt += 1
+            // A body held in memory (an index file, a snapshot) is small: it waits for its whole size at once. Files
+            // stream in pieces that each wait (FileChunks).
+            if uploading > 0, let limit = limits.upload { await limit.take(uploading) }
             var request = HTTPClientRequest(url: endpoint + SigV4Signer.encodePath(path)
                 + (query.isEmpty ? "" : "?" + SigV4Signer.canonicalQuery(query)))
             request.method = method
@@ -109,7 +115,18 @@ public struct S3Destination: Destination {
             do {
                 let client = S3Clients.client(idleTimeout: idleTimeout, fresh: attempt > 1)
                 let response = try await client.execute(request, timeout: .hours(24))
-                let collected = try await response.body.collect(upTo: maxBody)
+                let collected: ByteBuffer
+                if let limit = limits.download {
+                    var all = ByteBuffer()
+                    for try await var piece in response.body {
+                        guard all.readableBytes + piece.readableBytes <= maxBody else { throw NIOTooManyBytesError(maxBytes: maxBody) }
+                        await limit.take(piece.readableBytes)
+                        all.writeBuffer(&piece)
+                    }
+                    collected = all
+                } else {
+                    collected = try await response.body.collect(upTo: maxBody)
+                }
                 outcome = .success(Reply(status: response.status.code, headers: response.headers.map { ($0.name, $0.value) },
                                          body: Array(collected.readableBytesView)))
             } catch {
@@ -208,7 +225,7 @@ public struct S3Destination: Destination {
         // Content-MD5 on every upload: a bucket with object lock requires it, and every server checks it.
         let reply = try await send(.PUT, path: "/\(bucket)/\(key(name))",
                                    headers: [("content-length", String(data.count)), ("content-md5", Data(MD5.digest(data)).base64EncodedString())],
-                                   payloadHash: hash, object: name) { .bytes(ByteBuffer(bytes: data)) }
+                                   payloadHash: hash, object: name, uploading: data.count) { .bytes(ByteBuffer(bytes: data)) }
         try expect(reply, [200], object: name)
     }
 
@@ -224,7 +241,9 @@ public struct S3Destination: Destination {
             throw DestinationError(.permanent, object: name, "cannot read the file to upload (\(error.reason))")
         }
         let reply = try await send(.PUT, path: "/\(bucket)/\(key(name))", headers: [("content-length", String(size)), ("content-md5", md5)],
-                                   payloadHash: hash, object: name) { .stream(FileChunks(path: path), length: .known(size)) }
+                                   payloadHash: hash, object: name) {
+            .stream(FileChunks(path: path, limit: limits.upload), length: .known(size))
+        }
         try expect(reply, [200], object: name)
     }
 
@@ -293,7 +312,7 @@ public struct S3Destination: Destination {
             }
             let reply = try await send(.PUT, path: objectPath, query: [("partNumber", String(number)), ("uploadId", uploadID)],
                                        headers: [("content-length", String(range.count)), ("content-md5", md5)], payloadHash: hash, object: name) {
-                .stream(FileChunks(path: path, range: range), length: .known(Int64(range.count)))
+                .stream(FileChunks(path: path, range: range, limit: limits.upload), length: .known(Int64(range.count)))
             }
             try expect(reply, [200], object: name)
             guard let etag = reply.header("etag"), !etag.isEmpty else {
@@ -483,10 +502,13 @@ struct FileChunks: AsyncSequence, Sendable {
     typealias Element = ByteBuffer
     let path: String
     var range: Range<Int64>?
+    /// A cap on the bytes per second: each piece waits its turn, and pieces are smaller.
+    var limit: BandwidthLimit?
 
-    init(path: String, range: Range<Int64>? = nil) {
+    init(path: String, range: Range<Int64>? = nil, limit: BandwidthLimit? = nil) {
         self.path = path
         self.range = range
+        self.limit = limit
     }
 
     struct Iterator: AsyncIteratorProtocol {
@@ -496,13 +518,14 @@ struct FileChunks: AsyncSequence, Sendable {
         var offset: Int64
         let end: Int64
         let exact: Bool
+        let limit: BandwidthLimit?
         mutating func next() async throws -> ByteBuffer? {
             if let openError { throw openError }
             guard offset < end else {
                 FileSystem.closeQuietly(fd)
                 return nil
             }
-            let want = Int(Swift.min(Int64(1 << 20), end - offset))
+            let want = Int(Swift.min(Int64(limit?.pieceSize ?? 1 << 20), end - offset))
             var buffer = ByteBufferAllocator().buffer(capacity: want)
             let fd = self.fd, offset = self.offset
             var failed: FileSystemError?
@@ -528,6 +551,7 @@ struct FileChunks: AsyncSequence, Sendable {
                 return nil
             }
             self.offset += Int64(n)
+            await limit?.take(n)
             return buffer
         }
     }
@@ -537,7 +561,7 @@ struct FileChunks: AsyncSequence, Sendable {
         let fd = (try? opened.get()) ?? -1
         let openError: FileSystemError? = if case .failure(let e) = opened { e } else { nil }
         return Iterator(path: path, fd: fd, openError: openError, offset: range?.lowerBound ?? 0,
-                        end: range?.upperBound ?? Int64.max, exact: range != nil)
+                        end: range?.upperBound ?? Int64.max, exact: range != nil, limit: limit)
     }
 }
 

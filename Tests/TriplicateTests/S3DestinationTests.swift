@@ -167,3 +167,63 @@ enum BackgroundProcess {
         #expect(try TreeFingerprint.of(out + "/Pictures") == TreeFingerprint.of(t.sub("Pictures")))
     }
 }
+
+/// Caps on bandwidth: every byte of an upload (from memory, streamed from a file, in parts) and of a download passes
+/// through its cap. How fast the bytes then go is measured by `make compare-cloud`, not here.
+@Suite(.serialized, .needsS3Server, .tags(.slow)) struct BandwidthLimitWiringTests {
+    @Test func everyUploadedAndDownloadedByteGoesThroughItsCap() async throws {
+        let server = try TestS3Server()
+        var d = try await server.destination()
+        let upload = BandwidthLimit(bytesPerSecond: 1 << 30), download = BandwidthLimit(bytesPerSecond: 1 << 30)
+        d.limits = TransferLimits(upload: upload, download: download)
+        d.multipartThreshold = 6 << 20
+        d.partSize = 5 << 20
+        let t = TempDir("caps")
+        try writeFile(t.sub("small"), pseudoRandomBytes(3 << 20, seed: 71))
+        try writeFile(t.sub("large"), pseudoRandomBytes(11 << 20, seed: 72))
+        try await d.put("data/small", file: t.sub("small"))
+        try await d.put("data/large", file: t.sub("large"))
+        try await d.put("config", data: [UInt8](repeating: 1, count: 1000))
+        #expect(upload.bytesGranted >= (3 << 20) + (11 << 20) + 1000)
+        #expect(download.bytesGranted < 10_000, "only the servers' short answers to the uploads")
+        let whole = try await d.get("data/large")
+        #expect(whole == pseudoRandomBytes(11 << 20, seed: 72))
+        let part = try await d.get("data/small", range: 1000..<501_000)
+        #expect(part == Array(pseudoRandomBytes(3 << 20, seed: 71)[1000..<501_000]))
+        #expect(download.bytesGranted >= (11 << 20) + 500_000)
+    }
+
+    @Test func thePlanAndTheCommandLineSetCapsOnObjectStoresOnly() async throws {
+        let t = TempDir("caps-plan")
+        let env = ["XDG_STATE_HOME": t.sub("state")]
+        try writeFile(t.sub("password"), Array("caps password\n".utf8))
+        let wrong = folderPlan(t, copies: ["nas"], extra: "limit-upload = 512")
+        try wrong.write(toFile: t.sub("wrong.toml"), atomically: true, encoding: .utf8)
+        let refused = try runCLI(["init", "--plan", t.sub("wrong.toml")], env: env, password: nil)
+        #expect(refused.status != 0 && refused.stderr.contains("limit-upload needs a b2: or s3: destination"), "\(refused.stderr)")
+        let plan = try Plan.parse("""
+            [[source]]
+            path = "\(t.sub("Pictures"))"
+            [[destination]]
+            name = "nas"
+            repo = "\(t.sub("nas"))"
+            media = "nas"
+            site = "onsite"
+            [[destination]]
+            name = "b2"
+            repo = "b2:caps/triplicate"
+            media = "cloud"
+            site = "offsite"
+            limit-upload = 2048
+            limit-download = 10240
+            """, file: t.sub("plan.toml"))
+        let b2 = try #require(plan.destinations.first { $0.name == "b2" })
+        #expect(b2.limitUpload == 2048 && b2.limitDownload == 10240)
+        let context = try b2.context(environment: ["B2_APPLICATION_KEY_ID": "k", "B2_APPLICATION_KEY": "s"])
+        #expect(context.limits.upload?.bytesPerSecond == 2 << 20 && context.limits.download?.bytesPerSecond == 10 << 20)
+        let zero = try runCLI(["snapshots", "--repo", t.sub("nas"), "--limit-upload", "0"], env: env)
+        #expect(zero.status != 0 && zero.stderr.contains("--limit-upload takes a whole number of KiB/s"), "\(zero.stderr)")
+        let folder = try runCLI(["snapshots", "--repo", t.sub("nas"), "--limit-download", "100"], env: env)
+        #expect(folder.status != 0 && folder.stderr.contains("apply to a b2: or s3: repository"), "\(folder.stderr)")
+    }
+}

@@ -12,12 +12,16 @@ public struct DestinationContext: Sendable {
     public var credentials: ObjectStoreCredentials?
     /// For a removable drive: read every object written back and compare it.
     public var verifyWrites: Bool
+    /// For an object store: caps on the bandwidth of its uploads and downloads.
+    public var limits: TransferLimits
 
     /// A context; `environment` nil is this process's environment.
-    public init(environment: [String: String]? = nil, credentials: ObjectStoreCredentials? = nil, verifyWrites: Bool = false) {
+    public init(environment: [String: String]? = nil, credentials: ObjectStoreCredentials? = nil, verifyWrites: Bool = false,
+                limits: TransferLimits = TransferLimits()) {
         self.environment = environment ?? ProcessInfo.processInfo.environment
         self.credentials = credentials
         self.verifyWrites = verifyWrites
+        self.limits = limits
     }
 }
 
@@ -123,8 +127,10 @@ private struct ObjectStoreFactory: DestinationFactory {
         let host = endpoint.split(separator: "/").dropFirst().first.map(String.init) ?? ""
         let labels = host.split(separator: ".")
         let region = credentials.region ?? (labels.count > 2 && labels[0] == "s3" ? String(labels[1]) : "us-east-1")
-        return S3Destination(endpoint: endpoint, bucket: o.bucket, prefix: o.prefix,
-                             accessKeyID: credentials.keyID, secretKey: credentials.secret, region: region)
+        var destination = S3Destination(endpoint: endpoint, bucket: o.bucket, prefix: o.prefix,
+                                        accessKeyID: credentials.keyID, secretKey: credentials.secret, region: region)
+        destination.limits = context.limits
+        return destination
     }
 }
 

@@ -79,6 +79,9 @@ public struct Plan: Sendable, Equatable {
         public var endpoint: String?
         /// For an object store: create its bucket with object lock, every object kept this many days (`lock-days`).
         public var lockDays: Int?
+        /// For an object store: caps on its uploads and downloads in KiB/s (`limit-upload`, `limit-download`); nil: none.
+        public var limitUpload: Int?
+        public var limitDownload: Int?
 
         /// The location as text, as `--repo` takes it.
         public var repo: String { location.description }
@@ -271,7 +274,7 @@ public struct Plan: Sendable, Equatable {
                     let section: KeyLines.Section = key == "source" ? .source(i) : .destination(i)
                     guard let t = element.table else { throw fail(lines.header(section), "each \(key) must be a table") }
                     let known = key == "source" ? ["path", "exclude"]
-                        : ["name", "repo", "media", "site", "key-id-file", "key-id-command", "key-file", "key-command", "region", "endpoint", "lock-days"]
+                        : ["name", "repo", "media", "site", "key-id-file", "key-id-command", "key-file", "key-command", "region", "endpoint", "lock-days", "limit-upload", "limit-download"]
                     for k in t.keys where !known.contains(k) {
                         throw fail(lines.line(of: k, in: section), "unknown key \"\(k)\" in \(section.title) (known: \(known.joined(separator: ", ")))")
                     }
@@ -324,6 +327,15 @@ public struct Plan: Sendable, Equatable {
                                 throw fail(lines.line(of: "lock-days", in: section), "lock-days needs a b2: or s3: destination: only a bucket keeps objects locked")
                             }
                             target.lockDays = days
+                        }
+                        for key in ["limit-upload", "limit-download"] where t[key] != nil {
+                            guard let kib = t[key]?.int, kib >= 1, kib <= 100_000_000 else {
+                                throw fail(lines.line(of: key, in: section), "\(key) must be a whole number of KiB/s, at least 1 (e.g. 2048 for 2 MiB/s)")
+                            }
+                            guard case .objectStore = resolved else {
+                                throw fail(lines.line(of: key, in: section), "\(key) needs a b2: or s3: destination: a folder or drive is not reached over the internet")
+                            }
+                            if key == "limit-upload" { target.limitUpload = kib } else { target.limitDownload = kib }
                         }
                         destinations.append(target)
                     }
@@ -384,7 +396,8 @@ extension Plan.Target {
     /// What the destination is made with: the plan's own credentials, region and endpoint when it gives them, else the
     /// environment's. Reading a key from its file or command can fail (``TriplicateError/Kind-swift.enum/missingCredentials``).
     public func context(environment: [String: String]) throws(TriplicateError) -> DestinationContext {
-        var context = DestinationContext(environment: environment)
+        var context = DestinationContext(environment: environment,
+                                         limits: TransferLimits(upload: .kibPerSecond(limitUpload), download: .kibPerSecond(limitDownload)))
         if let keyID, let key {
             context.credentials = ObjectStoreCredentials(keyID: try keyID.read("the key ID of \(name)"), secret: try key.read("the key of \(name)"))
         } else if region != nil || endpoint != nil {
