@@ -10,6 +10,7 @@ the S3 server on 127.0.0.1:UPSTREAM_PORT, one upstream connection per request, a
     healthy                          forward everything
     down                             reset every connection as soon as it is accepted (the server stays down)
     down-after N                     forward N requests, then behave as `down`
+    silent                           accept every connection and never read or answer (a server that hangs)
     faulty EVERY KIND[,KIND...] [STALL_SECONDS]
                                      every EVERY-th request (counted from when the line was written) gets the next fault of the list, in turn:
         503       read the request, answer 503 Slow Down with Retry-After: 0
@@ -77,6 +78,14 @@ async def handle(reader, writer):
     words = mode()
     if words[0] == "down" or (words[0] == "down-after" and counter >= int(words[1])):
         reset(writer)
+        return
+    if words[0] == "silent":
+        log("- - silent")
+        try:
+            await reader.read()  # until the client gives up and closes
+        except ConnectionError:
+            pass
+        writer.close()
         return
     try:
         try:

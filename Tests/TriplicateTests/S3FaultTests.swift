@@ -157,6 +157,39 @@ private func photoSource(_ t: TempDir, seed: UInt64) throws -> String {
         #expect(verified.status == 0, "\(verified.stdout)\(verified.stderr)")
     }
 
+    /// A B2 that accepts connections and never answers (a hung server, a captive portal) is left out of a plan's backup
+    /// after the probe's deadline: the folder copies get their snapshot at once instead of after minutes of retries.
+    @Test func aPlanLeavesOutACloudCopyThatDoesNotAnswerAndBacksUpTheOthers() async throws {
+        let server = try TestS3Server()
+        let t = TempDir("s3-silent")
+        let proxy = try FaultProxy(upstream: server, dir: t.path)
+        let bucket = "silent-" + String(UUID().uuidString.lowercased().prefix(8))
+        try writeFile(t.sub("password"), Array("silent password\n".utf8))
+        try writeFile(t.sub("Pictures/DSC_1.NEF"), pseudoRandomBytes(300_000, seed: 8801))
+        let plan = folderPlan(t, copies: ["nas"]) + """
+
+            [[destination]]
+            name = "b2"
+            repo = "b2:\(bucket)/triplicate"
+            media = "cloud"
+            site = "offsite"
+            """
+        try plan.write(toFile: t.sub("plan.toml"), atomically: true, encoding: .utf8)
+        let env = ["B2_ENDPOINT": proxy.endpoint, "B2_APPLICATION_KEY_ID": "testing", "B2_APPLICATION_KEY": "testing",
+                   "XDG_STATE_HOME": t.sub("state")]
+        func run(_ args: [String]) throws -> CLIResult { try runCLI(args + ["--plan", t.sub("plan.toml")], env: env, password: nil) }
+        #expect(try run(["init"]).status == 0)
+        try proxy.set("silent")
+        settleTimestamps()
+        let backup = try run(["backup"])
+        #expect(backup.status == 4, "exit \(backup.status): \(backup.stdout)\(backup.stderr)")
+        #expect((backup.stdout + backup.stderr).contains("did not answer within 15 seconds"), "\(backup.stdout)\(backup.stderr)")
+        #expect(backup.stdout.contains("nas: holds the new snapshot"), "\(backup.stdout)")
+        try proxy.set("healthy")
+        let caughtUp = try run(["sync"])
+        #expect(caughtUp.status == 0, "\(caughtUp.stdout)\(caughtUp.stderr)")
+    }
+
     @Test func aServerThatGoesDownMidPruneLeavesEverySnapshotRestorableAndTheNextPruneFinishes() async throws {
         let server = try TestS3Server()
         let t = TempDir("s3-prune")

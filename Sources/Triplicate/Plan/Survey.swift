@@ -125,11 +125,22 @@ extension PlanSession {
                     continue
                 }
                 group.addTask {
-                    do throws(TriplicateError) {
-                        return Looked(index: i, place: try await self.look(at: t, d, creating: creating))
-                    } catch {
-                        return Looked(index: i, error: error)
+                    let look: @Sendable () async -> Looked = {
+                        do throws(TriplicateError) {
+                            return Looked(index: i, place: try await self.look(at: t, d, creating: creating))
+                        } catch {
+                            return Looked(index: i, error: error)
+                        }
                     }
+                    // Creating a copy (init) takes what it takes; otherwise a copy that has not answered by the
+                    // deadline is left out at once, and the others go on without it.
+                    if creating { return await look() }
+                    let deadline = Self.probeDeadline
+                    if let looked = await firstOf(look, deadline: deadline) { return looked }
+                    var place = Place(target: t, destination: d)
+                    place.unreachable = "did not answer within \(deadline.components.seconds) seconds; the other copies went on without it"
+                    place.reason = Self.reason(for: d, "")
+                    return Looked(index: i, place: place)
                 }
             }
             var all: [Looked] = []
@@ -216,6 +227,11 @@ extension PlanSession {
     }
 
     /// The kind of reason `d` cannot be used, from its type.
+    /// How long a command waits for a copy to answer its first question before leaving it out: long enough for a
+    /// slow link (B2 answers in under a second), short enough that an unplugged network or a server that accepts
+    /// connections and never answers does not hold the other copies back for minutes of retries.
+    @TaskLocal static var probeDeadline: Duration = .seconds(15)
+
     static func reason(for d: any Destination, _ message: String) -> UnreachableReason {
         switch d.placeKind {
         case .removableDrive: return .driveNotConnected

@@ -1,5 +1,6 @@
 // Concurrently: the one "N at a time" loop of the package: restore's files, check's and repair's packs, a plan's
 // copies between destinations, and S3's multipart uploads all run through it.
+internal import Synchronization
 
 /// What one task hands back: the worker it borrowed, and its output.
 ///
@@ -52,4 +53,39 @@ package func forEachConcurrently<Input: Sendable, Output: Sendable>(
     collect: (Output) -> Bool
 ) async {
     await forEachConcurrently(inputs, workers: Array(0..<max(limit, 1)), { input, _ in await work(input) }, collect: collect)
+}
+
+/// The result of `operation`, or nil when it has not finished by `deadline`: then it is cancelled and left to end in
+/// the background (an operation stuck in a system call that cannot be cancelled, on a hung network share, does not
+/// hold up the caller).
+package func firstOf<T: Sendable>(_ operation: @escaping @Sendable () async -> T, deadline: Duration) async -> T? {
+    let race = Race<T>()
+    return await withCheckedContinuation { (continuation: CheckedContinuation<T?, Never>) in
+        race.waiting.withLock { $0 = continuation }
+        let work = Task {
+            race.finish(await operation())
+            race.timer.withLock { $0?.cancel() }
+        }
+        race.timer.withLock { t in
+            t = Task {
+                guard (try? await Task.sleep(for: deadline)) != nil else { return }
+                race.finish(nil)
+                work.cancel()
+            }
+        }
+    }
+}
+
+/// The state of ``firstOf(_:deadline:)``: who is waiting, and the timer to stop once the operation is done.
+private final class Race<T: Sendable>: Sendable {
+    let waiting = Mutex<CheckedContinuation<T?, Never>?>(nil)
+    let timer = Mutex<Task<Void, Never>?>(nil)
+
+    /// Resumes the waiting caller with `value`, the first time only.
+    func finish(_ value: T?) {
+        waiting.withLock { c in
+            c?.resume(returning: value)
+            c = nil
+        }
+    }
 }
