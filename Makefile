@@ -10,7 +10,7 @@ APT_PKGS    = libzstd-dev libb2-dev libssl-dev libsqlite3-dev pkg-config
 TEST_PKGS   = zstd dosfstools fusefat util-linux
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all build release deps test-deps test demo compare compare-prune bench-s3 fuzz api-check docs clean
+.PHONY: all build release deps test-deps test demo compare compare-cloud compare-prune bench-s3 fuzz api-check docs clean
 
 all: build
 
@@ -89,6 +89,14 @@ compare: release
 	@missing=""; for p in restic borgbackup time; do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; fi
 	python3 scripts/compare.py
+
+# The same, then backup and restore side by side with restic against an S3 server (moto_server) on loopback, through a
+# proxy that adds latency and caps bandwidth (scripts/shape-proxy.py): 0 ms, 40 ms RTT, 40 ms RTT at 100 Mbit/s.
+compare-cloud: release
+	@missing=""; for p in restic borgbackup time; do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; fi
+	@command -v moto_server >/dev/null 2>&1 || python3 -m pip install -q 'moto[server]'
+	python3 scripts/compare.py --cloud
 
 # forget --prune side by side with restic and borg on 50 snapshots of random data; prints a table.
 compare-prune: release

@@ -16,16 +16,36 @@ shrink), edited by adding files, rewriting a megabyte inside two files and delet
 each flatters a different tool. `--before BINARY` also runs an older triplicate build in the same run, as a
 fourth tool, and adds a table of before against after.
 
+With `--cloud` (or COMPARE_CLOUD=1; `make compare-cloud`), restic and triplicate then also back up to and restore
+from an S3 bucket: one moto_server on a free 127.0.0.1 port, reached through scripts/shape-proxy.py at three link
+settings (no shaping; 40 ms RTT; 40 ms RTT and 100 Mbit/s per connection and direction). For each setting and tool:
+init into a new bucket (not timed), the initial backup of a new source of `--cloud-size` (default 150MB, photos or
+random per `--data`), and a restore of the latest snapshot into an empty folder, checked file by file (SHA-256)
+against the source. restic keeps its usual local cache (index and snapshots) between the backup and the restore;
+triplicate has none. The table also counts the S3 requests of each step (from moto's log): moto closes the
+connection after every answer, so each request pays a handshake through the proxy. Borg has no S3 backend (only
+local and SSH repositories), so it is left out. `--cloud-only` skips the local steps; `--triplicate BINARY` measures
+another build (its triplicate-photoset, when beside it, generates the photo set).
+
     make compare                      # 1 GB photo set in /tmp/triplicate-compare
     COMPARE_SIZE=4GB make compare
     COMPARE_DATA=random COMPARE_BEFORE=/path/to/old/triplicate make compare
+    make compare-cloud                # the above, then the cloud steps on 150MB
+    python3 scripts/compare.py --cloud-only --data random --cloud-size 300MB --triplicate /tmp/triplicate
 """
-import argparse, os, shutil, subprocess, sys, time
+import argparse, hashlib, os, re, shutil, signal, socket, subprocess, sys, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TRIPLICATE = os.path.join(ROOT, ".build", "release", "triplicate")
 PHOTOSET = os.path.join(ROOT, ".build", "release", "triplicate-photoset")
+PROXY = os.path.join(ROOT, "scripts", "shape-proxy.py")
 PASSWORD = "compare-password"
+# The link settings of the cloud steps: label, RTT in ms, Mbit/s per connection and direction (None: no cap).
+LINKS = (("0 ms", 0, None), ("40 ms RTT", 40, None), ("40 ms RTT, 100 Mbit/s", 40, 100))
+# Any key will do for moto; the B2_* variables would take precedence over AWS_* in triplicate, so they are unset.
+S3_ENV = {"AWS_ACCESS_KEY_ID": "compare", "AWS_SECRET_ACCESS_KEY": "compare-secret", "AWS_REGION": "us-east-1",
+          "AWS_DEFAULT_REGION": "us-east-1", "AWS_SESSION_TOKEN": None, "AWS_PROFILE": None,
+          "B2_APPLICATION_KEY_ID": None, "B2_APPLICATION_KEY": None, "B2_REGION": None, "B2_ENDPOINT": None}
 
 
 def run(cmd, env=None, cwd=None):
@@ -33,7 +53,7 @@ def run(cmd, env=None, cwd=None):
 
     The peak RSS comes from GNU time, which starts the tool from its own small process: Linux counts in a child's
     peak the memory of the process it was forked from, so a figure taken here would include this script's."""
-    full_env = dict(os.environ, **(env or {}))
+    full_env = {k: v for k, v in dict(os.environ, **(env or {})).items() if v is not None}  # None unsets
     rss_file = os.path.join(os.environ.get("TMPDIR", "/tmp"), f"compare-rss-{os.getpid()}")
     start = time.perf_counter()
     proc = subprocess.Popen(["/usr/bin/time", "-f", "%M", "-o", rss_file] + cmd, env=full_env, cwd=cwd,
@@ -86,9 +106,9 @@ class Borg:
 
 
 class Triplicate:
-    def __init__(self, work, binary=TRIPLICATE, name="triplicate"):
+    def __init__(self, work, binary=None, name="triplicate"):
         self.name = name
-        self.binary = binary
+        self.binary = binary or TRIPLICATE
         self.repo = os.path.join(work, name + "-repo")
         self.env = {"TRIPLICATE_PASSWORD": PASSWORD, "TRIPLICATE_REPOSITORY": self.repo}
     def init(self): return run([self.binary, "init"], self.env)
@@ -161,14 +181,8 @@ def prepare(work, size, data, seed):
     return src
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--size", default=os.environ.get("COMPARE_SIZE", "1GB"))
-    ap.add_argument("--small-files", type=int, default=int(os.environ.get("COMPARE_SMALL_FILES", "100000")))
-    ap.add_argument("--work", default=os.environ.get("COMPARE_DIR", "/tmp/triplicate-compare"))
-    ap.add_argument("--data", choices=["photos", "random"], default=os.environ.get("COMPARE_DATA", "photos"))
-    ap.add_argument("--before", default=os.environ.get("COMPARE_BEFORE"), help="an older triplicate binary to run as well")
-    args = ap.parse_args()
+def local(args):
+    """The local steps: restic, borg and triplicate into folders on this disk."""
     src = prepare(args.work, args.size, args.data, 11)
     tools = [Restic(args.work), Borg(args.work), Triplicate(args.work)]
     if args.before:
@@ -257,6 +271,226 @@ def main():
     if len(extra) >= 2 and extra[1][1] > 0:
         print(f"\nSpeed-up of the whole backup from 1 core to {cores}: {extra[0][1] / extra[1][1]:.2f}x")
     shutil.rmtree(args.work, ignore_errors=True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_listening(port, proc, what, log):
+    """Waits until 127.0.0.1:port accepts connections; raises if `proc` exits or 30 s pass."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited {proc.returncode}; see {log}")
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.2).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{what} is not listening on {port} after 30 s; see {log}")
+
+
+def stop(proc):
+    if proc is not None and proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def start_proxy(upstream, rtt, rate, work, n):
+    """scripts/shape-proxy.py in front of 127.0.0.1:upstream; returns (process, port)."""
+    port_file = os.path.join(work, f"proxy-{n}.port")
+    log = os.path.join(work, f"proxy-{n}.log")
+    cmd = [sys.executable, PROXY, str(upstream), port_file, "--rtt-ms", str(rtt)] + (["--rate-mbit", str(rate)] if rate else [])
+    with open(log, "w") as f:
+        proc = subprocess.Popen(cmd, stdout=f, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 30
+    while not os.path.exists(port_file):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            stop(proc)
+            raise RuntimeError(f"the shaping proxy did not start; see {log}")
+        time.sleep(0.05)
+    with open(port_file) as f:
+        return proc, int(f.read())
+
+
+def tree(root):
+    """relative path -> (size, SHA-256) of every file under root."""
+    out = {}
+    for d, _, files in os.walk(root):
+        for name in files:
+            path = os.path.join(d, name)
+            with open(path, "rb") as f:
+                out[os.path.relpath(path, root)] = (os.path.getsize(path), hashlib.file_digest(f, "sha256").hexdigest())
+    return out
+
+
+def check_restore(target, src, expected):
+    """Raises unless the restore in `target` (restic: target/<absolute source path>, triplicate: target/<name>) holds
+    exactly the source's files and bytes."""
+    for root in (os.path.join(target, src.lstrip("/")), os.path.join(target, os.path.basename(src))):
+        if os.path.isdir(root):
+            break
+    else:
+        raise RuntimeError(f"the restore in {target} holds no copy of {src}")
+    got = tree(root)
+    if got != expected:
+        missing = len(expected.keys() - got.keys())
+        extra = len(got.keys() - expected.keys())
+        differ = sum(1 for k in expected.keys() & got.keys() if expected[k] != got[k])
+        raise RuntimeError(f"restore differs from the source: {missing} files missing, {extra} extra, {differ} different")
+
+
+def requests(log, bucket):
+    """How many requests on `bucket` moto_server has logged (werkzeug's access log: "GET /bucket/key HTTP/1.1" 200)."""
+    time.sleep(0.1)  # the line of the last request is written just after its answer
+    pattern = re.compile(r'"[A-Z]+ /' + re.escape(bucket) + r'[/? ]')
+    with open(log, errors="replace") as f:
+        return sum(1 for line in f if pattern.search(line))
+
+
+class CloudRestic(Restic):
+    def __init__(self, work, endpoint, bucket):
+        super().__init__(work)
+        self.bucket = bucket
+        self.env.update(S3_ENV, RESTIC_REPOSITORY=f"s3:{endpoint}/{bucket}",
+                        RESTIC_CACHE_DIR=os.path.join(work, f"restic-cache-{bucket}"))
+
+
+class CloudTriplicate(Triplicate):
+    def __init__(self, work, endpoint, bucket):
+        super().__init__(work)
+        self.bucket = bucket
+        self.env.update(S3_ENV, TRIPLICATE_REPOSITORY=f"s3:{endpoint}/{bucket}/triplicate")
+
+
+def cloud(args):
+    """The cloud steps: restic and triplicate against one moto_server, through the shaping proxy at each of LINKS."""
+    if shutil.which("moto_server") is None:
+        raise SystemExit("moto_server not found: python3 -m pip install 'moto[server]'")
+    work = os.path.join(args.work, "cloud")
+    src = prepare(work, args.cloud_size, args.data, 12)
+    expected = tree(src)
+    source_bytes = sum(size for size, _ in expected.values())
+    time.sleep(1.2)  # past triplicate's racy-timestamp second
+    results = {}  # (setting, step) -> tool -> (seconds, rss) or an error message
+    moto, proxy = None, None
+    moto_log = os.path.join(work, "moto.log")
+    try:
+        moto_port = free_port()
+        with open(moto_log, "w") as f:
+            moto = subprocess.Popen(["moto_server", "-H", "127.0.0.1", "-p", str(moto_port)], stdout=f, stderr=subprocess.STDOUT)
+        wait_listening(moto_port, moto, "moto_server", moto_log)
+        for n, (label, rtt, rate) in enumerate(LINKS):
+            proxy, port = start_proxy(moto_port, rtt, rate, work, n)
+            endpoint = f"http://127.0.0.1:{port}"
+            slug = f"link{n}-{rtt}ms" + (f"-{rate}mbit" if rate else "")
+            tools = [CloudRestic(work, endpoint, f"restic-{slug}"), CloudTriplicate(work, endpoint, f"triplicate-{slug}")]
+            failed = {}
+            for t in tools:
+                try:
+                    t.init()
+                except RuntimeError as e:
+                    failed[t.name] = f"init failed: {e}"
+                    print(f"{label}: {t.name} init failed: {e}", file=sys.stderr)
+
+            def step(name, action):
+                print(f"{label}: {name} ...", file=sys.stderr)
+                for t in tools:
+                    if t.name in failed:
+                        results.setdefault((label, name), {})[t.name] = failed[t.name]
+                        continue
+                    os.sync()
+                    try:
+                        before = requests(moto_log, t.bucket)
+                        seconds, rss = action(t)
+                        results.setdefault((label, name), {})[t.name] = (seconds, rss, requests(moto_log, t.bucket) - before)
+                    except RuntimeError as e:
+                        failed[t.name] = f"{name} failed: {e}"
+                        results.setdefault((label, name), {})[t.name] = failed[t.name]
+                        print(f"{label}: {t.name} {name} failed: {e}", file=sys.stderr)
+
+            def restore(t):
+                target = os.path.join(work, f"restore-{t.name}-{slug}")
+                try:
+                    r = t.restore(target)
+                    check_restore(target, src, expected)
+                    return r
+                finally:
+                    shutil.rmtree(target, ignore_errors=True)
+
+            step(f"initial backup of {args.cloud_size}", lambda t: t.backup(src))
+            step("restore latest", restore)
+            stop(proxy)
+            proxy = None
+    finally:
+        stop(proxy)
+        stop(moto)
+
+    what = "photo set" if args.data == "photos" else "random (incompressible) data"
+    print(f"\nCloud: {args.cloud_size} of {what} ({source_bytes / 1e6:.0f} MB in {len(expected)} files) to a moto_server "
+          f"on 127.0.0.1 through scripts/shape-proxy.py; {os.cpu_count()} cores. Times in seconds, peak RSS in MiB. "
+          f"Every restore was compared file by file with the source. Borg has no S3 backend, so it is not in this table.\n")
+    print("| setting | step | restic s | triplicate s | restic / triplicate | RSS MiB restic / triplicate | S3 requests restic / triplicate |")
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
+    errors = []
+    for (label, name), r in results.items():
+        cells, rss, reqs = [], [], []
+        for tool in ("restic", "triplicate"):
+            v = r.get(tool)
+            if isinstance(v, tuple):
+                cells.append(f"{v[0]:.1f}")
+                rss.append(f"{v[1]:.0f}")
+                reqs.append(str(v[2]))
+            else:
+                cells.append("failed")
+                rss.append("-")
+                reqs.append("-")
+                if v and v not in errors:
+                    errors.append(v)
+        rs, tr = r.get("restic"), r.get("triplicate")
+        ratio = f"{rs[0] / tr[0]:.2f}x" if isinstance(rs, tuple) and isinstance(tr, tuple) and tr[0] > 0 else "-"
+        print(f"| {label} | {name} | {cells[0]} | {cells[1]} | {ratio} | {rss[0]} / {rss[1]} | {reqs[0]} / {reqs[1]} |")
+    print("\n\"restic / triplicate\" is how many times faster triplicate was (above 1 is faster). The 100 Mbit/s cap is per "
+          "connection: a tool that transfers on several connections at once gets more in all. moto_server (werkzeug) closes "
+          "the connection after every answer, so through the proxy each request pays a new handshake, 2 RTT in all, where "
+          "S3 or B2 over a kept-alive connection would cost 1 RTT: requests made one after another weigh double here.")
+    for e in errors:
+        print(f"\nerror: {e}")
+    shutil.rmtree(args.work, ignore_errors=True)
+    return 1 if errors else 0
+
+
+def main():
+    global TRIPLICATE, PHOTOSET
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--size", default=os.environ.get("COMPARE_SIZE", "1GB"))
+    ap.add_argument("--small-files", type=int, default=int(os.environ.get("COMPARE_SMALL_FILES", "100000")))
+    ap.add_argument("--work", default=os.environ.get("COMPARE_DIR", "/tmp/triplicate-compare"))
+    ap.add_argument("--data", choices=["photos", "random"], default=os.environ.get("COMPARE_DATA", "photos"))
+    ap.add_argument("--before", default=os.environ.get("COMPARE_BEFORE"), help="an older triplicate binary to run as well")
+    ap.add_argument("--triplicate", default=os.environ.get("COMPARE_TRIPLICATE", TRIPLICATE), metavar="BINARY",
+                    help="the triplicate binary to measure (default .build/release/triplicate)")
+    ap.add_argument("--photoset", metavar="BINARY", default=os.environ.get("COMPARE_PHOTOSET"),
+                    help="the photo set generator (default: triplicate-photoset beside --triplicate, else .build/release's)")
+    ap.add_argument("--cloud", action="store_true", default=os.environ.get("COMPARE_CLOUD", "") == "1",
+                    help="also back up to and restore from S3 (moto_server) through the shaping proxy")
+    ap.add_argument("--cloud-only", action="store_true", help="only the cloud steps")
+    ap.add_argument("--cloud-size", default=os.environ.get("COMPARE_CLOUD_SIZE", "150MB"))
+    args = ap.parse_args()
+    TRIPLICATE = os.path.abspath(args.triplicate)
+    beside = os.path.join(os.path.dirname(TRIPLICATE), "triplicate-photoset")
+    PHOTOSET = os.path.abspath(args.photoset) if args.photoset else beside if os.path.exists(beside) else PHOTOSET
+    if not args.cloud_only:
+        local(args)
+    if args.cloud or args.cloud_only:
+        return cloud(args)
 
 
 if __name__ == "__main__":
