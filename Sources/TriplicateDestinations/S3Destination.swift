@@ -86,6 +86,8 @@ public struct S3Destination: Destination {
         var status: UInt
         var headers: [(String, String)]
         var body: [UInt8]
+        /// Bytes of a successful answer written into the caller's buffer instead of ``body``.
+        var received = 0
         func header(_ name: String) -> String? { headers.first { $0.0.lowercased() == name }?.1 }
     }
 
@@ -93,6 +95,7 @@ public struct S3Destination: Destination {
     /// every attempt.
     fileprivate func send(_ method: HTTPMethod, path: String, query: [(String, String)] = [], headers: [(String, String)] = [],
                       payloadHash: String = SigV4Signer.emptyPayloadHash, object: String?, maxBody: Int = 64 << 20, uploading: Int = 0,
+                      into target: UnsafeMutableRawBufferPointer? = nil,
                       body: (() -> HTTPClientRequest.Body?)? = nil) async throws(DestinationError) -> Reply {
         var attempt = 0
         while true {
@@ -111,12 +114,27 @@ public struct S3Destination: Destination {
             }
             for (k, v) in headers { request.headers.add(name: k, value: v) }
             if let body { request.body = body() }
-            let outcome: Result<Reply, DestinationError>
+            var outcome: Result<Reply, DestinationError> = .failure(DestinationError(.transient, object: object, "no answer"))
             do {
                 let client = S3Clients.client(idleTimeout: idleTimeout, fresh: attempt > 1)
                 let response = try await client.execute(request, timeout: .hours(24))
                 let collected: ByteBuffer
-                if let limit = limits.download {
+                if let target, (200..<300).contains(response.status.code) {
+                    // A successful answer goes straight into the caller's buffer, piece by piece as it arrives.
+                    var received = 0
+                    for try await piece in response.body {
+                        let n = piece.readableBytes
+                        guard received + n <= target.count else { throw NIOTooManyBytesError(maxBytes: target.count) }
+                        await limits.download?.take(n)
+                        piece.withUnsafeReadableBytes { raw in
+                            UnsafeMutableRawBufferPointer(rebasing: target[received..<received + n]).copyMemory(from: raw)
+                        }
+                        received += n
+                    }
+                    outcome = .success(Reply(status: response.status.code, headers: response.headers.map { ($0.name, $0.value) },
+                                             body: [], received: received))
+                    throw Delivered()
+                } else if let limit = limits.download {
                     var all = ByteBuffer()
                     for try await var piece in response.body {
                         guard all.readableBytes + piece.readableBytes <= maxBody else { throw NIOTooManyBytesError(maxBytes: maxBody) }
@@ -129,6 +147,8 @@ public struct S3Destination: Destination {
                 }
                 outcome = .success(Reply(status: response.status.code, headers: response.headers.map { ($0.name, $0.value) },
                                          body: Array(collected.readableBytesView)))
+            } catch is Delivered {
+                // The answer is in `outcome` already.
             } catch {
                 outcome = .failure(Self.classify(error, method: method, object: object, endpoint: endpoint))
             }
@@ -385,6 +405,29 @@ public struct S3Destination: Destination {
         return bytes
     }
 
+    public func get(_ name: String, range: Range<Int64>, into buffer: UnsafeMutableRawBufferPointer) async throws(DestinationError) {
+        try checkName(name)
+        guard !range.isEmpty else {
+            _ = try await stat(name)
+            return
+        }
+        guard buffer.count >= Int(range.count) else {
+            throw DestinationError(.permanent, object: name, "a buffer of \(buffer.count) bytes cannot hold the range \(range)")
+        }
+        let target = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<Int(range.count)])
+        let reply = try await send(.GET, path: "/\(bucket)/\(key(name))", headers: [("range", "bytes=\(range.lowerBound)-\(range.upperBound - 1)")],
+                                   object: name, into: target)
+        if reply.status == 416 {
+            throw DestinationError(.permanent, object: name, "range \(range) is outside the object")
+        }
+        // A server that ignores the range answers 200 with the whole object: it does not fit the buffer, and the
+        // read above failed as too large, unless the object is exactly the range.
+        try expect(reply, [206, 200], object: name)
+        guard reply.received == Int(range.count), reply.status == 206 || range.lowerBound == 0 else {
+            throw DestinationError(.permanent, object: name, "range \(range) returned \(reply.received) bytes: it reaches past the end of the object")
+        }
+    }
+
     public func list(prefix listPrefix: String) async throws(DestinationError) -> [ObjectInfo] {
         try await listWithDates(prefix: listPrefix).map(\.0)
     }
@@ -564,6 +607,9 @@ struct FileChunks: AsyncSequence, Sendable {
                         end: range?.upperBound ?? Int64.max, exact: range != nil, limit: limit)
     }
 }
+
+/// Thrown inside ``S3Destination/send`` once a successful answer is in the caller's buffer, to leave the reading.
+private struct Delivered: Error {}
 
 /// HTTP clients, made on first use and kept for the life of the process (like `HTTPClient.shared`, whose redirects
 /// and 90-second timeouts suit a browser, not signed uploads): one per idle timeout for first attempts, whose

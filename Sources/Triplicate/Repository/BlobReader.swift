@@ -60,6 +60,11 @@ final class PackKeyCache: Sendable {
     }
 }
 
+/// Listings decoded during one range read.
+private final class TreeCollector {
+    var trees: [ObjectID: Tree] = [:]
+}
+
 /// Reads blobs (chunks and trees) of a repository. Caches pack keys; not thread safe: one task at a time uses
 /// it (a parallel restore hands each reader to one task and takes it back when the task ends).
 final class BlobReader: @unchecked Sendable {
@@ -71,6 +76,14 @@ final class BlobReader: @unchecked Sendable {
     let packKeys: PackKeyCache
     private let opener: BlobOpener
     private var trees: [ObjectID: Tree] = [:]
+    /// When set, the first listing read from a pack brings every listing of that pack along (up to
+    /// ``treeReadAhead`` bytes), in few ranges: walking a snapshot of many folders then costs a request per pack of
+    /// listings instead of one per folder, which over the internet is most of a restore's time.
+    var readsTreesAhead = false
+    /// The listings of each pack that holds any, from the index (made on first use).
+    private var treeEntries: [UInt32: [PackEntry]]?
+    private var treePacksRead: Set<UInt32> = []
+    static let treeReadAhead: Int64 = 32 << 20
 
     init(repository: Repository, index: MasterIndex, finder: DamageFinder? = nil, packKeys: PackKeyCache = PackKeyCache()) throws(TriplicateError) {
         self.repository = repository
@@ -184,7 +197,9 @@ final class BlobReader: @unchecked Sendable {
     /// damaged header), is read on its own through ``withBlob(_:_:)``: from the other copies of a plan, reported to
     /// ``finder`` when none holds it intact. The blobs that no copy holds intact are returned with their errors. A
     /// failure of the destination itself (unreachable, refusing) and any error `deliver` throws stop the read.
-    func readRange(_ range: PackRange, deliver: (BlobNeed, UnsafeRawBufferPointer) throws(TriplicateError) -> Void)
+    ///
+    /// With `onlyHere`, nothing is read again on its own: what this read cannot deliver is returned as failed.
+    func readRange(_ range: PackRange, onlyHere: Bool = false, deliver: (BlobNeed, UnsafeRawBufferPointer) throws(TriplicateError) -> Void)
         async throws(TriplicateError) -> [(need: BlobNeed, error: TriplicateError)] {
         let name = Layout.pack(range.pack)
         let copy = repository.destination
@@ -227,6 +242,9 @@ final class BlobReader: @unchecked Sendable {
             }
         }
         var failures: [(need: BlobNeed, error: TriplicateError)] = []
+        if onlyHere {
+            return retry.map { ($0, TriplicateError(.corrupt, "blob \($0.id.short) could not be read with its neighbours from pack \(name)")) }
+        }
         for need in retry {
             do { try await withBlob(need.id) { (plain) throws(TriplicateError) in try deliver(need, plain) } } catch {
                 guard error.kind == .corrupt else { throw error }
@@ -258,9 +276,48 @@ final class BlobReader: @unchecked Sendable {
     /// The decoded tree `id` (cached).
     func tree(_ id: ObjectID) async throws(TriplicateError) -> Tree {
         if let t = trees[id] { return t }
+        if readsTreesAhead, let loc = index.location(id), !treePacksRead.contains(loc.pack) {
+            treePacksRead.insert(loc.pack)
+            try await readTrees(inPack: loc.pack, around: loc.entry)
+            if let t = trees[id] { return t }
+        }
         let t = try await fetchTree(id)
         trees[id] = t
         return t
+    }
+
+    /// Reads and caches the listings of pack number `pack` (those nearest `entry`, up to ``treeReadAhead`` bytes).
+    /// A listing that cannot be read here is left for ``fetchTree(_:)``, which reports it; only a failure of the
+    /// destination itself is thrown.
+    private func readTrees(inPack pack: UInt32, around entry: PackEntry) async throws(TriplicateError) {
+        if treeEntries == nil {
+            var byPack: [UInt32: [PackEntry]] = [:]
+            index.forEachLocation { loc in
+                if loc.entry.type == .tree { byPack[loc.pack, default: []].append(loc.entry) }
+            }
+            treeEntries = byPack
+        }
+        let all = (treeEntries?[pack] ?? []).filter { trees[$0.id] == nil }
+            .sorted { abs(Int64($0.offset) - Int64(entry.offset)) < abs(Int64($1.offset) - Int64(entry.offset)) }
+        var needs: [BlobNeed] = []
+        var total: Int64 = 0
+        for e in all {
+            total += Int64(e.storedLength)
+            if total > Self.treeReadAhead && !needs.isEmpty { break }
+            needs.append(BlobNeed(id: e.id, entry: e, targets: []))
+        }
+        let packID = index.packID(pack)
+        for range in PackRangePlanner.ranges(pack: packID, needs: needs, withHeader: packKeys[packID] == nil) {
+            let cache = TreeCollector()
+            do {
+                _ = try await readRange(range, onlyHere: true) { (need, plain) throws(TriplicateError) in
+                    if let t = try? Tree.decode(Array(plain), context: "tree \(need.id.short)") { cache.trees[need.id] = t }
+                }
+            } catch {
+                guard error.kind == .corrupt else { throw error }
+            }
+            trees.merge(cache.trees) { old, _ in old }
+        }
     }
 
     /// True when tree `id` is in this reader's cache.

@@ -43,6 +43,7 @@ extension Repository {
                      each: (SnapshotEntry) throws(TriplicateError) -> Void) async throws(TriplicateError) {
         guard let root = snapshot.record.treeID else { throw TriplicateError(.corrupt, "snapshot \(snapshot.id.short) has no tree") }
         let reader = try BlobReader(repository: self, index: try await loadIndex())
+        reader.readsTreesAhead = true
         let clean = "/" + (path ?? "").split(separator: "/").joined(separator: "/")
         if let node = try await reader.node(at: path ?? "", root: root) {
             try each(SnapshotEntry(path: clean, node: node))

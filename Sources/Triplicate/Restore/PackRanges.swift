@@ -31,7 +31,7 @@ struct PackRange: Sendable {
 /// stays bounded and one pack's ranges can be read at once. A range never splits a blob.
 enum PackRangePlanner {
     static let gap: Int64 = 256 << 10
-    static let maxRange: Int64 = 16 << 20
+    static let maxRange: Int64 = 8 << 20
 
     /// The ranges for `needs` of `pack`. With `withHeader` (the pack's key is not known yet), a first range that starts
     /// within ``gap`` of the header is extended to the pack's start, so the header comes with the blobs.
