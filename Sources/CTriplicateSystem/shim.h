@@ -14,6 +14,13 @@ static inline unsigned long triplicate_fs_type(int fd) {
     return (unsigned long)fs.f_type;
 }
 
+/// lseek(2) with SEEK_DATA: the offset of the first byte of data at or after `offset`, or -1 (errno ENXIO: only a
+/// hole from there to the end).
+static inline long long triplicate_seek_data(int fd, long long offset) { return (long long)lseek(fd, (off_t)offset, SEEK_DATA); }
+
+/// lseek(2) with SEEK_HOLE: the offset of the first hole at or after `offset` (the end of the file counts as one).
+static inline long long triplicate_seek_hole(int fd, long long offset) { return (long long)lseek(fd, (off_t)offset, SEEK_HOLE); }
+
 /// syncfs(2): flushes the whole file system holding `fd`.
 static inline int triplicate_syncfs(int fd) { return syncfs(fd); }
 #endif

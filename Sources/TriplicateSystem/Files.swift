@@ -142,6 +142,35 @@ extension FileSystem {
         return true
     }
 
+    /// Raises this process's limit on open descriptors toward `wanted` (as far as the hard limit allows) and returns the
+    /// limit now in force.
+    package static func raiseOpenFileLimit(to wanted: Int) -> Int {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return 1024 }
+        if limit.rlim_cur < rlim_t(wanted) {
+            var raised = limit
+            raised.rlim_cur = min(rlim_t(wanted), limit.rlim_max)
+            if setrlimit(Int32(RLIMIT_NOFILE.rawValue), &raised) == 0 { limit = raised }
+        }
+        return Int(clamping: limit.rlim_cur)
+    }
+
+    /// Where the file's next run of data and the hole after it are, from `offset` on: `data` is the first byte of data at or
+    /// after `offset` (nil: only a hole from there to the end), `hole` the first hole after `data` (the end counts as one).
+    /// A file system that does not know holes reports the whole file as data. Moves the file position.
+    package static func dataRun(_ fd: Int32, from offset: Int64) -> (data: Int64?, hole: Int64)? {
+        let data = triplicate_seek_data(fd, offset)
+        if data < 0 { return errno == ENXIO ? (nil, offset) : nil }
+        let hole = triplicate_seek_hole(fd, data)
+        guard hole >= data else { return nil }
+        return (data, hole)
+    }
+
+    /// Moves the file position to `offset`.
+    package static func seek(_ fd: Int32, to offset: Int64, path: String) throws(FileSystemError) {
+        if lseek(fd, off_t(offset), SEEK_SET) != offset { throw FileSystemError("lseek", path) }
+    }
+
     /// Closes a descriptor that was written to: an error here can be a write that failed late (NFS, FUSE).
     package static func closeWritten(_ fd: Int32, path: String) throws(FileSystemError) {
         if Glibc.close(fd) != 0 { throw FileSystemError("close", path) }

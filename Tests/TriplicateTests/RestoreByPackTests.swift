@@ -5,6 +5,9 @@ import Foundation
 import Testing
 @testable import Triplicate
 import TriplicateDestinations
+#if canImport(Glibc)
+import Glibc
+#endif
 
 @Suite struct PackRangePlannerTests {
     static let pack = ObjectID(bytes: [UInt8](repeating: 7, count: 32))
@@ -89,10 +92,58 @@ import TriplicateDestinations
         #expect(result.errors.isEmpty && result.files == count)
         #expect(try TreeFingerprint.of(out + "/Photos") == TreeFingerprint.of(src))
         // Hundreds of blobs, a dozen reads: six listings (one read each), and for each of the two batches of files the
-        // data pack in ranges of up to 16 MiB (its header comes with the first).
+        // data pack in ranges of up to 8 MiB (its header comes with the first).
         let packReads = folder.reads.filter { $0.hasPrefix("data/") }.count
         #expect(packReads <= 12, "\(packReads) reads of packs")
         let leftovers = try FileManager.default.subpathsOfDirectory(atPath: out).filter { $0.contains(".triplicate-restore-") }
         #expect(leftovers.isEmpty)
+    }
+}
+
+/// Sparse files: holes are not read on backup (their zeros give the very chunks a dense copy gives) and come back as
+/// holes on restore.
+@Suite struct SparseFileTests {
+    /// Allocated bytes of `path` (st_blocks).
+    static func allocated(_ path: String) -> Int64 {
+        var st = stat()
+        return lstat(path, &st) == 0 ? Int64(st.st_blocks) * 512 : -1
+    }
+
+    @Test func aSparseFileIsBackedUpAsItsZerosAndRestoredWithItsHoles() async throws {
+        let t = TempDir("sparse")
+        let src = t.sub("Images")
+        let size = 24 << 20
+        let first = pseudoRandomBytes(700_000, seed: 91), second = pseudoRandomBytes(500_000, seed: 92)
+        // A sparse disk image: data at its start and in its middle, holes elsewhere.
+        try writeFile(src + "/sparse.img", [])
+        let fd = open(src + "/sparse.img", O_WRONLY)
+        #expect(ftruncate(fd, off_t(size)) == 0)
+        _ = first.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
+        _ = second.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, off_t(15 << 20)) }
+        close(fd)
+        #expect(Self.allocated(src + "/sparse.img") < 4 << 20, "the test needs a file system with holes")
+        // The same bytes written out in full.
+        var dense = [UInt8](repeating: 0, count: size)
+        dense.replaceSubrange(0..<first.count, with: first)
+        dense.replaceSubrange((15 << 20)..<(15 << 20) + second.count, with: second)
+        try writeFile(src + "/dense.img", dense)
+
+        let repo = try await makeRepository(t.sub("repo"))
+        let snap = try await repo.backup(paths: [src]).snapshot
+        let entries = try await repo.list(snap)
+        func chunks(_ name: String) -> [ObjectID]? {
+            guard let node = entries.first(where: { $0.path.hasSuffix("/" + name) })?.node, case .file(let c, _, _, _) = node.content else { return nil }
+            return c
+        }
+        #expect(chunks("sparse.img") != nil && chunks("sparse.img") == chunks("dense.img"))
+
+        let out = t.sub("out")
+        let result = try await repo.restore(snap, to: out)
+        #expect(result.errors.isEmpty)
+        #expect(FileManager.default.contents(atPath: out + "/Images/sparse.img") == Data(dense))
+        #expect(FileManager.default.contents(atPath: out + "/Images/dense.img") == Data(dense))
+        // Both come back sparse: chunks of zeros are left unwritten.
+        #expect(Self.allocated(out + "/Images/sparse.img") < 8 << 20, "\(Self.allocated(out + "/Images/sparse.img")) bytes allocated")
+        #expect(Self.allocated(out + "/Images/dense.img") < 8 << 20)
     }
 }

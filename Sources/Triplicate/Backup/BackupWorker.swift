@@ -16,12 +16,24 @@ final class BackupWorker: @unchecked Sendable {
         self.stager = stager
     }
 
+    /// The IDs of all-zero chunks by length: a sparse file or a disk image holds many, of few lengths, and each is
+    /// hashed once.
+    private var zeroIDs: [Int: ObjectID] = [:]
+
+    private func chunkID(_ data: UnsafeRawBufferPointer) -> ObjectID {
+        guard data.count >= 4096, isAllZero(data) else { return hasher.id(data) }
+        if let id = zeroIDs[data.count] { return id }
+        let id = hasher.id(data)
+        zeroIDs[data.count] = id
+        return id
+    }
+
     func run(jobs: Channel<ChunkJob>, packs: Channel<StagedPack>, failure: PipelineFailure) {
         while let job = jobs.receiveBlocking() {
             if failure.current == nil {
                 do {
                     let data = UnsafeRawBufferPointer(rebasing: job.segment.buffer[job.start..<(job.start + job.count)])
-                    let id = hasher.id(data)
+                    let id = chunkID(data)
                     if claims.claim(id), let pack = try stager.add(type: .data, id: id, data: data, policy: .auto) {
                         if !packs.sendBlocking(pack) { FileSystem.removeQuietly(pack.path) }
                     }

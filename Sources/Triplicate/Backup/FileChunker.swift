@@ -46,7 +46,8 @@ extension BackupRun {
         var stable = false
         while true {
             pending = PendingFile()
-            guard let read = try await readChunks(fd: fd, path: path, chunker: chunker, into: pending) else { return nil }
+            guard let read = try await readChunks(fd: fd, path: path, chunker: chunker, into: pending,
+                                                  skipHoles: info.size >= Self.sparseThreshold) else { return nil }
             total = read
             let after = (try? SourceInfo.fstatFD(fd, path: path)) ?? before
             stable = after.mtime == before.mtime && after.ctime == before.ctime && after.size == before.size
@@ -96,28 +97,60 @@ extension BackupRun {
         filled = tail
     }
 
-    /// Reads the open file from its current offset to the end and hands every chunk to the workers; returns
-    /// the bytes read, or nil after a read error, which is recorded.
-    func readChunks(fd: Int32, path: String, chunker: FastCDC, into file: PendingFile) async throws(TriplicateError) -> Int64? {
+    /// Files at least this large are asked where their holes are (two system calls), so that a sparse file's holes are
+    /// not read from disk.
+    static let sparseThreshold: UInt64 = 1 << 20
+
+    /// Reads the open file from its start to its end and hands every chunk to the workers; returns the bytes read,
+    /// or nil after a read error, which is recorded. With `skipHoles`, the holes of a sparse file (SEEK_HOLE) are taken
+    /// as the zeros they read as, without reading them: the chunks, and so the snapshot, are the same either way.
+    func readChunks(fd: Int32, path: String, chunker: FastCDC, into file: PendingFile, skipHoles: Bool = false) async throws(TriplicateError) -> Int64? {
         let maxSize = chunker.parameters.maxSize
         var eof = false
         var total: Int64 = 0
         var sinceProgress: Int64 = 0
+        // The file offset of the next byte, and what is known from there: zeros up to `holeEnd`, then data up to `dataEnd`.
+        var offset: Int64 = 0
+        var probe = skipHoles
+        var holeEnd: Int64 = 0, dataEnd: Int64 = 0
         while true {
             try checkCancelled()
             // Read until a whole maximum-size chunk lies after `start`, or the file ends.
             while !eof && filled - start < maxSize {
                 if segment == nil || filled == segment?.buffer.count { try await nextSegment() }
                 guard let seg = segment, let base = seg.buffer.baseAddress else { break }
-                let n: Int
-                do {
-                    n = try FileSystem.readSome(fd, into: UnsafeMutableRawBufferPointer(start: base + filled, count: seg.buffer.count - filled), path: path)
-                } catch {
-                    errors.append("\(path): read failed after \(total + Int64(filled - start)) bytes (\(error.reason))")
-                    start = filled
-                    return nil
+                let space = UnsafeMutableRawBufferPointer(start: base + filled, count: seg.buffer.count - filled)
+                if probe && offset >= holeEnd && offset >= dataEnd {
+                    switch FileSystem.dataRun(fd, from: offset) {
+                    case .some((let data?, let hole)):
+                        holeEnd = data
+                        dataEnd = hole
+                    case .some((nil, _)):
+                        // Only a hole from here to the end.
+                        holeEnd = (try? SourceInfo.fstatFD(fd, path: path)).map { Int64($0.size) } ?? offset
+                        dataEnd = holeEnd
+                        if holeEnd <= offset { probe = false }
+                    case .none:
+                        probe = false
+                    }
                 }
-                if n == 0 { eof = true } else { filled += n }
+                let n: Int
+                if offset < holeEnd {
+                    n = Int(min(Int64(space.count), holeEnd - offset))
+                    UnsafeMutableRawBufferPointer(rebasing: space[0..<n]).initializeMemory(as: UInt8.self, repeating: 0)
+                } else {
+                    do {
+                        n = try FileSystem.readSome(fd, at: offset, into: space, path: path)
+                    } catch {
+                        errors.append("\(path): read failed after \(total + Int64(filled - start)) bytes (\(error.reason))")
+                        start = filled
+                        return nil
+                    }
+                }
+                if n == 0 { eof = true } else {
+                    filled += n
+                    offset += Int64(n)
+                }
             }
             guard let seg = segment, start < filled else { break }
             // Cut every chunk whose end is certain: a cut before the end of what is read, or a full-size chunk.

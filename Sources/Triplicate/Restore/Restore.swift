@@ -60,6 +60,7 @@ extension Repository {
         let index = try await loadIndex()
         let finder = DamageFinder()
         let reader = try BlobReader(repository: self, index: index, finder: finder)
+        reader.readsTreesAhead = true
         let node = try await reader.node(at: path ?? "", root: rootID)
         do { try FileSystem.makeDirectories(target) } catch {
             throw TriplicateError(.targetWrite, "cannot create the target folder \(target): \(error.reason)")
@@ -156,8 +157,12 @@ struct FinishedFolder: Sendable {
 /// pack: every blob its files need, grouped by the pack holding it and read in few large ranges by several readers at
 /// once, each blob written to every file and offset that holds it.
 struct RestoreBatch {
-    /// At most this many files are open at once.
-    static let maxFiles = 256
+    /// At most this many files are open at once: each batch reads a pack once (or in a few ranges), so larger batches
+    /// mean fewer requests; the process's limit on open files is raised for them where the system allows.
+    static let maxFiles: Int = {
+        let limit = FileSystem.raiseOpenFileLimit(to: 8192)
+        return min(max((limit - 256) / 2, 64), 2048)
+    }()
     /// Folders held open, waiting to be finished.
     static let maxFolders = 64
     /// Bytes of file content per batch: each batch ends with a flush of the file system, so a batch spans seconds.
@@ -205,7 +210,7 @@ final class RestoreRun {
         self.cancellation = cancellation
         self.progress = progress
         let cores = max(2, ProcessInfo.processInfo.activeProcessorCount)
-        readConcurrency = reader.repository.readsFromObjectStore ? max(8, cores) : cores
+        readConcurrency = reader.repository.readsFromObjectStore ? max(8, cores) : cores * 2
         for _ in 0..<readConcurrency {
             readers.append(try BlobReader(repository: reader.repository, index: reader.index, finder: reader.finder, packKeys: reader.packKeys))
         }
@@ -434,6 +439,9 @@ final class RestoreRun {
             do throws(TriplicateError) {
                 try Self.checkCancelled(cancellation)
                 return .success(try await reader.readRange(range) { (need, plain) throws(TriplicateError) in
+                    // Each file was given its full size, unwritten: a chunk of zeros left unwritten stays a hole, so a
+                    // sparse file (a disk image, a database) is restored sparse.
+                    if isAllZero(plain) { return }
                     for t in need.targets {
                         let f = files[t.file]
                         do throws(FileSystemError) { try FileSystem.writeAll(f.fd, plain, at: t.offset, path: f.display) } catch {
