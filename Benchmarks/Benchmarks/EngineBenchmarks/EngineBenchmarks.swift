@@ -183,4 +183,46 @@ let benchmarks: @Sendable () -> Void = {
         blackHole(try await repo.restore(snapshot, to: target))
         benchmark.stopMeasurement()
     }
+
+    Benchmark("backup of a 4 GiB sparse disk image (16 MiB of data)", configuration: .init(setup: { _ = try sparseImage() })) { benchmark in
+        let source = try sparseImage()
+        let repo = try await newRepository("repo-sparse")
+        benchmark.startMeasurement()
+        blackHole(try await repo.backup(paths: [source]))
+        benchmark.stopMeasurement()
+    }
+
+    Benchmark("restore of a 4 GiB sparse disk image (16 MiB of data)", configuration: .init(setup: { _ = try sparseImage() })) { benchmark in
+        let source = try sparseImage()
+        let repo = try await newRepository("repo-sparse-restore")
+        let snapshot = try await repo.backup(paths: [source]).snapshot
+        let target = fresh("restored-sparse")
+        benchmark.startMeasurement()
+        blackHole(try await repo.restore(snapshot, to: target))
+        benchmark.stopMeasurement()
+    }
+}
+
+/// A 4 GiB sparse file with 16 MiB of data in four places, made once per process.
+func sparseImage() throws -> String {
+    let folder = work + "/sparse"
+    let path = folder + "/disk.img"
+    if (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) == 4 << 30 { return folder }
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    FileManager.default.createFile(atPath: path, contents: nil)
+    let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+    defer { try? handle.close() }
+    var state: UInt64 = 0x5BA2_5E
+    for place in 0..<4 {
+        var bytes = [UInt8](repeating: 0, count: 4 << 20)
+        for i in bytes.indices {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            bytes[i] = UInt8(truncatingIfNeeded: state >> 33)
+        }
+        try handle.seek(toOffset: UInt64(place) << 30)
+        try handle.write(contentsOf: bytes)
+    }
+    try handle.truncate(atOffset: 4 << 30)
+    Thread.sleep(forTimeInterval: 1.2)
+    return folder
 }

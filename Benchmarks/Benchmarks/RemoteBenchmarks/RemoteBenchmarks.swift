@@ -1,6 +1,8 @@
 // RemoteBenchmarks: upload and download throughput of the S3 destination against a local S3 server on loopback.
 // `make bench-s3` starts one (moto_server) and runs these; with TRIPLICATE_TEST_S3_ENDPOINT unset they are skipped.
 // moto_server is a Python process, so the figures bound the client's overhead from below rather than predict B2.
+// The restores run through scripts/shape-proxy.py (a latency and bandwidth-shaping proxy on loopback) at 0 ms, 40 ms
+// round trip, and 40 ms with each connection capped at 100 Mbit/s.
 import Benchmark
 import Foundation
 import Triplicate
@@ -100,4 +102,75 @@ let benchmarks: @Sendable () -> Void = {
         precondition(bytes.count == objectBytes, "a short download")
         blackHole(bytes)
     }
+
+    for (label, shaping) in [("0 ms", [String]()), ("40 ms RTT", ["--rtt-ms", "40"]), ("40 ms RTT, 100 Mbit/s per connection", ["--rtt-ms", "40", "--rate-mbit", "100"])] {
+        Benchmark("restore of 64 MiB in 128 files from S3 at \(label)") { benchmark in
+            let proxy = try ShapingProxy(shaping)
+            defer { proxy.stop() }
+            let (repo, snapshot) = try await backedUpRepository(through: proxy.endpoint)
+            let target = work + "/restored"
+            try? FileManager.default.removeItem(atPath: target)
+            benchmark.startMeasurement()
+            blackHole(try await repo.restore(snapshot, to: target))
+            benchmark.stopMeasurement()
+            benchmark.measurement(.custom("MiB/iteration"), mib)
+        }
+    }
+}
+
+/// scripts/shape-proxy.py in front of the server, with `arguments` (empty: no shaping).
+final class ShapingProxy {
+    let endpoint: String
+    private let process: Process
+
+    init(_ arguments: [String]) throws {
+        let upstream = endpoint.split(separator: ":").last.map(String.init) ?? "0"
+        let portFile = work + "/proxy-port-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../../scripts/shape-proxy.py").path
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", script, upstream, portFile] + arguments
+        try process.run()
+        for _ in 0..<200 {
+            if let text = try? String(contentsOfFile: portFile, encoding: .utf8), let port = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)) {
+                self.endpoint = "http://127.0.0.1:\(port)"
+                return
+            }
+            Thread.sleep(forTimeInterval: 0.025)
+        }
+        process.terminate()
+        throw CocoaError(.fileReadNoSuchFile)
+    }
+
+    func stop() { process.terminate() }
+}
+
+/// A repository in a new bucket reached through `endpoint`, holding one snapshot of 128 files of 512 KiB of noise
+/// (like small RAW files, nothing compresses) in 8 folders.
+func backedUpRepository(through endpoint: String) async throws -> (Repository, Snapshot) {
+    let source = work + "/files"
+    if !FileManager.default.fileExists(atPath: source + "/done") {
+        var state: UInt64 = 0xF11E5
+        for i in 0..<128 {
+            let dir = source + "/\(i % 8)"
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            var bytes = [UInt8](repeating: 0, count: 512 << 10)
+            bytes.withUnsafeMutableBytes { raw in
+                for j in raw.bindMemory(to: UInt64.self).indices {
+                    state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                    raw.storeBytes(of: state ^ (state >> 29), toByteOffset: j * 8, as: UInt64.self)
+                }
+            }
+            try Data(bytes).write(to: URL(fileURLWithPath: dir + "/DSC_\(i).NEF"))
+        }
+        try Data().write(to: URL(fileURLWithPath: source + "/done"))
+    }
+    let bucket = "restore-" + UUID().uuidString.lowercased().prefix(8)
+    let d = S3Destination(endpoint: endpoint, bucket: String(bucket), prefix: "repo", accessKeyID: "testing", secretKey: "testing",
+                          region: "us-east-1")
+    let repo = try await Repository.initialize(on: d, password: "benchmark password",
+                                              options: Repository.InitOptions(scrypt: .init(n: 1024, r: 8, p: 1)))
+    let snapshot = try await repo.backup(paths: [source]).snapshot
+    return (repo, snapshot)
 }
