@@ -81,4 +81,74 @@ import Glibc
         #expect(try runCLI(["restore", "latest", "--target", out, "--repo", repo]).status == 0)
         #expect(try TreeFingerprint.of(out + "/src") == TreeFingerprint.of(src))
     }
+
+    /// Every entry of `out` that has its real name holds the whole file of `src` (an interrupted restore may leave only
+    /// `.triplicate-restore-` entries, never a partial file under a real name).
+    static func noPartialFile(_ out: String, _ src: String) throws -> Int {
+        var complete = 0
+        for path in try FileManager.default.subpathsOfDirectory(atPath: out) where !path.contains(".triplicate-restore-") {
+            var isFolder: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: out + "/" + path, isDirectory: &isFolder), !isFolder.boolValue else { continue }
+            #expect(FileManager.default.contentsEqual(atPath: out + "/" + path, andPath: src + "/" + path), "\(path) is partial")
+            complete += 1
+        }
+        return complete
+    }
+
+    @Test func aRestoreKilledWithSIGKILLLeavesNoPartialFileAndTheNextOneCompletes() async throws {
+        let t = TempDir("kill-restore")
+        let src = t.sub("src")
+        for i in 0..<24 { try writeFile(src + "/\(i % 3)/IMG_\(i).NEF", pseudoRandomBytes(3 << 20, seed: UInt64(300 + i))) }
+        let repo = t.sub("repo")
+        #expect(try runCLI(["init", "--repo", repo]).status == 0)
+        #expect(try runCLI(["backup", src, "--repo", repo, "--quiet"]).status == 0)
+
+        let out = t.sub("out")
+        let p = cliProcess(["restore", "latest", "--target", out, "--repo", repo])
+        try p.run()
+        // Wait until files are being written, then pull the plug.
+        var writing = false
+        for _ in 0..<3000 where p.isRunning {
+            let entries = (try? FileManager.default.subpathsOfDirectory(atPath: out)) ?? []
+            if entries.contains(where: { $0.contains(".triplicate-restore-") }) {
+                writing = true
+                break
+            }
+            usleep(2_000)
+        }
+        kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+        #expect(writing, "the restore finished before it could be killed")
+        _ = try Self.noPartialFile(out + "/src", src)
+
+        #expect(try runCLI(["restore", "latest", "--target", out, "--repo", repo]).status == 0)
+        #expect(try TreeFingerprint.of(out + "/src") == TreeFingerprint.of(src))
+        let leftovers = try FileManager.default.subpathsOfDirectory(atPath: out).filter { $0.contains(".triplicate-restore-") }
+        #expect(leftovers.isEmpty, "\(leftovers)")
+    }
+
+    @Test(.needsRoot) func aRestoreOntoAFullDiskFailsClearlyAndLeavesNoPartialFile() async throws {
+        let t = TempDir("full-restore")
+        let src = t.sub("src")
+        for i in 0..<6 { try writeFile(src + "/IMG_\(i).DNG", pseudoRandomBytes(2 << 20, seed: UInt64(400 + i))) }
+        let repo = t.sub("repo")
+        #expect(try runCLI(["init", "--repo", repo]).status == 0)
+        #expect(try runCLI(["backup", src, "--repo", repo, "--quiet"]).status == 0)
+        let disk = t.sub("disk")
+        try FileManager.default.createDirectory(atPath: disk, withIntermediateDirectories: true)
+        let mounted = try runProcess("/bin/mount", ["-t", "tmpfs", "-o", "size=5m", "tmpfs", disk], password: nil)
+        try #require(mounted.status == 0, "cannot mount a tmpfs to play the full disk: \(mounted.stderr)")
+        defer { _ = try? runProcess("/bin/umount", [disk], password: nil) }
+
+        let full = try runCLI(["restore", "latest", "--target", disk + "/out", "--repo", repo])
+        #expect(full.status == 1, "\(full.stdout)\(full.stderr)")
+        #expect(full.stderr.contains("No space left"), "\(full.stderr)")
+        _ = try Self.noPartialFile(disk + "/out/src", src)
+        let leftovers = try FileManager.default.subpathsOfDirectory(atPath: disk + "/out").filter { $0.contains(".triplicate-restore-") }
+        #expect(leftovers.isEmpty, "temporary files left: \(leftovers)")
+
+        #expect(try runProcess("/bin/mount", ["-o", "remount,size=40m", disk], password: nil).status == 0)
+        #expect(try runCLI(["restore", "latest", "--target", disk + "/out", "--repo", repo]).status == 0)
+        #expect(try TreeFingerprint.of(disk + "/out/src") == TreeFingerprint.of(src))
+    }
 }

@@ -354,20 +354,42 @@ public final class Repository: Sendable {
         // Index files are listed before packs: an index file names only packs stored before it was written, so every
         // pack a listed index file names is in the pack listing unless it is really gone.
         let indexFiles = try await list(Layout.index, what: "index files")
+        // The packs and the damage records are listed at once: over the internet each listing is a round trip or more.
+        async let damageLoaded = outcome { () async throws(TriplicateError) -> DamageSet in try await self.loadDamage() }
         var sizes: [ObjectID: Int64] = [:]
-        for info in try await list(Layout.data, what: "packs") {
+        let packs = await outcome { () async throws(TriplicateError) -> [ObjectInfo] in try await self.list(Layout.data, what: "packs") }
+        let damage = try await damageLoaded.get()
+        for info in try packs.get() {
             if let id = Layout.id(of: info.name), info.name == Layout.pack(id) { sizes[id] = max(info.size, 0) }
         }
-        let damage = try await loadDamage()
         // Each index file's entries go straight into the index's array (sized once from the files' lengths:
         // every entry takes 42 bytes in an index file), then one sort; the entries are never all held twice.
         index.reserveForLoading(Int(min(indexFiles.reduce(Int64(0)) { $0.saturatingAdd(max($1.size, 0) / 42) }, 1 << 28)))
         var missing = Set<ObjectID>()
-        for info in indexFiles {
-            guard let id = Layout.id(of: info.name), info.name == Layout.index(id) else { continue }
+        // Index files are read several at once (a large repository has thousands, and from B2 each is a round trip),
+        // and added to the index as they arrive.
+        let named = indexFiles.compactMap { info -> (ObjectID, ObjectInfo)? in
+            guard let id = Layout.id(of: info.name), info.name == Layout.index(id) else { return nil }
+            return (id, info)
+        }
+        var loaded: [(ObjectInfo, Result<IndexFile, TriplicateError>)] = []
+        var stop: TriplicateError?
+        await forEachConcurrently(named, limit: readsFromObjectStore ? 8 : 2, { (id, info) in
+            (info, await outcome { () async throws(TriplicateError) -> IndexFile in try await self.loadIndexFile(id, size: info.size) })
+        }, collect: { item in
+            if case .failure(let e) = item.1, case .destination = e.kind {
+                stop = e
+                return false
+            }
+            loaded.append(item)
+            return true
+        })
+        if let stop { throw stop }
+        for (info, result) in loaded {
             let file: IndexFile
-            do { file = try await loadIndexFile(id, size: info.size) } catch {
-                if case .destination = error.kind { throw error }
+            switch result {
+            case .success(let f): file = f
+            case .failure(let error):
                 index.problems.append(error.message)
                 continue
             }
@@ -450,4 +472,9 @@ public struct Snapshot: Sendable, Equatable {
 enum Host {
     static var currentName: String { ProcessInfo.processInfo.hostName }
     static var userName: String { ProcessInfo.processInfo.environment["USER"] ?? ProcessInfo.processInfo.environment["LOGNAME"] ?? "unknown" }
+}
+
+/// What `body` returns or throws, as a value (to hand from a concurrent task to the one that waits for it).
+func outcome<T>(_ body: () async throws(TriplicateError) -> T) async -> Result<T, TriplicateError> {
+    do { return .success(try await body()) } catch { return .failure(error) }
 }
