@@ -6,8 +6,11 @@
 import Benchmark
 import Foundation
 import Triplicate
+#if canImport(Glibc)
+import Glibc
+#endif
 
-let endpoint = ProcessInfo.processInfo.environment["TRIPLICATE_TEST_S3_ENDPOINT"] ?? ""
+let serverEndpoint = ProcessInfo.processInfo.environment["TRIPLICATE_TEST_S3_ENDPOINT"] ?? ""
 let objectBytes = 64 << 20
 let work = FileManager.default.temporaryDirectory.path + "/triplicate-remote-benchmarks"
 
@@ -30,7 +33,7 @@ func sourceFile() throws -> String {
 
 /// A destination in a bucket of the local server; `partSize` nil puts every object as one PUT.
 func destination(partSize: Int64?) async throws -> S3Destination {
-    var d = S3Destination(endpoint: endpoint, bucket: "benchmarks", prefix: "repo", accessKeyID: "testing", secretKey: "testing",
+    var d = S3Destination(endpoint: serverEndpoint, bucket: "benchmarks", prefix: "repo", accessKeyID: "testing", secretKey: "testing",
                           region: "us-east-1")
     if let partSize {
         d.partSize = partSize
@@ -43,7 +46,7 @@ func destination(partSize: Int64?) async throws -> S3Destination {
 }
 
 let benchmarks: @Sendable () -> Void = {
-    guard !endpoint.isEmpty else {
+    guard !serverEndpoint.isEmpty else {
         print("RemoteBenchmarks: skipped; run `make bench-s3` (or set TRIPLICATE_TEST_S3_ENDPOINT to an S3 server)")
         return
     }
@@ -124,13 +127,16 @@ final class ShapingProxy {
     private let process: Process
 
     init(_ arguments: [String]) throws {
-        let upstream = endpoint.split(separator: ":").last.map(String.init) ?? "0"
+        let upstream = serverEndpoint.split(separator: ":").last.map(String.init) ?? "0"
         let portFile = work + "/proxy-port-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../../scripts/shape-proxy.py").path
         process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", script, upstream, portFile] + arguments
+        // Not this process's output: a child holding the benchmark tool's pipe open keeps the tool waiting for it.
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
         try process.run()
         for _ in 0..<200 {
             if let text = try? String(contentsOfFile: portFile, encoding: .utf8), let port = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)) {
@@ -143,7 +149,8 @@ final class ShapingProxy {
         throw CocoaError(.fileReadNoSuchFile)
     }
 
-    func stop() { process.terminate() }
+    /// SIGKILL: a process started from a benchmark's thread may inherit a mask that blocks SIGTERM.
+    func stop() { kill(process.processIdentifier, SIGKILL) }
 }
 
 /// A repository in a new bucket reached through `endpoint`, holding one snapshot of 128 files of 512 KiB of noise
