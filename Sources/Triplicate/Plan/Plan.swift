@@ -79,8 +79,9 @@ public struct Plan: Sendable, Equatable {
         public var endpoint: String?
         /// For an object store: create its bucket with object lock, every object kept this many days (`lock-days`).
         public var lockDays: Int?
-        /// For an object store: caps on its uploads and downloads in KiB/s (`limit-upload`, `limit-download`); nil: none.
+        /// For an object store: a cap on its uploads in KiB/s (`limit-upload`); nil: none.
         public var limitUpload: Int?
+        /// For an object store: a cap on its downloads in KiB/s (`limit-download`); nil: none.
         public var limitDownload: Int?
 
         /// The location as text, as `--repo` takes it.
