@@ -126,9 +126,13 @@ public final class Repository: Sendable {
     /// then as an earlier version read it); the error of the first password when none does.
     package static func open(_ destination: any Destination, passwords: [String]) async throws(TriplicateError) -> Repository {
         let destination = destination.anchored(Layout.anchor)
+        // The key files are listed while the config is read: from a bucket, one round trip fewer for every command.
+        // What the listing says counts only once the config says this is a repository.
+        async let keyListing = listKeyFiles(destination)
         let config = try await readConfig(destination)
         var tried = Set<String>()
-        let (keys, keyName) = try await unlock(destination, config: config, passwords: passwords, tried: &tried)
+        let (keys, keyName) = try await unlock(destination, config: config, passwords: passwords, tried: &tried,
+                                               listed: try await keyListing.get())
         try await bind(destination, to: keys.repositoryID, doing: "cannot use \(destination.displayName)")
         return Repository(destination: destination, config: config, keys: keys, openedKey: keyName)
     }
@@ -208,18 +212,23 @@ public final class Repository: Sendable {
     /// named in `tried` and adding those it tries (a plan's copies hold the same key files: each is tried once, and the
     /// costly key derivation runs once per key file and password). Throws
     /// ``TriplicateError/Kind-swift.enum/wrongPassword`` when none opens.
+    /// The key files of the repository on `destination`: only names that are 64 hex digits, as in every other folder
+    /// (FORMAT.md §2).
+    static func listKeyFiles(_ destination: any Destination) async -> Result<[ObjectInfo], TriplicateError> {
+        do {
+            return .success(try await destination.list(prefix: Layout.keys).filter { Layout.id(of: $0.name).map(Layout.key) == $0.name })
+        } catch {
+            return .failure(TriplicateError(error, doing: "cannot list the key files of \(destination.displayName)"))
+        }
+    }
+
     static func unlock(_ destination: any Destination, config: RepositoryConfig, passwords: [String],
-                       tried: inout Set<String>) async throws(TriplicateError) -> (keys: RepositoryKeys, file: String) {
+                       tried: inout Set<String>, listed: [ObjectInfo]? = nil) async throws(TriplicateError) -> (keys: RepositoryKeys, file: String) {
         guard let repositoryID = config.repositoryID else {
             throw TriplicateError(.notARepository, "\(destination.displayName) has an invalid config (version \(config.version))")
         }
         let keyInfos: [ObjectInfo]
-        do {
-            // Only names that are 64 hex digits are key files, as in every other folder (FORMAT.md §2).
-            keyInfos = try await destination.list(prefix: Layout.keys).filter { Layout.id(of: $0.name).map(Layout.key) == $0.name }
-        } catch {
-            throw TriplicateError(error, doing: "cannot list the key files of \(destination.displayName)")
-        }
+        if let listed { keyInfos = listed } else { keyInfos = try await listKeyFiles(destination).get() }
         guard !keyInfos.isEmpty else {
             throw TriplicateError(.corrupt, "\(destination.displayName) has no key files (keys/ is empty): the repository cannot be unlocked")
         }
