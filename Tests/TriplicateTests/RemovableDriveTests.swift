@@ -35,20 +35,26 @@ final class FATDrive {
     }
 
     func mount() throws {
-        let status = Self.run(["/usr/bin/fusefat", "-o", "rw+", image, mountPoint], log: image + ".log")
-        guard status == 0 else {
-            throw FATError(message: "fusefat failed (\(status)): \((try? String(contentsOfFile: image + ".log", encoding: .utf8)) ?? "")")
-        }
-        mounted = true
-        // fusefat may return before the kernel shows the mount (seen under load): wait until the folder is on a file
-        // system of its own, or a following command finds "drive not connected".
         func device(_ path: String) -> UInt64? {
             var st = stat()
             return stat(path, &st) == 0 ? UInt64(st.st_dev) : nil
         }
         let parent = (mountPoint as NSString).deletingLastPathComponent
-        for _ in 0..<500 where device(mountPoint) == device(parent) { usleep(20_000) }
-        guard device(mountPoint) != device(parent) else { throw FATError(message: "fusefat returned but nothing is mounted at \(mountPoint)") }
+        // fusefat may return before the kernel shows the mount (seen under load), and once in a CI run its mount never
+        // appeared: wait until the folder is on a file system of its own (or a following command finds "drive not
+        // connected"), and mount again after a lazy unmount when it does not.
+        for _ in 1...3 {
+            let status = Self.run(["/usr/bin/fusefat", "-o", "rw+", image, mountPoint], log: image + ".log")
+            guard status == 0 else {
+                throw FATError(message: "fusefat failed (\(status)): \((try? String(contentsOfFile: image + ".log", encoding: .utf8)) ?? "")")
+            }
+            mounted = true
+            for _ in 0..<500 where device(mountPoint) == device(parent) { usleep(20_000) }
+            if device(mountPoint) != device(parent) { return }
+            _ = try? runProcess("/usr/bin/fusermount", ["-u", "-z", mountPoint], password: nil)
+            mounted = false
+        }
+        throw FATError(message: "fusefat returned three times but nothing is mounted at \(mountPoint)")
     }
 
     /// Runs a program that leaves a daemon behind (fusefat) and waits for the program itself, with its output
