@@ -63,9 +63,31 @@ extension Repository {
         let hostname = options.hostname ?? Host.currentName
         // A shared lock: backups run side by side, and no prune or repair deletes anything while one runs (§14.12).
         return try await withLock(.shared, operation: "backup") { lock throws(TriplicateError) in
-            try await backup(roots: roots, options: options, warnings: warnings, started: started, hostname: hostname, lock: lock)
+            // On a plan, each copy takes packs, index files and the snapshot from its own queue, so that a fast copy
+            // is not held back pack by pack by a slow one (FORMAT.md §14.10); the lock is checked again on each copy
+            // just before it writes an index file or the snapshot, which a slow copy may do minutes later.
+            guard let replicas, replicas.use == .writing else {
+                return try await backup(roots: roots, options: options, warnings: warnings, started: started, hostname: hostname, lock: lock)
+            }
+            replicas.beginQueuedWrites(room: Int64(max(options.packSize, 1 << 20)) * Self.packsACopyMayLag) { name throws(DestinationError) in
+                do throws(TriplicateError) { try lock?.ensureHeld(before: "writing \(name)") } catch {
+                    throw DestinationError(.permanent, object: name, error.message)
+                }
+            }
+            do throws(TriplicateError) {
+                let result = try await backup(roots: roots, options: options, warnings: warnings, started: started, hostname: hostname, lock: lock)
+                await replicas.endQueuedWrites()
+                return result
+            } catch {
+                await replicas.endQueuedWrites()
+                throw error
+            }
         }
     }
+
+    /// How many packs a copy of a plan may be behind the fastest before the backup waits for it: each is a staged file
+    /// on the local disk until the slowest copy has it.
+    static let packsACopyMayLag: Int64 = 16
 
     private func backup(roots: [(path: String, name: [UInt8])], options: BackupOptions, warnings: [String], started: Date,
                         hostname: String, lock: RepositoryLock?) async throws(TriplicateError) -> BackupResult {
@@ -100,7 +122,11 @@ extension Repository {
         let (bytes, final) = try sealSnapshot(record, storedBefore: run.bytesStored)
         let id = SHA256.hash(bytes)
         try lock?.ensureHeld(before: "writing its snapshot")
-        try await put(Layout.snapshot(id), bytes)
+        do { try await put(Layout.snapshot(id), bytes) } catch {
+            // A plan's copies check the lock again when each writes the snapshot: a lost lock is named as such.
+            try lock?.ensureHeld(before: "writing its snapshot")
+            throw error
+        }
         run.countStored(bytes.count)
         options.progress?(run.progressValue(path: ""))
         return BackupResult(snapshot: Snapshot(id: id, record: final), errors: run.errors, warnings: run.warnings,

@@ -36,6 +36,10 @@ final class ReplicaSet: Destination, Sendable {
     private struct State {
         var dropped: [(name: String, error: DestinationError)] = []
         var written: [String: Int64] = [:]
+        /// During a backup: each member's queue (``beginQueuedWrites(room:check:)``).
+        var queues: [CopyQueue]?
+        /// Checked on each copy just before a queued write that is not a pack (the backup's lock).
+        var check: (@Sendable (String) throws(DestinationError) -> Void)?
     }
 
     let members: [Member]
@@ -152,11 +156,32 @@ final class ReplicaSet: Destination, Sendable {
     }
 
     func put(_ name: String, data: [UInt8]) async throws(DestinationError) {
-        try await everywhere(name, bytes: Int64(data.count)) { d throws(DestinationError) in try await d.put(name, data: data) }
+        let write: @Sendable (any Destination) async throws(DestinationError) -> Void = { d throws(DestinationError) in try await d.put(name, data: data) }
+        if let queues = queuesFor(name) {
+            // An index file is only queued: the snapshot, which waits for it on every copy, says whether it was stored.
+            try await inOrder(name, bytes: Int64(data.count), queues: queues, wait: !name.hasPrefix(Layout.index), write)
+            return
+        }
+        try await everywhere(name, bytes: Int64(data.count), write)
     }
 
     func put(_ name: String, file path: String) async throws(DestinationError) {
         let size = (try? FileSystem.size(path)) ?? 0
+        if name.hasPrefix(Layout.data), let queues = queuesFor(name) {
+            // The caller removes its file when this returns: each queue reads a link of it, removed by the last one.
+            let link = path + ".queued.tmp-" + FileSystem.uniqueSuffix()
+            if FileSystem.hardLink(path, link) {
+                let open = queues.filter(\.isOpen)
+                guard !open.isEmpty else {
+                    FileSystem.removeQuietly(link)
+                    throw noneLeft(name)
+                }
+                let shared = SharedStagedFile(path: link, users: open.count)
+                for q in open { _ = await q.enqueuePack(name, file: shared, bytes: size) }
+                return
+            }
+            // No hard links where the packs are staged: stored on every copy before this returns, as without queues.
+        }
         try await everywhere(name, bytes: size) { d throws(DestinationError) in try await d.put(name, file: path) }
     }
 
@@ -213,7 +238,70 @@ final class ReplicaSet: Destination, Sendable {
     }
 
     func delete(_ name: String) async throws(DestinationError) {
-        try await everywhere(name, bytes: 0) { d throws(DestinationError) in try await d.delete(name) }
+        let write: @Sendable (any Destination) async throws(DestinationError) -> Void = { d throws(DestinationError) in try await d.delete(name) }
+        if let queues = queuesFor(name) {
+            try await inOrder(name, bytes: 0, queues: queues, wait: true, write)
+            return
+        }
+        try await everywhere(name, bytes: 0, write)
+    }
+
+    // MARK: Queued writes
+
+    /// From now on, until ``endQueuedWrites()``, each copy takes what is written from its own queue
+    /// (``CopyQueue``), so that a fast copy goes on while a slow one is still storing earlier packs, up to `room` bytes
+    /// of staged packs behind, and a copy whose write fails no longer holds up the others. Each copy still gets packs,
+    /// then index files, then the snapshot, in the order they were written. `check` runs on each copy just before
+    /// each write that is not a pack (the backup's lock, which a slow copy may reach minutes later); when it throws,
+    /// that copy is dropped. Lock files are never queued: they go to every copy at once, as before.
+    func beginQueuedWrites(room: Int64, check: @escaping @Sendable (String) throws(DestinationError) -> Void) {
+        let queues = live.map { m in
+            CopyQueue(name: m.name, destination: m.destination, room: room,
+                      inFlight: m.destination.placeKind == .objectStore ? 4 : 2,
+                      failed: { [weak self] error in self?.drop(m.name, error) },
+                      written: { [weak self] n in self?.state.withLock { $0.written[m.name, default: 0] += n } })
+        }
+        state.withLock { s in
+            s.queues = queues
+            s.check = check
+        }
+    }
+
+    /// Ends queued writes: what is still queued is dropped and what is being written is cancelled (after a failed or
+    /// interrupted backup; after a snapshot, which waits for every copy, nothing is left). Returns once it has ended.
+    func endQueuedWrites() async {
+        let queues = state.withLock { s in
+            defer {
+                s.queues = nil
+                s.check = nil
+            }
+            return s.queues ?? []
+        }
+        for q in queues { await q.stop() }
+    }
+
+    /// The queues a write of `name` goes through; nil when it goes to every copy at once (no queues, or a lock file).
+    private func queuesFor(_ name: String) -> [CopyQueue]? {
+        guard !name.hasPrefix(Layout.locks) else { return nil }
+        return state.withLock { $0.queues }
+    }
+
+    /// Queues `write` on every open queue after what was queued before; with `wait`, returns once every copy has
+    /// done it (or failed), and fails only when none did.
+    private func inOrder(_ name: String, bytes: Int64, queues: [CopyQueue], wait: Bool,
+                         _ write: @escaping @Sendable (any Destination) async throws(DestinationError) -> Void) async throws(DestinationError) {
+        let check = state.withLock { $0.check }
+        let tasks = queues.compactMap { q in
+            q.enqueueBarrier(bytes: bytes) { d throws(DestinationError) in
+                try check?(name)
+                try await write(d)
+            }
+        }
+        guard !tasks.isEmpty else { throw noneLeft(name) }
+        guard wait else { return }
+        var any = false
+        for t in tasks { if await t.value { any = true } }
+        if !any { throw dropped.last?.error ?? noneLeft(name) }
     }
 
     func stat(_ name: String) async throws(DestinationError) -> ObjectInfo {
