@@ -223,6 +223,7 @@ struct LsCommand: AsyncParsableCommand {
     @OptionGroup var repository: RepositoryOptions
     @Argument(help: "`latest` or a unique snapshot ID prefix.") var snapshot: String
     @Argument(help: "A path inside the snapshot (default: everything).") var path: String?
+    @Flag(name: .long, help: "Print a JSON array of entries: path, type, size, mode, mtime (and a link's target).") var json = false
 
     func run() async throws {
         await runReporting {
@@ -231,7 +232,10 @@ struct LsCommand: AsyncParsableCommand {
             let snap = try await repo.findSnapshot(snapshot)
             // Entries are printed as they are found: a snapshot that repeats one folder under many names is listed in
             // bounded memory, and Ctrl-C stops it.
+            let out = JSONArrayPrinter(enabled: json)
+            defer { out.finish() }
             try await repo.list(snap, path: path) { e in
+                if json { return out.print(EntryJSON(path: e.path, node: e.node)) }
                 let n = e.node
                 let type = switch n.content { case .directory: "d"; case .symlink: "l"; case .file: "-" }
                 let mode = type + Self.permissions(n.mode)

@@ -308,6 +308,21 @@ enum Terminal {
         return i == 0 ? "\(n) B" : String(format: "%.1f %@", v, units[i])
     }
 
+    /// `n` and the noun that goes with it: `1 snapshot`, `2 snapshots`, `1 entry`, `3 entries`.
+    static func count(_ n: Int, _ singular: String, _ plural: String? = nil) -> String {
+        "\(n) " + (n == 1 ? singular : plural ?? singular + "s")
+    }
+
+    /// A time stored in a snapshot, as ISO 8601 in UTC with its nanoseconds: `2026-11-30T18:32:36.123456789Z`.
+    static func isoTime(_ t: Timestamp) -> String {
+        var seconds = time_t(clamping: t.seconds)
+        var parts = tm()
+        guard gmtime_r(&seconds, &parts) != nil else { return "\(t.seconds).\(t.nanoseconds)" }
+        let fraction = t.nanoseconds == 0 ? "" : "." + String(String(t.nanoseconds + 1_000_000_000).dropFirst())
+        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday),
+                      Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec)) + fraction + "Z"
+    }
+
     /// A time as this computer's local time, with the offset of its zone: `2026-11-30 19:32:36 +01:00`.
     static func date(_ d: Date) -> String {
         let f = DateFormatter()

@@ -27,7 +27,7 @@ struct TriplicateCommand: AsyncParsableCommand {
             """,
         version: "0.2.0 (repository format 1)",
         subcommands: [
-            InitCommand.self, BackupCommand.self, SnapshotsCommand.self, LsCommand.self, RestoreCommand.self,
+            InitCommand.self, BackupCommand.self, SnapshotsCommand.self, LsCommand.self, DiffCommand.self, FindCommand.self, RestoreCommand.self,
             CheckCommand.self, RepairCommand.self, ForgetCommand.self, PruneCommand.self, KeyCommand.self, StatsCommand.self, SyncCommand.self,
             StatusCommand.self, DebugCommand.self,
         ]

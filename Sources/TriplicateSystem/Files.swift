@@ -192,8 +192,10 @@ extension FileSystem {
         _ = futimens(fd, &times)
     }
 
-    /// Whether `text` matches the shell glob `pattern` (`fnmatch`); with `pathname`, `*` and `?` do not match `/`.
-    package static func globMatches(_ pattern: String, _ text: String, pathname: Bool = false) -> Bool {
-        fnmatch(pattern, text, pathname ? FNM_PATHNAME : 0) == 0
+    /// Whether `text` matches the shell glob `pattern` (`fnmatch`); with `pathname`, `*` and `?` do not match `/`; with
+    /// `ignoringCase`, a letter matches either case.
+    package static func globMatches(_ pattern: String, _ text: String, pathname: Bool = false, ignoringCase: Bool = false) -> Bool {
+        // FNM_CASEFOLD is 1 << 4 in glibc and on Darwin; glibc declares it only under _GNU_SOURCE, which Swift does not set.
+        fnmatch(pattern, text, (pathname ? FNM_PATHNAME : 0) | (ignoringCase ? 1 << 4 : 0)) == 0
     }
 }
