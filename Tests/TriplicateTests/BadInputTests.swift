@@ -8,6 +8,19 @@ import Glibc
 #endif
 
 @Suite struct BadInputTests {
+    @Test func anEmptySourceFolderIsBackedUpWithAWarningThatNamesIt() async throws {
+        let t = TempDir("empty-source")
+        let drive = t.sub("PhotoDrive")
+        try FileManager.default.createDirectory(atPath: drive, withIntermediateDirectories: true)
+        try writeFile(t.sub("Documents/a.txt"), [1])
+        let repo = try await makeRepository(t.sub("repo"))
+        let r = try await repo.backup(paths: [drive, t.sub("Documents")])
+        #expect(r.warnings.filter { $0.contains("empty folder") } == ["\(drive) is an empty folder (is its drive mounted?): this snapshot holds nothing of it"])
+        let cli = try runCLI(["backup", drive, "--repo", t.sub("repo")])
+        #expect(cli.status == 0)
+        #expect(cli.stderr.contains("\(drive) is an empty folder (is its drive mounted?)"), "\(cli.stderr)")
+    }
+
     @Test func wrongPasswordIsRefusedAndChangesNothing() async throws {
         let t = TempDir("pw")
         let path = t.sub("repo")

@@ -67,6 +67,14 @@ private let threeDestinations = """
         expectError("password-file", "pasword-file", "plan.toml:1:", "unknown key \"pasword-file\"")
         expectError("media = \"nas\"          # a comment", "media = \"nas", "plan.toml:10:")  // TOML syntax, from TOMLKit
         expectError("name = \"b2\"", "name = \"off site\"", "plan.toml:19:", "letters, digits")
+        expectError("exclude = [\"*.tmp\"]", "exclude = [\"*.tmp\"]\nallow-empty = \"yes\"", "plan.toml:6:", "allow-empty must be true or false")
+    }
+
+    @Test func aSourceMayBeAllowedToBeEmpty() throws {
+        let plan = try Plan.parse(threeDestinations.replacingOccurrences(of: "exclude = [\"*.tmp\"]", with: "exclude = [\"*.tmp\"]\nallow-empty = true"),
+                                  file: "/p/plan.toml")
+        #expect(plan.sources == [Plan.Source(path: "/p/Pictures", excludes: ["*.tmp"], allowEmpty: true)])
+        #expect(try Plan.parse(threeDestinations, file: "/p/plan.toml").sources.first?.allowEmpty == false)
     }
 
     @Test func linesAreRightInAFileWithWindowsLineEndingsAndForMisspeltTables() {
@@ -282,6 +290,28 @@ private func folderPlan(_ t: TempDir, _ names: [(String, Media)], sources: [Stri
 }
 
 @Suite struct PlanSessionTests {
+    @Test func aPlanRefusesToBackUpAnEmptySourceFolderUnlessItIsAllowed() async throws {
+        let t = TempDir("plan-empty")
+        let photos = t.sub("PhotoDrive"), documents = t.sub("Documents")
+        try FileManager.default.createDirectory(atPath: photos, withIntermediateDirectories: true)  // the drive is not mounted
+        try writeFile(documents + "/invoice.pdf", [1, 2, 3])
+        var plan = try folderPlan(t, [("disk", .internalDisk), ("nas", .nas)], sources: [photos, documents])
+        let session = PlanSession(plan: plan, password: TestKeys.password, environment: [:], stateDirectory: t.sub("state"))
+        _ = try await session.initialize(options: TestKeys.cheap)
+        await #expect { try await session.backup() } throws: { e in
+            let e = e as? TriplicateError
+            return e?.kind == .refused && e?.message.contains(photos) == true && e?.message.contains("allow-empty = true") == true
+        }
+        #expect(try await session.openRepository().snapshots().isEmpty)
+        // Mounted, it is backed up; a source meant to be empty may be, and its backup says so.
+        try writeFile(photos + "/DSC_0001.NEF", [4, 5, 6])
+        _ = try await session.backup()
+        try FileManager.default.removeItem(atPath: photos + "/DSC_0001.NEF")
+        plan.sources[0].allowEmpty = true
+        let allowed = try await PlanSession(plan: plan, password: TestKeys.password, environment: [:], stateDirectory: t.sub("state")).backup()
+        #expect(allowed.backup.warnings.contains { $0.contains(photos) && $0.contains("empty folder") })
+    }
+
     @Test func aDamagedFileOnTheFastestCopyIsTakenFromAnotherAndCheckNamesIt() async throws {
         let t = TempDir("plan-damaged")
         let src = t.sub("Pictures")

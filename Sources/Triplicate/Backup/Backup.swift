@@ -42,6 +42,9 @@ extension Repository {
         }
         var options = options
         var warnings: [String] = []
+        for r in roots where Self.isEmptyFolder(r.path) {
+            warnings.append("\(r.path) is an empty folder (is its drive mounted?): this snapshot holds nothing of it")
+        }
         if let replicas, let report = options.progress {
             // A plan's backup says how much each destination has received.
             options.progress = { p in
@@ -83,6 +86,12 @@ extension Repository {
                 throw error
             }
         }
+    }
+
+    /// True for a folder with no entries at all: the mount point of a photo drive that is not mounted, most often.
+    static func isEmptyFolder(_ path: String) -> Bool {
+        guard FileSystem.isDirectory(path), let entries = try? FileSystem.listDirectory(path) else { return false }
+        return entries.isEmpty
     }
 
     /// How many packs a copy of a plan may be behind the fastest before the backup waits for it: each is a staged file

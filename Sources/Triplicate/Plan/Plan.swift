@@ -50,11 +50,16 @@ public struct Plan: Sendable, Equatable {
         public var path: String
         /// Exclusion patterns, as ``BackupOptions/excludes``.
         public var excludes: [String]
+        /// May be an empty folder (`allow-empty = true`). When false, the default, a plan's backup refuses to run while
+        /// the source is an empty folder, which is what an unmounted photo drive looks like: it would become the newest
+        /// snapshot, holding none of the photos.
+        public var allowEmpty: Bool
 
-        /// A source at `path` (absolute) with `excludes`.
-        public init(path: String, excludes: [String] = []) {
+        /// A source at `path` (absolute) with `excludes`; `allowEmpty` lets it be an empty folder.
+        public init(path: String, excludes: [String] = [], allowEmpty: Bool = false) {
             self.path = path
             self.excludes = excludes
+            self.allowEmpty = allowEmpty
         }
     }
 
@@ -274,7 +279,7 @@ public struct Plan: Sendable, Equatable {
                 for (i, element) in array.enumerated() {
                     let section: KeyLines.Section = key == "source" ? .source(i) : .destination(i)
                     guard let t = element.table else { throw fail(lines.header(section), "each \(key) must be a table") }
-                    let known = key == "source" ? ["path", "exclude"]
+                    let known = key == "source" ? ["path", "exclude", "allow-empty"]
                         : ["name", "repo", "media", "site", "key-id-file", "key-id-command", "key-file", "key-command", "region", "endpoint", "lock-days", "limit-upload", "limit-download"]
                     for k in t.keys where !known.contains(k) {
                         throw fail(lines.line(of: k, in: section), "unknown key \"\(k)\" in \(section.title) (known: \(known.joined(separator: ", ")))")
@@ -288,7 +293,14 @@ public struct Plan: Sendable, Equatable {
                             }
                             excludes = list.compactMap(\.string)
                         }
-                        sources.append(Source(path: resolve(path), excludes: excludes))
+                        var allowEmpty = false
+                        if let value = t["allow-empty"] {
+                            guard let b = value.bool else {
+                                throw fail(lines.line(of: "allow-empty", in: section), "allow-empty must be true or false")
+                            }
+                            allowEmpty = b
+                        }
+                        sources.append(Source(path: resolve(path), excludes: excludes, allowEmpty: allowEmpty))
                     } else {
                         let name = try string(t, "name", in: section, required: true) ?? ""
                         let repo = try string(t, "repo", in: section, required: true) ?? ""
