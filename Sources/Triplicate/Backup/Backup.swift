@@ -42,6 +42,9 @@ extension Repository {
         }
         var options = options
         var warnings: [String] = []
+        for p in options.excludes {
+            if let why = ExcludeMatcher.unmatchable(p, roots: roots.map(\.path)) { warnings.append("the exclude pattern \(p) can match nothing: \(why)") }
+        }
         for r in roots where Self.isEmptyFolder(r.path) {
             warnings.append("\(r.path) is an empty folder (is its drive mounted?): this snapshot holds nothing of it")
         }

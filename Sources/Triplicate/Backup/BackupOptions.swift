@@ -5,8 +5,10 @@ internal import Synchronization
 
 /// Settings of one backup.
 public struct BackupOptions: Sendable {
-    /// Exclude patterns, shell globs: a pattern without `/` matches any file or folder name (`*.tmp`), a pattern with
-    /// `/` matches whole absolute paths. What is excluded is left out with everything below it.
+    /// Exclude patterns, shell globs: a pattern without `/` matches any file or folder name (`*.tmp`), a pattern that
+    /// starts with `/` matches whole absolute paths (`/home/*/Pictures/Exports`), any other pattern with `/` matches
+    /// the end of a path (`Lightroom/*Previews.lrdata`). What is excluded is left out with everything below it. A
+    /// pattern that can match nothing (an absolute one outside every path backed up) gets a warning.
     public var excludes: [String]
     /// Tags recorded in the snapshot.
     public var tags: [String]
