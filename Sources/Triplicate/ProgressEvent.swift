@@ -34,6 +34,8 @@ public struct ProgressEvent: Sendable, CustomStringConvertible {
     public var total: Int?
     /// Bytes of content done so far: processed by a backup, written by a restore, copied by a catch-up.
     public var bytes: Int64
+    /// Bytes of content in all, when known beforehand (a restore: the content of the files it restores).
+    public var totalBytes: Int64?
     /// For a backup: bytes actually read from files so far (unchanged files are not read).
     public var bytesRead: Int64
     /// For a backup: bytes written to the repository so far.
@@ -47,13 +49,14 @@ public struct ProgressEvent: Sendable, CustomStringConvertible {
 
     /// Creates a count.
     public init(_ operation: Operation, destination: String? = nil, done: Int, total: Int? = nil, bytes: Int64 = 0,
-                bytesRead: Int64 = 0, bytesStored: Int64 = 0, storedPerDestination: [String: Int64] = [:],
+                totalBytes: Int64? = nil, bytesRead: Int64 = 0, bytesStored: Int64 = 0, storedPerDestination: [String: Int64] = [:],
                 currentPath: String? = nil) {
         self.operation = operation
         self.destination = destination
         self.done = done
         self.total = total
         self.bytes = bytes
+        self.totalBytes = totalBytes
         self.bytesRead = bytesRead
         self.bytesStored = bytesStored
         self.storedPerDestination = storedPerDestination

@@ -137,10 +137,11 @@ final class ProgressPrinter: Sendable {
 
     func update(_ p: ProgressEvent) {
         let perDestination = p.storedPerDestination.sorted { $0.key < $1.key }.map { "\($0.key) \(Terminal.bytes($0.value))" }
-        update(files: p.done, bytes: p.bytes, suffix: perDestination.isEmpty ? "" : "; stored: " + perDestination.joined(separator: ", "))
+        update(files: p.done, bytes: p.bytes, totalFiles: p.total, totalBytes: p.totalBytes,
+               suffix: perDestination.isEmpty ? "" : "; stored: " + perDestination.joined(separator: ", "))
     }
 
-    func update(files: Int, bytes: Int64, suffix: String = "") {
+    func update(files: Int, bytes: Int64, totalFiles: Int? = nil, totalBytes: Int64? = nil, suffix: String = "") {
         let now = Date()
         let due = last.withLock { l -> Bool in
             guard now.timeIntervalSince(l) >= 0.2 else { return false }
@@ -150,7 +151,9 @@ final class ProgressPrinter: Sendable {
         guard due else { return }
         let elapsed = max(now.timeIntervalSince(start), 0.001)
         let rate = Double(bytes) / elapsed
-        var line = "\(files) files, \(Terminal.bytes(bytes))"
+        let total = totalBytes ?? self.total
+        var line = totalFiles.map { "\(files) of \(Terminal.count($0, "file"))" } ?? Terminal.count(files, "file")
+        line += ", \(Terminal.bytes(bytes))"
         if total > 0 { line += " of \(Terminal.bytes(total))" }
         line += String(format: ", %.1f MB/s", rate / 1_000_000)
         if total > bytes, rate > 0 {
@@ -261,9 +264,19 @@ struct RestoreCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("The folder to restore into (created if missing).", valueName: "DIR")) var target: String
     @Option(name: .long, help: ArgumentHelp("With --plan: restore from this destination (default: the fastest reachable one that holds the snapshot).", valueName: "NAME"))
     var from: String?
+    @Option(name: .long, help: ArgumentHelp("Restore only entries matching PATTERN, with everything below them (repeatable; globs as for backup's --exclude, matched against paths as ls shows them).", valueName: "PATTERN"))
+    var include: [String] = []
+    @Option(name: .long, help: ArgumentHelp("Leave out entries matching PATTERN, with everything below them (repeatable; wins over --include).", valueName: "PATTERN"))
+    var exclude: [String] = []
+    @Option(name: .long, help: ArgumentHelp("What to do with a file already in the target: always (replace it, the default), if-changed (replace it unless its size and modification time are the snapshot's), if-newer (only when the snapshot's is newer), never.", valueName: "WHEN"))
+    var overwrite: String = "always"
+    @Flag(name: .long, help: "Print the outcome as JSON.") var json = false
 
     func validate() throws {
         if from != nil, repository.plan == nil { throw ValidationError("--from names a destination of a plan; use it with --plan") }
+        guard RestoreOptions.Overwrite(rawValue: overwrite) != nil else {
+            throw ValidationError("--overwrite takes always, if-changed, if-newer or never, not \(overwrite)")
+        }
     }
 
     func run() async throws {
@@ -278,23 +291,61 @@ struct RestoreCommand: AsyncParsableCommand {
             let repo = try await repository.open(from: from)
             let selector = try SnapshotSelector(snapshot)
             let snap = try await repo.findSnapshot(selector)
-            let printer = ProgressPrinter(total: selector.path == nil ? snap.summary.bytes : 0)
+            let printer = ProgressPrinter(total: 0)
             Interrupts.install()
-            let r = try await repo.restore(snap, path: selector.path, to: target, progress: onProgress(printer))
+            let options = RestoreOptions(includes: include, excludes: exclude, overwrite: RestoreOptions.Overwrite(rawValue: overwrite) ?? .always)
+            let r = try await repo.restore(snap, path: selector.path, to: target, options: options, progress: json ? nil : onProgress(printer))
+            let seconds = Date().timeIntervalSince(started)
             let origin = "snapshot \(snap.id.short)" + (repo.copyNames.isEmpty ? "" : " from \(repo.copyNames.joined(separator: ", "))")
-            if show { Terminal.clearStatus() }
+            if show, !json { Terminal.clearStatus() }
+            if json {
+                try Terminal.json(RestoreJSON(snapshot: snap.id.hex, from: repo.copyNames, target: target, result: r, seconds: seconds))
+                return r.errors.isEmpty ? Exit.ok : Exit.error
+            }
             for w in r.warnings { Terminal.warn(w) }
             for e in r.errors { Terminal.error(e) }
             if let record = r.damageRecorded {
                 Terminal.warn("the damaged data found is recorded in \(record): the next backup of those files stores them again")
             }
-            print("restored \(r.files) files, \(r.directories) folders, \(r.symlinks) links, \(Terminal.bytes(r.bytes)) from \(origin) into \(target) in \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
+            let kept = r.kept == 0 ? "" : "; \(Terminal.count(r.kept, "entry", "entries")) already there left as \(r.kept == 1 ? "it was" : "they were") (--overwrite \(overwrite))"
+            print("restored \(Terminal.count(r.files, "file")), \(Terminal.count(r.directories, "folder")), \(Terminal.count(r.symlinks, "link")), \(Terminal.bytes(r.bytes)) from \(origin) into \(target) in \(String(format: "%.1f", seconds)) s\(kept)")
             if !r.errors.isEmpty {
                 print("\(r.errors.count) entries could not be restored because their data is damaged; " + Hint.text(.check(readData: true)))
                 return Exit.error
             }
             return Exit.ok
         }
+    }
+}
+
+/// A restore's outcome as JSON.
+struct RestoreJSON: Encodable {
+    var snapshot: String
+    var from: [String]
+    var target: String
+    var files: Int
+    var directories: Int
+    var symlinks: Int
+    var bytes: Int64
+    var kept: Int
+    var errors: [String]
+    var warnings: [String]
+    var damageRecorded: String?
+    var seconds: Double
+
+    init(snapshot: String, from: [String], target: String, result r: RestoreResult, seconds: Double) {
+        self.snapshot = snapshot
+        self.from = from
+        self.target = target
+        files = r.files
+        directories = r.directories
+        symlinks = r.symlinks
+        bytes = r.bytes
+        kept = r.kept
+        errors = r.errors
+        warnings = r.warnings
+        damageRecorded = r.damageRecorded
+        self.seconds = (seconds * 1000).rounded() / 1000
     }
 }
 

@@ -74,6 +74,14 @@ package struct Folder: Sendable {
         return fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 ? UInt64(st.st_ino) : nil
     }
 
+    /// What is at `name` (not followed): whether it is a regular file, its size and its modification time; nil when
+    /// there is nothing.
+    package func entry(_ name: [CChar]) -> (isFile: Bool, size: Int64, seconds: Int64, nanoseconds: UInt32)? {
+        var st = stat()
+        guard fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 else { return nil }
+        return ((st.st_mode & S_IFMT) == S_IFREG, Int64(st.st_size), Int64(st.st_mtim.tv_sec), UInt32(clamping: st.st_mtim.tv_nsec))
+    }
+
     /// The names of the entries here (raw bytes), without `.` and `..`; empty when the folder cannot be read.
     package func entryNames() -> [[UInt8]] {
         let copy = dup(fd)

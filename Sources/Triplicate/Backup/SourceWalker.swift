@@ -71,6 +71,8 @@ extension BackupRun {
             }
             if excludes.excludes(path: childPath, name: e.name) { continue }
             let childName = Array(e.name.utf8)
+            // Lightroom's lock file and SQLite's index beside a catalog: useless in a backup, harmful restored.
+            if !e.isDirectory, RestoreOptions.isLightroomHousekeeping(childName) { continue }
             if let c = try await node(path: childPath, name: childName, parent: parentNodes[childName]) { children.append(c) }
         }
         summary.directories += 1

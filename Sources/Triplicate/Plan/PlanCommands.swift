@@ -239,19 +239,20 @@ extension PlanSession {
 
     /// Restores what `selector` names into `target` from the plan's repository (``openRepository(from:)``): `latest`
     /// is the newest snapshot any copy holds; each file is read from the nearest copy that holds it intact, or only
-    /// from the destination named `from`.
-    public func restore(_ selector: SnapshotSelector, to target: String, from: String? = nil, progress: ProgressHandler? = nil) async throws(TriplicateError) -> PlanRestoreResult {
+    /// from the destination named `from`. `options` as for ``Repository/restore(_:path:to:options:progress:)``.
+    public func restore(_ selector: SnapshotSelector, to target: String, from: String? = nil, options: RestoreOptions = RestoreOptions(),
+                        progress: ProgressHandler? = nil) async throws(TriplicateError) -> PlanRestoreResult {
         try await followingTaskCancellation { cancellation throws(TriplicateError) in
-            try await restore(selector, to: target, from: from, cancellation: cancellation, progress: progress)
+            try await restore(selector, to: target, from: from, options: options, cancellation: cancellation, progress: progress)
         }
     }
 
     /// ``restore`` with the flag that stops it.
-    func restore(_ selector: SnapshotSelector, to target: String, from: String? = nil, cancellation: Cancellation?,
-                        progress: ProgressHandler? = nil) async throws(TriplicateError) -> PlanRestoreResult {
+    func restore(_ selector: SnapshotSelector, to target: String, from: String? = nil, options: RestoreOptions = RestoreOptions(),
+                 cancellation: Cancellation?, progress: ProgressHandler? = nil) async throws(TriplicateError) -> PlanRestoreResult {
         let repo = try await openRepository(from: from)
         let snapshot = try await repo.findSnapshot(selector)
-        let result = try await repo.restore(snapshot, path: selector.path, to: target, cancellation: cancellation, progress: progress)
+        let result = try await repo.restore(snapshot, path: selector.path, to: target, options: options, cancellation: cancellation, progress: progress)
         return PlanRestoreResult(destinations: repo.copyNames, result: result)
     }
 }

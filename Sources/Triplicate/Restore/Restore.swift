@@ -18,8 +18,11 @@ public struct RestoreResult: Sendable {
     /// Files and folders that could not be restored because their data is damaged or missing in the
     /// repository, each with the reason; everything else was restored.
     public var errors: [String]
-    /// Things worth knowing that are not errors (a target inside a folder the snapshot backed up).
+    /// Things worth knowing that are not errors (a target inside a folder the snapshot backed up, a Lightroom lock
+    /// file not restored).
     public var warnings: [String] = []
+    /// Files and links left as they were in the target, by ``RestoreOptions/overwrite``.
+    public var kept: Int = 0
     /// The damage record written for the damaged data this restore found (nil: none found, or it could not be
     /// written, which ``warnings`` then says).
     public var damageRecorded: String?
@@ -38,30 +41,55 @@ extension Repository {
     /// A file whose data is damaged in the repository is skipped and listed in ``RestoreResult/errors``; the
     /// restore goes on with the others. Set-user-ID and set-group-ID bits are not restored.
     ///
-    /// `progress` is called with the figures so far after each file; it must be cheap and thread safe.
-    public func restore(_ snapshot: Snapshot, path: String? = nil, to target: String, progress: ProgressHandler? = nil) async throws(TriplicateError) -> RestoreResult {
+    /// `options` choose the entries restored (``RestoreOptions/includes``, ``RestoreOptions/excludes``) and what
+    /// happens to files already in the target (``RestoreOptions/overwrite``). Lightroom's lock file and SQLite's
+    /// shared-memory index beside a catalog (`*.lrcat.lock`, `*.lrcat-shm`) are never restored (a warning says so).
+    ///
+    /// `progress` is called with the figures so far, with the total files and bytes to restore; it must be cheap and
+    /// thread safe.
+    public func restore(_ snapshot: Snapshot, path: String? = nil, to target: String, options: RestoreOptions = RestoreOptions(),
+                        progress: ProgressHandler? = nil) async throws(TriplicateError) -> RestoreResult {
         try await followingTaskCancellation { cancellation throws(TriplicateError) in
-            try await restore(snapshot, path: path, to: target, cancellation: cancellation, progress: progress)
+            try await restore(snapshot, path: path, to: target, options: options, cancellation: cancellation, progress: progress)
         }
     }
 
     /// ``restore`` with the flag that stops it.
-    func restore(_ snapshot: Snapshot, path: String? = nil, to target: String, cancellation: Cancellation?,
-                        progress: ProgressHandler? = nil) async throws(TriplicateError) -> RestoreResult {
+    func restore(_ snapshot: Snapshot, path: String? = nil, to target: String, options: RestoreOptions = RestoreOptions(),
+                 cancellation: Cancellation?, progress: ProgressHandler? = nil) async throws(TriplicateError) -> RestoreResult {
         // A shared lock, so that no prune deletes a pack while it is read (done without on a read-only copy).
         try await withLock(.shared, operation: "restore", optional: true) { _ throws(TriplicateError) in
-            try await restoreHoldingLock(snapshot, path: path, to: target, cancellation: cancellation, progress: progress)
+            try await restoreHoldingLock(snapshot, path: path, to: target, options: options, cancellation: cancellation, progress: progress)
         }
     }
 
-    private func restoreHoldingLock(_ snapshot: Snapshot, path: String?, to target: String, cancellation: Cancellation?,
-                                    progress: ProgressHandler?) async throws(TriplicateError) -> RestoreResult {
+    private func restoreHoldingLock(_ snapshot: Snapshot, path: String?, to target: String, options: RestoreOptions,
+                                    cancellation: Cancellation?, progress: ProgressHandler?) async throws(TriplicateError) -> RestoreResult {
         guard let rootID = snapshot.record.treeID else { throw TriplicateError(.corrupt, "snapshot \(snapshot.id.short) has no tree") }
         let index = try await loadIndex()
         let finder = DamageFinder()
         let reader = try BlobReader(repository: self, index: index, finder: finder)
         reader.readsTreesAhead = true
         let node = try await reader.node(at: path ?? "", root: rootID)
+        let selection = RestoreSelection(options, reader: reader, cancellation: cancellation)
+        // Paths in the snapshot of what goes into the target: a folder's content, or a file beside its siblings.
+        let components = (path ?? "").split(separator: "/").filter { $0 != "." }
+        var base = components.isEmpty ? "" : "/" + components.joined(separator: "/")
+        if let node, case .directory = node.content {} else if node != nil { base = "/" + components.dropLast().joined(separator: "/") }
+        if base == "/" { base = "" }
+        // The total for progress: the snapshot's own figures for all of it, else what the selection holds.
+        var total: (files: Int, bytes: Int64)?
+        if progress != nil {
+            if node == nil, selection.takesEverything {
+                total = (Int(clamping: snapshot.summary.files), Int64(clamping: snapshot.summary.bytes))
+            } else if let node, case .directory(let t) = node.content {
+                total = try await selection.size(of: t, path: base, included: options.includes.isEmpty, depth: 0)
+            } else if let node {
+                total = (1, Int64(clamping: node.size))
+            } else {
+                total = try await selection.size(of: rootID, path: "", included: options.includes.isEmpty, depth: 0)
+            }
+        }
         do { try FileSystem.makeDirectories(target) } catch {
             throw TriplicateError(.targetWrite, "cannot create the target folder \(target): \(error.reason)")
         }
@@ -70,7 +98,8 @@ extension Repository {
             throw TriplicateError(.targetWrite, "cannot open the target folder \(target): \(error.reason)")
         }
         defer { root.close() }
-        let run = try RestoreRun(reader: reader, target: target, cancellation: cancellation, progress: progress)
+        let run = try RestoreRun(reader: reader, target: target, selection: selection, base: base, total: total,
+                                 cancellation: cancellation, progress: progress)
         if let inside = Self.sourceHolding(target, paths: snapshot.paths) {
             run.result.warnings.append("the target \(target) is inside \(inside), which this snapshot backed up: the next backup of that folder takes the restored files too")
         }
@@ -78,13 +107,14 @@ extension Repository {
             let folder = RestoredFolder(root)
             if let node {
                 switch node.content {
-                case .directory(let tree): try await run.restoreTree(tree, in: root, display: target, depth: 0)
+                case .directory(let tree): try await run.restoreTree(tree, in: root, display: target, depth: 0, included: options.includes.isEmpty)
                 default:
                     RestoreRun.removeLeftovers(root)
-                    try await run.restore(node, in: folder, display: target, depth: 0)
+                    // A file asked for by its path is restored whatever the patterns say.
+                    try await run.restore(node, in: folder, display: target, depth: 0, included: true)
                 }
             } else {
-                try await run.restoreTree(rootID, in: root, display: target, depth: 0)
+                try await run.restoreTree(rootID, in: root, display: target, depth: 0, included: options.includes.isEmpty)
             }
             try await run.flush()
             do { try root.sync(path: target) } catch {
@@ -196,6 +226,12 @@ final class RestoreRun {
     let target: String
     let cancellation: Cancellation?
     let progress: ProgressHandler?
+    /// Which entries are restored.
+    let selection: RestoreSelection
+    /// The path in the snapshot of what goes into the target (empty for the whole snapshot).
+    let base: String
+    /// Files and bytes of content to restore, when known (for progress).
+    let total: (files: Int, bytes: Int64)?
     var result = RestoreResult(files: 0, directories: 0, symlinks: 0, bytes: 0, errors: [])
     /// Readers for the ranges of a batch and for listings read ahead, one lent to each task in flight.
     private var readers: [BlobReader] = []
@@ -211,9 +247,13 @@ final class RestoreRun {
     /// folder or drive, where a read costs no round trip, 2 MiB, so each reader's buffer stays small.
     let maxRange: Int64
 
-    init(reader: BlobReader, target: String, cancellation: Cancellation?, progress: ProgressHandler?) throws(TriplicateError) {
+    init(reader: BlobReader, target: String, selection: RestoreSelection, base: String, total: (files: Int, bytes: Int64)?,
+         cancellation: Cancellation?, progress: ProgressHandler?) throws(TriplicateError) {
         self.reader = reader
         self.target = target
+        self.selection = selection
+        self.base = base
+        self.total = total
         self.cancellation = cancellation
         self.progress = progress
         let cores = max(2, ProcessInfo.processInfo.activeProcessorCount)
@@ -243,7 +283,7 @@ final class RestoreRun {
         "not restored: another entry of this folder has the same name on the target's file system (it ignores case or normalizes names); restore it into another folder"
     }
 
-    func restoreTree(_ id: ObjectID, in dir: Folder, display: String, depth: Int) async throws(TriplicateError) {
+    func restoreTree(_ id: ObjectID, in dir: Folder, display: String, depth: Int, included: Bool) async throws(TriplicateError) {
         try Self.checkCancelled(cancellation)
         guard depth <= maxTreeDepth else {
             throw TriplicateError(.refused, "refusing to restore \(display): its folders are nested more than \(maxTreeDepth) deep, which no backup writes; the snapshot was made by hand")
@@ -261,7 +301,7 @@ final class RestoreRun {
         // A restore killed before may have left a temporary entry here; it is removed before this one writes.
         Self.removeLeftovers(dir)
         let folder = RestoredFolder(dir)
-        for node in tree.nodes { try await restore(node, in: folder, display: display, depth: depth) }
+        for node in tree.nodes { try await restore(node, in: folder, display: display, depth: depth, included: included) }
     }
 
     /// Reads the listings of `tree`'s subfolders several at once, so that walking a snapshot costs a round trip per
@@ -293,6 +333,21 @@ final class RestoreRun {
             guard name.count == prefix.count + 16, name.starts(with: prefix),
                   name.dropFirst(prefix.count).allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }) else { continue }
             dir.removeQuietly(Folder.cName(name))
+        }
+    }
+
+    /// True when ``RestoreOptions/overwrite`` leaves the entry already at `name` as it is instead of restoring `node`.
+    private func keepsExisting(_ node: TreeNode, in dir: Folder, _ name: [CChar]) -> Bool {
+        let policy = selection.options.overwrite
+        guard policy != .always, let there = dir.entry(name) else { return false }
+        switch policy {
+        case .always: return false
+        case .never: return true
+        case .ifNewer:
+            return (there.seconds, there.nanoseconds) >= (node.mtime.seconds, node.mtime.nanoseconds)
+        case .ifChanged:
+            guard case .file = node.content, there.isFile else { return false }
+            return UInt64(clamping: there.size) == node.size && there.seconds == node.mtime.seconds && there.nanoseconds == node.mtime.nanoseconds
         }
     }
 
@@ -415,7 +470,7 @@ final class RestoreRun {
             }
             result.files += 1
             result.bytes += Int64(f.node.size)
-            progress?(ProgressEvent(.restore, done: result.files, bytes: bytesWritten, currentPath: f.display))
+            report(f.display)
         }
 
         // The folders completed in this batch, children before their parents.
@@ -466,7 +521,7 @@ final class RestoreRun {
             switch outcome {
             case .success((let bytes, let failures)):
                 bytesWritten += bytes
-                progress?(ProgressEvent(.restore, done: result.files, bytes: bytesWritten, currentPath: files.first?.display))
+                report(files.first?.display)
                 for (need, error) in failures {
                     for t in need.targets where failed[t.file] == nil {
                         failed[t.file] = "not restored, its data is damaged (\(error.message))"
@@ -480,12 +535,34 @@ final class RestoreRun {
         if let firstError { throw firstError }
     }
 
-    func restore(_ node: TreeNode, in folder: RestoredFolder, display parent: String, depth: Int) async throws(TriplicateError) {
+    /// Reports the figures so far, with the totals when known.
+    private func report(_ path: String?) {
+        progress?(ProgressEvent(.restore, done: result.files, total: total?.files, bytes: bytesWritten, totalBytes: total?.bytes, currentPath: path))
+    }
+
+    /// Restores `node` into `folder`; `included` says whether everything below the folder is to be restored
+    /// (``RestoreSelection``).
+    func restore(_ node: TreeNode, in folder: RestoredFolder, display parent: String, depth: Int, included: Bool) async throws(TriplicateError) {
         try Self.checkCancelled(cancellation)
         guard TreeNode.isSafeName(node.name) else { throw Self.hostile(node, parent) }
         let name = Folder.cName(node.name)
         let display = parent + "/" + node.nameString
         let dir = folder.folder
+        if case .file = node.content, RestoreOptions.isLightroomHousekeeping(node.name) {
+            result.warnings.append("\(display): not restored; Lightroom's lock file (or SQLite's index beside the catalog, which is rebuilt from it) would make Lightroom take the catalog for open elsewhere")
+            return
+        }
+        let below: Bool
+        if selection.takesEverything {
+            below = true
+        } else {
+            guard let b = try await selection.decide(node, path: base + String(display.dropFirst(target.count)), included: included) else { return }
+            below = b
+        }
+        if case .directory = node.content {} else if keepsExisting(node, in: dir, name) {
+            result.kept += 1
+            return
+        }
         switch node.content {
         case .directory(let tree):
             var opened: Folder?
@@ -506,7 +583,7 @@ final class RestoreRun {
             // writable for its content, then give it its recorded mode.
             child.setMode(0o700)
             do {
-                try await restoreTree(tree, in: child, display: display, depth: depth + 1)
+                try await restoreTree(tree, in: child, display: display, depth: depth + 1, included: below)
             } catch {
                 child.close()
                 throw error
