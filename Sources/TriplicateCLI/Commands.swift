@@ -48,6 +48,9 @@ struct BackupCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Tag the snapshot; repeatable.", valueName: "TAG")) var tag: [String] = []
     @Flag(name: .long, help: "Print the result as JSON.") var json = false
     @Flag(name: .long, help: "Print nothing but errors.") var quiet = false
+    @Flag(name: .long, help: "Read and cut the files and count what would be stored, but write nothing to the repository (with --plan: to no copy).")
+    var dryRun = false
+    @Flag(name: [.short, .long], help: "List each file read (new or changed), with its size.") var verbose = false
     // Numbers are parsed `.unconditional`ly, so that a negative one reaches validate() and its message instead of
     // being taken for an option ("Missing value").
     @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Target pack size in MiB, 1-512 (advanced).", valueName: "MIB"))
@@ -73,13 +76,20 @@ struct BackupCommand: AsyncParsableCommand {
             if let plan, paths.isEmpty { throw CLIError(Exit.error, "\(plan.file ?? "the plan") names no [[source]] to back up") }
             let excludes = exclude + (plan?.sources.flatMap(\.excludes) ?? []).filter { !exclude.contains($0) }
             Interrupts.install()
-            let showProgress = Terminal.isInteractive && !quiet && !json
+            let showProgress = Terminal.isInteractive && !quiet && !json && !verbose
             let total = showProgress ? Repository.estimateSize(paths: paths, excludes: excludes) : 0
             let printer = ProgressPrinter(total: total)
             var options = BackupOptions(excludes: excludes, tags: tag, packSize: max(packSize, 1) << 20,
                                         compressionLevel: compressionLevel, workers: workers)
             if showProgress { options.progress = { printer.update($0) } }
-            let repo = try await repository.openForBackup { event in if !quiet && !json { print(event) } }
+            options.dryRun = dryRun
+            if verbose, !json {
+                options.fileRead = { f in print("\(f.isNew ? "new    " : "changed") \(Terminal.bytes(f.size).leftPad(10))  \(Terminal.visible(f.path))") }
+            }
+            // An unmounted photo drive (an empty source folder) stops a plan's backup before anything is written.
+            try plan?.requireNoEmptySource()
+            // A dry run only reads the repository: with a plan, no copy catches up or is healed first.
+            let repo = try await dryRun ? repository.open() : repository.openForBackup { event in if !quiet && !json { print(event) } }
             let result = try await repo.backup(paths: paths, options: options)
             let reports = result.destinations
             let code = result.reachedEveryDestination ? Exit.ok : Exit.lagging
@@ -89,6 +99,11 @@ struct BackupCommand: AsyncParsableCommand {
             let s = result.snapshot.summary
             if json {
                 try Terminal.json(BackupJSON(result, destinations: reports))
+            } else if result.isDryRun {
+                print("dry run: nothing was written to the repository")
+                print("  files: \(s.files) (\(s.filesRead) to read, \(s.files - s.filesRead) unchanged), folders: \(s.directories), links: \(s.symlinks)")
+                print("  would process \(Terminal.bytes(s.bytes)), read \(Terminal.bytes(s.bytesRead)), add new data \(Terminal.bytes(s.bytesAdded)) and store \(Terminal.bytes(s.bytesStored)) (\(printer.elapsedText()))")
+                return result.errors.isEmpty ? Exit.ok : Exit.partial
             } else if !quiet {
                 print("snapshot \(result.snapshot.id.short) saved")
                 print("  files: \(s.files) (\(s.filesRead) read, \(s.files - s.filesRead) unchanged), folders: \(s.directories), links: \(s.symlinks)")
@@ -118,7 +133,9 @@ struct BackupJSON: Encodable {
     var warnings: [String]
     var adoptedPacks: Int
     var destinations: [DestinationReport]?
+    var dryRun: Bool
     init(_ r: BackupResult, destinations: [DestinationReport] = []) {
+        dryRun = r.isDryRun
         self.destinations = destinations.isEmpty ? nil : destinations
         snapshot = r.snapshot.id.hex
         summary = r.snapshot.summary

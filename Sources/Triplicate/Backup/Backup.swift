@@ -68,6 +68,10 @@ extension Repository {
         let started = Date()
         let hostname = options.hostname ?? Host.currentName
         // A shared lock: backups run side by side, and no prune or repair deletes anything while one runs (§14.12).
+        // A dry run writes nothing, not even a lock file.
+        if options.dryRun {
+            return try await backup(roots: roots, options: options, warnings: warnings, started: started, hostname: hostname, lock: nil)
+        }
         return try await withLock(.shared, operation: "backup") { lock throws(TriplicateError) in
             // On a plan, each copy takes packs, index files and the snapshot from its own queue, so that a fast copy
             // is not held back pack by pack by a slow one (FORMAT.md §14.10); the lock is checked again on each copy
@@ -116,7 +120,7 @@ extension Repository {
         let rootID = try await run.run(roots: roots, parent: parent)
         // Listings of the parent snapshot found damaged on the way are recorded, so that later backups, from any
         // computer, store them again too (this one already did).
-        if !run.damage.isEmpty {
+        if !run.damage.isEmpty, !options.dryRun {
             do {
                 if let name = try await recordDamage(run.damage.packs, found: "backup", known: index.damage) {
                     run.warnings.append("damaged data found in the repository is recorded in \(name); a check that reads the data says what else depends on it")
@@ -133,6 +137,11 @@ extension Repository {
                                     parent: parent?.id, summary: run.summary)
         let (bytes, final) = try sealSnapshot(record, storedBefore: run.bytesStored)
         let id = SHA256.hash(bytes)
+        if options.dryRun {
+            var result = BackupResult(snapshot: Snapshot(id: id, record: final), errors: run.errors, warnings: run.warnings, adoptedPacks: adopted.count)
+            result.isDryRun = true
+            return result
+        }
         try lock?.ensureHeld(before: "writing its snapshot")
         do { try await put(Layout.snapshot(id), bytes) } catch {
             // A plan's copies check the lock again when each writes the snapshot: a lost lock is named as such.

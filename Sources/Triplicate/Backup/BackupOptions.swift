@@ -30,6 +30,14 @@ public struct BackupOptions: Sendable {
     public var hostname: String?
     /// Called with progress after each file and each pack; must be cheap and thread safe.
     public var progress: ProgressHandler?
+    /// Reads and cuts the files, and compresses and encrypts their new chunks, as a backup does, to count what it would
+    /// store, but writes nothing to the repository: no pack, index file, damage record, snapshot or lock file
+    /// (``BackupResult/isDryRun``; the snapshot it returns was not stored). Packs are staged in the temporary folder
+    /// (or the destination's staging folder) and removed.
+    public var dryRun = false
+    /// Called with each file the backup reads (new, or changed since the parent snapshot), once it is read; files
+    /// reused unread are not reported. Must be cheap; it is called from one task at a time.
+    public var fileRead: (@Sendable (BackupFileRead) -> Void)?
     /// Set by the backup when its Task is cancelled: the workers stop at the next file or chunk.
     var cancellation: Cancellation?
     /// Folders left out by their exact absolute path, with no pattern matching: the copies of the repository that
@@ -68,6 +76,16 @@ final class Cancellation: Sendable {
     var isCancelled: Bool { flag.load(ordering: .relaxed) }
 }
 
+/// A file a backup read (``BackupOptions/fileRead``).
+public struct BackupFileRead: Sendable {
+    /// Its absolute path.
+    public var path: String
+    /// True when the parent snapshot does not hold it (at this path, or at another with its inode: a renamed file).
+    public var isNew: Bool
+    /// Bytes read.
+    public var size: Int64
+}
+
 /// The outcome of a backup.
 public struct BackupResult: Sendable {
     /// The snapshot written.
@@ -81,6 +99,8 @@ public struct BackupResult: Sendable {
     /// For a plan's repository (``PlanSession/openForBackup(progress:)``): what happened at each
     /// destination, in the plan's order; empty for a repository on one destination.
     public var destinations: [DestinationReport] = []
+    /// True for a dry run (``BackupOptions/dryRun``): nothing was written, and ``snapshot`` is what would have been.
+    public var isDryRun = false
     /// True when every destination holds the new snapshot (always, for a repository on one destination).
     public var reachedEveryDestination: Bool { destinations.allSatisfy { $0.outcome == .done } }
 }

@@ -66,7 +66,8 @@ final class BackupRun {
             pool.close()
             packs.close()
         }
-        uploader = PackUploader(repository: repository, packsPerIndexFile: options.packsPerIndexFile, adopted: adopted, lock: lock)
+        uploader = PackUploader(repository: repository, packsPerIndexFile: options.packsPerIndexFile, adopted: adopted, lock: lock,
+                                dryRun: options.dryRun)
         let staging = repository.destination.stagingDirectory ?? FileManager.default.temporaryDirectory.path
         let packSize = min(max(options.packSize, 64 << 10), BackupOptions.maxPackSize)
         treeStager = PackStager(keys: repository.keys, level: options.compressionLevel, packSize: packSize, stagingDirectory: staging)

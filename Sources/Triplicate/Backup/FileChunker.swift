@@ -66,6 +66,7 @@ extension BackupRun {
         summary.bytes += total
         summary.bytesRead += total
         options.progress?(progressValue(path: path))
+        options.fileRead?(BackupFileRead(path: path, isNew: previous == nil, size: total))
         // A file changed less than a second before this backup started could change again within the same tick
         // of a coarse file-system clock without its ctime moving; record a zero ctime so that the next backup
         // reads it again instead of trusting these fields (the "racy timestamp" rule, FORMAT.md §14.6).

@@ -20,9 +20,12 @@ final class PackUploader: Sendable {
     /// (and, with a cap per connection, to use several connections); to a folder or drive, two, so that one pack's
     /// flush to disk overlaps the next one's copy. Each pack in flight is a staged file of up to the pack size.
     let parallel: Int
+    /// A dry run: packs and index files are counted, not stored.
+    private let dryRun: Bool
 
-    init(repository: Repository, packsPerIndexFile: Int, adopted: [IndexFile.Pack], lock: RepositoryLock?) {
+    init(repository: Repository, packsPerIndexFile: Int, adopted: [IndexFile.Pack], lock: RepositoryLock?, dryRun: Bool = false) {
         self.repository = repository
+        self.dryRun = dryRun
         self.lock = lock
         self.packsPerIndexFile = max(packsPerIndexFile, 1)
         unindexed = Mutex(adopted)
@@ -49,7 +52,7 @@ final class PackUploader: Sendable {
             defer { FileSystem.removeQuietly(pack.path) }
             guard failure.current == nil else { continue }
             do {
-                try await repository.put(Layout.pack(pack.id), file: pack.path)
+                if !dryRun { try await repository.put(Layout.pack(pack.id), file: pack.path) }
                 countStored(Int(pack.size))
                 let full: [IndexFile.Pack]? = unindexed.withLock { u in
                     u.append(IndexFile.Pack(id: pack.id, entries: pack.entries))
@@ -80,7 +83,7 @@ final class PackUploader: Sendable {
         do { bytes = try SealedFile.seal(IndexFile(packs: packs).encode(), kind: .index, keys: repository.keys) } catch {
             throw TriplicateError(.internalFailure, "cannot encode an index file: \(error)")
         }
-        try await repository.put(Layout.index(SHA256.hash(bytes)), bytes)
+        if !dryRun { try await repository.put(Layout.index(SHA256.hash(bytes)), bytes) }
         countStored(bytes.count)
     }
 }

@@ -521,3 +521,14 @@ struct KeyLines {
         return headers[.other(key)] ?? (key == "source" ? headers[.source(0)] : key == "destination" ? headers[.destination(0)] : nil)
     }
 }
+
+extension Plan {
+    /// Fails when a source is an empty folder and does not say `allow-empty = true`: an unmounted photo drive is an
+    /// empty folder, and backed up it would become the newest snapshot without a photo.
+    public func requireNoEmptySource() throws(TriplicateError) {
+        let empty = sources.filter { !$0.allowEmpty && Repository.isEmptyFolder($0.path) }.map(\.path)
+        guard empty.isEmpty else {
+            throw TriplicateError(.refused, "\(empty.joined(separator: ", ")) \(empty.count == 1 ? "is an empty folder" : "are empty folders"): is the photo drive mounted? Nothing was backed up, so that the newest snapshot still holds the photos. Mount it and run the backup again, or, if the folder is meant to be empty, set allow-empty = true in its [[source]] of \(file ?? "the plan")")
+        }
+    }
+}

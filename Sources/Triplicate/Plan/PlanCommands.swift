@@ -105,12 +105,9 @@ extension PlanSession {
     public func backup(options: BackupOptions = BackupOptions(),
                        progress: ProgressHandler? = nil) async throws(TriplicateError) -> PlanBackupResult {
         guard !plan.sources.isEmpty else { throw TriplicateError(.invalidArgument, "\(plan.at(nil))the plan names no [[source]] to back up") }
-        // An unmounted photo drive is an empty folder: backed up, it would become the newest snapshot without a photo.
-        let empty = plan.sources.filter { !$0.allowEmpty && Repository.isEmptyFolder($0.path) }.map(\.path)
-        guard empty.isEmpty else {
-            throw TriplicateError(.refused, "\(empty.joined(separator: ", ")) \(empty.count == 1 ? "is an empty folder" : "are empty folders"): is the photo drive mounted? Nothing was backed up, so that the newest snapshot still holds the photos. Mount it and run the backup again, or, if the folder is meant to be empty, set allow-empty = true in its [[source]] of \(plan.file ?? "the plan")")
-        }
-        let repo = try await openForBackup(progress: progress)
+        try plan.requireNoEmptySource()
+        // A dry run only reads: no copy catches up or is healed first.
+        let repo = try await options.dryRun ? openRepository() : openForBackup(progress: progress)
         var options = options
         for s in plan.sources { options.excludes += s.excludes.filter { !options.excludes.contains($0) } }
         let result = try await repo.backup(paths: plan.sources.map(\.path), options: options)
