@@ -28,18 +28,19 @@ extension Repository {
     /// ``backup(paths:options:)`` with `options.cancellation` set.
     func backup(paths: [String], following options: BackupOptions) async throws(TriplicateError) -> BackupResult {
         guard !paths.isEmpty else { throw TriplicateError(.invalidArgument, "no paths to back up") }
-        var roots: [(path: String, name: [UInt8])] = []
+        var absolutePaths: [String] = []
         for p in paths {
             let abs = Self.absolute(p)
             guard FileSystem.exists(abs) else {
                 throw TriplicateError(.sourceUnreadable, "\(p) does not exist; nothing was backed up")
             }
-            let name = abs == "/" ? Array("root".utf8) : Array((abs.split(separator: "/").last ?? "root").utf8)
-            if roots.contains(where: { $0.name == name }) {
-                throw TriplicateError(.invalidArgument, "two paths end in the same name \(String(decoding: name, as: UTF8.self)); back them up separately")
+            guard !absolutePaths.contains(abs) else {
+                throw TriplicateError(.invalidArgument, "\(p) is given twice (as \(abs)); name each path once")
             }
-            roots.append((abs, name))
+            absolutePaths.append(abs)
         }
+        let names = Snapshot.rootNames(of: absolutePaths)
+        let roots = absolutePaths.map { (path: $0, name: Array((names[$0] ?? "root").utf8)) }
         var options = options
         var warnings: [String] = []
         for p in options.excludes {

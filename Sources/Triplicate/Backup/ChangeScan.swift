@@ -37,13 +37,15 @@ extension Repository {
             root = await scan.tree(id)
         }
         var missing: [String] = []
+        // Each path's node in the snapshot is named as the backup named it (FORMAT.md §10.4).
+        let own = Snapshot.rootNames(of: paths.map(Self.absolute)), recorded = Snapshot.rootNames(of: snapshot?.paths ?? [])
         for p in paths {
             let abs = Self.absolute(p)
             guard FileSystem.exists(abs) else {
                 missing.append(abs)
                 continue
             }
-            let name = abs == "/" ? Array("root".utf8) : Array((abs.split(separator: "/").last ?? "root").utf8)
+            let name = Array((recorded[abs] ?? own[abs] ?? "root").utf8)
             try await scan.visit(abs, parent: root?.nodes.first { $0.name == name }, followLink: true)
         }
         return UnprotectedFiles(files: scan.files, bytes: scan.bytes, examples: scan.examples, comparedWith: snapshot?.id.hex,

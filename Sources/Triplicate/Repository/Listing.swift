@@ -42,6 +42,8 @@ extension Repository {
     func list(_ snapshot: Snapshot, path: String? = nil, cancellation: Cancellation?,
                      each: (SnapshotEntry) throws(TriplicateError) -> Void) async throws(TriplicateError) {
         guard let root = snapshot.record.treeID else { throw TriplicateError(.corrupt, "snapshot \(snapshot.id.short) has no tree") }
+        // A path as `snapshots` shows the sources (/home/studio/Pictures/…) or as `ls` shows the tree (/Pictures/…).
+        let path = path.map(snapshot.treePath)
         let reader = try BlobReader(repository: self, index: try await loadIndex())
         reader.readsTreesAhead = true
         let clean = "/" + (path ?? "").split(separator: "/").joined(separator: "/")

@@ -84,3 +84,44 @@ extension Repository {
         try await findSnapshot(try SnapshotSelector(text))
     }
 }
+
+extension Snapshot {
+    /// The name of the root tree's node for each of `paths` (absolute, normalized): its last component (`root` for
+    /// `/`); when several paths end in the same name, the first of them in byte order of the whole path keeps it and
+    /// the others get ` (2)`, ` (3)`… (the first such name no other path has taken), so that `~/Pictures` and
+    /// `/media/archive/Pictures` are `Pictures` and `Pictures (2)` (FORMAT.md §10.4).
+    public static func rootNames(of paths: [String]) -> [String: String] {
+        var names: [String: String] = [:]
+        var taken = Set<String>()
+        let ordered = Set(paths).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        func last(_ p: String) -> String { p == "/" ? "root" : String(p.split(separator: "/").last ?? "root") }
+        // Every path's own name first, so that a later path never takes the plain name of an earlier one's suffix.
+        for p in ordered where !taken.contains(last(p)) {
+            names[p] = last(p)
+            taken.insert(last(p))
+        }
+        for p in ordered where names[p] == nil {
+            var k = 2
+            while taken.contains("\(last(p)) (\(k))") { k += 1 }
+            names[p] = "\(last(p)) (\(k))"
+            taken.insert("\(last(p)) (\(k))")
+        }
+        return names
+    }
+
+    /// `path` as it is inside this snapshot's tree: a path below one of the backed-up ``paths``
+    /// (`/home/studio/Pictures/2024/IMG_0001.CR3`, as `snapshots` shows them) becomes the path below its root node
+    /// (`/Pictures/2024/IMG_0001.CR3`, as `ls` shows it); any other path is returned as it is. Restore, ls and find
+    /// accept both.
+    public func treePath(_ path: String) -> String {
+        let names = Self.rootNames(of: paths)
+        // The longest backed-up path that holds it: `/a` and `/a/b` may both be sources.
+        for p in paths.sorted(by: { $0.count > $1.count }) {
+            guard let name = names[p] else { continue }
+            if path == p { return "/" + name }
+            let prefix = p == "/" ? "/" : p + "/"
+            if path.hasPrefix(prefix), p != "/" { return "/" + name + "/" + path.dropFirst(prefix.count) }
+        }
+        return path
+    }
+}

@@ -66,6 +66,8 @@ extension Repository {
     private func restoreHoldingLock(_ snapshot: Snapshot, path: String?, to target: String, options: RestoreOptions,
                                     cancellation: Cancellation?, progress: ProgressHandler?) async throws(TriplicateError) -> RestoreResult {
         guard let rootID = snapshot.record.treeID else { throw TriplicateError(.corrupt, "snapshot \(snapshot.id.short) has no tree") }
+        // A path as `snapshots` shows the sources (/home/studio/Pictures/…) or as `ls` shows the tree (/Pictures/…).
+        let path = path.map(snapshot.treePath)
         let index = try await loadIndex()
         let finder = DamageFinder()
         let reader = try BlobReader(repository: self, index: index, finder: finder)
