@@ -108,8 +108,8 @@ struct BackupCommand: AsyncParsableCommand {
                 print("snapshot \(result.snapshot.id.short) saved")
                 print("  files: \(s.files) (\(s.filesRead) read, \(s.files - s.filesRead) unchanged), folders: \(s.directories), links: \(s.symlinks)")
                 print("  processed \(Terminal.bytes(s.bytes)), read \(Terminal.bytes(s.bytesRead)), new data \(Terminal.bytes(s.bytesAdded)), stored \(Terminal.bytes(s.bytesStored)) in \(printer.elapsedText())")
-                if result.adoptedPacks > 0 { print("  reused \(result.adoptedPacks) packs left by an interrupted backup") }
-                if !result.errors.isEmpty { print("  \(result.errors.count) entries could not be backed up completely (listed above)") }
+                if result.adoptedPacks > 0 { print("  reused \(Terminal.count(result.adoptedPacks, "pack")) left by an interrupted backup") }
+                if !result.errors.isEmpty { print("  \(Terminal.count(result.errors.count, "entry", "entries")) could not be backed up completely (listed above)") }
             }
             if !reports.isEmpty {
                 if !quiet && !json { print("destinations:") }
@@ -145,7 +145,7 @@ struct BackupJSON: Encodable {
     }
 }
 
-/// Renders backup or restore progress on one terminal line (files, bytes, MB/s, ETA), at most five times a second.
+/// Renders backup or restore progress on one terminal line (files, bytes, bytes per second, ETA), at most five times a second.
 final class ProgressPrinter: Sendable {
     private let start = Date()
     private let last = Mutex<Date>(.distantPast)
@@ -172,7 +172,7 @@ final class ProgressPrinter: Sendable {
         var line = totalFiles.map { "\(files) of \(Terminal.count($0, "file"))" } ?? Terminal.count(files, "file")
         line += ", \(Terminal.bytes(bytes))"
         if total > 0 { line += " of \(Terminal.bytes(total))" }
-        line += String(format: ", %.1f MB/s", rate / 1_000_000)
+        line += ", \(Terminal.bytes(Int64(rate)))/s"
         if total > bytes, rate > 0 {
             let eta = Int(Double(total - bytes) / rate)
             line += String(format: ", ETA %d:%02d", eta / 60, eta % 60)
@@ -210,7 +210,7 @@ struct SnapshotsCommand: AsyncParsableCommand {
                 let size = Terminal.bytes(r.summary.bytes).leftPad(10)
                 print("\(s.id.short)  \(Terminal.date(r.date))  \(host) \(files)  \(size)  \(r.tags.joined(separator: ","))  \(r.paths.joined(separator: " "))")
             }
-            print("\(all.count) snapshots")
+            print("\(Terminal.count(all.count, "snapshot"))")
             return Exit.ok
         }
     }
@@ -327,7 +327,7 @@ struct RestoreCommand: AsyncParsableCommand {
             let kept = r.kept == 0 ? "" : "; \(Terminal.count(r.kept, "entry", "entries")) already there left as \(r.kept == 1 ? "it was" : "they were") (--overwrite \(overwrite))"
             print("restored \(Terminal.count(r.files, "file")), \(Terminal.count(r.directories, "folder")), \(Terminal.count(r.symlinks, "link")), \(Terminal.bytes(r.bytes)) from \(origin) into \(target) in \(String(format: "%.1f", seconds)) s\(kept)")
             if !r.errors.isEmpty {
-                print("\(r.errors.count) entries could not be restored because their data is damaged; " + Hint.text(.check(readData: true)))
+                print("\(Terminal.count(r.errors.count, "entry", "entries")) could not be restored because their data is damaged; " + Hint.text(.check(readData: true)))
                 return Exit.error
             }
             return Exit.ok
@@ -425,21 +425,21 @@ struct CheckCommand: AsyncParsableCommand {
                         continue
                     }
                     let healed = c.healed.isEmpty ? "" : ", \(c.healed.count) damaged file\(c.healed.count == 1 ? "" : "s") healed"
-                    print("  \(c.name): checked \(r.snapshots) snapshots, \(r.packs) packs" + (readData ? ", read \(r.packsRead)" : "") + healed + verified(r) + (r.isHealthy ? ", no errors found" : ", \(r.errors.count) ERRORS"))
+                    print("  \(c.name): checked \(Terminal.count(r.snapshots, "snapshot")), \(Terminal.count(r.packs, "pack"))" + (readData ? ", read \(r.packsRead)" : "") + healed + verified(r) + (r.isHealthy ? ", no errors found" : ", \(r.errors.count) ERRORS"))
                     for e in r.errors { print("  \(c.name): error: " + e) }
                     if let record = r.damageRecorded { print("  \(c.name): the damage no copy could heal is recorded in \(record)") }
                     if !r.isHealthy { code = Exit.error }
                 }
                 return code
             }
-            print("checked \(r.snapshots) snapshots, \(r.indexFiles) index files, \(r.packs) packs, \(r.blobs) blobs" + (readData ? ", read \(r.packsRead) packs" : "") + verified(r))
+            print("checked \(Terminal.count(r.snapshots, "snapshot")), \(Terminal.count(r.indexFiles, "index file")), \(Terminal.count(r.packs, "pack")), \(Terminal.count(r.blobs, "blob"))" + (readData ? ", read \(Terminal.count(r.packsRead, "pack"))" : "") + verified(r))
             for n in r.notes { print("note: " + n) }
             for e in r.errors { print("error: " + e) }
             if r.isHealthy {
                 print("no errors found")
                 return Exit.ok
             }
-            print("\(r.errors.count) errors found")
+            print("\(Terminal.count(r.errors.count, "error")) found")
             return Exit.error
         }
     }
@@ -461,8 +461,8 @@ struct StatsCommand: AsyncParsableCommand {
             }
             print("snapshots:          \(s.snapshots)")
             print("original bytes:     \(Terminal.bytes(s.originalBytes)) (all snapshots together)")
-            print("unique bytes:       \(Terminal.bytes(s.uniqueBytes)) in \(s.chunks) chunks (\(s.trees) trees)")
-            print("stored bytes:       \(Terminal.bytes(s.storedBytes)) in \(s.packs) packs, \(s.indexFiles) index files")
+            print("unique bytes:       \(Terminal.bytes(s.uniqueBytes)) in \(Terminal.count(s.chunks, "chunk")) (\(Terminal.count(s.trees, "tree")))")
+            print("stored bytes:       \(Terminal.bytes(s.storedBytes)) in \(Terminal.count(s.packs, "pack")), \(Terminal.count(s.indexFiles, "index file"))")
             print(String(format: "deduplication:      %.2fx", s.deduplicationRatio))
             print(String(format: "compression:        %.2fx", s.compressionRatio))
             print(String(format: "overall:            %.2fx", s.overallRatio))
@@ -539,14 +539,14 @@ struct RepairCommand: AsyncParsableCommand {
             if !r.damagedPacks.isEmpty {
                 print("damaged packs taken out of use: \(r.damagedPacks.count)")
                 for p in r.damagedPacks { print("  \(p)") }
-                print("copied \(r.blobsSalvaged) intact blobs into \(r.packsWritten.count) new packs; \(r.blobsLost) damaged blobs are stored nowhere else")
+                print("copied \(Terminal.count(r.blobsSalvaged, "intact blob")) into \(Terminal.count(r.packsWritten.count, "new pack")); \(Terminal.count(r.blobsLost, "damaged blob")) \(r.blobsLost == 1 ? "is" : "are") stored nowhere else")
             }
             if let record = r.damageRecorded { print("recorded the damage found in \(record)") }
             if !r.indexFilesWritten.isEmpty || !r.indexFilesRemoved.isEmpty {
-                print("index: wrote \(r.indexFilesWritten.count) index files, removed \(r.indexFilesRemoved.count)")
+                print("index: wrote \(Terminal.count(r.indexFilesWritten.count, "index file")), removed \(r.indexFilesRemoved.count)")
             }
             if !r.packsRemoved.isEmpty || !r.damageRecordsRemoved.isEmpty {
-                print("removed \(r.packsRemoved.count) damaged packs and \(r.damageRecordsRemoved.count) damage records")
+                print("removed \(Terminal.count(r.packsRemoved.count, "damaged pack")) and \(Terminal.count(r.damageRecordsRemoved.count, "damage record"))")
             }
             for p in r.packsKept {
                 print("kept \(p), out of use: part of it could not be read at all (an I/O error); run `triplicate repair` again once the disk reads reliably")

@@ -39,12 +39,12 @@ struct PruneOptionGroup: ParsableArguments {
 
     static func print(_ r: PruneReport) {
         let verb = r.dryRun ? "would " : ""
-        Swift.print("\(r.snapshots) snapshots need \(r.blobsUsed) blobs (\(Terminal.bytes(r.bytesUsed))) in \(r.packsBefore) packs of \(Terminal.bytes(r.bytesBefore))")
-        Swift.print("\(r.dryRun ? "would delete" : "deleted") \(r.packsRemoved.count) unused packs; \(verb)\(r.dryRun ? "repack" : "repacked") \(r.packsRepacked.count) packs (\(r.blobsRepacked) blobs, \(Terminal.bytes(r.bytesRepacked)))")
+        Swift.print("\(Terminal.count(r.snapshots, "snapshot")) \(r.snapshots == 1 ? "needs" : "need") \(Terminal.count(r.blobsUsed, "blob")) (\(Terminal.bytes(r.bytesUsed))) in \(Terminal.count(r.packsBefore, "pack")) of \(Terminal.bytes(r.bytesBefore))")
+        Swift.print("\(r.dryRun ? "would delete" : "deleted") \(Terminal.count(r.packsRemoved.count, "unused pack")); \(verb)\(r.dryRun ? "repack" : "repacked") \(Terminal.count(r.packsRepacked.count, "pack")) (\(Terminal.count(r.blobsRepacked, "blob")), \(Terminal.bytes(r.bytesRepacked)))")
         if !r.dryRun {
-            Swift.print("wrote \(r.packsWritten.count) packs and \(r.indexFilesWritten.count) index files, deleted \(r.indexFilesRemoved.count) index files")
+            Swift.print("wrote \(Terminal.count(r.packsWritten.count, "pack")) and \(Terminal.count(r.indexFilesWritten.count, "index file")), deleted \(Terminal.count(r.indexFilesRemoved.count, "index file"))")
         }
-        Swift.print("\(r.dryRun ? "would free" : "freed") \(Terminal.bytes(max(0, r.bytesFreed))): \(r.packsAfter) packs of \(Terminal.bytes(r.bytesAfter)) \(r.dryRun ? "would stay" : "stay"), \(Terminal.bytes(r.unusedAfter)) of it unused")
+        Swift.print("\(r.dryRun ? "would free" : "freed") \(Terminal.bytes(max(0, r.bytesFreed))): \(Terminal.count(r.packsAfter, "pack")) of \(Terminal.bytes(r.bytesAfter)) \(r.dryRun ? "would stay" : "stay"), \(Terminal.bytes(r.unusedAfter)) of it unused")
         for n in r.notes { Swift.print("note: \(n)") }
         if r.dryRun { Swift.print("nothing was changed: a dry run") }
         for c in r.copiesLeftBehind {

@@ -5,6 +5,17 @@ import Testing
 @testable import Triplicate
 
 @Suite struct CLITests {
+    @Test func anUnknownCommandGetsTheNearestKnownOne() throws {
+        for (typed, meant) in [("bakup", "'backup'"), ("snapshot", "'snapshots'"), ("restroe", "'restore'"), ("stauts", "'stats' or 'status'"), ("fnid", "'find'")] {
+            let r = try runCLI([typed], password: nil)
+            #expect(r.status == 64)
+            #expect(r.stderr.contains("unknown command '\(typed)'. Did you mean \(meant)?"), "\(r.stderr)")
+        }
+        let far = try runCLI(["xyzzy"], password: nil)
+        #expect(far.status == 64 && far.stderr.contains("unknown command 'xyzzy'") && !far.stderr.contains("Did you mean"))
+        #expect(try runCLI(["help"], password: nil).status == 0)
+    }
+
     @Test func initBackupSnapshotsRestoreCheckStats() throws {
         let t = TempDir("cli")
         let src = t.sub("Photos")
