@@ -6,6 +6,7 @@
 #endif
 #include <unistd.h>
 #include <sys/vfs.h>
+#include <sys/xattr.h>
 
 /// The file system type (statfs's f_type) of the one holding `fd`, or 0 when it cannot be told.
 static inline unsigned long triplicate_fs_type(int fd) {
@@ -23,4 +24,16 @@ static inline long long triplicate_seek_hole(int fd, long long offset) { return 
 
 /// syncfs(2): flushes the whole file system holding `fd`.
 static inline int triplicate_syncfs(int fd) { return syncfs(fd); }
+
+/// flistxattr(2) / llistxattr(2): the names of the extended attributes of an open file, or of `path` itself (a link is
+/// not followed), NUL-separated; with `size` 0, the size the list needs.
+static inline long triplicate_flistxattr(int fd, char *list, unsigned long size) { return (long)flistxattr(fd, list, size); }
+static inline long triplicate_llistxattr(const char *path, char *list, unsigned long size) { return (long)llistxattr(path, list, size); }
+
+/// fgetxattr(2) / lgetxattr(2): the value of one attribute; with `size` 0, its size.
+static inline long triplicate_fgetxattr(int fd, const char *name, void *value, unsigned long size) { return (long)fgetxattr(fd, name, value, size); }
+static inline long triplicate_lgetxattr(const char *path, const char *name, void *value, unsigned long size) { return (long)lgetxattr(path, name, value, size); }
+
+/// fsetxattr(2): sets one attribute of an open file or folder, creating or replacing it.
+static inline int triplicate_fsetxattr(int fd, const char *name, const void *value, unsigned long size) { return fsetxattr(fd, name, value, size, 0); }
 #endif

@@ -9,7 +9,7 @@ struct DiffCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "diff", abstract: "Show what changed between two snapshots.",
         discussion: """
-            Each line is one entry: + added, - removed, M content changed, U only mode or time changed. Everything below \
+            Each line is one entry: + added, - removed, M content changed, U only mode, time or extended attributes changed. Everything below \
             a folder that was added or removed is listed too. Folders that are the same in both snapshots are not read.
             """)
     @OptionGroup var repository: RepositoryOptions
@@ -45,7 +45,7 @@ struct DiffCommand: AsyncParsableCommand {
                     print("\(a.id.short) → \(b.id.short): "
                         + "\(Terminal.count(counts[.added] ?? 0, "entry", "entries")) added, "
                         + "\(counts[.removed] ?? 0) removed, \(counts[.changed] ?? 0) changed, "
-                        + "\(counts[.metadata] ?? 0) with only mode or time changed; "
+                        + "\(counts[.metadata] ?? 0) with only metadata changed; "
                         + "file content \(Terminal.bytes(added)) in the newer, \(Terminal.bytes(removed)) in the older")
                 }
             }

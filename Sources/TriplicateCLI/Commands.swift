@@ -69,7 +69,16 @@ struct BackupCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        await runReporting {
+        // A plan's backup records how it ended, for `schedule --status` (a scheduled run has no one watching).
+        let started = Date()
+        let planFile = repository.plan.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+        let snapshot = SharedText()
+        let onEnd: ((Int32, String?) -> Void)? = planFile.flatMap { file in
+            dryRun ? nil : { code, message in
+                LastRun.record(planFile: file, started: started, exitCode: code, snapshot: snapshot.value, message: message)
+            }
+        }
+        await runReporting(onEnd: onEnd) {
             // With --plan: the plan's sources, each source's exclusions applied to all, into every copy at once.
             let plan = try repository.loadPlan()
             let paths = plan.map { $0.sources.map(\.path) } ?? self.paths
@@ -91,6 +100,7 @@ struct BackupCommand: AsyncParsableCommand {
             // A dry run only reads the repository: with a plan, no copy catches up or is healed first.
             let repo = try await dryRun ? repository.open() : repository.openForBackup { event in if !quiet && !json { print(event) } }
             let result = try await repo.backup(paths: paths, options: options)
+            if !result.isDryRun { snapshot.value = result.snapshot.id.hex }
             let reports = result.destinations
             let code = result.reachedEveryDestination ? Exit.ok : Exit.lagging
             if showProgress { Terminal.clearStatus() }
@@ -122,6 +132,15 @@ struct BackupCommand: AsyncParsableCommand {
             // Unreadable source files (3) matter more than a destination left for sync (4).
             return result.errors.isEmpty ? code : Exit.partial
         }
+    }
+}
+
+/// A text one task sets and another reads.
+final class SharedText: Sendable {
+    private let text = Mutex<String?>(nil)
+    var value: String? {
+        get { text.withLock { $0 } }
+        set { text.withLock { $0 = newValue } }
     }
 }
 

@@ -154,24 +154,29 @@ struct CLIError: Error {
 }
 
 /// Runs a command body, printing errors and exiting with the documented code.
-func runReporting(_ body: sending @escaping () async throws -> Int32) async -> Never {
+func runReporting(onEnd: ((Int32, String?) -> Void)? = nil, _ body: sending @escaping () async throws -> Int32) async -> Never {
     // The command runs as a Task of its own, so that Ctrl-C can cancel it (Interrupts.install).
     let task = Task { try await body() }
     Interrupts.task.withLock { $0 = { task.cancel() } }
     let code: Int32
+    var message: String?
     do {
         code = try await task.value
     } catch let e as TriplicateError {
         Terminal.error(e.message)
         if let remedy = e.remedy { Terminal.hint(Hint.text(remedy)) }
         code = Exit.code(for: e.kind)
+        message = e.message
     } catch let e as CLIError {
         Terminal.error(e.message)
         code = e.code
+        message = e.message
     } catch {
         Terminal.error("\(error)")
         code = Exit.error
+        message = "\(error)"
     }
+    onEnd?(code, message)
     exit(code)
 }
 

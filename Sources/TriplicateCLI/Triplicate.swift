@@ -30,7 +30,7 @@ struct TriplicateCommand: AsyncParsableCommand {
         subcommands: [
             InitCommand.self, BackupCommand.self, SnapshotsCommand.self, LsCommand.self, DiffCommand.self, FindCommand.self, RestoreCommand.self,
             CheckCommand.self, RepairCommand.self, ForgetCommand.self, PruneCommand.self, KeyCommand.self, StatsCommand.self, SyncCommand.self,
-            StatusCommand.self, DebugCommand.self,
+            StatusCommand.self, ScheduleCommand.self, DebugCommand.self,
         ]
     )
 

@@ -241,7 +241,11 @@ extension FuzzTarget {
             z.u32(0xB2)
             return [w.bytes + plain, z.bytes + (try zstd.compress([UInt8](repeating: 0x55, count: 4096)))]
         case .listing:
-            return [try Tree(nodes: [file, dir, link]).encode(), try Tree(nodes: []).encode()]
+            // A listing with extended attributes (version 2) beside the first release's encoding.
+            var tagged = file
+            tagged.attributes = [ExtendedAttribute(name: Array("user.rating".utf8), value: Array("5".utf8)),
+                                 ExtendedAttribute(name: Array("user.xdg.tags".utf8), value: Array("portfolio".utf8))]
+            return [try Tree(nodes: [file, dir, link]).encode(), try Tree(nodes: []).encode(), try Tree(nodes: [tagged, dir, link]).encode()]
         case .snapshot:
             return [snapshot]
         case .damageRecord:

@@ -103,7 +103,8 @@ struct TreeTests {
     func damaged() throws {
         let good = try Tree(nodes: TreeSamples.all).encode()
         expectCoreError(.malformed, "trailing byte") { try Tree.decode(good + [0], context: "t") }
-        expectCoreError(.malformed, "version 2") { try Tree.decode([2] + good.dropFirst(), context: "t") }
+        expectCoreError(.malformed, "version 2 body without attribute lists") { try Tree.decode([2] + good.dropFirst(), context: "t") }
+        expectCoreError(.malformed, "version 3") { try Tree.decode([3] + good.dropFirst(), context: "t") }
         expectCoreError(.malformed, "version 0") { try Tree.decode([0] + good.dropFirst(), context: "t") }
         for n in 0..<good.count {
             expectCoreError(.malformed, "first \(n) bytes") { try Tree.decode(Array(good.prefix(n)), context: "t") }
@@ -219,5 +220,62 @@ struct TreeTests {
         let n = TreeNode(name: Array("a".utf8), mode: 0o644, mtime: Timestamp(seconds: 0, nanoseconds: 1_000_000_000), size: 0,
                          content: .symlink(target: []))
         #expect(throws: CoreError.self) { try Tree(nodes: [n]) }
+    }
+
+    @Test("extended attributes: a tree with some is version 2 with a list after every node, a tree without any stays version 1")
+    func attributesRoundTrip() throws {
+        var tagged = TreeSamples.file
+        tagged.attributes = [ExtendedAttribute(name: Array("user.rating".utf8), value: Array("5".utf8)),
+                             ExtendedAttribute(name: Array("user.xdg.tags".utf8), value: [])]
+        let tree = try Tree(nodes: [tagged, TreeSamples.symlink, TreeSamples.directory])
+        let bytes = tree.encode()
+        #expect(bytes[0] == 2)
+        #expect(try Tree.decode(bytes, context: "t") == tree)
+        // Layout of one node: the version 1 node, then u16 count, then per attribute u8 name length, name, u32 value
+        // length, value.
+        let one = try Tree(nodes: [tagged]).encode()
+        let v1 = try Tree(nodes: [TreeSamples.file]).encode()
+        #expect(Array(one.dropFirst().prefix(v1.count - 1)) == Array(v1.dropFirst()))
+        #expect(Array(one.dropFirst(v1.count)) == [2, 0, 11] + Array("user.rating".utf8) + [1, 0, 0, 0] + Array("5".utf8)
+                    + [13] + Array("user.xdg.tags".utf8) + [0, 0, 0, 0])
+        #expect(try Tree(nodes: TreeSamples.all).encode()[0] == 1)
+    }
+
+    @Test("attribute lists that are unsorted, empty-named, too long, on a link, or in a tree without any do not decode")
+    func damagedAttributes() throws {
+        var tagged = TreeSamples.emptyFile
+        tagged.attributes = [ExtendedAttribute(name: Array("user.a".utf8), value: [1]), ExtendedAttribute(name: Array("user.b".utf8), value: [2])]
+        let good = try Tree(nodes: [tagged]).encode()
+        // The attribute list starts after the version 1 node.
+        let list = try Tree(nodes: [TreeSamples.emptyFile]).encode().count
+        var unsorted = good
+        unsorted[list + 2 + 1 + 5] = UInt8(ascii: "c")  // user.a -> user.c, before user.b
+        expectCoreError(.malformed, "unsorted") { try Tree.decode(unsorted, context: "t") }
+        var emptyName = good
+        emptyName[list + 2] = 0
+        expectCoreError(.malformed, "empty name") { try Tree.decode(emptyName, context: "t") }
+        var huge = good
+        huge.replaceSubrange((list + 2 + 1 + 6)..<(list + 2 + 1 + 6 + 4), with: [1, 0, 1, 0])  // 65,537 bytes
+        expectCoreError(.malformed, "value too long") { try Tree.decode(huge, context: "t") }
+        var count = good
+        count.replaceSubrange(list..<(list + 2), with: [0xFF, 0xFF])
+        expectCoreError(.malformed, "count") { try Tree.decode(count, context: "t") }
+        var none = good
+        none.replaceSubrange(list..<good.count, with: [0, 0])
+        expectCoreError(.malformed, "version 2 without attributes") { try Tree.decode(none, context: "t") }
+        for n in 0..<good.count {
+            expectCoreError(.malformed, "first \(n) bytes") { try Tree.decode(Array(good.prefix(n)), context: "t") }
+        }
+        // A link with attributes is refused when building and when decoding.
+        var link = TreeSamples.symlink
+        link.attributes = [ExtendedAttribute(name: Array("user.a".utf8), value: [])]
+        #expect(throws: CoreError.self) { try Tree(nodes: [link]) }
+        let linkV2 = [2] + Array(try Tree(nodes: [TreeSamples.symlink]).encode().dropFirst()) + [1, 0, 1, UInt8(ascii: "a"), 0, 0, 0, 0]
+        expectCoreError(.malformed, "link with attributes") { try Tree.decode(linkV2, context: "t") }
+        var bad = tagged
+        bad.attributes = [ExtendedAttribute(name: Array("user.b".utf8), value: []), ExtendedAttribute(name: Array("user.a".utf8), value: [])]
+        #expect(throws: CoreError.self) { try Tree(nodes: [bad]) }
+        bad.attributes = [ExtendedAttribute(name: Array("user.a".utf8), value: [UInt8](repeating: 0, count: 65_537))]
+        #expect(throws: CoreError.self) { try Tree(nodes: [bad]) }
     }
 }

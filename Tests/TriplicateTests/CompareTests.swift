@@ -90,7 +90,7 @@ import TriplicateDestinations
         #expect(diff.stdout.contains("M  /Pictures/2024/IMG_0002.xmp\n"))
         #expect(diff.stdout.contains("+  /Pictures/2025/IMG_0101.CR3\n"))
         #expect(diff.stdout.contains("-  /Pictures/Old/\n"))
-        #expect(diff.stdout.contains("3 entries added, 5 removed, 1 changed, 1 with only mode or time changed"))
+        #expect(diff.stdout.contains("3 entries added, 5 removed, 1 changed, 1 with only metadata changed"))
         let diffJSON = try runCLI(["diff", first.id.short, second.id.short, "--repo", repo, "--json"])
         let changes = try #require(try JSONSerialization.jsonObject(with: Data(diffJSON.stdout.utf8)) as? [[String: Any]])
         #expect(changes.count == 10)

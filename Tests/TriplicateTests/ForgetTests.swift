@@ -176,7 +176,7 @@ private func kept(_ policy: RetentionPolicy, _ times: [String], tags: [[String]]
         let json = try JSONSerialization.jsonObject(with: Data(done.stdout.utf8)) as? [String: Any]
         let group = (json?["groups"] as? [[String: Any]])?.first
         #expect((group?["keep"] as? [Any])?.count == 1 && (group?["remove"] as? [Any])?.count == 2, "\(done.stdout)")
-        #expect(try runCLI(["snapshots", "--repo", repo]).stdout.contains("1 snapshots"))
+        #expect(try runCLI(["snapshots", "--repo", repo]).stdout.hasSuffix("\n1 snapshot\n"))
         #expect(try runCLI(["forget", "--keep-within", "soon", "--repo", repo]).status == 64)
     }
 

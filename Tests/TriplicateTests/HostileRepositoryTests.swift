@@ -15,7 +15,7 @@ func commitCraftedSnapshot(_ repo: Repository, root nodes: [TreeNode], trees: [[
     // Trees are encoded by hand so that names the Tree type would sort or refuse can be written as they are.
     var allTrees = trees
     var w = ByteWriter()
-    w.u8(1)
+    w.u8(nodes.contains { !$0.attributes.isEmpty } ? 2 : 1)
     w.u32(UInt32(nodes.count))
     for n in nodes { w.bytes(Array(try Tree(nodes: [n]).encode().dropFirst(5))) }
     allTrees.append(w.bytes)

@@ -27,8 +27,10 @@ extension BackupRun {
             summary.files += 1
             summary.bytes += Int64(info.size)
             options.progress?(progressValue(path: path))
+            // Setting an extended attribute changes the ctime: an unchanged file keeps its attributes too.
             return .ready(TreeNode(name: name, mode: info.mode, mtime: info.mtime, size: info.size,
-                                   content: .file(chunks: chunks, profile: parentProfile, ctime: ctime, inode: inode)))
+                                   content: .file(chunks: chunks, profile: parentProfile, ctime: ctime, inode: inode),
+                                   attributes: parent.attributes))
         }
         let fd: Int32
         do { fd = try FileSystem.openForReading(path, followLink: false) } catch {
@@ -74,7 +76,13 @@ extension BackupRun {
         let racy = !stable || before.ctime >= racyLimit || before.mtime >= racyLimit
         let ctime = racy ? Timestamp(seconds: 0, nanoseconds: 0) : before.ctime
         return .file(pending, TreeNode(name: name, mode: before.mode, mtime: before.mtime, size: UInt64(total),
-                                       content: .file(chunks: [], profile: profile.id, ctime: ctime, inode: before.inode)))
+                                       content: .file(chunks: [], profile: profile.id, ctime: ctime, inode: before.inode),
+                                       attributes: Self.attributes(fd: fd, path: path)))
+    }
+
+    /// The `user.` extended attributes of a file or folder (tags and ratings photo tools write), as a tree keeps them.
+    static func attributes(fd: Int32 = -1, path: String) -> [ExtendedAttribute] {
+        FileSystem.userAttributes(fd: fd, path: path).map { ExtendedAttribute(name: $0.name, value: $0.value) }
     }
 
     /// Moves to a free segment, carrying over the bytes read but not yet cut.

@@ -76,7 +76,8 @@ extension BackupRun {
             if let c = try await node(path: childPath, name: childName, parent: parentNodes[childName]) { children.append(c) }
         }
         summary.directories += 1
-        let placeholder = TreeNode(name: name, mode: info.mode, mtime: info.mtime, size: 0, content: .directory(tree: Self.placeholderID))
+        let placeholder = TreeNode(name: name, mode: info.mode, mtime: info.mtime, size: 0, content: .directory(tree: Self.placeholderID),
+                                   attributes: Self.attributes(path: path))
         let pending = PendingDirectory(path: path, node: placeholder, children: children)
         pendingDirectories.append(pending)
         try await storePendingDirectories(onlyReady: true)

@@ -14,7 +14,7 @@ public struct SnapshotChange: Sendable, Equatable {
         /// In both, with different content: a file's bytes, a link's target, or a file that became a folder (then it
         /// is also listed as removed and added).
         case changed
-        /// In both with the same content, but a different mode or modification time.
+        /// In both with the same content, but a different mode, modification time or extended attributes.
         case metadata
     }
 
@@ -79,7 +79,7 @@ extension Repository {
                 j += 1
             } else if let old, let new {
                 let path = prefix + "/" + new.nameString
-                let sameMeta = old.mode == new.mode && old.mtime == new.mtime
+                let sameMeta = old.mode == new.mode && old.mtime == new.mtime && old.attributes == new.attributes
                 switch (old.content, new.content) {
                 case (.directory(let ta), .directory(let tb)):
                     if ta == tb, !sameMeta { try each(SnapshotChange(kind: .metadata, path: path, before: old, after: new)) }

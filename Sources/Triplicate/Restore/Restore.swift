@@ -128,6 +128,9 @@ extension Repository {
             _ = try? await recordDamage(finder.packs, found: "restore", known: index.damage)
             throw error
         }
+        if run.attributesRefused > 0 {
+            run.result.warnings.append("the extended attributes (tags, ratings) of \(run.attributesRefused == 1 ? "1 entry" : "\(run.attributesRefused) entries") could not be set: \(target) is on a file system that does not keep them (FAT, exFAT, some network shares) or they are not user. attributes")
+        }
         if !finder.isEmpty {
             do { run.result.damageRecorded = try await recordDamage(finder.packs, found: "restore", known: index.damage) } catch {
                 run.result.warnings.append("the damaged data this restore found could not be recorded in the repository (\(error.message))")
@@ -241,6 +244,8 @@ final class RestoreRun {
     /// Bytes of file content written so far (progress: a batch's ranges report as they arrive, before its files are
     /// in place).
     private var bytesWritten: Int64 = 0
+    /// Entries whose extended attributes the target's file system refused (one without them, such as FAT).
+    var attributesRefused = 0
     /// Ranges read at once: from an object store, enough requests in flight to hide the network's round trips
     /// (restic uses 8); from a folder or drive, one per core, at least two, since opening blobs is then the work
     /// (measured: four on two cores were no faster, and held twice the buffers).
@@ -338,6 +343,14 @@ final class RestoreRun {
         }
     }
 
+    /// Sets `node`'s extended attributes on the open file or folder `fd` (only `user.` ones, whatever the repository
+    /// holds: a `security.` or `trusted.` attribute could grant what a backup never should); counts a refusal.
+    private func setAttributes(_ node: TreeNode, on fd: Int32) {
+        var refused = false
+        for a in node.attributes where !FileSystem.setUserAttribute(fd: fd, name: a.name, value: a.value) { refused = true }
+        if refused { attributesRefused += 1 }
+    }
+
     /// True when ``RestoreOptions/overwrite`` leaves the entry already at `name` as it is instead of restoring `node`.
     private func keepsExisting(_ node: TreeNode, in dir: Folder, _ name: [CChar]) -> Bool {
         let policy = selection.options.overwrite
@@ -358,6 +371,7 @@ final class RestoreRun {
         let tmp = Self.temporaryName()
         let fd: Int32
         do { fd = try folder.folder.createFile(tmp) } catch { throw Self.fail("create file", display, error) }
+        setAttributes(node, on: fd)
         batch.files.append(BatchFile(folder: folder, node: node, display: display, tmp: tmp, fd: fd))
         batch.bytes += Int64(clamping: node.size)
         if batch.isFull { try await flush() }
@@ -584,6 +598,7 @@ final class RestoreRun {
             // The folder may exist from an earlier restore with its final, possibly read-only mode: make it
             // writable for its content, then give it its recorded mode.
             child.setMode(0o700)
+            setAttributes(node, on: child.fd)
             do {
                 try await restoreTree(tree, in: child, display: display, depth: depth + 1, included: below)
             } catch {

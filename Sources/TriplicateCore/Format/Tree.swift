@@ -22,14 +22,17 @@ public struct TreeNode: Sendable, Equatable {
     public var size: UInt64
     /// Kind-specific content.
     public var content: Content
+    /// Extended attributes (`user.` ones, as a backup keeps them), sorted by name; files and directories only.
+    public var attributes: [ExtendedAttribute]
 
     /// Creates a node.
-    public init(name: [UInt8], mode: UInt32, mtime: Timestamp, size: UInt64, content: Content) {
+    public init(name: [UInt8], mode: UInt32, mtime: Timestamp, size: UInt64, content: Content, attributes: [ExtendedAttribute] = []) {
         self.name = name
         self.mode = mode
         self.mtime = mtime
         self.size = size
         self.content = content
+        self.attributes = attributes
     }
 
     /// The name as a string (invalid UTF-8 is repaired for display only).
@@ -50,6 +53,24 @@ public struct TreeNode: Sendable, Equatable {
         case .symlink: 3
         }
     }
+}
+
+/// One extended attribute of a file or folder: its full name with the namespace (`user.xdg.tags`) and its value, both
+/// raw bytes.
+public struct ExtendedAttribute: Sendable, Equatable {
+    /// The name, 1 to 255 bytes, no NUL.
+    public var name: [UInt8]
+    /// The value, at most 65,536 bytes.
+    public var value: [UInt8]
+
+    /// Creates an attribute.
+    public init(name: [UInt8], value: [UInt8]) {
+        self.name = name
+        self.value = value
+    }
+
+    /// The longest value a tree holds (Linux's XATTR_SIZE_MAX).
+    public static let maxValue = 65_536
 }
 
 /// A point in time: seconds since the Unix epoch and nanoseconds.
@@ -74,8 +95,10 @@ public struct Timestamp: Sendable, Hashable, Comparable {
 /// A directory listing: nodes sorted by name bytes, encoded canonically so that the same directory always
 /// gives the same bytes and therefore the same tree ID (FORMAT.md, "Trees").
 package struct Tree: Sendable, Equatable {
-    /// Encoding version byte.
+    /// Encoding version byte of a tree none of whose nodes has extended attributes (the first release's encoding).
     package static let version: UInt8 = 1
+    /// Encoding version byte of a tree in which some node has extended attributes: each node is followed by its list.
+    package static let versionWithAttributes: UInt8 = 2
     /// The entries, in strictly increasing order of name bytes.
     package private(set) var nodes: [TreeNode]
 
@@ -93,6 +116,18 @@ package struct Tree: Sendable, Equatable {
             if case .file(let chunks, _, _, _) = n.content, chunks.count > Int(UInt32.max) {
                 throw .invalidArgument("file \(n.nameString) has too many chunks")
             }
+            if !n.attributes.isEmpty {
+                if case .symlink = n.content { throw .invalidArgument("link \(n.nameString) has extended attributes") }
+                guard n.attributes.count <= Int(UInt16.max) else { throw .invalidArgument("\(n.nameString) has more than 65,535 extended attributes") }
+                for (i, a) in n.attributes.enumerated() {
+                    guard (1...255).contains(a.name.count), !a.name.contains(0), a.value.count <= ExtendedAttribute.maxValue else {
+                        throw .invalidArgument("\(n.nameString) has an extended attribute whose name or value is out of bounds")
+                    }
+                    if i > 0, !n.attributes[i - 1].name.lexicographicallyPrecedes(a.name) {
+                        throw .invalidArgument("\(n.nameString): extended attributes not in strictly increasing order of name")
+                    }
+                }
+            }
         }
         let sorted = nodes.sorted { $0.name.lexicographicallyPrecedes($1.name) }
         for i in sorted.indices.dropFirst() where sorted[i - 1].name == sorted[i].name {
@@ -104,7 +139,8 @@ package struct Tree: Sendable, Equatable {
     /// The canonical encoding.
     package func encode() -> [UInt8] {
         var w = ByteWriter(capacity: 5 + nodes.count * 96)
-        w.u8(Self.version)
+        let withAttributes = nodes.contains { !$0.attributes.isEmpty }
+        w.u8(withAttributes ? Self.versionWithAttributes : Self.version)
         w.u32(UInt32(nodes.count))
         for n in nodes {
             w.u16(UInt16(n.name.count))
@@ -128,6 +164,15 @@ package struct Tree: Sendable, Equatable {
                 w.u16(UInt16(target.count))
                 w.bytes(target)
             }
+            if withAttributes {
+                w.u16(UInt16(n.attributes.count))
+                for a in n.attributes {
+                    w.u8(UInt8(a.name.count))
+                    w.bytes(a.name)
+                    w.u32(UInt32(a.value.count))
+                    w.bytes(a.value)
+                }
+            }
         }
         return w.bytes
     }
@@ -137,9 +182,11 @@ package struct Tree: Sendable, Equatable {
     package static func decode(_ bytes: [UInt8], context: String) throws(CoreError) -> Tree {
         var r = ByteReader(bytes, context: context)
         let v = try r.u8()
-        guard v == version else { throw r.fail("tree encoding version \(v) is not supported") }
+        guard v == version || v == versionWithAttributes else { throw r.fail("tree encoding version \(v) is not supported") }
+        let withAttributes = v == versionWithAttributes
         let count = Int(try r.u32())
-        guard count <= r.remaining / 29 else { throw r.fail("node count \(count) exceeds the tree") }
+        // The smallest node: a symbolic link with an empty name and target (and, in version 2, no attributes).
+        guard count <= r.remaining / (withAttributes ? 31 : 29) else { throw r.fail("node count \(count) exceeds the tree") }
         var nodes: [TreeNode] = []
         nodes.reserveCapacity(count)
         for _ in 0..<count {
@@ -172,9 +219,32 @@ package struct Tree: Sendable, Equatable {
             if let last = nodes.last, !last.name.lexicographicallyPrecedes(name) {
                 throw r.fail("names are not in strictly increasing order")
             }
-            nodes.append(TreeNode(name: name, mode: mode, mtime: mtime, size: size, content: content))
+            var attributes: [ExtendedAttribute] = []
+            if withAttributes {
+                let x = Int(try r.u16())
+                guard x <= r.remaining / 6 else { throw r.fail("attribute count \(x) exceeds the tree") }
+                if x > 0, kind == 3 { throw r.fail("a symbolic link with extended attributes") }
+                attributes.reserveCapacity(x)
+                for _ in 0..<x {
+                    let n = Int(try r.u8())
+                    guard n > 0 else { throw r.fail("an extended attribute with an empty name") }
+                    let attributeName = try r.bytes(n)
+                    let length = Int(try r.u32())
+                    guard length <= ExtendedAttribute.maxValue else { throw r.fail("an extended attribute value of \(length) bytes") }
+                    let value = try r.bytes(length)
+                    if let last = attributes.last, !last.name.lexicographicallyPrecedes(attributeName) {
+                        throw r.fail("extended attributes are not in strictly increasing order of name")
+                    }
+                    attributes.append(ExtendedAttribute(name: attributeName, value: value))
+                }
+            }
+            nodes.append(TreeNode(name: name, mode: mode, mtime: mtime, size: size, content: content, attributes: attributes))
         }
         try r.expectEnd()
+        // One listing, one encoding: version 2 only when some node has attributes.
+        if withAttributes, !nodes.contains(where: { !$0.attributes.isEmpty }) {
+            throw r.fail("a version 2 tree in which no node has extended attributes")
+        }
         var tree = try Tree(nodes: [])
         tree.nodes = nodes
         return tree
