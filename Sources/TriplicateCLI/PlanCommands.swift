@@ -64,6 +64,8 @@ struct StatusCommand: AsyncParsableCommand {
             """)
     @OptionGroup var repository: RepositoryOptions
     @Flag(name: .long, help: "Print JSON.") var json = false
+    @Option(name: .long, help: ArgumentHelp("Also write a self-contained web page with the same facts and a chart of each copy's size and verified share over time.", valueName: "FILE"))
+    var html: String?
 
     func validate() throws {
         guard repository.plan != nil else { throw ValidationError("status needs --plan FILE") }
@@ -74,9 +76,19 @@ struct StatusCommand: AsyncParsableCommand {
             Interrupts.install()
             guard let plan = try repository.loadPlan() else { return Exit.error }
             let status = try await repository.session(plan).status()
+            if let html {
+                do {
+                    try StatusPage.html(status, planFile: plan.file ?? repository.plan ?? "").write(toFile: html, atomically: true, encoding: .utf8)
+                } catch {
+                    throw CLIError(Exit.error, "cannot write \(html): \(error.localizedDescription)")
+                }
+            }
             if json {
                 try Terminal.json(status)
             } else {
+                // Am I safe? first; then the details.
+                print(status.headline)
+                print("")
                 print("newest snapshot: \(status.newestSnapshot.map { "\($0) (\(Terminal.date(iso: status.newestSnapshotTime ?? "")))" } ?? "none yet")")
                 for d in status.destinations {
                     var line = "  \(d.name) [\(d.media.rawValue), \(d.site.rawValue)]: "
@@ -89,6 +101,7 @@ struct StatusCommand: AsyncParsableCommand {
                     } else {
                         line += "\(d.snapshotsBehind ?? 0) snapshot\(d.snapshotsBehind == 1 ? "" : "s") behind, \(Terminal.bytes(d.bytesBehind ?? 0)) to copy"
                     }
+                    if let b = d.bytes { line += ", \(Terminal.bytes(b))" }
                     if let v = d.verifiedRecently { line += ", \(Terminal.percent(v)) verified in 30 days" }
                     line += ", " + (d.lastChecked.map { "checked \(Terminal.date(iso: $0))\(d.lastCheckReadData == true ? " with --read-data" : "")\(d.lastCheckPassed == false ? " FAILED" : "")" } ?? "never checked")
                     print(line)

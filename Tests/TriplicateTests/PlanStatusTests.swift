@@ -21,9 +21,16 @@ private func folderPlanText(_ t: TempDir, extra: String = "", top: String = "") 
         settleTimestamps()
         #expect(try run(["init"]).status == 0)
         #expect(try run(["backup"]).status == 0)
-        let green = try run(["status"])
+        let green = try run(["status", "--html", t.sub("status.html")])
         #expect(green.status == 0 && green.stdout.contains("every one is in the newest backup"), "\(green.stdout)")
         #expect(green.stdout.contains("+05:30"), "times are local, with the zone: \(green.stdout)")
+        // "Am I safe?" comes first, in one line.
+        #expect(green.stdout.hasPrefix("SAFE: the newest backup is ") && green.stdout.split(separator: "\n").first?.contains("every copy (nas, usb, offsite) holds it") == true,
+                "\(green.stdout)")
+        let page = try String(contentsOfFile: t.sub("status.html"), encoding: .utf8)
+        #expect(page.hasPrefix("<!DOCTYPE html>") && page.contains("<h1 id=\"headline\">SAFE: ") && page.contains("<svg") && page.contains("polyline"))
+        #expect(!page.contains("<script") && !page.contains("http://") && !page.contains("https://"), "self-contained")
+        #expect(page.components(separatedBy: "<figure>").count == 4, "a chart per copy")
 
         // A day's import: two new photos and a renamed folder, no backup yet.
         try writeFile(t.sub("Pictures/2026-12/DSC_0002.NEF"), pseudoRandomBytes(200_000, seed: 8102))
@@ -31,11 +38,16 @@ private func folderPlanText(_ t: TempDir, extra: String = "", top: String = "") 
         try FileManager.default.moveItem(atPath: t.sub("Pictures/2026-11"), toPath: t.sub("Pictures/2026-11 Lake"))
         let atRisk = try run(["status"])
         #expect(atRisk.status == 4, "\(atRisk.stdout)")
+        #expect(atRisk.stdout.hasPrefix("AT RISK: the newest backup is ") && atRisk.stdout.split(separator: "\n").first?.contains("2 new or changed files are in no backup yet") == true,
+                "\(atRisk.stdout)")
         #expect(atRisk.stdout.contains("2 source files are new or changed") && atRisk.stdout.contains("AT RISK"), "\(atRisk.stdout)")
         let json = try JSONDecoder().decode(PlanStatus.self, from: Data(try run(["status", "--json"]).stdout.utf8))
         #expect(json.unprotected?.files == 2 && json.unprotected?.bytes == 300_000, "\(String(describing: json.unprotected))")
         #expect(json.unprotected?.examples.allSatisfy { $0.contains("2026-12") } == true)
         #expect(json.verdict.holds && !json.verdict.allCurrent)
+        // Each status adds a sample of the copies' sizes (one per ten minutes at most): the chart's history.
+        #expect(json.history.count == 1 && json.history.last?.bytes.keys.sorted() == ["nas", "offsite", "usb"])
+        #expect((json.history.last?.bytes["nas"] ?? 0) > 300_000 && json.destinations.allSatisfy { ($0.bytes ?? 0) > 300_000 })
 
         settleTimestamps()
         #expect(try run(["backup"]).status == 0)

@@ -17,6 +17,8 @@ struct PlanState: Codable, Sendable {
 
     var version = 1
     var destinations: [String: Seen] = [:]
+    /// What status calls saw of each copy, oldest first (absent in state files written before it was kept).
+    var history: [StatusSample]?
 
     static func now() -> String {
         let f = ISO8601DateFormatter()

@@ -35,6 +35,8 @@ public struct DestinationStatus: Sendable, Codable, Equatable {
     /// The share (0…1) of its packs' bytes read whole and found intact within the last 30 days
     /// (``Repository/verificationWindow``), by any computer's check of this copy; nil when not reachable or empty.
     public var verifiedRecently: Double?
+    /// Bytes of repository files it holds, when it was reached now.
+    public var bytes: Int64?
     /// For a bucket with object lock: the days every file is kept after it is written, and when the protection of its
     /// newest snapshot ends (nil when reachable without object lock, or not reachable).
     public var objectLockDays: Int?
@@ -81,6 +83,22 @@ public struct PlanStatus: Sendable, Codable, Equatable {
     public var destinations: [DestinationStatus]
     /// The verdict.
     public var verdict: RuleVerdict
+    /// "Am I safe?" in one sentence, for a person to glance at: `SAFE`, `AT RISK` or `NOT SAFE`, the newest backup's
+    /// age, files in no backup yet, and the copy that is behind and why.
+    public var headline: String = ""
+    /// What earlier status calls saw of each copy (its size and verified share), oldest first, with this one last: the
+    /// history a chart of the copies draws.
+    public var history: [StatusSample] = []
+}
+
+/// What one status call saw of each reachable copy.
+public struct StatusSample: Sendable, Codable, Equatable {
+    /// When (ISO 8601, UTC).
+    public var time: String
+    /// Bytes of repository files each copy held, by destination name.
+    public var bytes: [String: Int64]
+    /// The share of each copy's data read and found intact within 30 days, by destination name (0…1).
+    public var verified: [String: Double]
 }
 
 extension PlanStatus {
@@ -153,6 +171,9 @@ extension PlanSession {
             if p.reachable {
                 held = p.repository == nil ? [] : Set(p.objects.keys.filter { $0.hasPrefix(Layout.snapshots) }.map { String($0.dropFirst(Layout.snapshots.count)) })
                 s.bytesBehind = union.filter { p.objects[$0.key] == nil }.values.reduce(Int64(0)) { $0.saturatingAdd(max($1, 0)) }
+                if p.repository != nil {
+                    s.bytes = p.objects.filter { Layout.isRepositoryFile($0.key) }.values.reduce(Int64(0)) { $0.saturatingAdd(max($1, 0)) }
+                }
                 if let repo = p.repository, let verification = try? await repo.loadVerification() {
                     var sizes: [ObjectID: Int64] = [:]
                     for (name, size) in p.objects where name.hasPrefix(Layout.data) {
@@ -228,8 +249,52 @@ extension PlanSession {
             verdict.allCurrent = false
             verdict.add("\(name) differs between the copies: a check that reads the data finds the damaged one and heals it", .check(readData: true))
         }
-        return PlanStatus(newestSnapshot: newest.map { String($0.id.prefix(8)) }, newestSnapshotTime: newest?.text,
-                          newestBackupAge: age, maxAge: plan.maxAge, unprotected: unprotected, destinations: statuses, verdict: verdict)
+        var status = PlanStatus(newestSnapshot: newest.map { String($0.id.prefix(8)) }, newestSnapshotTime: newest?.text,
+                                newestBackupAge: age, maxAge: plan.maxAge, unprotected: unprotected, destinations: statuses, verdict: verdict)
+        status.headline = Self.headline(status)
+        status.history = recordSample(status, places)
+        return status
+    }
+
+    /// "Am I safe?" first: the verdict's word, then the facts that matter most, in one sentence.
+    static func headline(_ s: PlanStatus) -> String {
+        let v = s.verdict
+        var facts: [String] = []
+        if let age = s.newestBackupAge { facts.append("the newest backup is \(PlanStatus.describe(age)) old") } else { facts.append("nothing from this computer is backed up yet") }
+        if let u = s.unprotected {
+            if u.files > 0 { facts.append("\(u.files) new or changed file\(u.files == 1 ? " is" : "s are") in no backup yet") }
+            for m in u.missingSources { facts.append("the source \(m) is not there") }
+        }
+        for d in s.destinations where !d.upToDate {
+            if !d.reachable {
+                facts.append("\(d.name) is out of reach (\(d.reason?.summary ?? "not reachable"))" + ((d.snapshotsBehind ?? 0) > 0 ? ", \(d.snapshotsBehind ?? 0) behind" : ""))
+            } else if d.lastCheckPassed == false {
+                facts.append("\(d.name) failed its last check")
+            } else if (d.snapshotsBehind ?? 0) > 0 {
+                facts.append("\(d.name) is \(d.snapshotsBehind ?? 0) snapshot\(d.snapshotsBehind == 1 ? "" : "s") behind")
+            }
+        }
+        let up = s.destinations.filter(\.upToDate).map(\.name)
+        if v.allCurrent { return "SAFE: \(facts.joined(separator: "; ")), and every copy (\(up.joined(separator: ", "))) holds it" }
+        if v.holds { return "AT RISK: " + facts.joined(separator: "; ") }
+        return "NOT SAFE: " + (facts + v.problems.prefix(1)).joined(separator: "; ")
+    }
+
+    /// Adds what this status saw of each copy to the plan's state (one sample per 10 minutes at most, the last 500
+    /// kept) and returns the history.
+    func recordSample(_ s: PlanStatus, _ places: [Place]) -> [StatusSample] {
+        var state = loadState(places) ?? PlanState()
+        var sample = StatusSample(time: PlanState.now(), bytes: [:], verified: [:])
+        for d in s.destinations {
+            if let b = d.bytes { sample.bytes[d.name] = b }
+            if let v = d.verifiedRecently { sample.verified[d.name] = v }
+        }
+        var history = state.history ?? []
+        if let last = history.last, let then = ISOTime.parse(last.time), Date().timeIntervalSince(then) < 600 { history.removeLast() }
+        history.append(sample)
+        state.history = Array(history.suffix(500))
+        try? saveState(state, places)
+        return state.history ?? [sample]
     }
 
     static func duration(_ seconds: Double) -> String { PlanStatus.describe(seconds) }
