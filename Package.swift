@@ -69,7 +69,7 @@ let package = Package(
         // Engine: repository open/init, backup, restore, check, stats, and the 3-2-1 plan. The `Triplicate` library.
         .target(
             name: "Triplicate",
-            dependencies: ["TriplicateCore", "TriplicateSystem", "TriplicateDestinations", .product(name: "TOMLKit", package: "TOMLKit")],
+            dependencies: ["TriplicateCore", "TriplicateSystem", "TriplicateDestinations", "CSQLite", .product(name: "TOMLKit", package: "TOMLKit")],
             swiftSettings: strict
         ),
         // The reference CLI: argument parsing, progress, exit codes; no engine logic.
@@ -108,7 +108,7 @@ let package = Package(
         .testTarget(name: "TriplicateCoreTests", dependencies: ["TriplicateCore", "TriplicateFuzzing", "CLibCrypto", "CZstd"], swiftSettings: strict),
         .testTarget(
             name: "TriplicateTests",
-            dependencies: ["Triplicate", "TriplicateDestinations", "TriplicateSystem", "PhotoFixtures", "DestinationConformance",
+            dependencies: ["Triplicate", "TriplicateDestinations", "TriplicateSystem", "PhotoFixtures", "DestinationConformance", "CSQLite",
                            .product(name: "NIOCore", package: "swift-nio")],
             resources: [],
             swiftSettings: strict

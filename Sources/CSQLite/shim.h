@@ -1,4 +1,5 @@
-// CSQLite: libsqlite3, used only by the photo-set generator to write a real Lightroom-like catalog.
+// CSQLite: libsqlite3: the consistent copy of a database a backup takes while a program has it open (Lightroom's
+// catalog), and the photo-set generator's Lightroom-like catalog.
 #ifndef TRIPLICATE_CSQLITE_SHIM_H
 #define TRIPLICATE_CSQLITE_SHIM_H
 #include <sqlite3.h>

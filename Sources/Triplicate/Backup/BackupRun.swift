@@ -17,6 +17,12 @@ final class BackupRun {
     var errors: [String] = []
     var warnings: [String] = []
     var chunkers: [UInt8: FastCDC] = [:]
+    /// Files with a non-empty write-ahead log or journal beside them: if they are SQLite databases, SQLite copies them.
+    var databaseCandidates = Set<String>()
+    /// Databases SQLite copied whole: their write-ahead logs and journals are left out.
+    var capturedDatabases = Set<String>()
+    /// Where packs (and database copies) are staged.
+    var stagingDirectory: String { repository.destination.stagingDirectory ?? FileManager.default.temporaryDirectory.path }
     /// Blobs of the repository found damaged during this backup (listings of the parent snapshot): recorded at the end.
     let damage = DamageFinder()
     /// Timestamps at or after this (one second before the backup started) are racy.

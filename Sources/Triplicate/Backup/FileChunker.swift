@@ -22,7 +22,9 @@ extension BackupRun {
             if case .file = p.content { return p }
             return nil
         } ?? moved[info.inode]
-        if let parent = previous, case let .file(chunks, parentProfile, ctime, inode) = parent.content,
+        // A database with a live write-ahead log may hold new transactions in the log alone: never reused unread.
+        let liveDatabase = databaseCandidates.contains(path)
+        if let parent = previous, case let .file(chunks, parentProfile, ctime, inode) = parent.content, !liveDatabase,
            info.isUnchanged(from: parent), chunks.allSatisfy({ claims.has($0) }) {
             summary.files += 1
             summary.bytes += Int64(info.size)
@@ -40,6 +42,15 @@ extension BackupRun {
         defer { FileSystem.closeQuietly(fd) }
         FileSystem.adviseSequential(fd)
         let chunker = try chunker(for: profile)
+        if liveDatabase, DatabaseCapture.isDatabase(fd: fd) {
+            switch DatabaseCapture.copy(path, into: stagingDirectory) {
+            case .copied(let copy):
+                defer { FileSystem.removeQuietly(copy) }
+                if let node = try await captured(copy, path: path, name: name, info: info, profile: profile, chunker: chunker) { return node }
+            case .refused(let why):
+                warnings.append("\(path): SQLite could not take a consistent copy of this database (\(why)); it is stored as the file and its write-ahead log were, which is consistent unless the program wrote it back while both were read. Close the program (Lightroom) before the backup to be sure")
+            }
+        }
         // A file written while it is read (a catalog Lightroom is saving) is read again, up to three times.
         var before = info
         var attempt = 1
@@ -78,6 +89,27 @@ extension BackupRun {
         return .file(pending, TreeNode(name: name, mode: before.mode, mtime: before.mtime, size: UInt64(total),
                                        content: .file(chunks: [], profile: profile.id, ctime: ctime, inode: before.inode),
                                        attributes: Self.attributes(fd: fd, path: path)))
+    }
+
+    /// Backs up the copy SQLite took of the database at `path` under the database's own name and metadata.
+    private func captured(_ copy: String, path: String, name: [UInt8], info: SourceInfo, profile: ChunkingProfile,
+                          chunker: FastCDC) async throws(TriplicateError) -> Child? {
+        let fd: Int32
+        do { fd = try FileSystem.openForReading(copy, followLink: false) } catch { return nil }
+        defer { FileSystem.closeQuietly(fd) }
+        let pending = PendingFile()
+        guard let total = try await readChunks(fd: fd, path: path, chunker: chunker, into: pending) else { return nil }
+        capturedDatabases.insert(path)
+        summary.files += 1
+        summary.filesRead += 1
+        summary.bytes += total
+        summary.bytesRead += total
+        options.progress?(progressValue(path: path))
+        options.fileRead?(BackupFileRead(path: path, isNew: false, size: total))
+        // The side files' change does not move the database's ctime: record none, so that the next backup looks again.
+        return .file(pending, TreeNode(name: name, mode: info.mode, mtime: info.mtime, size: UInt64(total),
+                                       content: .file(chunks: [], profile: profile.id, ctime: Timestamp(seconds: 0, nanoseconds: 0), inode: info.inode),
+                                       attributes: Self.attributes(path: path)))
     }
 
     /// The `user.` extended attributes of a file or folder (tags and ratings photo tools write), as a tree keeps them.

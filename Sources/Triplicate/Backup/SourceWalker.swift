@@ -73,6 +73,13 @@ extension BackupRun {
             let childName = Array(e.name.utf8)
             // Lightroom's lock file and SQLite's index beside a catalog: useless in a backup, harmful restored.
             if !e.isDirectory, RestoreOptions.isLightroomHousekeeping(childName) { continue }
+            // A database copied whole by SQLite already holds what its write-ahead log or journal held (names sort the
+            // database before them): stored too, they would be applied again over the copy when it is opened.
+            if !e.isDirectory, let side = DatabaseCapture.sideFiles.first(where: { e.name.hasSuffix($0) }),
+               capturedDatabases.contains(String(childPath.dropLast(side.count))) { continue }
+            if !e.isDirectory, entries.contains(where: { o in !o.isDirectory && o.size > 0 && DatabaseCapture.sideFiles.contains { o.name == e.name + $0 } }) {
+                databaseCandidates.insert(childPath)
+            }
             if let c = try await node(path: childPath, name: childName, parent: parentNodes[childName]) { children.append(c) }
         }
         summary.directories += 1
