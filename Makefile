@@ -7,7 +7,7 @@ SWIFT      ?= swift
 DEMO_DIR   ?= $(CURDIR)/demo-output
 DEMO_SIZE  ?= 64MB
 APT_PKGS    = libzstd-dev libb2-dev libssl-dev libsqlite3-dev pkg-config
-TEST_PKGS   = zstd dosfstools fusefat util-linux
+TEST_PKGS   = zstd dosfstools fusefat util-linux chromium
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all build release deps test-deps test demo compare compare-cloud compare-prune bench-s3 fuzz api-check docs clean

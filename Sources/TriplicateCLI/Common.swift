@@ -302,16 +302,7 @@ enum Terminal {
         return out
     }
 
-    static func bytes(_ n: Int64) -> String {
-        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
-        var v = Double(n)
-        var i = 0
-        while v >= 1024, i < units.count - 1 {
-            v /= 1024
-            i += 1
-        }
-        return i == 0 ? "\(n) B" : String(format: "%.1f %@", v, units[i])
-    }
+    static func bytes(_ n: Int64) -> String { PlanStatus.describe(bytes: n) }
 
     /// `n` and the noun that goes with it: `1 snapshot`, `2 snapshots`, `1 entry`, `3 entries`.
     static func count(_ n: Int, _ singular: String, _ plural: String? = nil) -> String {

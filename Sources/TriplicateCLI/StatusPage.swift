@@ -96,12 +96,14 @@ enum StatusPage {
                 bars += String(format: "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"#8fd19e\"/>", x(p.t) - barWidth / 2, h - pad - bh, barWidth, bh)
             }
         }
-        let line = points.compactMap { p in p.bytes.map { String(format: "%.1f,%.1f", x(p.t), h - pad - Double($0) / maxBytes * (h - 2 * pad)) } }
-            .joined(separator: " ")
+        let coordinates = points.compactMap { p in p.bytes.map { (x(p.t), h - pad - Double($0) / maxBytes * (h - 2 * pad)) } }
+        let line = coordinates.map { String(format: "%.1f,%.1f", $0.0, $0.1) }.joined(separator: " ")
+        // A dot per sample, so that a single one shows too.
+        let dots = coordinates.map { String(format: "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"#0969da\"/>", $0.0, $0.1) }.joined()
         let label = esc("\(copy): \(Terminal.bytes(Int64(maxBytes))) at most, \(points.count) samples")
         return "<svg width=\"\(Int(w))\" height=\"\(Int(h))\" viewBox=\"0 0 \(Int(w)) \(Int(h))\" role=\"img\" aria-label=\"\(label)\">"
             + "<rect x=\"0\" y=\"0\" width=\"\(Int(w))\" height=\"\(Int(h))\" fill=\"#f6f8fa\"/>" + bars
-            + (line.isEmpty ? "" : "<polyline points=\"\(line)\" fill=\"none\" stroke=\"#0969da\" stroke-width=\"2\"/>")
+            + (coordinates.count < 2 ? "" : "<polyline points=\"\(line)\" fill=\"none\" stroke=\"#0969da\" stroke-width=\"2\"/>") + dots
             + "<text x=\"6\" y=\"14\" font-size=\"11\" fill=\"#57606a\">\(esc(Terminal.bytes(Int64(maxBytes))))</text></svg>\n"
     }
 

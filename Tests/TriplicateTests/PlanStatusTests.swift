@@ -10,7 +10,36 @@ private func folderPlanText(_ t: TempDir, extra: String = "", top: String = "") 
     folderPlan(t, copies: ["nas", "usb", "offsite"], top: top, extra: extra)
 }
 
+/// Headless Chromium, to open the page `status --html` writes as a browser would (`make test` installs it).
+private let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first { FileManager.default.isExecutableFile(atPath: $0) }
+
 @Suite struct PlanStatusTests {
+    @Test(.enabled(if: TestEnvironment.runs(chromium != nil), "needs chromium (make test installs it)"))
+    func theStatusPageOpensInABrowserWithItsHeadlineAndItsCharts() throws {
+        let t = TempDir("status-page")
+        try writeFile(t.sub("password"), Array("status password\n".utf8))
+        try writeFile(t.sub("Pictures/DSC_0001.NEF"), pseudoRandomBytes(100_000, seed: 8301))
+        try folderPlanText(t).write(toFile: t.sub("plan.toml"), atomically: true, encoding: .utf8)
+        let env = ["XDG_STATE_HOME": t.sub("state")]
+        func run(_ args: [String]) throws -> CLIResult { try runCLI(args + ["--plan", t.sub("plan.toml")], env: env, password: nil) }
+        settleTimestamps()
+        #expect(try run(["init"]).status == 0)
+        #expect(try run(["backup"]).status == 0)
+        #expect(try run(["status", "--html", t.sub("status.html")]).status == 0)
+        let browser = try #require(chromium)
+        let flags = ["--headless", "--no-sandbox", "--disable-gpu", "--user-data-dir=" + t.sub("chromium")]
+        // The DOM as the browser parsed it: the headline, the table of copies and a chart per copy.
+        let dom = try runProcess(browser, flags + ["--dump-dom", "file://" + t.sub("status.html")], password: nil)
+        #expect(dom.status == 0, "\(dom.stderr)")
+        #expect(dom.stdout.contains("<h1 id=\"headline\">SAFE: the newest backup is "), "\(dom.stdout.prefix(400))")
+        #expect(dom.stdout.components(separatedBy: "<svg").count == 4 && dom.stdout.contains("<td>offsite</td>"))
+        // And drawn: a screenshot is a PNG of the page.
+        let shot = try runProcess(browser, flags + ["--screenshot=" + t.sub("status.png"), "--window-size=1000,800", "file://" + t.sub("status.html")], password: nil)
+        #expect(shot.status == 0, "\(shot.stderr)")
+        let png = try Data(contentsOf: URL(fileURLWithPath: t.sub("status.png")))
+        #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47]) && png.count > 5_000)
+    }
+
     @Test func newPhotosInNoBackupPutTheRuleAtRiskUntilTheNextBackup() async throws {
         let t = TempDir("status-new")
         try writeFile(t.sub("password"), Array("status password\n".utf8))
@@ -28,7 +57,7 @@ private func folderPlanText(_ t: TempDir, extra: String = "", top: String = "") 
         #expect(green.stdout.hasPrefix("SAFE: the newest backup is ") && green.stdout.split(separator: "\n").first?.contains("every copy (nas, usb, offsite) holds it") == true,
                 "\(green.stdout)")
         let page = try String(contentsOfFile: t.sub("status.html"), encoding: .utf8)
-        #expect(page.hasPrefix("<!DOCTYPE html>") && page.contains("<h1 id=\"headline\">SAFE: ") && page.contains("<svg") && page.contains("polyline"))
+        #expect(page.hasPrefix("<!DOCTYPE html>") && page.contains("<h1 id=\"headline\">SAFE: ") && page.contains("<svg") && page.contains("<circle"))
         #expect(!page.contains("<script") && !page.contains("http://") && !page.contains("https://"), "self-contained")
         #expect(page.components(separatedBy: "<figure>").count == 4, "a chart per copy")
 

@@ -102,6 +102,18 @@ public struct StatusSample: Sendable, Codable, Equatable {
 }
 
 extension PlanStatus {
+    /// A size for a person, in binary units as everywhere in Triplicate's messages: `976 B`, `2.9 MiB`, `1.4 TiB`.
+    public static func describe(bytes n: Int64) -> String {
+        let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"]
+        var v = Double(n)
+        var i = 0
+        while abs(v) >= 1024, i < units.count - 1 {
+            v /= 1024
+            i += 1
+        }
+        return i == 0 ? "\(n) B" : String(format: "%.1f %@", v, units[i])
+    }
+
     /// A duration for a person, in its largest whole unit: `3 days`, `5 hours`, `12 minutes`, `40 seconds`.
     public static func describe(_ seconds: Double) -> String {
         let (value, unit): (Double, String) = seconds >= 2 * 86400 ? (seconds / 86400, "day") : seconds >= 2 * 3600 ? (seconds / 3600, "hour")
@@ -235,7 +247,7 @@ extension PlanSession {
         if let u = unprotected, u.files > 0 {
             verdict.allCurrent = false
             let since = u.comparedWith.map { "since the newest backup (\($0.prefix(8)))" } ?? "(nothing is backed up from this computer yet)"
-            verdict.add("\(u.files) source file\(u.files == 1 ? " is" : "s are") new or changed \(since) and in no backup yet (\(u.bytes) bytes)", .backup)
+            verdict.add("\(u.files) source file\(u.files == 1 ? " is" : "s are") new or changed \(since) and in no backup yet (\(PlanStatus.describe(bytes: u.bytes)))", .backup)
         }
         for source in unprotected?.missingSources ?? [] {
             verdict.allCurrent = false
