@@ -6,7 +6,15 @@
 #endif
 #include <unistd.h>
 #include <sys/vfs.h>
-#include <sys/xattr.h>
+
+// The extended-attribute calls, declared here as glibc declares them in <sys/xattr.h>: that header pulls in
+// <sys/select.h>, whose fd_set under _GNU_SOURCE does not match the one Swift's Glibc module holds, and a fresh build
+// then fails on the two definitions.
+extern ssize_t flistxattr(int fd, char *list, size_t size);
+extern ssize_t llistxattr(const char *path, char *list, size_t size);
+extern ssize_t fgetxattr(int fd, const char *name, void *value, size_t size);
+extern ssize_t lgetxattr(const char *path, const char *name, void *value, size_t size);
+extern int fsetxattr(int fd, const char *name, const void *value, size_t size, int flags);
 
 /// The file system type (statfs's f_type) of the one holding `fd`, or 0 when it cannot be told.
 static inline unsigned long triplicate_fs_type(int fd) {
