@@ -3,7 +3,7 @@
 @_spi(Benchmarks) internal import TriplicateCore
 internal import Foundation
 
-/// What ``PlanSession/restore(_:to:from:progress:)`` did.
+/// What ``PlanSession/restore(_:to:from:options:progress:)`` did.
 public struct PlanRestoreResult: Sendable {
     /// The destinations the snapshot was read from, nearest first: each file comes from the nearest that holds it
     /// intact.

@@ -15,7 +15,7 @@ public struct SnapshotSelector: Sendable, Hashable, CustomStringConvertible {
 
     /// Which snapshot.
     public var which: Which
-    /// A path inside the snapshot (as ``Repository/restore(_:path:to:progress:)`` takes it), or nil
+    /// A path inside the snapshot (as ``Repository/restore(_:path:to:options:progress:)`` takes it), or nil
     /// for all of it.
     public var path: String?
 
