@@ -206,9 +206,7 @@ enum Hint {
     /// environment), quoted for a shell where needed.
     static var location: String {
         guard given.count == 2 else { return "" }
-        let value = given[1].allSatisfy { $0.isLetter || $0.isNumber || "/._-:@+=,".contains($0) }
-            ? given[1] : "'" + given[1].replacingOccurrences(of: "'", with: "'\\''") + "'"
-        return " \(given[0]) \(value)"
+        return " \(given[0]) \(Terminal.shellQuoted(given[1]))"
     }
 
     private static var given: [String] {
@@ -303,6 +301,11 @@ enum Terminal {
     }
 
     static func bytes(_ n: Int64) -> String { PlanStatus.describe(bytes: n) }
+
+    /// `s` as a shell takes it back: as it is when it needs no quoting, else in single quotes.
+    static func shellQuoted(_ s: String) -> String {
+        s.allSatisfy { $0.isLetter || $0.isNumber || "/._-:@+=,".contains($0) } ? s : "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
 
     /// `n` and the noun that goes with it: `1 snapshot`, `2 snapshots`, `1 entry`, `3 entries`.
     static func count(_ n: Int, _ singular: String, _ plural: String? = nil) -> String {

@@ -104,10 +104,7 @@ struct Schedule {
         (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
     }
 
-    /// `sh`-quoted, when it needs to be.
-    static func quoted(_ s: String) -> String {
-        s.allSatisfy { $0.isLetter || $0.isNumber || "/._-:@+=,".contains($0) } ? s : "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
-    }
+    static func quoted(_ s: String) -> String { Terminal.shellQuoted(s) }
 
     /// The command a run executes.
     var command: String { "\(Self.quoted(binary)) backup --plan \(Self.quoted(planFile)) --quiet" }

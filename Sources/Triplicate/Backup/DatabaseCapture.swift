@@ -30,11 +30,6 @@ enum DatabaseCapture {
     /// may not hold every committed transaction (or is being changed).
     static let sideFiles = ["-wal", "-journal"]
 
-    /// True when `path` has a non-empty write-ahead log or rollback journal beside it.
-    static func hasLiveSideFile(_ path: String) -> Bool {
-        sideFiles.contains { ((try? FileSystem.size(path + $0)) ?? 0) > 0 }
-    }
-
     /// Copies the database at `path` into a new file in `folder` with `sqlite3_backup`, in one read transaction: the
     /// copy holds exactly the transactions committed when it began, whether they are in the database file or its
     /// write-ahead log. A program holding a write lock is waited for up to `busyMilliseconds`.

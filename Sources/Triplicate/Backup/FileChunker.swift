@@ -74,12 +74,7 @@ extension BackupRun {
             before = after
             // readChunks reads at explicit offsets from the start: nothing to rewind.
         }
-        summary.files += 1
-        summary.filesRead += 1
-        summary.bytes += total
-        summary.bytesRead += total
-        options.progress?(progressValue(path: path))
-        options.fileRead?(BackupFileRead(path: path, isNew: previous == nil, size: total))
+        countRead(path: path, total: total, isNew: previous == nil)
         // A file changed less than a second before this backup started could change again within the same tick
         // of a coarse file-system clock without its ctime moving; record a zero ctime so that the next backup
         // reads it again instead of trusting these fields (the "racy timestamp" rule, FORMAT.md §14.6).
@@ -91,6 +86,16 @@ extension BackupRun {
                                        attributes: Self.attributes(fd: fd, path: path)))
     }
 
+    /// Counts a file read whole (`total` bytes) and tells progress and ``BackupOptions/fileRead``.
+    private func countRead(path: String, total: Int64, isNew: Bool) {
+        summary.files += 1
+        summary.filesRead += 1
+        summary.bytes += total
+        summary.bytesRead += total
+        options.progress?(progressValue(path: path))
+        options.fileRead?(BackupFileRead(path: path, isNew: isNew, size: total))
+    }
+
     /// Backs up the copy SQLite took of the database at `path` under the database's own name and metadata.
     private func captured(_ copy: String, path: String, name: [UInt8], info: SourceInfo, profile: ChunkingProfile,
                           chunker: FastCDC) async throws(TriplicateError) -> Child? {
@@ -100,12 +105,7 @@ extension BackupRun {
         let pending = PendingFile()
         guard let total = try await readChunks(fd: fd, path: path, chunker: chunker, into: pending) else { return nil }
         capturedDatabases.insert(path)
-        summary.files += 1
-        summary.filesRead += 1
-        summary.bytes += total
-        summary.bytesRead += total
-        options.progress?(progressValue(path: path))
-        options.fileRead?(BackupFileRead(path: path, isNew: false, size: total))
+        countRead(path: path, total: total, isNew: false)
         // The side files' change does not move the database's ctime: record none, so that the next backup looks again.
         return .file(pending, TreeNode(name: name, mode: info.mode, mtime: info.mtime, size: UInt64(total),
                                        content: .file(chunks: [], profile: profile.id, ctime: Timestamp(seconds: 0, nanoseconds: 0), inode: info.inode),

@@ -63,6 +63,9 @@ extension BackupRun {
             }
         }
         var children: [Child] = []
+        // The non-empty write-ahead logs and journals of this folder, found once: a database beside one is a candidate
+        // for SQLite's consistent copy.
+        let liveSideFiles = Set(entries.filter { !$0.isDirectory && $0.size > 0 && DatabaseCapture.sideFiles.contains(where: $0.name.hasSuffix) }.map(\.name))
         for e in entries.sorted(by: { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }) {
             let childPath = path == "/" ? "/" + e.name : path + "/" + e.name
             guard e.hasValidName else {
@@ -77,7 +80,7 @@ extension BackupRun {
             // database before them): stored too, they would be applied again over the copy when it is opened.
             if !e.isDirectory, let side = DatabaseCapture.sideFiles.first(where: { e.name.hasSuffix($0) }),
                capturedDatabases.contains(String(childPath.dropLast(side.count))) { continue }
-            if !e.isDirectory, entries.contains(where: { o in !o.isDirectory && o.size > 0 && DatabaseCapture.sideFiles.contains { o.name == e.name + $0 } }) {
+            if !e.isDirectory, !liveSideFiles.isEmpty, DatabaseCapture.sideFiles.contains(where: { liveSideFiles.contains(e.name + $0) }) {
                 databaseCandidates.insert(childPath)
             }
             if let c = try await node(path: childPath, name: childName, parent: parentNodes[childName]) { children.append(c) }

@@ -36,9 +36,11 @@ public struct RestoreOptions: Sendable {
     /// Lightroom take the catalog for open elsewhere, and the index is rebuilt from the catalog and its `-wal`. Neither
     /// is backed up, and neither is restored from a snapshot that holds one.
     static func isLightroomHousekeeping(_ name: [UInt8]) -> Bool {
-        name.count > 10 && (name.reversed().starts(with: Array(".lrcat.lock".utf8).reversed())
-            || name.reversed().starts(with: Array(".lrcat-shm".utf8).reversed()))
+        housekeepingSuffixes.contains { name.count > $0.count && name.suffix($0.count).elementsEqual($0) }
     }
+
+    /// The name endings of ``isLightroomHousekeeping(_:)``, as bytes once (the backup asks for every file).
+    private static let housekeepingSuffixes = [Array(".lrcat.lock".utf8), Array(".lrcat-shm".utf8)]
 }
 
 /// The choice of a restore's entries (``RestoreOptions/includes`` and ``RestoreOptions/excludes``), with what it has
