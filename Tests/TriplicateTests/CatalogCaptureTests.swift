@@ -95,4 +95,46 @@ private func inspect(_ path: String) throws -> (integrity: String, images: Int) 
         let restored = try inspect(out + "/Lightroom/Catalog.lrcat")
         #expect(restored.integrity == "ok" && restored.images == 50)
     }
+
+    /// A zip archive of `payload` as far as a reader of its end needs: a local header, the bytes, and with `complete` the
+    /// end-of-central-directory record a finished archive ends with.
+    private func zip(_ payload: [UInt8], complete: Bool = true) -> Data {
+        var bytes: [UInt8] = [0x50, 0x4B, 3, 4] + payload
+        if complete { bytes += [0x50, 0x4B, 5, 6] + [UInt8](repeating: 0, count: 18) }
+        return Data(bytes)
+    }
+
+    @Test func aLockedCatalogPointsToLightroomsNewestOwnBackupWhenTheSnapshotHoldsIt() async throws {
+        let t = TempDir("catalog-own-backup")
+        let folder = t.sub("Lightroom")
+        let backups = folder + "/Backups"
+        // Lightroom's dated backup folders: an older and a newer finished one, and one it is writing now (no zip directory
+        // yet), which is newest by time but not a backup.
+        let dated = [("2026-11-28 1800", 1_764_352_800.0, true), ("2026-12-05 1830", 1_764_959_400.0, true), ("2026-12-06 0900", 1_765_011_600.0, false)]
+        for (name, time, complete) in dated {
+            try FileManager.default.createDirectory(atPath: backups + "/" + name, withIntermediateDirectories: true)
+            let path = backups + "/" + name + "/Catalog.zip"
+            try zip(Array("catalog of \(name)".utf8), complete: complete).write(to: URL(fileURLWithPath: path))
+            try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSince1970: time)], ofItemAtPath: path)
+        }
+        // A backup of another catalog in the same folder is not this one's.
+        try zip(Array("other".utf8)).write(to: URL(fileURLWithPath: backups + "/2026-12-06 0900/Other.zip"))
+        let newest = backups + "/2026-12-05 1830/Catalog.zip"
+        #expect(LightroomBackup.newest(for: folder + "/Catalog.lrcat")?.path == newest)
+        #expect(LightroomBackup.newest(for: folder + "/Missing.lrcat") == nil)
+        #expect(LightroomBackup.newest(for: folder + "/Catalog.sqlite") == nil)
+
+        let lightroom = try OpenCatalog(folder + "/Catalog.lrcat", exclusive: true)
+        try lightroom.edit(50)
+        let repo = try await makeRepository(t.sub("repo"))
+        let r = try await repo.backup(paths: [folder])
+        #expect(r.errors.isEmpty, "\(r.errors)")
+        #expect(r.warnings.contains { $0.contains("Catalog.lrcat: SQLite could not take a consistent copy") && $0.contains("Lightroom's own backup of it, \(newest), is in this snapshot too and is consistent") }, "\(r.warnings)")
+        #expect(try await repo.list(r.snapshot).map(\.path).contains("/Lightroom/Backups/2026-12-05 1830/Catalog.zip"))
+
+        // Left out of the backup, it is named with what to do.
+        let without = try await repo.backup(paths: [folder], options: BackupOptions(excludes: ["Backups"]))
+        #expect(without.warnings.contains { $0.contains("Lightroom's newest own backup of it, \(newest), is not in what this backup reads: add its folder to the sources") }, "\(without.warnings)")
+        #expect(try await !repo.list(without.snapshot).map(\.path).contains { $0.hasPrefix("/Lightroom/Backups") })
+    }
 }

@@ -19,6 +19,10 @@ final class BackupRun {
     var chunkers: [UInt8: FastCDC] = [:]
     /// Files with a non-empty write-ahead log or journal beside them: if they are SQLite databases, SQLite copies them.
     var databaseCandidates = Set<String>()
+    /// Databases SQLite could not copy, each with the consistent copy of it this snapshot holds (Lightroom's own backup).
+    var consistentCopies: [String: String] = [:]
+    /// The sources being backed up (paths as the walk reads them).
+    var rootPaths: [String] = []
     /// Databases SQLite copied whole: their write-ahead logs and journals are left out.
     var capturedDatabases = Set<String>()
     /// Where packs (and database copies) are staged.
@@ -99,6 +103,7 @@ final class BackupRun {
     /// Backs up `roots` and returns the ID of the root listing once every pack and index file is stored.
     /// On any failure the workers and the upload task are stopped and their staged files removed before it throws.
     func run(roots: [(path: String, name: [UInt8])], parent: Snapshot?) async throws(TriplicateError) -> ObjectID {
+        rootPaths = roots.map(\.path)
         let jobs = self.jobs, packs = self.packs, failure = self.failure, done = workersDone
         for worker in workers {
             let thread = Thread {

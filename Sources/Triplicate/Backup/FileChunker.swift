@@ -42,13 +42,26 @@ extension BackupRun {
         defer { FileSystem.closeQuietly(fd) }
         FileSystem.adviseSequential(fd)
         let chunker = try chunker(for: profile)
+        // A consistent copy of this database that the snapshot holds besides (Lightroom's own backup), when SQLite
+        // could not take one: the database changing while it is read is then a warning, not an error.
+        // Its write-ahead log or journal is read as a file of its own and has the same copy.
+        var consistentCopy = DatabaseCapture.sideFiles.first(where: path.hasSuffix).flatMap { consistentCopies[String(path.dropLast($0.count))] }
         if liveDatabase, DatabaseCapture.isDatabase(fd: fd) {
             switch DatabaseCapture.copy(path, into: stagingDirectory) {
             case .copied(let copy):
                 defer { FileSystem.removeQuietly(copy) }
                 if let node = try await captured(copy, path: path, name: name, info: info, profile: profile, chunker: chunker) { return node }
             case .refused(let why):
-                warnings.append("\(path): SQLite could not take a consistent copy of this database (\(why)); it is stored as the file and its write-ahead log were, which is consistent unless the program wrote it back while both were read. Close the program (Lightroom) before the backup to be sure")
+                let own = LightroomBackup.newest(for: path)
+                var note = ""
+                if let own, isBackedUp(own.path) {
+                    consistentCopy = own.path
+                    consistentCopies[path] = own.path
+                    note = " Lightroom's own backup of it, \(own.path), is in this snapshot too and is consistent."
+                } else if let own {
+                    note = " Lightroom's newest own backup of it, \(own.path), is not in what this backup reads: add its folder to the sources to keep a consistent copy."
+                }
+                warnings.append("\(path): SQLite could not take a consistent copy of this database (\(why)); it is stored as the file and its write-ahead log were, which is consistent unless the program wrote it back while both were read.\(note) Close the program (Lightroom) before the backup to be sure")
             }
         }
         // A file written while it is read (a catalog Lightroom is saving) is read again, up to three times.
@@ -66,6 +79,10 @@ extension BackupRun {
             stable = after.mtime == before.mtime && after.ctime == before.ctime && after.size == before.size
                 && after.inode == before.inode && Int64(after.size) == read
             if stable { break }
+            if attempt == 3, let consistentCopy {
+                warnings.append("\(path): kept changing while it was read (3 attempts); the snapshot holds the last \(read) bytes read, which may be inconsistent, and Lightroom's own backup \(consistentCopy), which is consistent")
+                break
+            }
             if attempt == 3 {
                 errors.append("\(path): kept changing while it was read (3 attempts); the snapshot holds the last \(read) bytes read, which may be inconsistent. Back it up again once the program writing it is closed")
                 break
@@ -84,6 +101,23 @@ extension BackupRun {
         return .file(pending, TreeNode(name: name, mode: before.mode, mtime: before.mtime, size: UInt64(total),
                                        content: .file(chunks: [], profile: profile.id, ctime: ctime, inode: before.inode),
                                        attributes: Self.attributes(fd: fd, path: path)))
+    }
+
+    /// True when this backup stores the file at `path`: it lies below one of the sources and neither it nor a folder on
+    /// the way there is excluded.
+    func isBackedUp(_ path: String) -> Bool {
+        for root in rootPaths {
+            let base = root == "/" ? "" : root
+            guard path.hasPrefix(base + "/") else { continue }
+            var current = base
+            var excluded = false
+            for component in path.dropFirst(base.count + 1).split(separator: "/") {
+                current += "/" + component
+                if excludes.excludes(path: current, name: String(component)) { excluded = true; break }
+            }
+            if !excluded { return true }
+        }
+        return false
     }
 
     /// Counts a file read whole (`total` bytes) and tells progress and ``BackupOptions/fileRead``.
