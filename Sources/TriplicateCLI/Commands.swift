@@ -221,14 +221,13 @@ struct SnapshotsCommand: AsyncParsableCommand {
                 print("no snapshots yet")
                 return Exit.ok
             }
-            print("ID        Time                        Host             Files      Size  Tags  Paths")
+            var table = TextTable(["ID", "Time", "Host", "Files", "Size", "Tags", "Paths"], right: [3, 4])
             for s in all {
                 let r = s.record
-                let host = r.hostname.padding(toLength: 16, withPad: " ", startingAt: 0)
-                let files = String(r.summary.files).leftPad(6)
-                let size = Terminal.bytes(r.summary.bytes).leftPad(10)
-                print("\(s.id.short)  \(Terminal.date(r.date))  \(host) \(files)  \(size)  \(r.tags.joined(separator: ","))  \(r.paths.joined(separator: " "))")
+                table.add([s.id.short, Terminal.date(r.date), Terminal.visible(r.hostname), String(r.summary.files), Terminal.bytes(r.summary.bytes),
+                           Terminal.visible(r.tags.joined(separator: ",")), Terminal.visible(r.paths.joined(separator: " "))])
             }
+            table.print()
             print("\(Terminal.count(all.count, "snapshot"))")
             return Exit.ok
         }

@@ -251,6 +251,44 @@ enum Prompt {
     }
 }
 
+/// Rows printed in columns, each as wide as its widest cell (the title included): text left-aligned, figures
+/// right-aligned, two spaces between columns, no trailing spaces.
+struct TextTable {
+    enum Alignment { case left, right }
+    let titles: [String]
+    let alignments: [Alignment]
+    private(set) var rows: [[String]] = []
+
+    /// A table with these column titles; `right` names the columns of figures.
+    init(_ titles: [String], right: Set<Int> = []) {
+        self.titles = titles
+        alignments = titles.indices.map { right.contains($0) ? .right : .left }
+    }
+
+    mutating func add(_ cells: [String]) { rows.append(cells) }
+
+    /// The lines: the titles, then the rows, each prefixed with `indent`.
+    func lines(indent: String = "") -> [String] {
+        let all = [titles] + rows
+        let widths = titles.indices.map { c in all.map { c < $0.count ? $0[c].count : 0 }.max() ?? 0 }
+        return all.map { row in
+            var line = indent
+            for c in titles.indices {
+                let cell = c < row.count ? row[c] : ""
+                let pad = String(repeating: " ", count: widths[c] - cell.count)
+                if c > 0 { line += "  " }
+                line += alignments[c] == .right ? pad + cell : cell + pad
+            }
+            while line.hasSuffix(" ") { line.removeLast() }
+            return line
+        }
+    }
+
+    func print(indent: String = "") {
+        for line in lines(indent: indent) { Swift.print(line) }
+    }
+}
+
 /// Output helpers.
 enum Terminal {
     static var isInteractive: Bool { isatty(2) == 1 }

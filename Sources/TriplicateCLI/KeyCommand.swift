@@ -60,11 +60,13 @@ struct KeyList: AsyncParsableCommand {
                 try Terminal.json(keys)
                 return Exit.ok
             }
-            print("  ID        Created                     Host")
+            // `*` marks the key this password opened.
+            var table = TextTable(["", "ID", "Created", "Host", ""])
             for k in keys {
-                let created = k.created.map { Terminal.date(iso: $0) } ?? ""
-                print("\(k.isCurrent ? "*" : " ") \(k.id.prefix(8))  \(created.padding(toLength: 27, withPad: " ", startingAt: 0)) \(k.hostname ?? "")\(k.problem.map { "  UNREADABLE: " + $0 } ?? "")")
+                table.add([k.isCurrent ? "*" : "", String(k.id.prefix(8)), k.created.map { Terminal.date(iso: $0) } ?? "",
+                           Terminal.visible(k.hostname ?? ""), k.problem.map { "UNREADABLE: " + $0 } ?? ""])
             }
+            table.print()
             return Exit.ok
         }
     }

@@ -8,23 +8,26 @@ import Triplicate
 /// Prints one line per destination of a plan command, and returns the exit code: 0 when every destination is
 /// done, 4 when one was unreachable or failed.
 func printReports(_ reports: [DestinationReport], verb: String) -> Int32 {
+    // Each copy's outcome starts in one column.
+    let width = reports.map(\.name.count).max() ?? 0
     for r in reports {
+        let name = r.name + ":" + String(repeating: " ", count: width - r.name.count)
         for h in r.healed { print("  \(r.name): \(h.file) was \(h.problem); replaced by the intact file from \(h.source) and verified") }
         for lost in r.lost { Terminal.warn("\(r.name) did not get \(lost): no copy holds it intact; run `triplicate check --plan --read-data`") }
         switch r.outcome {
         case .done:
-            var line = "  \(r.name): \(verb)"
+            var line = "  \(name) \(verb)"
             if r.objectsCopied > 0 { line += ", caught up \(r.objectsCopied) files (\(Terminal.bytes(r.bytesCopied)))" }
             if !r.removed.isEmpty { line += ", removed \(r.removed.count) files the other copies had removed" }
             if r.bytesWritten > 0 { line += ", wrote \(Terminal.bytes(r.bytesWritten))" }
             print(line)
         case .unreachable:
-            print("  \(r.name): skipped, not reachable")
+            print("  \(name) skipped, not reachable")
             Terminal.warn("\(r.name) was skipped: \(r.problem ?? "not reachable"); it catches up at the next backup or `triplicate sync --plan`")
             if r.reason == .noCredentials { Terminal.hint(Hint.credentials) }
             if r.reason == .noCopyYet { Terminal.hint(Hint.text(.initialize).replacingOccurrences(of: "create it", with: "make a new copy there")) }
         case .failed:
-            print("  \(r.name): FAILED")
+            print("  \(name) FAILED")
             Terminal.warn("\(r.name) failed and was left out: \(r.problem ?? ""); it catches up at the next backup or `triplicate sync --plan`")
         }
     }
@@ -90,8 +93,11 @@ struct StatusCommand: AsyncParsableCommand {
                 print(status.headline)
                 print("")
                 print("newest snapshot: \(status.newestSnapshot.map { "\($0) (\(Terminal.date(iso: status.newestSnapshotTime ?? "")))" } ?? "none yet")")
-                for d in status.destinations {
-                    var line = "  \(d.name) [\(d.media.rawValue), \(d.site.rawValue)]: "
+                // One line per copy, its facts starting in one column.
+                let labels = status.destinations.map { "\($0.name) [\($0.media.rawValue), \($0.site.rawValue)]:" }
+                let width = labels.map(\.count).max() ?? 0
+                for (d, label) in zip(status.destinations, labels) {
+                    var line = "  " + label + String(repeating: " ", count: width - label.count + 1)
                     if d.upToDate {
                         line += "up to date"
                     } else if !d.reachable {

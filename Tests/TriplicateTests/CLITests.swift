@@ -55,6 +55,37 @@ import Testing
         #expect((s?["compressionRatio"] as? Double ?? 0) > 1)
     }
 
+    @Test func snapshotsPrintsAlignedColumnsWhateverTheWidthOfTheirCells() throws {
+        let t = TempDir("cli-table")
+        let repo = t.sub("repo")
+        #expect(try runCLI(["init", "--repo", repo]).status == 0)
+        let small = t.sub("Small"), large = t.sub("A much longer source folder name")
+        try FileManager.default.createDirectory(atPath: small, withIntermediateDirectories: true)
+        try Data("x".utf8).write(to: URL(fileURLWithPath: small + "/one.txt"))
+        try makeSampleTree(large)
+        #expect(try runCLI(["backup", small, "--repo", repo, "--tag", "a"]).status == 0)
+        #expect(try runCLI(["backup", large, "--repo", repo, "--tag", "wedding", "--tag", "family"]).status == 0)
+        let out = try runCLI(["snapshots", "--repo", repo])
+        #expect(out.status == 0, "\(out.stderr)")
+        let lines = out.stdout.split(separator: "\n").map { Array(String($0)) }
+        let header = try #require(lines.first)
+        let rows = Array(lines.dropFirst().prefix(2))
+        #expect(rows.count == 2)
+        func column(_ title: String) throws -> Range<Int> {
+            let text = String(header)
+            let r = try #require(text.range(of: title))
+            return text.distance(from: text.startIndex, to: r.lowerBound)..<text.distance(from: text.startIndex, to: r.upperBound)
+        }
+        // Text starts under its title; figures end under theirs.
+        let paths = try column("Paths"), tags = try column("Tags"), files = try column("Files"), size = try column("Size")
+        for row in rows {
+            #expect(row.count > paths.lowerBound && row[paths.lowerBound] == "/", "\(String(row))")
+            #expect(row[tags.lowerBound] == "a" || row[tags.lowerBound] == "f" || row[tags.lowerBound] == "w", "\(String(row))")
+            #expect(row[files.upperBound - 1].isNumber && row[files.upperBound] == " ", "\(String(row))")
+            #expect(row[size.upperBound - 1] == "B" && row[size.upperBound] == " ", "\(String(row))")
+        }
+    }
+
     @Test func exitCodes() throws {
         let t = TempDir("exit")
         let repo = t.sub("repo")

@@ -215,7 +215,7 @@ private func bucketFiles(_ d: S3Destination) async throws -> [String: Data] {
         let before = try await b2.list(prefix: "").count
         try proxy.set("down-after 6")
         let interrupted = try run(["sync", "--to", "b2"])
-        #expect(interrupted.status == 4 && interrupted.stdout.contains("b2: FAILED"), "\(interrupted.stdout)\(interrupted.stderr)\n\(proxy.requests().suffix(12).joined(separator: "\n"))")
+        #expect(interrupted.status == 4 && interrupted.stdout.split(separator: "\n").contains { $0.hasPrefix("  b2:") && $0.hasSuffix(" FAILED") }, "\(interrupted.stdout)\(interrupted.stderr)\n\(proxy.requests().suffix(12).joined(separator: "\n"))")
         let between = try await b2.list(prefix: "").count
         #expect(between > before, "the interrupted sync copied nothing (\(before) objects before, \(between) after)")
         try proxy.set("healthy")

@@ -161,7 +161,7 @@ enum BackgroundProcess {
         let made = try run(["init"])
         #expect(made.status == 0, "\(made.stdout)\(made.stderr)")
         let backup = try run(["backup"])
-        #expect(backup.status == 0 && backup.stdout.contains("b2: holds the new snapshot"), "\(backup.stdout)\(backup.stderr)")
+        #expect(backup.status == 0 && squeezed(backup.stdout).contains("b2: holds the new snapshot"), "\(backup.stdout)\(backup.stderr)")
         let out = t.sub("out")
         #expect(try run(["restore", "latest", "--target", out, "--from", "b2"]).status == 0)
         #expect(try TreeFingerprint.of(out + "/Pictures") == TreeFingerprint.of(t.sub("Pictures")))

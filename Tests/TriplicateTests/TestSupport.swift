@@ -348,3 +348,6 @@ final class HookedFolder: Destination, Sendable {
         }
     }
 }
+
+/// `text` with every run of spaces made one: the CLI pads a column of names (`nas:   up to date`) to line up the facts after it.
+func squeezed(_ text: String) -> String { text.replacingOccurrences(of: " +", with: " ", options: .regularExpression) }
