@@ -64,11 +64,11 @@ struct ForgetCommand: AsyncParsableCommand {
             if !json {
                 for g in report.groups {
                     print("\(g.hostname), \(g.paths.joined(separator: " ")): keeping \(g.kept.count) of \(g.kept.count + g.forgotten.count) snapshots")
-                    let rows = g.kept.map { ($0.snapshot, "keep  ", $0.reasons.joined(separator: ", ")) }
+                    let rows = g.kept.map { ($0.snapshot, "keep", $0.reasons.joined(separator: ", ")) }
                         + g.forgotten.map { ($0, dryRun ? "would remove" : "remove", "") }
                     var table = TextTable(["", "ID", "Time", "Why kept"])
                     for (s, verb, why) in rows.sorted(by: { $0.0.time > $1.0.time }) {
-                        table.add([verb.trimmingCharacters(in: .whitespaces), s.id.short, Terminal.date(s.time), why])
+                        table.add([verb, s.id.short, Terminal.date(s.time), why])
                     }
                     table.print(indent: "  ")
                 }

@@ -42,10 +42,6 @@ extension BackupRun {
         defer { FileSystem.closeQuietly(fd) }
         FileSystem.adviseSequential(fd)
         let chunker = try chunker(for: profile)
-        // A consistent copy of this database that the snapshot holds besides (Lightroom's own backup), when SQLite
-        // could not take one: the database changing while it is read is then a warning, not an error.
-        // Its write-ahead log or journal is read as a file of its own and has the same copy.
-        var consistentCopy = DatabaseCapture.sideFiles.first(where: path.hasSuffix).flatMap { consistentCopies[String(path.dropLast($0.count))] }
         if liveDatabase, DatabaseCapture.isDatabase(fd: fd) {
             switch DatabaseCapture.copy(path, into: stagingDirectory) {
             case .copied(let copy):
@@ -55,7 +51,6 @@ extension BackupRun {
                 let own = LightroomBackup.newest(for: path)
                 var note = ""
                 if let own, isBackedUp(own.path) {
-                    consistentCopy = own.path
                     consistentCopies[path] = own.path
                     note = " Lightroom's own backup of it, \(own.path), is in this snapshot too and is consistent."
                 } else if let own {
@@ -79,12 +74,13 @@ extension BackupRun {
             stable = after.mtime == before.mtime && after.ctime == before.ctime && after.size == before.size
                 && after.inode == before.inode && Int64(after.size) == read
             if stable { break }
-            if attempt == 3, let consistentCopy {
-                warnings.append("\(path): kept changing while it was read (3 attempts); the snapshot holds the last \(read) bytes read, which may be inconsistent, and Lightroom's own backup \(consistentCopy), which is consistent")
-                break
-            }
             if attempt == 3 {
-                errors.append("\(path): kept changing while it was read (3 attempts); the snapshot holds the last \(read) bytes read, which may be inconsistent. Back it up again once the program writing it is closed")
+                // With a consistent copy in the snapshot besides (Lightroom's own backup), this is a warning, not an error.
+                if let copy = consistentCopy(of: path) {
+                    warnings.append("\(path): kept changing while it was read (3 attempts); the snapshot holds the last \(read) bytes read, which may be inconsistent, and Lightroom's own backup \(copy), which is consistent")
+                } else {
+                    errors.append("\(path): kept changing while it was read (3 attempts); the snapshot holds the last \(read) bytes read, which may be inconsistent. Back it up again once the program writing it is closed")
+                }
                 break
             }
             attempt += 1
@@ -106,18 +102,22 @@ extension BackupRun {
     /// True when this backup stores the file at `path`: it lies below one of the sources and neither it nor a folder on
     /// the way there is excluded.
     func isBackedUp(_ path: String) -> Bool {
-        for root in rootPaths {
+        rootPaths.contains { root in
             let base = root == "/" ? "" : root
-            guard path.hasPrefix(base + "/") else { continue }
+            guard path.hasPrefix(base + "/") else { return false }
             var current = base
-            var excluded = false
-            for component in path.dropFirst(base.count + 1).split(separator: "/") {
+            return !path.dropFirst(base.count + 1).split(separator: "/").contains { component in
                 current += "/" + component
-                if excludes.excludes(path: current, name: String(component)) { excluded = true; break }
+                return excludes.excludes(path: current, name: String(component))
             }
-            if !excluded { return true }
         }
-        return false
+    }
+
+    /// The consistent copy this snapshot holds of the database at `path`, or of the database whose write-ahead log or
+    /// journal `path` is, when SQLite could not copy it.
+    func consistentCopy(of path: String) -> String? {
+        if let copy = consistentCopies[path] { return copy }
+        return DatabaseCapture.sideFiles.first(where: path.hasSuffix).flatMap { consistentCopies[String(path.dropLast($0.count))] }
     }
 
     /// Counts a file read whole (`total` bytes) and tells progress and ``BackupOptions/fileRead``.

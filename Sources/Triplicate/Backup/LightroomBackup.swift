@@ -38,18 +38,10 @@ struct LightroomBackup: Equatable {
     static func isComplete(_ path: String, zip: Bool, size: UInt64) -> Bool {
         guard let fd = try? FileSystem.openForReading(path, followLink: false) else { return false }
         defer { FileSystem.closeQuietly(fd) }
-        if !zip {
-            guard size >= UInt64(DatabaseCapture.header.count) else { return false }
-            return (try? FileSystem.readExactly(fd, offset: 0, count: DatabaseCapture.header.count, path: path)) == DatabaseCapture.header
-        }
+        if !zip { return DatabaseCapture.isDatabase(fd: fd) }
         // The record is 22 bytes plus a comment of at most 65,535.
         let tail = Int(min(size, 65_557))
         guard tail >= 22, let bytes = try? FileSystem.readExactly(fd, offset: Int64(size) - Int64(tail), count: tail, path: path) else { return false }
-        var i = bytes.count - 22
-        while i >= 0 {
-            if bytes[i] == 0x50, bytes[i + 1] == 0x4B, bytes[i + 2] == 5, bytes[i + 3] == 6 { return true }
-            i -= 1
-        }
-        return false
+        return (0...(bytes.count - 22)).contains { bytes[$0] == 0x50 && bytes[$0 + 1] == 0x4B && bytes[$0 + 2] == 5 && bytes[$0 + 3] == 6 }
     }
 }
