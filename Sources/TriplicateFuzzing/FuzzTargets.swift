@@ -101,25 +101,34 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
 
     private static func blob(_ data: [UInt8]) {
         // The first 14 bytes are the entry (type, compression, stored and raw lengths, an offset); the rest is sealed as
-        // the blob's stored bytes, so that GCM passes and zstd, the lengths and the re-hash are what is tested.
+        // the blob's stored bytes, so that GCM passes and zstd, the lengths and the re-hash are what is tested. A blob
+        // with compression 2 is decoded against a fixed 4 KiB base.
         guard data.count >= 14, let key = try? keys.fileKey(kind: .pack, salt: [UInt8](repeating: 7, count: 32)) else { return }
         var r = ByteReader(data, context: "fuzz")
-        guard let type = BlobType(rawValue: ((try? r.u8()) ?? 0) & 1), let compression = Compression(rawValue: ((try? r.u8()) ?? 0) & 1),
+        guard let type = BlobType(rawValue: ((try? r.u8()) ?? 0) & 1), let compression = Compression(rawValue: ((try? r.u8()) ?? 0) % 3),
               let raw = try? r.u32(), let offset = try? r.u32(), let claimed = try? r.u32() else { return }
         let stored = Array(data.dropFirst(14))
         let id = ObjectID(bytes: Array(repeating: UInt8(truncatingIfNeeded: claimed), count: 32))
-        let aad = PackFormat.blobAAD(type: type, compression: compression, rawLength: raw, id: id)
+        let baseID: ObjectID? = compression == .zstdAgainstBase ? keys.idHasher.id(fuzzBase) : nil
+        let aad = PackFormat.blobAAD(type: type, compression: compression, rawLength: raw, id: id, base: baseID)
         guard var sealed = try? AESGCM().seal(key: key, nonce: PackFormat.blobNonce(offset: offset), aad: aad, plaintext: stored),
               let cipher = try? AESGCM(), let zstd = try? ZstdDecompressor() else { return }
-        let entry = PackEntry(id: id, type: type, compression: compression, offset: offset, storedLength: UInt32(sealed.count), rawLength: raw)
+        let entry = PackEntry(id: id, type: type, compression: compression, offset: offset, storedLength: UInt32(sealed.count), rawLength: raw,
+                              base: baseID)
         // Decompression writes into the scratch: as large as the entry's (valid) plaintext, else a token buffer.
-        let valid = PackFormat.isValidLength(stored: entry.storedLength, raw: raw) && compression == .zstd
+        let valid = PackFormat.isValidLength(stored: entry.storedLength, raw: raw) && compression != .none
         let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: valid ? max(Int(raw), 1) : 1, alignment: 64)
         defer { scratch.deallocate() }
         sealed.withUnsafeMutableBytes { s in
-            _ = try? PackFormat.openBlob(inPlace: s, entry: entry, packKey: key, keys: keys, cipher: cipher, zstd: zstd, scratch: scratch, context: "fuzz")
+            fuzzBase.withUnsafeBytes { b in
+                _ = try? PackFormat.openBlob(inPlace: s, entry: entry, packKey: key, keys: keys, cipher: cipher, zstd: zstd, scratch: scratch,
+                                             base: baseID == nil ? nil : b, context: "fuzz")
+            }
         }
     }
+
+    /// The base a fuzzed blob with compression 2 decodes against.
+    private static let fuzzBase: [UInt8] = (0..<4096).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 7) }
 
     private static func listing(_ data: [UInt8]) {
         guard let tree = try? Tree.decode(data, context: "fuzz") else { return }

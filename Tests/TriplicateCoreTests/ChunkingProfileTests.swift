@@ -33,9 +33,12 @@ struct ChunkingProfileTests {
 
     @Test("profiles have the IDs recorded in tree nodes, sizes in order, and are found by ID")
     func profiles() {
-        #expect(ChunkingProfile.all.map(\.id) == [1, 2, 3])
-        #expect(ChunkingProfile.all.map(\.name) == ["database", "general", "media"])
-        for p in ChunkingProfile.all {
+        #expect(ChunkingProfile.all.map(\.id) == [1, 2, 3, 4])
+        #expect(ChunkingProfile.all.map(\.name) == ["database", "general", "media", "pages"])
+        // Profile 4 cuts fixed 256 KiB blocks (a multiple of every SQLite page size, 512 B to 64 KiB), not with FastCDC.
+        #expect(ChunkingProfile.pages.isFixedSize && ChunkingProfile.pages.maxSize == 256 << 10)
+        #expect(ChunkingProfile.withID(4) == .pages)
+        for p in ChunkingProfile.all where !p.isFixedSize {
             #expect(p.minSize < p.averageSize && p.averageSize < p.maxSize)
             #expect(ChunkingProfile.withID(p.id) == p)
             let params = p.parameters(seed: 0xC01A_CC78_21EC_55A5)
@@ -43,7 +46,7 @@ struct ChunkingProfileTests {
             #expect(params.seed == 0xC01A_CC78_21EC_55A5)
         }
         #expect(ChunkingProfile.withID(0) == nil)
-        #expect(ChunkingProfile.withID(4) == nil)
+        #expect(ChunkingProfile.withID(5) == nil)
         #expect(ChunkingProfile.database.averageSize == 16 << 10)
         #expect(ChunkingProfile.general.averageSize == 256 << 10)
         #expect(ChunkingProfile.media.averageSize == 2 << 20)

@@ -223,6 +223,107 @@ struct PackTests {
         _ = try result.get()
     }
 
+    @Test("a block compressed against its previous version is stored with compression 2, names its base in the table and the associated data, and opens only against that base")
+    func blobAgainstBase() throws {
+        let keys = try testKeys()
+        // A 256 KiB block of a database and the same block after an edit of a few bytes here and there.
+        let base = pseudoRandomBytes(count: 256 << 10, seed: 21)
+        var edited = base
+        for i in stride(from: 3000, to: edited.count, by: 50_000) { edited[i] &+= 1 }
+        let baseID = keys.idHasher.id(base), editedID = keys.idHasher.id(edited)
+        let unrelated = pseudoRandomBytes(count: 256 << 10, seed: 22)
+        let b = try PackBuilder(keys: keys, level: 1)
+        var bytes: [UInt8] = []
+        func add(_ data: [UInt8], against other: [UInt8]?, id otherID: ObjectID) throws -> PackEntry {
+            try data.withUnsafeBytes { d in
+                try (other ?? []).withUnsafeBytes { o in
+                    try b.add(type: .data, id: keys.idHasher.id(data), data: d, policy: .auto, base: other == nil ? nil : (otherID, o)) {
+                        (piece: UnsafeRawBufferPointer) throws(CoreError) in bytes.append(contentsOf: piece)
+                    }.get()
+                }
+            }
+        }
+        let delta = try add(edited, against: base, id: baseID)
+        #expect(delta.compression == .zstdAgainstBase && delta.base == baseID && delta.storedLength < 1000, "\(delta)")
+        // A block that shares nothing with its base is stored alone (here raw: random bytes do not shrink).
+        let alone = try add(unrelated, against: base, id: baseID)
+        #expect(alone.compression == .none && alone.base == nil)
+        let (id, tail, entries) = try b.finish()
+        let pack = OpenedPack(id: id, bytes: bytes + tail, entries: entries, keys: keys)
+        #expect(try pack.table() == [delta, alone])
+        #expect(PackFormat.encodeTable(entries).count == 4 + 2 * PackFormat.tableEntryLength + 32)
+        let header = try FileHeader.decode(pack.bytes, expecting: .pack, context: "t")
+        let packKey = try keys.fileKey(kind: .pack, salt: header.salt)
+        func open(_ e: PackEntry, base: [UInt8]?) throws -> [UInt8] {
+            try pack.bytes.withUnsafeBytes { raw in
+                try PackFormat.openBlob(UnsafeRawBufferPointer(rebasing: raw[Int(e.offset)..<Int(e.offset + e.storedLength)]), entry: e,
+                                        packKey: packKey, keys: keys, cipher: AESGCM(), zstd: ZstdDecompressor(), base: base, context: "t")
+            }
+        }
+        #expect(try open(delta, base: base) == edited)
+        #expect(keys.idHasher.id(try open(delta, base: base)) == editedID)
+        // Without its base, or against another block, it does not open.
+        expectCoreError(.malformed) { try open(delta, base: nil) }
+        expectCoreError(.malformed) { try open(delta, base: unrelated) }
+        // The base is authenticated: an entry naming another base, or none, fails before anything is decompressed.
+        var renamed = delta
+        renamed.base = keys.idHasher.id(unrelated)
+        expectCoreError(.authenticationFailed) { try open(renamed, base: base) }
+        var stripped = delta
+        stripped.compression = .zstd
+        stripped.base = nil
+        expectCoreError(.authenticationFailed) { try open(stripped, base: nil) }
+        // Copied in its stored form (as prune repacks), the blob keeps its base.
+        let copy = try PackBuilder(keys: keys)
+        var copied: [UInt8] = []
+        var sealed = Array(pack.bytes[Int(delta.offset)..<Int(delta.offset + delta.storedLength)])
+        var scratch = [UInt8](repeating: 0, count: Int(delta.rawLength))
+        try sealed.withUnsafeMutableBytes { s in
+            try scratch.withUnsafeMutableBytes { sc in
+                try base.withUnsafeBytes { bb in
+                    _ = try PackFormat.openBlob(inPlace: s, entry: delta, packKey: packKey, keys: keys, cipher: AESGCM(), zstd: ZstdDecompressor(),
+                                                scratch: sc, base: bb, context: "t")
+                }
+                let stored = UnsafeRawBufferPointer(rebasing: s[0..<(Int(delta.storedLength) - AESGCM.tagLength)])
+                let kept = try copy.addStored(type: .data, id: delta.id, payload: stored, compression: delta.compression,
+                                              rawLength: Int(delta.rawLength), base: delta.base) { (piece: UnsafeRawBufferPointer) throws(CoreError) in
+                    copied.append(contentsOf: piece)
+                }.get()
+                #expect(kept.base == baseID && kept.compression == .zstdAgainstBase)
+                // A base without compression 2, or compression 2 without a base, is refused.
+                expectCoreError(.invalidArgument) {
+                    _ = try copy.addStored(type: .data, id: delta.id, payload: stored, compression: .zstd, rawLength: Int(delta.rawLength),
+                                           base: baseID) { (_: UnsafeRawBufferPointer) throws(CoreError) in }
+                }
+            }
+        }
+        let (id2, tail2, entries2) = try copy.finish()
+        let second = OpenedPack(id: id2, bytes: copied + tail2, entries: entries2, keys: keys)
+        #expect(try second.table().first?.base == baseID)
+    }
+
+    @Test("a table or index entry with compression 2 carries its base; a blob named as its own base is malformed")
+    func baseInTableAndIndex() throws {
+        let id = ObjectID(bytes: [UInt8](repeating: 3, count: 32)), base = ObjectID(bytes: [UInt8](repeating: 4, count: 32))
+        let e = PackEntry(id: id, type: .data, compression: .zstdAgainstBase, offset: 44, storedLength: 40, rawLength: 262_144, base: base)
+        let table = PackFormat.encodeTable([e])
+        #expect(table == [1, 0, 0, 0, 0, 2, 40, 0, 0, 0, 0, 0, 4, 0] + id.bytes + base.bytes)
+        #expect(try PackFormat.decodeTable(table, packSize: 84, context: "t") == [e])
+        expectCoreError(.malformed) { try PackFormat.decodeTable(Array(table.dropLast(32)), packSize: 84, context: "t") }
+        var own = e
+        own.base = id
+        expectCoreError(.malformed) { try PackFormat.decodeTable(PackFormat.encodeTable([own]), packSize: 84, context: "t") }
+        #expect(PackFormat.blobAAD(type: .data, compression: .zstdAgainstBase, rawLength: 262_144, id: id, base: base)
+                == [0, 2, 0, 0, 4, 0] + id.bytes + base.bytes)
+        let pack = ObjectID(bytes: [UInt8](repeating: 9, count: 32))
+        let index = IndexFile(packs: [IndexFile.Pack(id: pack, entries: [e])])
+        let encoded = index.encode()
+        #expect(encoded == [1, 0, 0, 0] + pack.bytes + [1, 0, 0, 0] + [0, 2, 44, 0, 0, 0, 40, 0, 0, 0, 0, 0, 4, 0] + id.bytes + base.bytes)
+        #expect(try IndexFile.decode(encoded, context: "i") == index)
+        expectCoreError(.malformed) { try IndexFile.decode(Array(encoded.dropLast(1)), context: "i") }
+        expectCoreError(.malformed) { try IndexFile.decode(IndexFile(packs: [IndexFile.Pack(id: pack, entries: [own])]).encode(), context: "i") }
+    }
+
     @Test("a failing sink is returned and the pack is left to be abandoned")
     func failingSink() throws {
         struct Full: Error {}

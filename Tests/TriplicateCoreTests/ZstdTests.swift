@@ -1,6 +1,7 @@
 // ZstdTests: zstd frames written by the real `zstd` CLI decode exactly; compression round-trips and its limits hold.
 
 @_spi(Benchmarks) import TriplicateCore
+import Foundation
 import Testing
 
 @testable import TriplicateCore
@@ -141,5 +142,85 @@ struct ZstdTests {
             #expect(!ok, "limit \(limit)")
             #expect(again == [9, 9], "limit \(limit)")
         }
+    }
+}
+
+/// A frame compressed against a base, made once with `zstd -19 --patch-from=base.txt new.txt` (zstd 1.5.4), which loads
+/// the base as raw content, as compression 2 of a blob does (FORMAT.md §7.2).
+enum ZstdPatchFixture {
+    /// The base: `Triplicate base block, page NNN: rating 0 flag 0\n` for NNN = 000…039, 1,960 bytes.
+    static let base: [UInt8] = Array((0..<40).map { String(format: "Triplicate base block, page %03d: rating 0 flag 0\n", $0) }.joined().utf8)
+    /// The new version: page 007 rated 5, page 031 rated 3 and flagged.
+    static let plaintext: [UInt8] = Array(String(decoding: base, as: UTF8.self)
+        .replacingOccurrences(of: "page 007: rating 0", with: "page 007: rating 5")
+        .replacingOccurrences(of: "page 031: rating 0 flag 0", with: "page 031: rating 3 flag 1").utf8)
+    /// The 32-byte frame.
+    static let frame: [UInt8] = [
+        0x28, 0xb5, 0x2f, 0xfd, 0x64, 0xa8, 0x06, 0x95, 0x00, 0x00, 0x20, 0x54,
+        0x35, 0x33, 0x31, 0x04, 0x40, 0x01, 0x86, 0x40, 0x01, 0x8c, 0x12, 0xf0,
+        0xef, 0xad, 0xae, 0xe6, 0x13, 0x4b, 0x14, 0xc8,
+    ]
+}
+
+@Suite("zstd against a base")
+struct ZstdPrefixTests {
+    @Test("a frame written by zstd --patch-from decodes against its base, and only against it")
+    func patchFromFrame() throws {
+        #expect(ZstdPatchFixture.base.count == 1960 && ZstdPatchFixture.plaintext.count == 1960)
+        let d = try ZstdDecompressor()
+        var out = [UInt8](repeating: 0, count: 1960)
+        try ZstdPatchFixture.frame.withUnsafeBytes { f in
+            try ZstdPatchFixture.base.withUnsafeBytes { b in
+                try out.withUnsafeMutableBytes { o in try d.decompress(f, into: o, expectedSize: 1960, prefix: b) }
+            }
+        }
+        #expect(out == ZstdPatchFixture.plaintext)
+        // Without the base the frame refers to bytes it does not have.
+        expectCoreError(.malformed) {
+            _ = try ZstdPatchFixture.frame.withUnsafeBytes { f in try d.decompress(f, expectedSize: 1960) }
+        }
+        // The prefix served one frame only: the same context decodes an ordinary frame afterwards.
+        #expect(try d.decompress(ZstdFixture.frame, maxSize: 1160) == ZstdFixture.plaintext)
+    }
+
+    @Test("compressing against a base round-trips, shrinks far below compressing alone, and treats a base that starts like a zstd dictionary as raw bytes")
+    func roundTripAgainstBase() throws {
+        // A base whose first four bytes are zstd's dictionary magic: loaded as a dictionary, it would not parse.
+        var base = [0x37, 0xA4, 0x30, 0xEC] + pseudoRandomBytes(count: 200_000, seed: 5)
+        let plain = { () -> [UInt8] in
+            var p = base
+            for i in stride(from: 1000, to: p.count, by: 40_000) { p[i] ^= 0xFF }
+            return p
+        }()
+        let c = try ZstdCompressor(level: 1)
+        var against: [UInt8] = [], alone: [UInt8] = []
+        let shrank = try plain.withUnsafeBytes { p in
+            try base.withUnsafeBytes { b in try c.compress(p, against: b, into: &against, limit: p.count - 1) }
+        }
+        #expect(shrank)
+        // The prefix applied to that frame only: this one is compressed alone (random data does not shrink).
+        let aloneShrank = try plain.withUnsafeBytes { p in try c.compress(p, into: &alone, limit: p.count - 1) }
+        #expect(!aloneShrank)
+        #expect(against.count < 2_000, "\(against.count) bytes")
+        let d = try ZstdDecompressor()
+        var out = [UInt8](repeating: 0, count: plain.count)
+        try against.withUnsafeBytes { f in
+            try base.withUnsafeBytes { b in
+                try out.withUnsafeMutableBytes { o in try d.decompress(f, into: o, expectedSize: plain.count, prefix: b) }
+            }
+        }
+        #expect(out == plain)
+        // Against a different base the frame decodes to other bytes or not at all, never to the plaintext.
+        base[100] ^= 1
+        let decoded: Bool
+        do {
+            try against.withUnsafeBytes { f in
+                try base.withUnsafeBytes { b in
+                    try out.withUnsafeMutableBytes { o in try d.decompress(f, into: o, expectedSize: plain.count, prefix: b) }
+                }
+            }
+            decoded = true
+        } catch { decoded = false }
+        #expect(!decoded || out != plain)
     }
 }

@@ -12,6 +12,32 @@ import Testing
 
     func pack(_ n: Int) -> ObjectID { ObjectID(bytes: pseudoRandomBytes(32, seed: 1_000_000_000 + UInt64(n))) }
 
+    @Test func aBlobStoredAgainstABaseIsIndexedOnlyWhileItsBaseIsReadableWithoutOne() {
+        let base = entry(1, compression: .zstd), other = entry(2)
+        func delta(_ i: Int, against b: ObjectID) -> PackEntry {
+            var e = entry(i, compression: .zstdAgainstBase)
+            e.base = b
+            return e
+        }
+        let usable = delta(3, against: base.id), orphan = delta(4, against: ObjectID(bytes: [UInt8](repeating: 0xEE, count: 32)))
+        let chained = delta(5, against: usable.id)
+        // The base's own location, stored against nothing, wins over a copy of it stored against a base elsewhere.
+        let baseAsDelta = delta(1, against: other.id)
+        var index = MasterIndex()
+        index.appendForLoading(pack: pack(2), entries: [baseAsDelta, other])
+        index.appendForLoading(pack: pack(1), entries: [base, usable, orphan, chained])
+        index.finishLoading()
+        #expect(index.location(base.id)?.entry == base)
+        #expect(index.location(usable.id)?.entry.base == base.id)
+        #expect(index.dropUnreadableDeltas() == 2)
+        #expect(index.contains(usable.id) && index.contains(base.id) && index.contains(other.id))
+        #expect(!index.contains(orphan.id) && !index.contains(chained.id))
+        #expect(index.location(usable.id)?.entry == usable)
+        var compressions: [Compression] = []
+        index.forEachLocation { compressions.append($0.entry.compression) }
+        #expect(compressions.filter { $0 == .zstdAgainstBase }.count == 1)
+    }
+
     @Test func aRecordIs48Bytes() {
         #expect(MemoryLayout<IndexRecord>.stride == 48)
     }

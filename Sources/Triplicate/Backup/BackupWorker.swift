@@ -33,8 +33,8 @@ final class BackupWorker: @unchecked Sendable {
             if failure.current == nil {
                 do {
                     let data = UnsafeRawBufferPointer(rebasing: job.segment.buffer[job.start..<(job.start + job.count)])
-                    let id = chunkID(data)
-                    if claims.claim(id), let pack = try stager.add(type: .data, id: id, data: data, policy: .auto) {
+                    let id = job.id ?? chunkID(data)
+                    if claims.claim(id), let pack = try stager.add(type: .data, id: id, data: data, policy: .auto, base: job.base) {
                         if !packs.sendBlocking(pack) { FileSystem.removeQuietly(pack.path) }
                     }
                     job.file.fill(job.slot, id)

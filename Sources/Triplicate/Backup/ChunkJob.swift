@@ -35,6 +35,13 @@ final class PendingFile: Sendable {
     var ids: [ObjectID] { state.withLock { $0.ids } }
 }
 
+/// The blob a block of a database is compressed against: the previous version of that block (or its own base), with
+/// its plaintext (FORMAT.md §7.2).
+struct ChunkBase: Sendable {
+    let id: ObjectID
+    let plaintext: [UInt8]
+}
+
 /// One chunk for a worker: where it lies, and where its ID goes.
 struct ChunkJob: Sendable {
     let segment: Segment
@@ -42,4 +49,8 @@ struct ChunkJob: Sendable {
     let count: Int
     let file: PendingFile
     let slot: Int
+    /// The chunk's ID when the walk hashed it already (a block of a database compared with its previous version).
+    var id: ObjectID? = nil
+    /// What to compress it against, if anything.
+    var base: ChunkBase? = nil
 }

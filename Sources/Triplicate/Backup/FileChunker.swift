@@ -5,18 +5,53 @@ internal import Foundation
 internal import TriplicateDestinations
 internal import TriplicateSystem
 
+/// How a file is cut: into content-defined chunks (FastCDC), or into fixed blocks (profile 4, SQLite databases).
+enum Cutter {
+    case contentDefined(FastCDC)
+    case fixed(Int)
+
+    /// The longest chunk it cuts.
+    var maxSize: Int {
+        switch self {
+        case .contentDefined(let c): c.parameters.maxSize
+        case .fixed(let size): size
+        }
+    }
+
+    /// The length of the chunk at the start of `window` when it is certain (``FastCDC/certainCut(_:atEnd:)``): for fixed
+    /// blocks, a whole block, or the rest of the file at its end.
+    func certainCut(_ window: UnsafeRawBufferPointer, atEnd: Bool) -> Int? {
+        switch self {
+        case .contentDefined(let c): return c.certainCut(window, atEnd: atEnd)
+        case .fixed(let size):
+            guard !window.isEmpty else { return nil }
+            return window.count >= size ? size : atEnd ? window.count : nil
+        }
+    }
+}
+
 extension BackupRun {
-    func chunker(for profile: ChunkingProfile) throws(TriplicateError) -> FastCDC {
-        if let c = chunkers[profile.id] { return c }
+    func chunker(for profile: ChunkingProfile) throws(TriplicateError) -> Cutter {
+        if profile.isFixedSize { return .fixed(profile.maxSize) }
+        if let c = chunkers[profile.id] { return .contentDefined(c) }
         do {
             let c = try FastCDC(profile.parameters(seed: repository.keys.chunkerSeed))
             chunkers[profile.id] = c
-            return c
+            return .contentDefined(c)
         } catch { throw TriplicateError(.internalFailure, "chunker profile \(profile.name): \(error)") }
     }
 
+    /// The blob to compress a changed block against, when its previous version was `previous` (FORMAT.md §13): that
+    /// block, or the block it is itself stored against, read through the run's reader. nil when it cannot be read: the
+    /// block is then stored on its own.
+    func deltaBase(for previous: ObjectID) async -> ChunkBase? {
+        guard let location = reader.index.location(previous), claims.has(previous) else { return nil }
+        let id = location.entry.base ?? previous
+        guard let plaintext = try? await reader.base(id) else { return nil }
+        return ChunkBase(id: id, plaintext: plaintext)
+    }
+
     func file(path: String, name: [UInt8], info: SourceInfo, parent: TreeNode?) async throws(TriplicateError) -> Child? {
-        let profile = ChunkingProfile.forFile(named: String(decoding: name, as: UTF8.self))
         // The previous version: the same path, or else a vanished file with this inode (renamed or moved).
         let previous = parent.flatMap { p -> TreeNode? in
             if case .file = p.content { return p }
@@ -41,12 +76,21 @@ extension BackupRun {
         }
         defer { FileSystem.closeQuietly(fd) }
         FileSystem.adviseSequential(fd)
+        // A SQLite database is cut in fixed blocks whatever its name, each changed block against its previous version.
+        let isDatabase = DatabaseCapture.isDatabase(fd: fd)
+        let profile = isDatabase ? .pages : ChunkingProfile.forFile(named: String(decoding: name, as: UTF8.self))
+        var previousBlocks: [ObjectID]?
+        if isDatabase, let parent = previous, case let .file(chunks, parentProfile, _, _) = parent.content,
+           parentProfile == ChunkingProfile.pages.id {
+            previousBlocks = chunks
+        }
         let chunker = try chunker(for: profile)
-        if liveDatabase, DatabaseCapture.isDatabase(fd: fd) {
+        if liveDatabase, isDatabase {
             switch DatabaseCapture.copy(path, into: stagingDirectory) {
             case .copied(let copy):
                 defer { FileSystem.removeQuietly(copy) }
-                if let node = try await captured(copy, path: path, name: name, info: info, profile: profile, chunker: chunker) { return node }
+                if let node = try await captured(copy, path: path, name: name, info: info, profile: profile, chunker: chunker,
+                                                 previous: previousBlocks) { return node }
             case .refused(let why):
                 let own = LightroomBackup.newest(for: path)
                 var note = ""
@@ -68,7 +112,7 @@ extension BackupRun {
         while true {
             pending = PendingFile()
             guard let read = try await readChunks(fd: fd, path: path, chunker: chunker, into: pending,
-                                                  skipHoles: info.size >= Self.sparseThreshold) else { return nil }
+                                                  skipHoles: info.size >= Self.sparseThreshold, previous: previousBlocks) else { return nil }
             total = read
             let after = (try? SourceInfo.fstatFD(fd, path: path)) ?? before
             stable = after.mtime == before.mtime && after.ctime == before.ctime && after.size == before.size
@@ -132,12 +176,12 @@ extension BackupRun {
 
     /// Backs up the copy SQLite took of the database at `path` under the database's own name and metadata.
     private func captured(_ copy: String, path: String, name: [UInt8], info: SourceInfo, profile: ChunkingProfile,
-                          chunker: FastCDC) async throws(TriplicateError) -> Child? {
+                          chunker: Cutter, previous: [ObjectID]?) async throws(TriplicateError) -> Child? {
         let fd: Int32
         do { fd = try FileSystem.openForReading(copy, followLink: false) } catch { return nil }
         defer { FileSystem.closeQuietly(fd) }
         let pending = PendingFile()
-        guard let total = try await readChunks(fd: fd, path: path, chunker: chunker, into: pending) else { return nil }
+        guard let total = try await readChunks(fd: fd, path: path, chunker: chunker, into: pending, previous: previous) else { return nil }
         capturedDatabases.insert(path)
         countRead(path: path, total: total, isNew: false)
         // The side files' change does not move the database's ctime: record none, so that the next backup looks again.
@@ -176,8 +220,13 @@ extension BackupRun {
     /// Reads the open file from its start to its end and hands every chunk to the workers; returns the bytes read,
     /// or nil after a read error, which is recorded. With `skipHoles`, the holes of a sparse file (SEEK_HOLE) are taken
     /// as the zeros they read as, without reading them: the chunks, and so the snapshot, are the same either way.
-    func readChunks(fd: Int32, path: String, chunker: FastCDC, into file: PendingFile, skipHoles: Bool = false) async throws(TriplicateError) -> Int64? {
-        let maxSize = chunker.parameters.maxSize
+    ///
+    /// `previous` is the block list of the file's previous version when both are cut in fixed blocks (a database): each
+    /// block is then hashed here, a block the repository holds already goes to no worker, and a changed one goes with
+    /// the previous version of that block as its base (``deltaBase(for:)``).
+    func readChunks(fd: Int32, path: String, chunker: Cutter, into file: PendingFile, skipHoles: Bool = false,
+                    previous: [ObjectID]? = nil) async throws(TriplicateError) -> Int64? {
+        let maxSize = chunker.maxSize
         var eof = false
         var total: Int64 = 0
         var sinceProgress: Int64 = 0
@@ -227,8 +276,22 @@ extension BackupRun {
             guard let seg = segment, start < filled else { break }
             // Cut every chunk whose end is certain: a cut before the end of what is read, or a full-size chunk.
             while let length = chunker.certainCut(UnsafeRawBufferPointer(rebasing: seg.buffer[start..<filled]), atEnd: eof) {
+                let slot = file.addSlot()
+                var job = ChunkJob(segment: seg, start: start, count: length, file: file, slot: slot)
+                if let previous {
+                    let id = repository.keys.idHasher.id(UnsafeRawBufferPointer(rebasing: seg.buffer[start..<(start + length)]))
+                    if claims.has(id) {
+                        file.fill(slot, id)
+                        start += length
+                        total += Int64(length)
+                        sinceProgress += Int64(length)
+                        continue
+                    }
+                    job.id = id
+                    if slot < previous.count { job.base = await deltaBase(for: previous[slot]) }
+                }
                 seg.retain()
-                guard jobs.sendBlocking(ChunkJob(segment: seg, start: start, count: length, file: file, slot: file.addSlot())) else {
+                guard jobs.sendBlocking(job) else {
                     seg.release()
                     throw failure.current ?? TriplicateError(.cancelled, "backup stopped")
                 }

@@ -55,10 +55,14 @@ final class PackStager: @unchecked Sendable {
         return b
     }
 
-    /// Compresses, seals and stages one blob; returns the pack when this blob filled it.
-    func add(type: BlobType, id: ObjectID, data: UnsafeRawBufferPointer, policy: CompressionPolicy) throws(TriplicateError) -> StagedPack? {
+    /// Compresses (against `base` when there is one and that pays), seals and stages one blob; returns the pack when
+    /// this blob filled it.
+    func add(type: BlobType, id: ObjectID, data: UnsafeRawBufferPointer, policy: CompressionPolicy, base: ChunkBase? = nil) throws(TriplicateError) -> StagedPack? {
         try stage(id: id, rawLength: data.count) { (b, sink) throws(CoreError) in
-            try b.add(type: type, id: id, data: data, policy: policy, sink: sink)
+            guard let base else { return try b.add(type: type, id: id, data: data, policy: policy, sink: sink) }
+            return try base.plaintext.withUnsafeBytesTyped { (plain) throws(CoreError) in
+                try b.add(type: type, id: id, data: data, policy: policy, base: (base.id, plain), sink: sink)
+            }
         }
     }
 
@@ -66,7 +70,8 @@ final class PackStager: @unchecked Sendable {
     /// returns the pack when this blob filled it.
     func add(_ entry: PackEntry, stored payload: UnsafeRawBufferPointer) throws(TriplicateError) -> StagedPack? {
         try stage(id: entry.id, rawLength: Int(entry.rawLength)) { (b, sink) throws(CoreError) in
-            try b.addStored(type: entry.type, id: entry.id, payload: payload, compression: entry.compression, rawLength: Int(entry.rawLength), sink: sink)
+            try b.addStored(type: entry.type, id: entry.id, payload: payload, compression: entry.compression, rawLength: Int(entry.rawLength),
+                            base: entry.base, sink: sink)
         }
     }
 

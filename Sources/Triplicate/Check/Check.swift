@@ -353,7 +353,7 @@ extension Repository {
         let todo = index.packs.sorted().filter { !skip.contains($0) && sizes[$0] != nil && (only?.contains($0) ?? true) }
         let parallel = max(1, ProcessInfo.processInfo.activeProcessorCount)
         var scanners: [PackScanner] = []
-        for _ in 0..<min(parallel, max(todo.count, 1)) { scanners.append(try PackScanner(repository: self)) }
+        for _ in 0..<min(parallel, max(todo.count, 1)) { scanners.append(try PackScanner(repository: self, index: index)) }
         var stop: TriplicateError?
         var results: [(ObjectID, PackScan)] = []
         var read = 0
@@ -492,18 +492,33 @@ struct CheckWalker {
                 var complete = true
                 var reported = Set<ObjectID>()
                 var missing: [ObjectID] = []
+                var unbased: [(chunk: ObjectID, base: ObjectID)] = []
                 for c in chunks {
                     used.insert(c)
-                    if let rawLength = index.location(c)?.entry.rawLength {
+                    let location = index.location(c)
+                    if let rawLength = location?.entry.rawLength {
                         length &+= UInt64(rawLength)
                     } else {
                         complete = false
                     }
                     if let pack = damagedPack(of: c) {
                         if reported.insert(pack).inserted { affected[pack, default: []].append("\(snapshot.short):\(childPath)") }
-                    } else if !index.contains(c) {
+                    } else if location == nil {
                         missing.append(c)
+                    } else if let base = location?.entry.base {
+                        // A chunk stored against a base needs the base too, read without a base of its own (FORMAT.md §7.2).
+                        used.insert(base)
+                        if let pack = damagedPack(of: base) {
+                            if reported.insert(pack).inserted { affected[pack, default: []].append("\(snapshot.short):\(childPath)") }
+                        } else if index.location(base).map({ $0.entry.base != nil }) ?? true {
+                            unbased.append((c, base))
+                        }
                     }
+                }
+                if let first = unbased.first {
+                    errors.append("snapshot \(snapshot.short):\(childPath): chunk \(first.chunk.short) is stored against blob \(first.base.short), which "
+                        + (index.contains(first.base) ? "is itself stored against a base" : "is missing from the index")
+                        + (unbased.count > 1 ? " (and \(unbased.count - 1) more such chunks)" : ""))
                 }
                 if let first = missing.first {
                     errors.append("snapshot \(snapshot.short):\(childPath): chunk \(first.short)\(missing.count > 1 ? " and \(missing.count - 1) more" : "") missing from the index")

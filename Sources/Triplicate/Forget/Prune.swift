@@ -236,7 +236,12 @@ extension Repository {
                     case .directory(let sub): pending.append(sub)
                     case .file(let chunks, _, _, _):
                         for chunk in chunks {
-                            if let p = index.position(of: chunk) { _ = marks.insert(p) } else {
+                            if let p = index.position(of: chunk) {
+                                _ = marks.insert(p)
+                                // A chunk stored against a base keeps its base (the index holds only those whose base
+                                // it holds, FORMAT.md §9).
+                                if let base = index.location(chunk)?.entry.base, let b = index.position(of: base) { _ = marks.insert(b) }
+                            } else {
                                 if missing == 0 { firstMissing = "chunk \(chunk.short) of \(node.nameString) in snapshot \(snapshot.id.short)" }
                                 missing += 1
                             }
@@ -349,7 +354,7 @@ extension Repository {
             let staging = destination.stagingDirectory ?? FileManager.default.temporaryDirectory.path
             let stager = PackStager(keys: keys, level: BackupOptions.defaultCompressionLevel, packSize: 32 << 20, stagingDirectory: staging)
             defer { stager.discard() }
-            let scanner = try PackScanner(repository: self)
+            let scanner = try PackScanner(repository: self, index: index)
             var damaged: [DamageRecord.Pack] = []
             for pack in repack {
                 try stopIfCancelled()
@@ -369,7 +374,7 @@ extension Repository {
                 } else {
                     // A needed blob that does not read intact: the pack stays, and its damage is recorded so that
                     // backups store that data again; repair copies what is intact and lists what is lost.
-                    let problem = failed.compactMap { scan.bad[$0] }.first ?? scan.readProblem ?? "it does not read intact"
+                    let problem = failed.compactMap { scan.bad[$0] ?? scan.withoutBase[$0] }.first ?? scan.readProblem ?? "it does not read intact"
                     damaged.append(DamageRecord.Pack(pack: pack, blobs: Array(failed), problem: "\(failed.count) blobs fail to read, authenticate or re-hash (\(problem))"))
                     report.notes.append("\(Layout.pack(pack)) holds \(failed.count) damaged blobs that snapshots need: it is kept, and the damage is recorded; check --read-data and repair say what depends on them")
                 }

@@ -172,7 +172,7 @@ extension PlanSession {
             var bad: [ObjectID: String] = [:]
             for holder in places where holder.reachable && holder.objects[name] != nil {
                 guard let repo = holder.repository, let index = try? await repo.loadIndex(recover: false),
-                      let scanner = try? PackScanner(repository: repo),
+                      let scanner = try? PackScanner(repository: repo, index: index),
                       let scan = try? await scanner.scan(id, size: holder.objects[name] ?? 0, expected: index.entriesByPack()[id] ?? []) else { continue }
                 bad.merge(scan.bad) { first, _ in first }
             }

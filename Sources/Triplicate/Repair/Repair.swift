@@ -123,8 +123,11 @@ extension Repository {
         var tables: [ObjectID: [PackEntry]] = [:]
         let packs = sizes.keys.sorted()
         let packSizes = sizes, indexedEntries = indexed
+        // Blobs stored against a base are verified against it, found through the index files as they are.
+        var bases = MasterIndex()
+        for (pack, entries) in indexed { bases.add(pack: pack, entries: Array(entries)) }
         var scanners: [PackScanner] = []
-        for _ in 0..<max(1, min(readData ? 2 : 4, packs.count)) { scanners.append(try PackScanner(repository: self)) }
+        for _ in 0..<max(1, min(readData ? 2 : 4, packs.count)) { scanners.append(try PackScanner(repository: self, index: bases)) }
         var failure: TriplicateError?
         await forEachConcurrently(packs, workers: scanners, { pack, scanner in
             await scanner.tableOrScan(pack, size: packSizes[pack] ?? 0, expected: Array(indexedEntries[pack] ?? []),
@@ -178,7 +181,11 @@ extension Repository {
             let staging = destination.stagingDirectory ?? FileManager.default.temporaryDirectory.path
             let stager = PackStager(keys: keys, level: BackupOptions.defaultCompressionLevel, packSize: 32 << 20, stagingDirectory: staging)
             defer { stager.discard() }
-            let scanner = try PackScanner(repository: self)
+            // A blob stored against a base is salvaged whole (its plaintext, stored alone) when its base reads from an
+            // intact pack; otherwise it is lost with its base.
+            var intactIndex = MasterIndex()
+            for (pack, table) in tables where !damagedPacks.contains(pack) { intactIndex.add(pack: pack, entries: table) }
+            let scanner = try PackScanner(repository: self, index: intactIndex)
             var staged: [StagedPack] = []
             var lost = Set<ObjectID>()
             var unreadable = Set<ObjectID>()
@@ -191,7 +198,7 @@ extension Repository {
                     report.blobsSalvaged += 1
                     if let full = try stager.add(type: e.type, id: e.id, data: plain, policy: e.type == .tree ? .always : .auto) { staged.append(full) }
                 }
-                for id in scan.bad.keys where !held.contains(id) { lost.insert(id) }
+                for id in Array(scan.bad.keys) + Array(scan.withoutBase.keys) where !held.contains(id) { lost.insert(id) }
                 // What could not be read at all may read another day: such a pack is kept (out of use) unless every
                 // blob it lacks is held elsewhere now.
                 if scan.readProblem != nil || scan.unreadable.contains(where: { !held.contains($0) }) { unreadable.insert(pack) }

@@ -84,6 +84,12 @@ final class BlobReader: @unchecked Sendable {
     private var treeEntries: [UInt32: [PackEntry]]?
     private var treePacksRead: Set<UInt32> = []
     static let treeReadAhead: Int64 = 32 << 20
+    /// The plaintexts of the bases read so far (for blobs stored against a base), oldest first, up to ``baseCacheLimit``
+    /// bytes: the blocks of one database file are read in order, and each base serves the one block stored against it.
+    private var bases: [ObjectID: [UInt8]] = [:]
+    private var baseOrder: [ObjectID] = []
+    private var baseBytes = 0
+    static let baseCacheLimit = 32 << 20
 
     init(repository: Repository, index: MasterIndex, finder: DamageFinder? = nil, packKeys: PackKeyCache = PackKeyCache()) throws(TriplicateError) {
         self.repository = repository
@@ -229,11 +235,17 @@ final class BlobReader: @unchecked Sendable {
             for need in range.needs {
                 let at = Int(Int64(need.entry.offset) - range.start)
                 let sealed = UnsafeMutableRawBufferPointer(rebasing: buffer[at..<at + Int(need.entry.storedLength)])
+                var base: [UInt8]?
+                if let b = need.entry.base {
+                    do { base = try await self.base(b) } catch {
+                        guard error.kind == .corrupt else { throw error }
+                        retry.append(need)
+                        continue
+                    }
+                }
                 let plain: UnsafeRawBufferPointer
                 do {
-                    plain = try PackFormat.openBlob(inPlace: sealed, entry: need.entry, packKey: key, keys: repository.keys,
-                                                   cipher: opener.cipher, zstd: opener.zstd,
-                                                   scratch: opener.plain(Int(need.entry.rawLength)), context: name)
+                    plain = try openBlob(sealed, entry: need.entry, key: key, base: base, name: name)
                 } catch {
                     retry.append(need)
                     continue
@@ -254,8 +266,49 @@ final class BlobReader: @unchecked Sendable {
         return failures
     }
 
+    /// The plaintext of `id` as the base of another blob (FORMAT.md §7.2): read and checked like any blob, and kept for
+    /// the next blob that needs it. A base must be stored without one: a chain is refused.
+    func base(_ id: ObjectID) async throws(TriplicateError) -> [UInt8] {
+        if let b = bases[id] { return b }
+        guard let loc = index.location(id) else { throw missing(id) }
+        guard loc.entry.base == nil else {
+            throw TriplicateError(.corrupt, "blob \(id.short) serves as a base but is itself stored against blob \(loc.entry.base?.short ?? "?")",
+                                  remedy: .check(readData: false))
+        }
+        let plain = try await blob(id)
+        bases[id] = plain
+        baseOrder.append(id)
+        baseBytes += plain.count
+        while baseBytes > Self.baseCacheLimit, baseOrder.count > 1 {
+            let old = baseOrder.removeFirst()
+            baseBytes -= bases.removeValue(forKey: old)?.count ?? 0
+        }
+        return plain
+    }
+
+    /// Opens `sealed` in place into this reader's plaintext buffer, against the entry's base when it has one (read first
+    /// through ``base(_:)``, which uses the reader's other buffers, never `sealed`'s).
+    private func openBlob(_ sealed: UnsafeMutableRawBufferPointer, entry e: PackEntry, key: [UInt8], base: [UInt8]?, name: String) throws(CoreError) -> UnsafeRawBufferPointer {
+        guard let base else {
+            return try PackFormat.openBlob(inPlace: sealed, entry: e, packKey: key, keys: repository.keys, cipher: opener.cipher,
+                                           zstd: opener.zstd, scratch: opener.plain(Int(e.rawLength)), context: name)
+        }
+        return try base.withUnsafeBytesTyped { (b) throws(CoreError) -> UnsafeRawBufferPointer in
+            try PackFormat.openBlob(inPlace: sealed, entry: e, packKey: key, keys: repository.keys, cipher: opener.cipher,
+                                    zstd: opener.zstd, scratch: opener.plain(Int(e.rawLength)), base: b, context: name)
+        }
+    }
+
     /// Reads blob `id` (at `e` in `pack`) from `copy` and opens it into this reader's buffers.
     private func open(_ id: ObjectID, pack: ObjectID, entry e: PackEntry, from copy: any Destination) async throws(Failed) -> UnsafeRawBufferPointer {
+        // The base first: reading it uses the buffers this blob is then read into.
+        var base: [UInt8]?
+        if let b = e.base {
+            do { base = try await self.base(b) } catch {
+                throw Failed(error: TriplicateError(error.kind, "blob \(id.short) cannot be read without its base: \(error.message)", remedy: error.remedy),
+                             damage: false)
+            }
+        }
         let key = try await packKey(pack, from: copy)
         let name = Layout.pack(pack)
         // The index entry's lengths were checked when it was decoded (at most 64 MiB and 16 bytes).
@@ -266,8 +319,7 @@ final class BlobReader: @unchecked Sendable {
             throw readError(error, name: name, entry: e, copy: copy)
         }
         do {
-            return try PackFormat.openBlob(inPlace: sealed, entry: e, packKey: key, keys: repository.keys, cipher: opener.cipher,
-                                           zstd: opener.zstd, scratch: opener.plain(Int(e.rawLength)), context: name)
+            return try openBlob(sealed, entry: e, key: key, base: base, name: name)
         } catch {
             throw Failed(error: TriplicateError.corrupt(error, file: "pack \(name)"), damage: true)
         }

@@ -8,8 +8,9 @@ struct BlobLocation: Sendable {
     var entry: PackEntry
 }
 
-/// One indexed blob in 48 bytes: the ID, then the pack number with the blob's type and compression in its two
-/// top bits, the offset, the stored length and the raw length.
+/// One indexed blob in 48 bytes: the ID, then the pack number with the blob's type and compression in its three
+/// top bits, the offset, the stored length and the raw length. (The base of a blob compressed against one is kept
+/// beside, in ``MasterIndex``: few blobs have one.)
 struct IndexRecord: Sendable {
     var id: ObjectID
     var packAndFlags: UInt32
@@ -18,12 +19,12 @@ struct IndexRecord: Sendable {
     var rawLength: UInt32
 
     static let typeBit: UInt32 = 1 << 31
-    static let compressionBit: UInt32 = 1 << 30
-    static let packMask: UInt32 = (1 << 30) - 1
+    static let compressionShift: UInt32 = 29
+    static let packMask: UInt32 = (1 << 29) - 1
 
     init(pack: UInt32, entry e: PackEntry) {
         id = e.id
-        packAndFlags = pack | (e.type == .tree ? Self.typeBit : 0) | (e.compression == .zstd ? Self.compressionBit : 0)
+        packAndFlags = pack | (e.type == .tree ? Self.typeBit : 0) | UInt32(e.compression.rawValue) << Self.compressionShift
         offset = e.offset
         storedLength = e.storedLength
         rawLength = e.rawLength
@@ -31,12 +32,29 @@ struct IndexRecord: Sendable {
 
     var pack: UInt32 { packAndFlags & Self.packMask }
 
-    var location: BlobLocation {
+    var compression: Compression { Compression(rawValue: UInt8((packAndFlags >> Self.compressionShift) & 3)) ?? .none }
+
+    /// True when the blob is compressed against a base.
+    var hasBase: Bool { compression == .zstdAgainstBase }
+
+    /// The location; `base` is the blob's base when ``hasBase``.
+    func location(base: ObjectID?) -> BlobLocation {
         BlobLocation(pack: pack, entry: PackEntry(
-            id: id, type: packAndFlags & Self.typeBit != 0 ? .tree : .data,
-            compression: packAndFlags & Self.compressionBit != 0 ? .zstd : .none,
-            offset: offset, storedLength: storedLength, rawLength: rawLength))
+            id: id, type: packAndFlags & Self.typeBit != 0 ? .tree : .data, compression: compression,
+            offset: offset, storedLength: storedLength, rawLength: rawLength, base: hasBase ? base : nil))
     }
+
+    /// Sort order: by ID, and among the locations of one ID those stored without a base first, so that removing
+    /// duplicates keeps one of those (a blob that serves as a base must be read without one).
+    static func precedes(_ a: IndexRecord, _ b: IndexRecord) -> Bool {
+        a.id == b.id ? !a.hasBase && b.hasBase : a.id < b.id
+    }
+}
+
+/// Where a blob compressed against a base lies: the key of ``MasterIndex``'s bases.
+private struct PlaceKey: Hashable, Sendable {
+    let pack: UInt32
+    let offset: UInt32
 }
 
 /// Every indexed blob, by ID. A blob indexed twice (in two packs written by concurrent or resumed backups, or in
@@ -56,6 +74,8 @@ struct MasterIndex: Sendable {
     private var fanout: [UInt32] = []
     private var recent: [IndexRecord] = []
     private var recentSlots: [ObjectID: Int] = [:]
+    /// The base of each blob stored against one, by where it lies.
+    private var bases: [PlaceKey: ObjectID] = [:]
     /// Index files that could not be read, with the reason.
     var problems: [String] = []
     /// Packs that index files name but that are missing from the destination or cut short; their blobs
@@ -77,7 +97,16 @@ struct MasterIndex: Sendable {
 
     func contains(_ id: ObjectID) -> Bool { record(id) != nil }
 
-    func location(_ id: ObjectID) -> BlobLocation? { record(id)?.location }
+    func location(_ id: ObjectID) -> BlobLocation? { record(id).map(location) }
+
+    private func location(_ r: IndexRecord) -> BlobLocation {
+        r.location(base: r.hasBase ? bases[PlaceKey(pack: r.pack, offset: r.offset)] : nil)
+    }
+
+    /// Remembers the base of `e` (in pack number `pack`), if it has one.
+    private mutating func noteBase(_ e: PackEntry, pack: UInt32) {
+        if let base = e.base { bases[PlaceKey(pack: pack, offset: e.offset)] = base }
+    }
 
     func packID(_ number: UInt32) -> ObjectID { packs[Int(number)] }
 
@@ -138,6 +167,7 @@ struct MasterIndex: Sendable {
         for e in entries where !contains(e.id) {
             recentSlots[e.id] = recent.count
             recent.append(IndexRecord(pack: number, entry: e))
+            noteBase(e, pack: number)
         }
         if recent.count >= max(1 << 16, sorted.count >> 4) { merge() }
     }
@@ -153,12 +183,15 @@ struct MasterIndex: Sendable {
     /// files this way holds each file's entries only while it is appended, never the whole list twice.
     mutating func appendForLoading(pack: ObjectID, entries: [PackEntry]) {
         let number = number(of: pack)
-        for e in entries { sorted.append(IndexRecord(pack: number, entry: e)) }
+        for e in entries {
+            sorted.append(IndexRecord(pack: number, entry: e))
+            noteBase(e, pack: number)
+        }
     }
 
     /// Sorts what was appended, drops duplicates and rebuilds the fan-out table.
     mutating func finishLoading() {
-        sorted.sort { $0.id < $1.id }
+        sorted.sort(by: IndexRecord.precedes)
         removeDuplicates()
         buildFanout()
     }
@@ -171,7 +204,7 @@ struct MasterIndex: Sendable {
         recent.removeAll()
         recentSlots.removeAll()
         // Both runs are sorted after this; the standard sort handles a sorted prefix and a short tail well.
-        sorted.sort { $0.id < $1.id }
+        sorted.sort(by: IndexRecord.precedes)
         removeDuplicates()
         buildFanout()
     }
@@ -186,6 +219,30 @@ struct MasterIndex: Sendable {
         sorted.removeSubrange(write...)
     }
 
+    /// Leaves out every blob stored against a base that cannot be read: a base that is not indexed (its pack is gone,
+    /// or recorded as damaged) or is itself stored against a base (FORMAT.md §9). Such a blob is as lost as one whose
+    /// pack is gone: a backup stores it again, and a restore lists the files that need it. Returns how many were left out.
+    @discardableResult
+    mutating func dropUnreadableDeltas() -> Int {
+        merge()
+        guard !bases.isEmpty else { return 0 }
+        let before = sorted.count
+        let usable = sorted.map { r -> Bool in
+            guard r.hasBase else { return true }
+            guard let base = bases[PlaceKey(pack: r.pack, offset: r.offset)], let b = record(base) else { return false }
+            return !b.hasBase
+        }
+        var write = 0
+        for read in sorted.indices where usable[read] {
+            sorted[write] = sorted[read]
+            write += 1
+        }
+        sorted.removeSubrange(write...)
+        guard sorted.count != before else { return 0 }
+        buildFanout()
+        return before - sorted.count
+    }
+
     /// Merges the unsorted tail, so that every blob has a fixed position in `0..<count` (``position(of:)``) until the
     /// next ``add(pack:entries:)``: prune marks the blobs it needs in a bit set by position, an eighth of a byte per
     /// blob, instead of a set of IDs.
@@ -198,20 +255,20 @@ struct MasterIndex: Sendable {
 
     /// Calls `body` with each blob's position (after ``compact()``) and location.
     func forEachPosition(_ body: (Int, BlobLocation) -> Void) {
-        for (i, r) in sorted.enumerated() { body(i, r.location) }
+        for (i, r) in sorted.enumerated() { body(i, location(r)) }
     }
 
     /// Calls `body` with every blob location (one per distinct blob), without copying the index.
     func forEachLocation(_ body: (BlobLocation) -> Void) {
-        for r in sorted { body(r.location) }
-        for r in recent { body(r.location) }
+        for r in sorted { body(location(r)) }
+        for r in recent { body(location(r)) }
     }
 
     /// The entries of each pack, as indexed (a blob indexed in two packs appears under one of them).
     func entriesByPack() -> [ObjectID: [PackEntry]] {
         var out: [ObjectID: [PackEntry]] = [:]
-        for r in sorted { out[packs[Int(r.pack)], default: []].append(r.location.entry) }
-        for r in recent { out[packs[Int(r.pack)], default: []].append(r.location.entry) }
+        for r in sorted { out[packs[Int(r.pack)], default: []].append(location(r).entry) }
+        for r in recent { out[packs[Int(r.pack)], default: []].append(location(r).entry) }
         return out
     }
 }

@@ -15,6 +15,9 @@ struct PackScan: Sendable {
     var good: Set<ObjectID> = []
     /// Of ``bad``, the blobs whose bytes could not be read at all (an I/O error): they may read another day.
     var unreadable: Set<ObjectID> = []
+    /// Blobs stored against a base (FORMAT.md §7.2) that were not opened because their base could not be read, each with
+    /// the reason: neither good nor bad, since their own bytes were not tried (the base's pack is where the damage is).
+    var withoutBase: [ObjectID: String] = [:]
     /// The pack's table, when it opens.
     var table: [PackEntry]?
     /// Why the table does not open.
@@ -51,9 +54,25 @@ final class PackScanner: @unchecked Sendable {
     /// The longest sealed table this implementation opens (FORMAT.md §7.5): 6 million blobs.
     static let maxTableLength: Int64 = 256 << 20
 
-    init(repository: Repository) throws(TriplicateError) {
+    /// Reads the bases of the blobs stored against one, with its own buffers (nil: no index was given, and such blobs
+    /// are reported unreadable).
+    private let bases: BlobReader?
+
+    /// A scanner; `index` finds the bases of blobs stored against one (FORMAT.md §7.2).
+    init(repository: Repository, index: MasterIndex? = nil) throws(TriplicateError) {
         self.repository = repository
         opener = try BlobOpener()
+        bases = try index.map { (i) throws(TriplicateError) in try BlobReader(repository: repository, index: i) }
+    }
+
+    /// The plaintext of the base of `e`, or why it cannot be had. A failure of the destination itself is thrown.
+    private func basePlaintext(of e: PackEntry) async throws(TriplicateError) -> Result<[UInt8]?, TriplicateError> {
+        guard let id = e.base else { return .success(nil) }
+        guard let bases else { return .failure(TriplicateError(.corrupt, "its base \(id.short) is not known here")) }
+        do { return .success(try await bases.base(id)) } catch {
+            if case .destination(let kind) = error.kind, kind != .permanent, kind != .notFound { throw error }
+            return .failure(error)
+        }
     }
 
     /// Reads pack `pack` of `size` bytes (as listed) front to back: hashes every byte, opens every blob of `expected`
@@ -130,7 +149,7 @@ final class PackScanner: @unchecked Sendable {
                     continue
                 }
                 let sealed = UnsafeMutableRawBufferPointer(rebasing: buffer[Int(start - cursor)..<Int(blobEnd - cursor)])
-                try open(e, sealed: sealed, key: key, keyProblem: keyProblem, name: name, into: &result, intact: intact)
+                try open(e, sealed: sealed, key: key, keyProblem: keyProblem, name: name, base: try await basePlaintext(of: e), into: &result, intact: intact)
             }
             cursor = end
         }
@@ -138,7 +157,7 @@ final class PackScanner: @unchecked Sendable {
         // What a span could not hold (blobs that overlap others, or lie past a part that could not be read) is read
         // blob by blob.
         stragglers += entries[next...]
-        for e in stragglers where result.bad[e.id] == nil && !result.good.contains(e.id) {
+        for e in stragglers where result.bad[e.id] == nil && !result.good.contains(e.id) && result.withoutBase[e.id] == nil {
             if cancellation?.isCancelled == true { throw TriplicateError(.cancelled, "interrupted while reading \(name)") }
             let blobEnd = Int64(e.offset) + Int64(e.storedLength)
             guard blobEnd <= size else {
@@ -159,7 +178,7 @@ final class PackScanner: @unchecked Sendable {
                 result.unreadable.insert(e.id)
                 continue
             }
-            try open(e, sealed: sealed, key: key, keyProblem: keyProblem, name: name, into: &result, intact: intact)
+            try open(e, sealed: sealed, key: key, keyProblem: keyProblem, name: name, base: try await basePlaintext(of: e), into: &result, intact: intact)
         }
         return result
     }
@@ -201,17 +220,34 @@ final class PackScanner: @unchecked Sendable {
         } catch { throw TriplicateError(.corrupt, "its header is damaged (\(error))") }
     }
 
+    /// Opens one blob; `base` is the plaintext of its base, or why that cannot be read (then the blob is left in
+    /// ``PackScan/withoutBase``, not found damaged: its own bytes may well be intact).
     private func open(_ e: PackEntry, sealed: UnsafeMutableRawBufferPointer, key: [UInt8]?, keyProblem: String?, name: String,
-                      into result: inout PackScan,
+                      base: Result<[UInt8]?, TriplicateError>, into result: inout PackScan,
                       intact: ((PackEntry, UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws(TriplicateError) -> Void)?) throws(TriplicateError) {
         guard let key else {
             result.bad[e.id] = keyProblem ?? "its pack's header cannot be read"
             return
         }
+        let basePlain: [UInt8]?
+        switch base {
+        case .success(let b): basePlain = b
+        case .failure(let error):
+            result.withoutBase[e.id] = "it is stored against blob \(e.base?.short ?? "?"), which cannot be read (\(error.message))"
+            return
+        }
         let plaintext: UnsafeRawBufferPointer
         do {
-            plaintext = try PackFormat.openBlob(inPlace: sealed, entry: e, packKey: key, keys: repository.keys, cipher: opener.cipher,
-                                                zstd: opener.zstd, scratch: opener.plain(Int(e.rawLength)), context: name)
+            let scratch = opener.plain(Int(e.rawLength))
+            if let basePlain {
+                plaintext = try basePlain.withUnsafeBytesTyped { (b) throws(CoreError) in
+                    try PackFormat.openBlob(inPlace: sealed, entry: e, packKey: key, keys: repository.keys, cipher: opener.cipher,
+                                            zstd: opener.zstd, scratch: scratch, base: b, context: name)
+                }
+            } else {
+                plaintext = try PackFormat.openBlob(inPlace: sealed, entry: e, packKey: key, keys: repository.keys, cipher: opener.cipher,
+                                                    zstd: opener.zstd, scratch: scratch, context: name)
+            }
         } catch {
             result.bad[e.id] = "\(error)"
             return

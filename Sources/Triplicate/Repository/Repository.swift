@@ -428,6 +428,7 @@ public final class Repository: Sendable {
                 }
             }
         }
+        index.dropUnreadableDeltas()
         return index
     }
 

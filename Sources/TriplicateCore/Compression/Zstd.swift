@@ -41,6 +41,17 @@ internal import CZstd
         return true
     }
 
+    /// Like ``compress(_:into:limit:)``, with `prefix` referenced as raw content (`ZSTD_CCtx_refPrefix`): the frame
+    /// copies what it can from `prefix`, and only the same prefix decompresses it (FORMAT.md §7.2, compression 2). The
+    /// prefix applies to this frame only.
+    public func compress(_ input: UnsafeRawBufferPointer, against prefix: UnsafeRawBufferPointer, into output: inout [UInt8], limit: Int) throws(CoreError) -> Bool {
+        let rc = ZSTD_CCtx_refPrefix(ctx, prefix.baseAddress, prefix.count)
+        guard ZSTD_isError(rc) == 0 else { throw .library("ZSTD_CCtx_refPrefix: \(String(cString: ZSTD_getErrorName(rc)))") }
+        // Referencing no prefix clears it, whatever the compression did: the next frame is compressed alone.
+        defer { ZSTD_CCtx_refPrefix(ctx, nil, 0) }
+        return try compress(input, into: &output, limit: limit)
+    }
+
     /// Compresses `input` into a new array (no size limit).
     public func compress(_ input: [UInt8]) throws(CoreError) -> [UInt8] {
         var out: [UInt8] = []
@@ -69,13 +80,21 @@ internal import CZstd
     }
 
     /// Decompresses a single frame that must expand to exactly `expectedSize` bytes into `output` (at least that
-    /// large), without allocating.
-    public func decompress(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer, expectedSize: Int) throws(CoreError) {
+    /// large), without allocating. With `prefix`, the frame is decoded against it as raw content
+    /// (`ZSTD_DCtx_refPrefix`), as ``ZstdCompressor/compress(_:against:into:limit:)`` wrote it.
+    public func decompress(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer, expectedSize: Int,
+                           prefix: UnsafeRawBufferPointer? = nil) throws(CoreError) {
         let frameSize = ZSTD_findFrameCompressedSize(input.baseAddress, input.count)
         guard ZSTD_isError(frameSize) == 0, frameSize == input.count else {
             throw .malformed("not exactly one zstd frame")
         }
         guard output.count >= expectedSize else { throw .invalidArgument("output buffer of \(output.count) bytes for \(expectedSize)") }
+        if let prefix {
+            let rc = ZSTD_DCtx_refPrefix(ctx, prefix.baseAddress, prefix.count)
+            guard ZSTD_isError(rc) == 0 else { throw .library("ZSTD_DCtx_refPrefix: \(String(cString: ZSTD_getErrorName(rc)))") }
+        }
+        // A prefix serves one frame; clearing it keeps it from a later frame even when this one fails early.
+        defer { if prefix != nil { ZSTD_DCtx_refPrefix(ctx, nil, 0) } }
         let n = ZSTD_decompressDCtx(ctx, output.baseAddress, expectedSize, input.baseAddress, input.count)
         guard ZSTD_isError(n) == 0 else {
             throw .malformed("zstd frame does not decode: \(String(cString: ZSTD_getErrorName(n)))")

@@ -21,12 +21,12 @@ package struct IndexFile: Sendable, Equatable {
     /// Creates an index file.
     package init(packs: [Pack]) { self.packs = packs }
 
-    /// Encoded length of one blob record.
+    /// Encoded length of one blob record (a record with compression 2 adds its base's 32-byte ID).
     package static let entryLength = 46
 
     /// The binary payload (before sealing).
     package func encode() -> [UInt8] {
-        var w = ByteWriter(capacity: 4 + packs.reduce(0) { $0 + 36 + $1.entries.count * Self.entryLength })
+        var w = ByteWriter(capacity: 4 + packs.reduce(0) { $0 + 36 + $1.entries.reduce(0) { $0 + Self.entryLength + ($1.base == nil ? 0 : 32) } })
         w.u32(UInt32(packs.count))
         for p in packs {
             w.id(p.id)
@@ -38,6 +38,7 @@ package struct IndexFile: Sendable, Equatable {
                 w.u32(e.storedLength)
                 w.u32(e.rawLength)
                 w.id(e.id)
+                if let base = e.base { w.id(base) }
             }
         }
         return w.bytes
@@ -61,10 +62,11 @@ package struct IndexFile: Sendable, Equatable {
                 guard let compression = Compression(rawValue: try r.u8()) else { throw r.fail("unknown compression") }
                 let offset = try r.u32(), stored = try r.u32(), raw = try r.u32()
                 let blobID = try r.id()
+                let base = try PackFormat.decodeBase(&r, compression: compression, id: blobID)
                 guard PackFormat.isValidLength(stored: stored, raw: raw), offset >= UInt32(FileHeader.length),
                       UInt64(offset) + UInt64(stored) <= UInt64(UInt32.max) else { throw r.fail("blob record out of range") }
                 entries.append(PackEntry(id: blobID, type: type, compression: compression, offset: offset,
-                                         storedLength: stored, rawLength: raw))
+                                         storedLength: stored, rawLength: raw, base: base))
             }
             packs.append(Pack(id: id, entries: entries))
         }

@@ -22,15 +22,20 @@
     public var storedLength: UInt32
     /// Length of the plaintext (the chunk or tree encoding).
     public var rawLength: UInt32
+    /// The blob whose plaintext this one is compressed against (compression ``Compression/zstdAgainstBase``), nil
+    /// otherwise.
+    public var base: ObjectID?
 
     /// Creates an entry.
-    public init(id: ObjectID, type: BlobType, compression: Compression, offset: UInt32, storedLength: UInt32, rawLength: UInt32) {
+    public init(id: ObjectID, type: BlobType, compression: Compression, offset: UInt32, storedLength: UInt32, rawLength: UInt32,
+                base: ObjectID? = nil) {
         self.id = id
         self.type = type
         self.compression = compression
         self.offset = offset
         self.storedLength = storedLength
         self.rawLength = rawLength
+        self.base = base
     }
 }
 
@@ -58,7 +63,7 @@
     public static let sampleSlices = 4
     /// Length of the trailer (the u32 LE length of the sealed table).
     public static let trailerLength = 4
-    /// Encoded length of one table entry.
+    /// Encoded length of one table entry (an entry with compression 2 adds its base's 32-byte ID).
     public static let tableEntryLength = 42
 
     /// True when a blob record's lengths are possible (FORMAT.md §7.4): the plaintext is at most ``maxBlobSize``
@@ -80,19 +85,21 @@
     /// The nonce of the pack table: twelve 0xFF bytes, which no blob offset can produce.
     public static let tableNonce = [UInt8](repeating: 0xFF, count: 12)
 
-    /// The associated data of a blob: type, compression, raw length (u32 LE) and ID.
-    public static func blobAAD(type: BlobType, compression: Compression, rawLength: UInt32, id: ObjectID) -> [UInt8] {
-        var w = ByteWriter(capacity: 38)
+    /// The associated data of a blob: type, compression, raw length (u32 LE) and ID, then the base's ID for a blob
+    /// compressed against one.
+    public static func blobAAD(type: BlobType, compression: Compression, rawLength: UInt32, id: ObjectID, base: ObjectID? = nil) -> [UInt8] {
+        var w = ByteWriter(capacity: 70)
         w.u8(type.rawValue)
         w.u8(compression.rawValue)
         w.u32(rawLength)
         w.id(id)
+        if let base { w.id(base) }
         return w.bytes
     }
 
     /// Encodes the plaintext table of `entries`.
     public static func encodeTable(_ entries: [PackEntry]) -> [UInt8] {
-        var w = ByteWriter(capacity: 4 + entries.count * tableEntryLength)
+        var w = ByteWriter(capacity: 4 + entries.count * tableEntryLength + entries.filter { $0.base != nil }.count * 32)
         w.u32(UInt32(entries.count))
         for e in entries {
             w.u8(e.type.rawValue)
@@ -100,8 +107,18 @@
             w.u32(e.storedLength)
             w.u32(e.rawLength)
             w.id(e.id)
+            if let base = e.base { w.id(base) }
         }
         return w.bytes
+    }
+
+    /// Reads the base ID that follows an entry with compression 2 (and nothing for the others); throws when a blob
+    /// names itself as its base.
+    static func decodeBase(_ r: inout ByteReader, compression: Compression, id: ObjectID) throws(CoreError) -> ObjectID? {
+        guard compression == .zstdAgainstBase else { return nil }
+        let base = try r.id()
+        guard base != id else { throw r.fail("blob \(id.short) is compressed against itself") }
+        return base
     }
 
     /// Decodes a plaintext table; offsets are rebuilt from the stored lengths, starting after the header.
@@ -119,12 +136,13 @@
             let stored = try r.u32()
             let raw = try r.u32()
             let id = try r.id()
+            let base = try decodeBase(&r, compression: compression, id: id)
             guard isValidLength(stored: stored, raw: raw) else { throw r.fail("blob lengths out of range") }
             guard offset + Int64(stored) <= min(packSize, Int64(UInt32.max)) else {
                 throw r.fail("blob at \(offset) runs past the end of the pack")
             }
             entries.append(PackEntry(id: id, type: type, compression: compression, offset: UInt32(offset),
-                                     storedLength: stored, rawLength: raw))
+                                     storedLength: stored, rawLength: raw, base: base))
             offset += Int64(stored)
         }
         try r.expectEnd()
@@ -168,13 +186,17 @@
         return try decodeTable(plain, packSize: packSize, context: context)
     }
 
-    /// ``openBlob(_:entry:packKey:keys:cipher:zstd:context:)`` without allocating: `sealed` (exactly the entry's
+    /// ``openBlob(_:entry:packKey:keys:cipher:zstd:base:context:)`` without allocating: `sealed` (exactly the entry's
     /// stored bytes) is decrypted in place, a compressed blob is decompressed into `scratch` (at least
     /// ``maxBlobSize`` bytes, or the raw length), and the plaintext returned points into one of the two; it is
     /// valid until either is reused.
+    ///
+    /// A blob compressed against a base (``PackEntry/base``) needs `base`: that blob's plaintext, already opened and
+    /// checked against its ID by the caller (a wrong base makes the blob fail its own ID check, never pass it).
     public static func openBlob(
         inPlace sealed: UnsafeMutableRawBufferPointer, entry: PackEntry, packKey: [UInt8], keys: RepositoryKeys,
-        cipher: AESGCM, zstd: ZstdDecompressor, scratch: UnsafeMutableRawBufferPointer, context: @autoclosure () -> String
+        cipher: AESGCM, zstd: ZstdDecompressor, scratch: UnsafeMutableRawBufferPointer, base: UnsafeRawBufferPointer? = nil,
+        context: @autoclosure () -> String
     ) throws(CoreError) -> UnsafeRawBufferPointer {
         guard sealed.count == Int(entry.storedLength) else {
             throw .malformed("\(context()): blob \(entry.id.short) has \(sealed.count) bytes, expected \(entry.storedLength)")
@@ -182,7 +204,10 @@
         guard isValidLength(stored: entry.storedLength, raw: entry.rawLength) else {
             throw .malformed("\(context()): blob \(entry.id.short) has impossible lengths (\(entry.storedLength) stored, \(entry.rawLength) plain)")
         }
-        let aad = blobAAD(type: entry.type, compression: entry.compression, rawLength: entry.rawLength, id: entry.id)
+        guard (entry.compression == .zstdAgainstBase) == (entry.base != nil) else {
+            throw .malformed("\(context()): blob \(entry.id.short) names a base only with compression 2")
+        }
+        let aad = blobAAD(type: entry.type, compression: entry.compression, rawLength: entry.rawLength, id: entry.id, base: entry.base)
         let n = try cipher.open(key: packKey, nonce: blobNonce(offset: entry.offset), aad: aad, sealed: UnsafeRawBufferPointer(sealed),
                                 into: sealed, what: "\(context()) blob \(entry.id.short)")
         let plain: UnsafeRawBufferPointer
@@ -191,6 +216,13 @@
             plain = UnsafeRawBufferPointer(rebasing: sealed[0..<n])
         case .zstd:
             try zstd.decompress(UnsafeRawBufferPointer(rebasing: sealed[0..<n]), into: scratch, expectedSize: Int(entry.rawLength))
+            plain = UnsafeRawBufferPointer(rebasing: scratch[0..<Int(entry.rawLength)])
+        case .zstdAgainstBase:
+            guard let base else {
+                throw .malformed("\(context()): blob \(entry.id.short) needs its base \(entry.base?.short ?? "?") to be read")
+            }
+            try zstd.decompress(UnsafeRawBufferPointer(rebasing: sealed[0..<n]), into: scratch, expectedSize: Int(entry.rawLength),
+                                prefix: base)
             plain = UnsafeRawBufferPointer(rebasing: scratch[0..<Int(entry.rawLength)])
         }
         guard plain.count == Int(entry.rawLength) else {
@@ -207,17 +239,24 @@
     /// - Parameters:
     ///   - sealed: exactly the entry's `storedLength` bytes at its offset.
     ///   - packKey: the pack's key (``RepositoryKeys/fileKey(kind:salt:)`` with the header's salt).
+    ///   - base: for a blob compressed against a base, that blob's plaintext (checked against its ID by the caller).
     public static func openBlob(
         _ sealed: UnsafeRawBufferPointer, entry: PackEntry, packKey: [UInt8], keys: RepositoryKeys,
-        cipher: AESGCM, zstd: ZstdDecompressor, context: @autoclosure () -> String
+        cipher: AESGCM, zstd: ZstdDecompressor, base: [UInt8]? = nil, context: @autoclosure () -> String
     ) throws(CoreError) -> [UInt8] {
         // A copy to open in place, and room for the plaintext when it is compressed.
         var copy = Array(sealed)
-        var scratch = [UInt8](repeating: 0, count: entry.compression == .zstd ? Int(min(entry.rawLength, UInt32(maxBlobSize))) : 0)
+        var scratch = [UInt8](repeating: 0, count: entry.compression == .none ? 0 : Int(min(entry.rawLength, UInt32(maxBlobSize))))
         return try copy.withUnsafeMutableBytesTyped { (c) throws(CoreError) -> [UInt8] in
             try scratch.withUnsafeMutableBytesTyped { (s) throws(CoreError) -> [UInt8] in
-                Array(try openBlob(inPlace: c, entry: entry, packKey: packKey, keys: keys, cipher: cipher, zstd: zstd,
-                                   scratch: s, context: context()))
+                guard let base else {
+                    return Array(try openBlob(inPlace: c, entry: entry, packKey: packKey, keys: keys, cipher: cipher, zstd: zstd,
+                                              scratch: s, context: context()))
+                }
+                return try base.withUnsafeBytesTyped { (b) throws(CoreError) -> [UInt8] in
+                    Array(try openBlob(inPlace: c, entry: entry, packKey: packKey, keys: keys, cipher: cipher, zstd: zstd,
+                                       scratch: s, base: b, context: context()))
+                }
             }
         }
     }
@@ -240,6 +279,8 @@
     private let probe: ZstdCompressor
     private var hasher: SHA256.Hasher
     private var scratch: [UInt8] = []
+    /// The frame against a base, when a blob has one.
+    private var baseScratch: [UInt8] = []
     /// Where ``add(type:id:data:policy:sink:)`` seals, one piece at a time.
     private var sealBuffer: UnsafeMutableRawBufferPointer?
     /// Size of the pieces a streamed blob is sealed in.
@@ -337,9 +378,18 @@
         return .none
     }
 
-    private func record(type: BlobType, id: ObjectID, compression: Compression, offset: UInt32, rawLength: Int) -> PackEntry {
+    /// Compresses `data` against `base` into `baseScratch` when that beats what ``compressIfWorthIt(_:policy:)`` left in
+    /// `scratch` (compression `alone`) by at least half (FORMAT.md §13): a blob that has drifted far from its base is
+    /// stored alone, and becomes the base of its next version.
+    private func compressAgainst(_ base: UnsafeRawBufferPointer, _ data: UnsafeRawBufferPointer, alone: Compression) throws(CoreError) -> Bool {
+        let limit = (alone == .zstd ? scratch.count : data.count) / 2
+        baseScratch.removeAll(keepingCapacity: true)
+        return limit > 0 ? try zstd.compress(data, against: base, into: &baseScratch, limit: limit) : false
+    }
+
+    private func record(type: BlobType, id: ObjectID, compression: Compression, offset: UInt32, rawLength: Int, base: ObjectID? = nil) -> PackEntry {
         let entry = PackEntry(id: id, type: type, compression: compression, offset: offset,
-                              storedLength: UInt32(size) - offset, rawLength: UInt32(rawLength))
+                              storedLength: UInt32(size) - offset, rawLength: UInt32(rawLength), base: base)
         entries.append(entry)
         rawBytes += Int64(rawLength)
         return entry
@@ -366,11 +416,21 @@
     /// bytes not yet drained, then the sealed blob in pieces of ``streamPieceSize``. The builder then holds no
     /// more than one piece (plus the compressed blob, for data that shrinks). A failure of `sink` is returned,
     /// and the pack must then be abandoned.
+    ///
+    /// With `base` (the ID and plaintext of another blob stored with compression 0 or 1: the previous version of this
+    /// block of a database), the blob is compressed against it when that takes at most half of what compressing it
+    /// alone would (FORMAT.md §13), and stored with compression 2.
     public func add<E: Error>(
         type: BlobType, id: ObjectID, data: UnsafeRawBufferPointer, policy: CompressionPolicy,
+        base: (id: ObjectID, plaintext: UnsafeRawBufferPointer)? = nil,
         sink: (UnsafeRawBufferPointer) throws(E) -> Void
     ) throws(CoreError) -> Result<PackEntry, E> {
         let compression = try compressIfWorthIt(data, policy: policy)
+        if let base, base.id != id, try compressAgainst(base.plaintext, data, alone: compression) {
+            return try baseScratch.withUnsafeBytesTyped { (s) throws(CoreError) in
+                try append(type: type, id: id, payload: s, compression: .zstdAgainstBase, rawLength: data.count, base: base.id, sink: sink)
+            }
+        }
         if compression == .zstd {
             return try scratch.withUnsafeBytesTyped { (s) throws(CoreError) in
                 try append(type: type, id: id, payload: s, compression: compression, rawLength: data.count, sink: sink)
@@ -383,20 +443,24 @@
     /// held for it once opened (compressed when `compression` is zstd, of `rawLength` bytes uncompressed). Prune copies
     /// the blobs it keeps this way, re-sealed under this pack's key without compressing them again; the caller has
     /// verified the blob (opened, decompressed, re-hashed).
+    /// A blob stored against a base keeps it: `base` is the entry's ``PackEntry/base``.
     public func addStored<E: Error>(
-        type: BlobType, id: ObjectID, payload: UnsafeRawBufferPointer, compression: Compression, rawLength: Int,
+        type: BlobType, id: ObjectID, payload: UnsafeRawBufferPointer, compression: Compression, rawLength: Int, base: ObjectID? = nil,
         sink: (UnsafeRawBufferPointer) throws(E) -> Void
     ) throws(CoreError) -> Result<PackEntry, E> {
         guard rawLength <= PackFormat.maxBlobSize, payload.count <= rawLength else {
             throw .invalidArgument("stored blob of \(payload.count) bytes (\(rawLength) plain) exceeds the maximum")
         }
+        guard (compression == .zstdAgainstBase) == (base != nil) else {
+            throw .invalidArgument("blob \(id.short): a base goes with compression 2 and only with it")
+        }
         guard Int64(size) + Int64(payload.count) + 1024 < PackFormat.maxPackSize else { throw .invalidArgument("pack would exceed 4 GiB") }
-        return try append(type: type, id: id, payload: payload, compression: compression, rawLength: rawLength, sink: sink)
+        return try append(type: type, id: id, payload: payload, compression: compression, rawLength: rawLength, base: base, sink: sink)
     }
 
     /// Seals `payload` as the next blob, handing the bytes to `sink` in pieces.
     private func append<E: Error>(
-        type: BlobType, id: ObjectID, payload: UnsafeRawBufferPointer, compression: Compression, rawLength: Int,
+        type: BlobType, id: ObjectID, payload: UnsafeRawBufferPointer, compression: Compression, rawLength: Int, base: ObjectID? = nil,
         sink: (UnsafeRawBufferPointer) throws(E) -> Void
     ) throws(CoreError) -> Result<PackEntry, E> {
         do { try drain(sink) } catch { return .failure(error) }
@@ -406,7 +470,7 @@
             sealBuffer = buffer
         }
         let offset = UInt32(size)
-        let aad = PackFormat.blobAAD(type: type, compression: compression, rawLength: UInt32(rawLength), id: id)
+        let aad = PackFormat.blobAAD(type: type, compression: compression, rawLength: UInt32(rawLength), id: id, base: base)
         let nonce = PackFormat.blobNonce(offset: offset)
         let hasher = self.hasher
         var written = 0
@@ -418,7 +482,7 @@
         let result = try cipher.seal(key: packKey, nonce: nonce, aad: aad, plaintext: payload, through: buffer, emit: emit)
         drained += written
         if case .failure(let e) = result { return .failure(e) }
-        return .success(record(type: type, id: id, compression: compression, offset: offset, rawLength: rawLength))
+        return .success(record(type: type, id: id, compression: compression, offset: offset, rawLength: rawLength, base: base))
     }
 
     /// Seals the table, appends it and the trailer, and returns the pack's name (SHA-256 of all its bytes), the

@@ -71,6 +71,7 @@ package enum SealedFile {
         switch compression {
         case .none: return Array(plain.dropFirst())
         case .zstd: return try ZstdDecompressor().decompress(Array(plain.dropFirst()), maxSize: maxPayload(kind, fileLength: bytes.count))
+        case .zstdAgainstBase: throw .malformed("\(context): compression flag 2 is for blobs only")
         }
     }
 }
@@ -81,4 +82,7 @@ package enum SealedFile {
     case none = 0
     /// One zstd frame with its content size in the frame header.
     case zstd = 1
+    /// Blobs only: one zstd frame that decodes against the plaintext of another blob, its base, referenced as raw
+    /// content (FORMAT.md §7.2). The entry names the base, which is itself stored with compression 0 or 1.
+    case zstdAgainstBase = 2
 }

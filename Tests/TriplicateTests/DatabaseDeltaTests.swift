@@ -1,0 +1,139 @@
+// DatabaseDeltaTests: a SQLite catalog is cut in fixed 256 KiB blocks whatever its name, and each changed block is
+// stored compressed against its previous version: a day of edits spread over the whole catalog costs a small fraction of
+// the catalog, every version restores byte for byte, and prune, check and a lost base behave as FORMAT.md §7.2 and §9 say.
+@_spi(Benchmarks) import TriplicateCore
+import CSQLite
+import Foundation
+import Testing
+import TriplicateSystem
+@testable import Triplicate
+
+/// A catalog like Lightroom's in miniature: one row per image with a rating, a flag and develop settings as text.
+private final class Catalog {
+    let db: OpaquePointer
+    static let images = 24_000
+
+    init(_ path: String) throws {
+        var handle: OpaquePointer?
+        try #require(sqlite3_open_v2(path, &handle, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nil) == SQLITE_OK)
+        db = try #require(handle)
+    }
+
+    deinit { sqlite3_close_v2(db) }
+
+    func exec(_ sql: String) throws {
+        var error: UnsafeMutablePointer<CChar>?
+        let status = sqlite3_exec(db, sql, nil, nil, &error)
+        defer { sqlite3_free(error) }
+        try #require(status == SQLITE_OK, "\(error.map { String(cString: $0) } ?? "")")
+    }
+
+    /// Develop settings that differ from image to image and from edit to edit, and compress like Lightroom's.
+    static func settings(_ image: Int, edit: Int) -> String {
+        (0..<12).map { k in "s\(k)=\((image &* 7919 &+ k &* 104_729 &+ edit &* 1_299_709) % 100_003)" }.joined(separator: ",")
+    }
+
+    func create() throws {
+        try exec("CREATE TABLE Adobe_images (id INTEGER PRIMARY KEY, rating INTEGER, pick INTEGER, path TEXT, develop TEXT)")
+        try exec("BEGIN")
+        for i in 0..<Self.images {
+            try exec("INSERT INTO Adobe_images VALUES (\(i), 0, 0, 'Pictures/2024/\(i / 500)/DSC_\(i).NEF', '\(Self.settings(i, edit: 0))')")
+        }
+        try exec("COMMIT")
+    }
+
+    /// A session of edits spread over the whole catalog: every `step`th image rated, picked and developed again.
+    func session(_ edit: Int, step: Int) throws {
+        try exec("BEGIN")
+        for i in stride(from: edit % step, to: Self.images, by: step) {
+            try exec("UPDATE Adobe_images SET rating = \((i + edit) % 6), pick = 1, develop = '\(Self.settings(i, edit: edit))' WHERE id = \(i)")
+        }
+        try exec("COMMIT")
+    }
+}
+
+@Suite struct DatabaseDeltaTests {
+    private func contents(_ path: String) throws -> Data { try Data(contentsOf: URL(fileURLWithPath: path)) }
+
+    @Test func aDayOfCatalogEditsCostsAFractionOfTheCatalogAndEveryVersionRestores() async throws {
+        let t = TempDir("db-delta")
+        let folder = t.sub("Lightroom")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        // Named like no database: the header decides.
+        let path = folder + "/Studio catalog.data"
+        let catalog = try Catalog(path)
+        try catalog.create()
+        let repo = try await makeRepository(t.sub("repo"))
+        var versions: [(snapshot: Snapshot, bytes: Data, added: Int64)] = []
+        for session in 0...2 {
+            if session > 0 { try catalog.session(session, step: 80) }
+            let r = try await repo.backup(paths: [folder])
+            #expect(r.errors.isEmpty && r.warnings.isEmpty, "\(r.errors) \(r.warnings)")
+            versions.append((r.snapshot, try contents(path), r.snapshot.record.summary.bytesStored))
+        }
+        let size = versions[0].bytes.count
+        #expect(size > 3_000_000, "the catalog is \(size) bytes")
+        // Each session (300 images edited of 24,000) touched pages all over the file: every 1 MiB of it changed, so a tool that stores changed chunks
+        // alone stores about the whole catalog again (restic does, README "A Lightroom catalog alone"). Stored against
+        // their previous versions, the changed blocks cost at most an eighth of that.
+        for v in versions.dropFirst() {
+            #expect(v.added * 8 <= versions[0].added, "a session added \(v.added) bytes, the whole catalog \(versions[0].added)")
+        }
+        // Profile 4 and whole 256 KiB blocks, and the changed blocks are stored against a base.
+        let entry = try #require(try await repo.list(versions[2].snapshot).first { $0.path.hasSuffix("Studio catalog.data") })
+        guard case .file(let chunks, let profile, _, _) = entry.node.content else {
+            Issue.record("not a file")
+            return
+        }
+        #expect(profile == ChunkingProfile.pages.id)
+        let index = try await repo.loadIndex()
+        #expect(chunks.count == (size + (256 << 10) - 1) / (256 << 10))
+        let based = chunks.compactMap { index.location($0)?.entry.base }
+        #expect(based.count > chunks.count / 2, "\(based.count) of \(chunks.count) blocks are stored against a base")
+        #expect(based.allSatisfy { index.location($0)?.entry.base == nil }, "a base is stored without one")
+        // Every version restores byte for byte.
+        for (n, v) in versions.enumerated() {
+            let out = t.sub("out\(n)")
+            let restored = try await repo.restore(v.snapshot, to: out)
+            #expect(restored.errors.isEmpty)
+            #expect(try contents(out + "/Lightroom/Studio catalog.data") == v.bytes)
+        }
+        #expect(try await repo.check(readData: true).isHealthy)
+        // Forgetting the versions that hold the bases keeps the bases: the newest version still restores.
+        _ = try await repo.forget(policy: RetentionPolicy(keepLast: 1))
+        _ = try await repo.prune(options: PruneOptions(maxUnused: .percent(0)))
+        let check = try await repo.check(readData: true)
+        #expect(check.isHealthy, "\(check.errors)")
+        let out = t.sub("after-prune")
+        _ = try await repo.restore(versions[2].snapshot, to: out)
+        #expect(try contents(out + "/Lightroom/Studio catalog.data") == versions[2].bytes)
+    }
+
+    @Test func aLostBaseLosesTheBlocksStoredAgainstItAndTheNextBackupStoresThemAgain() async throws {
+        let t = TempDir("db-delta-lost")
+        let folder = t.sub("Lightroom")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let path = folder + "/Catalog.lrcat"
+        let catalog = try Catalog(path)
+        try catalog.create()
+        let repoPath = t.sub("repo")
+        let repo = try await makeRepository(repoPath)
+        _ = try await repo.backup(paths: [folder])
+        let firstPacks = Set(try await repo.loadIndex().packs)
+        try catalog.session(1, step: 40)
+        let second = try await repo.backup(paths: [folder])
+        // The packs of the first backup held the bases: gone, the blocks stored against them cannot be read.
+        for pack in firstPacks { try FileManager.default.removeItem(atPath: repoPath + "/" + Layout.pack(pack)) }
+        let check = try await repo.check()
+        #expect(!check.isHealthy)
+        #expect(check.errors.contains { $0.contains("Catalog.lrcat") }, "\(check.errors)")
+        let out = t.sub("out")
+        let restored = try? await repo.restore(second.snapshot, to: out)
+        #expect(restored == nil || restored?.errors.contains { $0.contains("Catalog.lrcat") } == true)
+        // The next backup does not point at them: it stores the catalog whole again, and that version restores.
+        let third = try await repo.backup(paths: [folder])
+        let again = t.sub("again")
+        _ = try await repo.restore(third.snapshot, to: again)
+        #expect(try contents(again + "/Lightroom/Catalog.lrcat") == contents(path))
+    }
+}
