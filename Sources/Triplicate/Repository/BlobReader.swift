@@ -209,6 +209,9 @@ final class BlobReader: @unchecked Sendable {
         async throws(TriplicateError) -> [(need: BlobNeed, error: TriplicateError)] {
         let name = Layout.pack(range.pack)
         let copy = repository.destination
+        // The bases of the blobs stored against one come first, and before this range is read into the buffer
+        // that reading them would use.
+        await prefetchBases(of: range.needs)
         var retry: [BlobNeed] = []
         whole: do {
             let buffer = opener.range(Int(range.count))
@@ -276,6 +279,38 @@ final class BlobReader: @unchecked Sendable {
                                   remedy: .check(readData: false))
         }
         let plain = try await blob(id)
+        remember(base: id, plain)
+        return plain
+    }
+
+    /// Reads into the cache the bases that `needs` lack, in a few ranged reads per pack (over the internet, one request per
+    /// base would cost a round trip per changed block of a catalog), up to half the cache. What fails here is read again
+    /// on its own by ``base(_:)``, which reports it.
+    private func prefetchBases(of needs: [BlobNeed]) async {
+        var byPack: [UInt32: [BlobNeed]] = [:]
+        var seen = Set<ObjectID>()
+        var bytes = 0
+        for need in needs {
+            guard let id = need.entry.base, bases[id] == nil, seen.insert(id).inserted,
+                  let loc = index.location(id), loc.entry.base == nil else { continue }
+            bytes += Int(loc.entry.rawLength)
+            if bytes > Self.baseCacheLimit / 2 { break }
+            byPack[loc.pack, default: []].append(BlobNeed(id: id, entry: loc.entry, targets: []))
+        }
+        guard seen.count > 1 else { return }
+        for (pack, wanted) in byPack {
+            let packID = index.packID(pack)
+            for range in PackRangePlanner.ranges(pack: packID, needs: wanted, withHeader: packKeys[packID] == nil) {
+                _ = try? await readRange(range, onlyHere: true) { (need, plain) throws(TriplicateError) in
+                    self.remember(base: need.id, Array(plain))
+                }
+            }
+        }
+    }
+
+    /// Keeps the plaintext of base `id`, dropping the oldest ones beyond ``baseCacheLimit`` bytes.
+    private func remember(base id: ObjectID, _ plain: [UInt8]) {
+        guard bases[id] == nil else { return }
         bases[id] = plain
         baseOrder.append(id)
         baseBytes += plain.count
@@ -283,7 +318,6 @@ final class BlobReader: @unchecked Sendable {
             let old = baseOrder.removeFirst()
             baseBytes -= bases.removeValue(forKey: old)?.count ?? 0
         }
-        return plain
     }
 
     /// Opens `sealed` in place into this reader's plaintext buffer, against the entry's base when it has one (read first

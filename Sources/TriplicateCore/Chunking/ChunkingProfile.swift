@@ -14,9 +14,9 @@
     /// FastCDC maximum chunk size.
     public var maxSize: Int
 
-    /// Databases that change a few pages at a time (Lightroom catalogs, SQLite files): small chunks, so edits that touch
-    /// a few pages cost a few chunks (edits spread over the whole file do not, and small chunks compress less: FORMAT.md
-    /// §12.8). The minimum is one SQLite page (4 KiB).
+    /// Files named like databases (`.lrcat`, `.sqlite`, `.db`, a catalog's `-wal`) that do not start with SQLite's
+    /// header: small content-defined chunks, so edits that touch a few pages cost a few chunks. (A real SQLite database
+    /// takes ``pages`` instead; catalogs backed up before that was so keep this profile until their next backup.)
     public static let database = ChunkingProfile(id: 1, name: "database", minSize: 4 << 10, averageSize: 16 << 10, maxSize: 64 << 10)
     /// Everything else: sidecars, previews, documents.
     public static let general = ChunkingProfile(id: 2, name: "general", minSize: 64 << 10, averageSize: 256 << 10, maxSize: 1 << 20)
