@@ -90,7 +90,7 @@ private final class PackReadCounting: Destination {
         try catalog.create()
         let repo = try await makeRepository(t.sub("repo"))
         var versions: [(snapshot: Snapshot, bytes: Data, added: Int64)] = []
-        for session in 0...2 {
+        for session in 0...4 {
             if session > 0 { try catalog.session(session, step: 80) }
             let r = try await repo.backup(paths: [folder])
             #expect(r.errors.isEmpty && r.warnings.isEmpty, "\(r.errors) \(r.warnings)")
@@ -105,7 +105,7 @@ private final class PackReadCounting: Destination {
             #expect(v.added * 8 <= versions[0].added, "a session added \(v.added) bytes, the whole catalog \(versions[0].added)")
         }
         // Profile 4 and whole 256 KiB blocks, and the changed blocks are stored against a base.
-        let entry = try #require(try await repo.list(versions[2].snapshot).first { $0.path.hasSuffix("Studio catalog.data") })
+        let entry = try #require(try await repo.list(versions[4].snapshot).first { $0.path.hasSuffix("Studio catalog.data") })
         guard case .file(let chunks, let profile, _, _) = entry.node.content else {
             Issue.record("not a file")
             return
@@ -115,7 +115,8 @@ private final class PackReadCounting: Destination {
         #expect(chunks.count == (size + (256 << 10) - 1) / (256 << 10))
         let based = chunks.compactMap { index.location($0)?.entry.base }
         #expect(based.count > chunks.count / 2, "\(based.count) of \(chunks.count) blocks are stored against a base")
-        #expect(based.allSatisfy { index.location($0)?.entry.base == nil }, "a base is stored without one")
+        // Each version's block is stored against the previous version's: four sessions make chains of four links.
+        #expect(chunks.compactMap { index.chainLength($0) }.max() == 4)
         // Every version restores byte for byte.
         for (n, v) in versions.enumerated() {
             let out = t.sub("out\(n)")
@@ -130,8 +131,8 @@ private final class PackReadCounting: Destination {
         let check = try await repo.check(readData: true)
         #expect(check.isHealthy, "\(check.errors)")
         let out = t.sub("after-prune")
-        _ = try await repo.restore(versions[2].snapshot, to: out)
-        #expect(try contents(out + "/Lightroom/Studio catalog.data") == versions[2].bytes)
+        _ = try await repo.restore(versions[4].snapshot, to: out)
+        #expect(try contents(out + "/Lightroom/Studio catalog.data") == versions[4].bytes)
     }
 
     @Test func aRestoreReadsTheBasesOfAChangedCatalogInAFewRequestsNotOnePerBlock() async throws {
@@ -160,6 +161,58 @@ private final class PackReadCounting: Destination {
         _ = try await reopened.restore(edited.snapshot, to: t.sub("out"))
         #expect(try contents(t.sub("out") + "/Lightroom/Catalog.lrcat") == contents(path))
         #expect(counting.packReads < based, "\(counting.packReads) pack reads for \(based) blocks stored against a base")
+    }
+
+    @Test func theBlockCacheSparesReadingPreviousVersionsBackAndADamagedCacheIsIgnored() async throws {
+        let t = TempDir("db-delta-cache")
+        let folder = t.sub("Lightroom")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let path = folder + "/Catalog.lrcat"
+        let catalog = try Catalog(path)
+        try catalog.create()
+        let repoPath = t.sub("repo")
+        _ = try await makeRepository(repoPath)
+        let counting = PackReadCounting(repoPath)
+        let repo = try await Repository.open(counting, password: TestKeys.password)
+        var options = BackupOptions()
+        options.blockCache = t.sub("cache")
+        _ = try await repo.backup(paths: [folder], options: options)
+        // The cache holds the version stored, in one file readable by its owner only.
+        let cached = try FileManager.default.subpathsOfDirectory(atPath: t.sub("cache")).filter { !$0.contains(".tmp-") }
+        let file = try #require(cached.first { $0.count > 70 })
+        #expect(try contents(t.sub("cache/") + file) == contents(path))
+        #expect(try FileManager.default.attributesOfItem(atPath: t.sub("cache/") + file)[.posixPermissions] as? Int == 0o600)
+        // With it, the next backup reads no previous version back from the repository (only the parent's listings).
+        func editAndBackUp(_ session: Int, cache: String?) async throws -> (reads: Int, snapshot: Snapshot, bytes: Data) {
+            try catalog.session(session, step: 80)
+            options.blockCache = cache
+            let before = counting.packReads
+            let r = try await repo.backup(paths: [folder], options: options)
+            return (counting.packReads - before, r.snapshot, try contents(path))
+        }
+        let withCache = try await editAndBackUp(1, cache: t.sub("cache"))
+        let index = try await repo.loadIndex()
+        let entry = try #require(try await repo.list(withCache.snapshot).first { $0.path.hasSuffix("Catalog.lrcat") })
+        guard case .file(let chunks, _, _, _) = entry.node.content else {
+            Issue.record("not a file")
+            return
+        }
+        let based = chunks.filter { index.location($0)?.entry.base != nil }.count
+        #expect(based >= 10)
+        #expect(withCache.reads <= 3, "\(withCache.reads) pack reads")
+        // Without a cache they are read back; a cache whose bytes are wrong is checked, ignored and replaced.
+        let without = try await editAndBackUp(2, cache: nil)
+        #expect(without.reads >= based, "\(without.reads) pack reads")
+        try writeFile(t.sub("cache/") + file, pseudoRandomBytes(1 << 20, seed: 77))
+        let damaged = try await editAndBackUp(3, cache: t.sub("cache"))
+        #expect(damaged.reads >= based)
+        #expect(try contents(t.sub("cache/") + file) == contents(path))
+        for v in [withCache, without, damaged] {
+            let out = t.sub("out-\(v.snapshot.id.short)")
+            _ = try await repo.restore(v.snapshot, to: out)
+            #expect(try contents(out + "/Lightroom/Catalog.lrcat") == v.bytes)
+        }
+        #expect(try await repo.check(readData: true).isHealthy)
     }
 
     @Test func aLostBaseLosesTheBlocksStoredAgainstItAndTheNextBackupStoresThemAgain() async throws {

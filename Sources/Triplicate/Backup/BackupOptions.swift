@@ -35,6 +35,21 @@ public struct BackupOptions: Sendable {
     /// (``BackupResult/isDryRun``; the snapshot it returns was not stored). Packs are staged in the temporary folder
     /// (or the destination's staging folder) and removed.
     public var dryRun = false
+    /// Where a backup keeps, for each SQLite database it reads (a Lightroom catalog), a copy of the version it last
+    /// stored, so that the next backup compresses each changed 256 KiB block against the previous version without
+    /// reading it back from the repository (FORMAT.md §13): one file as large as the database, per database and
+    /// repository, under `<folder>/<repository ID>/`, readable by its owner only. Everything in it is checked against
+    /// the repository's block IDs before use, so it may be deleted at any time. nil keeps no copy: changed blocks are
+    /// then read back from the repository (not from a bucket, where they are stored whole instead). The default is
+    /// ``defaultBlockCache``.
+    public var blockCache: String? = BackupOptions.defaultBlockCache
+    /// `$XDG_CACHE_HOME/triplicate`, else `$HOME/.cache/triplicate`; nil when neither is set.
+    public static var defaultBlockCache: String? {
+        let environment = ProcessInfo.processInfo.environment
+        if let xdg = environment["XDG_CACHE_HOME"], xdg.hasPrefix("/") { return xdg + "/triplicate" }
+        if let home = environment["HOME"], home.hasPrefix("/") { return home + "/.cache/triplicate" }
+        return nil
+    }
     /// Called with each file the backup reads (new, or changed since the parent snapshot), once it is read; files
     /// reused unread are not reported. Must be cheap; it is called from one task at a time.
     public var fileRead: (@Sendable (BackupFileRead) -> Void)?

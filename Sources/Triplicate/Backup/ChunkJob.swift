@@ -35,7 +35,7 @@ final class PendingFile: Sendable {
     var ids: [ObjectID] { state.withLock { $0.ids } }
 }
 
-/// The blob a block of a database is compressed against: the previous version of that block (or its own base), with
+/// The blob a block of a database is compressed against: the previous version of that block, with
 /// its plaintext (FORMAT.md §7.2).
 struct ChunkBase: Sendable {
     let id: ObjectID

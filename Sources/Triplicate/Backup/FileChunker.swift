@@ -41,14 +41,31 @@ extension BackupRun {
         } catch { throw TriplicateError(.internalFailure, "chunker profile \(profile.name): \(error)") }
     }
 
-    /// The blob to compress a changed block against, when its previous version was `previous` (FORMAT.md §13): that
-    /// block, or the block it is itself stored against, read through the run's reader. nil when it cannot be read: the
+    /// The longest chain of bases block `block` of a database may end (FORMAT.md §13): from 32 to 63 links, staggered by
+    /// the block's position so that the blocks of a catalog edited all over start new chains in different sessions, not
+    /// all in one.
+    static func chainLimit(block: Int) -> Int { 32 + block % 32 }
+
+    /// The blob to compress changed block `block` against, when its previous version was `previous` (FORMAT.md §13):
+    /// that block, from the block cache when it holds it, else read through the run's reader (down its chain of bases).
+    /// nil when the new block would end a chain longer than ``chainLimit(block:)``, when it is not cached and the
+    /// repository is read from a bucket (a chain costs a request per link there), or when the block cannot be read: the
     /// block is then stored on its own.
-    func deltaBase(for previous: ObjectID) async -> ChunkBase? {
-        guard let location = reader.index.location(previous), claims.has(previous) else { return nil }
-        let id = location.entry.base ?? previous
-        guard let plaintext = try? await reader.base(id) else { return nil }
-        return ChunkBase(id: id, plaintext: plaintext)
+    func deltaBase(for previous: ObjectID, block: Int, cache: BlockCache?) async -> ChunkBase? {
+        guard claims.has(previous), let links = reader.index.chainLength(previous), links + 1 <= Self.chainLimit(block: block),
+              let location = reader.index.location(previous) else { return nil }
+        if let cached = cache?.block(block, blockSize: ChunkingProfile.pages.maxSize, length: Int(location.entry.rawLength),
+                                     id: previous, hasher: repository.keys.idHasher) {
+            return ChunkBase(id: previous, plaintext: cached)
+        }
+        guard !repository.readsFromObjectStore, let plaintext = try? await reader.base(previous) else { return nil }
+        return ChunkBase(id: previous, plaintext: plaintext)
+    }
+
+    /// The block cache of the database at `path`, when the backup keeps one (``BackupOptions/blockCache``).
+    private func blockCache(for path: String) -> BlockCache? {
+        guard !options.dryRun, let folder = options.blockCache else { return nil }
+        return BlockCache(folder: folder, repository: repository.keys.repositoryID, source: path)
     }
 
     func file(path: String, name: [UInt8], info: SourceInfo, parent: TreeNode?) async throws(TriplicateError) -> Child? {
@@ -85,12 +102,13 @@ extension BackupRun {
             previousBlocks = chunks
         }
         let chunker = try chunker(for: profile)
+        let cache = isDatabase ? blockCache(for: path) : nil
         if liveDatabase, isDatabase {
             switch DatabaseCapture.copy(path, into: stagingDirectory) {
             case .copied(let copy):
                 defer { FileSystem.removeQuietly(copy) }
                 if let node = try await captured(copy, path: path, name: name, info: info, profile: profile, chunker: chunker,
-                                                 previous: previousBlocks) { return node }
+                                                 previous: previousBlocks, cache: cache) { return node }
             case .refused(let why):
                 let own = LightroomBackup.newest(for: path)
                 var note = ""
@@ -112,7 +130,8 @@ extension BackupRun {
         while true {
             pending = PendingFile()
             guard let read = try await readChunks(fd: fd, path: path, chunker: chunker, into: pending,
-                                                  skipHoles: info.size >= Self.sparseThreshold, previous: previousBlocks) else { return nil }
+                                                  skipHoles: info.size >= Self.sparseThreshold, previous: previousBlocks,
+                                                  cache: cache) else { return nil }
             total = read
             let after = (try? SourceInfo.fstatFD(fd, path: path)) ?? before
             stable = after.mtime == before.mtime && after.ctime == before.ctime && after.size == before.size
@@ -132,6 +151,7 @@ extension BackupRun {
             // readChunks reads at explicit offsets from the start: nothing to rewind.
         }
         countRead(path: path, total: total, isNew: previous == nil)
+        cache?.commit(length: total)
         // A file changed less than a second before this backup started could change again within the same tick
         // of a coarse file-system clock without its ctime moving; record a zero ctime so that the next backup
         // reads it again instead of trusting these fields (the "racy timestamp" rule, FORMAT.md §14.6).
@@ -176,12 +196,14 @@ extension BackupRun {
 
     /// Backs up the copy SQLite took of the database at `path` under the database's own name and metadata.
     private func captured(_ copy: String, path: String, name: [UInt8], info: SourceInfo, profile: ChunkingProfile,
-                          chunker: Cutter, previous: [ObjectID]?) async throws(TriplicateError) -> Child? {
+                          chunker: Cutter, previous: [ObjectID]?, cache: BlockCache?) async throws(TriplicateError) -> Child? {
         let fd: Int32
         do { fd = try FileSystem.openForReading(copy, followLink: false) } catch { return nil }
         defer { FileSystem.closeQuietly(fd) }
         let pending = PendingFile()
-        guard let total = try await readChunks(fd: fd, path: path, chunker: chunker, into: pending, previous: previous) else { return nil }
+        guard let total = try await readChunks(fd: fd, path: path, chunker: chunker, into: pending, previous: previous,
+                                               cache: cache) else { return nil }
+        cache?.commit(length: total)
         capturedDatabases.insert(path)
         countRead(path: path, total: total, isNew: false)
         // The side files' change does not move the database's ctime: record none, so that the next backup looks again.
@@ -223,9 +245,10 @@ extension BackupRun {
     ///
     /// `previous` is the block list of the file's previous version when both are cut in fixed blocks (a database): each
     /// block is then hashed here, a block the repository holds already goes to no worker, and a changed one goes with
-    /// the previous version of that block as its base (``deltaBase(for:)``).
+    /// the previous version of that block as its base (``deltaBase(for:block:cache:)``). Every block of a file cut in
+    /// fixed blocks is written to `cache`, for the next backup.
     func readChunks(fd: Int32, path: String, chunker: Cutter, into file: PendingFile, skipHoles: Bool = false,
-                    previous: [ObjectID]? = nil) async throws(TriplicateError) -> Int64? {
+                    previous: [ObjectID]? = nil, cache: BlockCache? = nil) async throws(TriplicateError) -> Int64? {
         let maxSize = chunker.maxSize
         var eof = false
         var total: Int64 = 0
@@ -278,6 +301,9 @@ extension BackupRun {
             while let length = chunker.certainCut(UnsafeRawBufferPointer(rebasing: seg.buffer[start..<filled]), atEnd: eof) {
                 let slot = file.addSlot()
                 var job = ChunkJob(segment: seg, start: start, count: length, file: file, slot: slot)
+                if let cache, case .fixed(let blockSize) = chunker {
+                    cache.write(slot, blockSize: blockSize, UnsafeRawBufferPointer(rebasing: seg.buffer[start..<(start + length)]))
+                }
                 if let previous {
                     let id = repository.keys.idHasher.id(UnsafeRawBufferPointer(rebasing: seg.buffer[start..<(start + length)]))
                     if claims.has(id) {
@@ -288,7 +314,7 @@ extension BackupRun {
                         continue
                     }
                     job.id = id
-                    if slot < previous.count { job.base = await deltaBase(for: previous[slot]) }
+                    if slot < previous.count { job.base = await deltaBase(for: previous[slot], block: slot, cache: cache) }
                 }
                 seg.retain()
                 guard jobs.sendBlocking(job) else {

@@ -505,20 +505,30 @@ struct CheckWalker {
                         if reported.insert(pack).inserted { affected[pack, default: []].append("\(snapshot.short):\(childPath)") }
                     } else if location == nil {
                         missing.append(c)
-                    } else if let base = location?.entry.base {
-                        // A chunk stored against a base needs the base too, read without a base of its own (FORMAT.md §7.2).
-                        used.insert(base)
-                        if let pack = damagedPack(of: base) {
-                            if reported.insert(pack).inserted { affected[pack, default: []].append("\(snapshot.short):\(childPath)") }
-                        } else if index.location(base).map({ $0.entry.base != nil }) ?? true {
-                            unbased.append((c, base))
+                    } else if location?.entry.base != nil {
+                        // A chunk stored against a base needs its whole chain of bases (FORMAT.md §7.2).
+                        var link = location?.entry.base
+                        var last = c
+                        var links = 0
+                        var damagedOnTheWay = false
+                        while let base = link, links < PackFormat.maxBaseChain {
+                            used.insert(base)
+                            last = base
+                            links += 1
+                            if let pack = damagedPack(of: base) {
+                                if reported.insert(pack).inserted { affected[pack, default: []].append("\(snapshot.short):\(childPath)") }
+                                damagedOnTheWay = true
+                                break
+                            }
+                            link = index.location(base)?.entry.base
                         }
+                        if !damagedOnTheWay, index.chainLength(c) == nil { unbased.append((c, last)) }
                     }
                 }
                 if let first = unbased.first {
-                    errors.append("snapshot \(snapshot.short):\(childPath): chunk \(first.chunk.short) is stored against blob \(first.base.short), which "
-                        + (index.contains(first.base) ? "is itself stored against a base" : "is missing from the index")
-                        + (unbased.count > 1 ? " (and \(unbased.count - 1) more such chunks)" : ""))
+                    errors.append("snapshot \(snapshot.short):\(childPath): chunk \(first.chunk.short) is stored against a chain of bases that cannot be read ("
+                        + (index.contains(first.base) ? "more than \(PackFormat.maxBaseChain) links, or a loop" : "blob \(first.base.short) is missing from the index")
+                        + ")" + (unbased.count > 1 ? " (and \(unbased.count - 1) more such chunks)" : ""))
                 }
                 if let first = missing.first {
                     errors.append("snapshot \(snapshot.short):\(childPath): chunk \(first.short)\(missing.count > 1 ? " and \(missing.count - 1) more" : "") missing from the index")

@@ -237,10 +237,14 @@ extension Repository {
                     case .file(let chunks, _, _, _):
                         for chunk in chunks {
                             if let p = index.position(of: chunk) {
-                                _ = marks.insert(p)
-                                // A chunk stored against a base keeps its base (the index holds only those whose base
-                                // it holds, FORMAT.md §9).
-                                if let base = index.location(chunk)?.entry.base, let b = index.position(of: base) { _ = marks.insert(b) }
+                                // A chunk stored against a base keeps its whole chain of bases (the index holds only
+                                // chunks whose chain it holds, FORMAT.md §9); a chain already marked is not walked again.
+                                var next: Int? = p
+                                var link = chunk
+                                while let position = next, marks.insert(position), let base = index.location(link)?.entry.base {
+                                    link = base
+                                    next = index.position(of: base)
+                                }
                             } else {
                                 if missing == 0 { firstMissing = "chunk \(chunk.short) of \(node.nameString) in snapshot \(snapshot.id.short)" }
                                 missing += 1

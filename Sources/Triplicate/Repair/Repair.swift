@@ -185,15 +185,15 @@ extension Repository {
             // intact pack; otherwise it is lost with its base.
             var intactIndex = MasterIndex()
             for (pack, table) in tables where !damagedPacks.contains(pack) { intactIndex.add(pack: pack, entries: table) }
-            let scanner = try PackScanner(repository: self, index: intactIndex)
+            let scanner = try PackScanner(repository: self, index: intactIndex, wholeChains: true)
             var staged: [StagedPack] = []
             var lost = Set<ObjectID>()
             var unreadable = Set<ObjectID>()
             for pack in damagedPacks.sorted() {
                 try stopIfCancelled()
                 let expected = Array(Set(Array(indexed[pack] ?? []) + (scans[pack]?.table ?? tables[pack] ?? [])))
-                let scan = try await scanner.scan(pack, size: sizes[pack] ?? 0, expected: expected, cancellation: cancellation) { (e, plain, _) throws(TriplicateError) in
-                    guard !held.contains(e.id) else { return }
+                let scan = try await scanner.scan(pack, size: sizes[pack] ?? 0, expected: expected, cancellation: cancellation) { (e, plaintext, _) throws(TriplicateError) in
+                    guard let plain = plaintext, !held.contains(e.id) else { return }
                     held.insert(e.id)
                     report.blobsSalvaged += 1
                     if let full = try stager.add(type: e.type, id: e.id, data: plain, policy: e.type == .tree ? .always : .auto) { staged.append(full) }

@@ -90,6 +90,8 @@ final class BlobReader: @unchecked Sendable {
     private var baseOrder: [ObjectID] = []
     private var baseBytes = 0
     static let baseCacheLimit = 32 << 20
+    /// How many bases are being read, one inside the other (a chain of bases is read from its far end).
+    private var baseDepth = 0
 
     init(repository: Repository, index: MasterIndex, finder: DamageFinder? = nil, packKeys: PackKeyCache = PackKeyCache()) throws(TriplicateError) {
         self.repository = repository
@@ -269,35 +271,44 @@ final class BlobReader: @unchecked Sendable {
         return failures
     }
 
-    /// The plaintext of `id` as the base of another blob (FORMAT.md §7.2): read and checked like any blob, and kept for
-    /// the next blob that needs it. A base must be stored without one: a chain is refused.
+    /// The plaintext of base `id` when this reader holds it already.
+    func cachedBase(_ id: ObjectID) -> [UInt8]? { bases[id] }
+
+    /// The plaintext of `id` as the base of another blob (FORMAT.md §7.2): read and checked like any blob (a base
+    /// stored against a base of its own reads that one first, and so on down its chain), and kept for the next blob
+    /// that needs it. A chain of more than ``PackFormat/maxBaseChain`` links, which a loop of bases is, is refused.
     func base(_ id: ObjectID) async throws(TriplicateError) -> [UInt8] {
         if let b = bases[id] { return b }
-        guard let loc = index.location(id) else { throw missing(id) }
-        guard loc.entry.base == nil else {
-            throw TriplicateError(.corrupt, "blob \(id.short) serves as a base but is itself stored against blob \(loc.entry.base?.short ?? "?")",
+        guard index.contains(id) else { throw missing(id) }
+        guard baseDepth < PackFormat.maxBaseChain else {
+            throw TriplicateError(.corrupt, "blob \(id.short) lies at the end of a chain of more than \(PackFormat.maxBaseChain) bases (or of a loop of them)",
                                   remedy: .check(readData: false))
         }
+        baseDepth += 1
+        defer { baseDepth -= 1 }
         let plain = try await blob(id)
         remember(base: id, plain)
         return plain
     }
 
     /// Reads into the cache the bases that `needs` lack, in a few ranged reads per pack (over the internet, one request per
-    /// base would cost a round trip per changed block of a catalog), up to half the cache. What fails here is read again
-    /// on its own by ``base(_:)``, which reports it.
+    /// base would cost a round trip per changed block of a catalog), up to a quarter of the cache: the bases of those
+    /// bases are read the same way first, one level down, so the cache holds two levels of a chain at most. What fails here
+    /// is read again on its own by ``base(_:)``, which reports it.
     private func prefetchBases(of needs: [BlobNeed]) async {
+        guard baseDepth < PackFormat.maxBaseChain else { return }
         var byPack: [UInt32: [BlobNeed]] = [:]
         var seen = Set<ObjectID>()
         var bytes = 0
         for need in needs {
-            guard let id = need.entry.base, bases[id] == nil, seen.insert(id).inserted,
-                  let loc = index.location(id), loc.entry.base == nil else { continue }
+            guard let id = need.entry.base, bases[id] == nil, seen.insert(id).inserted, let loc = index.location(id) else { continue }
             bytes += Int(loc.entry.rawLength)
-            if bytes > Self.baseCacheLimit / 2 { break }
+            if bytes > Self.baseCacheLimit / 4 { break }
             byPack[loc.pack, default: []].append(BlobNeed(id: id, entry: loc.entry, targets: []))
         }
         guard seen.count > 1 else { return }
+        baseDepth += 1
+        defer { baseDepth -= 1 }
         for (pack, wanted) in byPack {
             let packID = index.packID(pack)
             for range in PackRangePlanner.ranges(pack: packID, needs: wanted, withHeader: packKeys[packID] == nil) {

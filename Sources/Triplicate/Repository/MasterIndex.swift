@@ -219,19 +219,30 @@ struct MasterIndex: Sendable {
         sorted.removeSubrange(write...)
     }
 
-    /// Leaves out every blob stored against a base that cannot be read: a base that is not indexed (its pack is gone,
-    /// or recorded as damaged) or is itself stored against a base (FORMAT.md §9). Such a blob is as lost as one whose
-    /// pack is gone: a backup stores it again, and a restore lists the files that need it. Returns how many were left out.
+    /// The number of links from blob `id` to the first blob of its chain of bases stored without one: 0 for a blob
+    /// stored without a base, nil when the blob is not indexed or its chain cannot be read (a base not indexed, or a
+    /// chain of more than ``PackFormat/maxBaseChain`` links, which a loop of bases is).
+    func chainLength(_ id: ObjectID) -> Int? {
+        var current = id
+        for links in 0...PackFormat.maxBaseChain {
+            guard let r = record(current) else { return nil }
+            guard r.hasBase else { return links }
+            guard let base = bases[PlaceKey(pack: r.pack, offset: r.offset)] else { return nil }
+            current = base
+        }
+        return nil
+    }
+
+    /// Leaves out every blob stored against a base whose chain of bases cannot be read (``chainLength(_:)``, FORMAT.md
+    /// §9): a base that is not indexed (its pack is gone, or recorded as damaged), or a chain too long. Such a blob is as
+    /// lost as one whose pack is gone: a backup stores it again, and a restore lists the files that need it. Returns how
+    /// many were left out.
     @discardableResult
     mutating func dropUnreadableDeltas() -> Int {
         merge()
         guard !bases.isEmpty else { return 0 }
         let before = sorted.count
-        let usable = sorted.map { r -> Bool in
-            guard r.hasBase else { return true }
-            guard let base = bases[PlaceKey(pack: r.pack, offset: r.offset)], let b = record(base) else { return false }
-            return !b.hasBase
-        }
+        let usable = sorted.map { r -> Bool in !r.hasBase || chainLength(r.id) != nil }
         var write = 0
         for read in sorted.indices where usable[read] {
             sorted[write] = sorted[read]

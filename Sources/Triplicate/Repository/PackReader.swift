@@ -18,6 +18,10 @@ struct PackScan: Sendable {
     /// Blobs stored against a base (FORMAT.md §7.2) that were not opened because their base could not be read, each with
     /// the reason: neither good nor bad, since their own bytes were not tried (the base's pack is where the damage is).
     var withoutBase: [ObjectID: String] = [:]
+    /// Of ``good``, the blobs stored against a base that were authenticated and whose frame was checked, but not
+    /// decompressed: their base is itself stored against a base, and reading its chain for each of them would cost a
+    /// whole chain per blob (the scanner reads whole chains only when asked to, as repair does).
+    var authenticatedOnly: Set<ObjectID> = []
     /// The pack's table, when it opens.
     var table: [PackEntry]?
     /// Why the table does not open.
@@ -57,21 +61,39 @@ final class PackScanner: @unchecked Sendable {
     /// Reads the bases of the blobs stored against one, with its own buffers (nil: no index was given, and such blobs
     /// are reported unreadable).
     private let bases: BlobReader?
+    /// True to read the whole chain of bases of every blob stored against one (repair, which needs their plaintexts);
+    /// otherwise only bases stored without a base of their own (or already read) are read.
+    private let wholeChains: Bool
 
     /// A scanner; `index` finds the bases of blobs stored against one (FORMAT.md §7.2).
-    init(repository: Repository, index: MasterIndex? = nil) throws(TriplicateError) {
+    init(repository: Repository, index: MasterIndex? = nil, wholeChains: Bool = false) throws(TriplicateError) {
         self.repository = repository
         opener = try BlobOpener()
         bases = try index.map { (i) throws(TriplicateError) in try BlobReader(repository: repository, index: i) }
+        self.wholeChains = wholeChains
     }
 
-    /// The plaintext of the base of `e`, or why it cannot be had. A failure of the destination itself is thrown.
-    private func basePlaintext(of e: PackEntry) async throws(TriplicateError) -> Result<[UInt8]?, TriplicateError> {
-        guard let id = e.base else { return .success(nil) }
-        guard let bases else { return .failure(TriplicateError(.corrupt, "its base \(id.short) is not known here")) }
-        do { return .success(try await bases.base(id)) } catch {
+    /// What opening a blob needs of its base.
+    private enum BaseState {
+        /// Nothing: the blob has no base.
+        case none
+        /// The base's plaintext.
+        case plaintext([UInt8])
+        /// The base is itself stored against a base and not read: the blob is authenticated, not decompressed.
+        case deep
+        /// The base cannot be read, for this reason.
+        case unreadable(TriplicateError)
+    }
+
+    /// The plaintext of the base of `e`, or why it is not read. A failure of the destination itself is thrown.
+    private func basePlaintext(of e: PackEntry) async throws(TriplicateError) -> BaseState {
+        guard let id = e.base else { return .none }
+        guard let bases else { return .unreadable(TriplicateError(.corrupt, "its base \(id.short) is not known here")) }
+        if let cached = bases.cachedBase(id) { return .plaintext(cached) }
+        if !wholeChains, bases.index.location(id)?.entry.base != nil { return .deep }
+        do { return .plaintext(try await bases.base(id)) } catch {
             if case .destination(let kind) = error.kind, kind != .permanent, kind != .notFound { throw error }
-            return .failure(error)
+            return .unreadable(error)
         }
     }
 
@@ -81,9 +103,10 @@ final class PackScanner: @unchecked Sendable {
     /// damage is reported in the result.
     ///
     /// `intact` gets each blob that opens with its plaintext and its stored form (what the pack held for it, decrypted:
-    /// compressed when the entry says zstd), both valid only during the call.
+    /// compressed when the entry says zstd), both valid only during the call; the plaintext is nil for a blob only
+    /// authenticated (``PackScan/authenticatedOnly``).
     func scan(_ pack: ObjectID, size: Int64, expected: [PackEntry], cancellation: Cancellation? = nil,
-              intact: ((PackEntry, UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws(TriplicateError) -> Void)? = nil) async throws(TriplicateError) -> PackScan {
+              intact: ((PackEntry, UnsafeRawBufferPointer?, UnsafeRawBufferPointer) throws(TriplicateError) -> Void)? = nil) async throws(TriplicateError) -> PackScan {
         let name = Layout.pack(pack)
         var result = PackScan()
         // The table comes first (three small reads), so that the blobs it lists are opened on the way too.
@@ -220,20 +243,31 @@ final class PackScanner: @unchecked Sendable {
         } catch { throw TriplicateError(.corrupt, "its header is damaged (\(error))") }
     }
 
-    /// Opens one blob; `base` is the plaintext of its base, or why that cannot be read (then the blob is left in
-    /// ``PackScan/withoutBase``, not found damaged: its own bytes may well be intact).
+    /// Opens one blob; `base` says what it has of its base: when that cannot be read, the blob is left in
+    /// ``PackScan/withoutBase``, not found damaged (its own bytes may well be intact).
     private func open(_ e: PackEntry, sealed: UnsafeMutableRawBufferPointer, key: [UInt8]?, keyProblem: String?, name: String,
-                      base: Result<[UInt8]?, TriplicateError>, into result: inout PackScan,
-                      intact: ((PackEntry, UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws(TriplicateError) -> Void)?) throws(TriplicateError) {
+                      base: BaseState, into result: inout PackScan,
+                      intact: ((PackEntry, UnsafeRawBufferPointer?, UnsafeRawBufferPointer) throws(TriplicateError) -> Void)?) throws(TriplicateError) {
         guard let key else {
             result.bad[e.id] = keyProblem ?? "its pack's header cannot be read"
             return
         }
+        let stored = UnsafeRawBufferPointer(rebasing: sealed[0..<(Int(e.storedLength) - AESGCM.tagLength)])
         let basePlain: [UInt8]?
         switch base {
-        case .success(let b): basePlain = b
-        case .failure(let error):
+        case .none: basePlain = nil
+        case .plaintext(let b): basePlain = b
+        case .unreadable(let error):
             result.withoutBase[e.id] = "it is stored against blob \(e.base?.short ?? "?"), which cannot be read (\(error.message))"
+            return
+        case .deep:
+            do { _ = try PackFormat.authenticate(inPlace: sealed, entry: e, packKey: key, cipher: opener.cipher, context: name) } catch {
+                result.bad[e.id] = "\(error)"
+                return
+            }
+            result.good.insert(e.id)
+            result.authenticatedOnly.insert(e.id)
+            try intact?(e, nil, stored)
             return
         }
         let plaintext: UnsafeRawBufferPointer
@@ -254,7 +288,7 @@ final class PackScanner: @unchecked Sendable {
         }
         result.good.insert(e.id)
         // Opened in place: the first storedLength − 16 bytes (the tag aside) now hold the stored form.
-        try intact?(e, plaintext, UnsafeRawBufferPointer(rebasing: sealed[0..<(Int(e.storedLength) - AESGCM.tagLength)]))
+        try intact?(e, plaintext, stored)
     }
 }
 

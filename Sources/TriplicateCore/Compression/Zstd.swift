@@ -102,6 +102,15 @@ internal import CZstd
         guard n == expectedSize else { throw .malformed("zstd frame decodes to \(n) bytes, expected \(expectedSize)") }
     }
 
+    /// Checks, without decompressing, that `input` is exactly one frame whose header records `contentSize` bytes: what
+    /// can be known of a frame compressed against a base whose plaintext is not at hand.
+    public static func checkFrame(_ input: UnsafeRawBufferPointer, contentSize: Int) throws(CoreError) {
+        let frameSize = ZSTD_findFrameCompressedSize(input.baseAddress, input.count)
+        guard ZSTD_isError(frameSize) == 0, frameSize == input.count else { throw .malformed("not exactly one zstd frame") }
+        let size = ZSTD_getFrameContentSize(input.baseAddress, input.count)
+        guard size == UInt64(contentSize) else { throw .malformed("the zstd frame does not record \(contentSize) bytes") }
+    }
+
     /// Decompresses a single frame whose header records its content size (every frame Triplicate writes does;
     /// the `zstd` CLI records it when compressing a file, not a pipe), refusing frames larger than `maxSize`.
     public func decompress(_ input: [UInt8], maxSize: Int) throws(CoreError) -> [UInt8] {

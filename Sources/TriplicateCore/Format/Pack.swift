@@ -65,6 +65,9 @@
     public static let trailerLength = 4
     /// Encoded length of one table entry (an entry with compression 2 adds its base's 32-byte ID).
     public static let tableEntryLength = 42
+    /// The most links from a blob to the first blob of its chain of bases stored without a base (FORMAT.md §7.2):
+    /// readers refuse longer chains (a loop of bases is an endless one).
+    public static let maxBaseChain = 64
 
     /// True when a blob record's lengths are possible (FORMAT.md §7.4): the plaintext is at most ``maxBlobSize``
     /// bytes, and the sealed blob holds at least its tag and at most the plaintext plus the tag (a stored zstd frame
@@ -198,18 +201,7 @@
         cipher: AESGCM, zstd: ZstdDecompressor, scratch: UnsafeMutableRawBufferPointer, base: UnsafeRawBufferPointer? = nil,
         context: @autoclosure () -> String
     ) throws(CoreError) -> UnsafeRawBufferPointer {
-        guard sealed.count == Int(entry.storedLength) else {
-            throw .malformed("\(context()): blob \(entry.id.short) has \(sealed.count) bytes, expected \(entry.storedLength)")
-        }
-        guard isValidLength(stored: entry.storedLength, raw: entry.rawLength) else {
-            throw .malformed("\(context()): blob \(entry.id.short) has impossible lengths (\(entry.storedLength) stored, \(entry.rawLength) plain)")
-        }
-        guard (entry.compression == .zstdAgainstBase) == (entry.base != nil) else {
-            throw .malformed("\(context()): blob \(entry.id.short) names a base only with compression 2")
-        }
-        let aad = blobAAD(type: entry.type, compression: entry.compression, rawLength: entry.rawLength, id: entry.id, base: entry.base)
-        let n = try cipher.open(key: packKey, nonce: blobNonce(offset: entry.offset), aad: aad, sealed: UnsafeRawBufferPointer(sealed),
-                                into: sealed, what: "\(context()) blob \(entry.id.short)")
+        let n = try authenticate(inPlace: sealed, entry: entry, packKey: packKey, cipher: cipher, context: context())
         let plain: UnsafeRawBufferPointer
         switch entry.compression {
         case .none:
@@ -232,6 +224,34 @@
             throw .malformed("\(context()): blob \(entry.id.short) does not hash to its ID")
         }
         return plain
+    }
+
+    /// Authenticates and decrypts one blob in place, without decompressing it: returns the length of its stored form,
+    /// which then fills the start of `sealed`. Lengths and the entry's base are checked first; the frame of a blob stored
+    /// against a base is checked to be exactly one frame recording rawLength bytes (all that can be known of it while
+    /// its base's plaintext is not at hand; ``openBlob(inPlace:entry:packKey:keys:cipher:zstd:scratch:base:context:)``
+    /// goes on to decompress and re-hash).
+    public static func authenticate(
+        inPlace sealed: UnsafeMutableRawBufferPointer, entry: PackEntry, packKey: [UInt8], cipher: AESGCM, context: @autoclosure () -> String
+    ) throws(CoreError) -> Int {
+        guard sealed.count == Int(entry.storedLength) else {
+            throw .malformed("\(context()): blob \(entry.id.short) has \(sealed.count) bytes, expected \(entry.storedLength)")
+        }
+        guard isValidLength(stored: entry.storedLength, raw: entry.rawLength) else {
+            throw .malformed("\(context()): blob \(entry.id.short) has impossible lengths (\(entry.storedLength) stored, \(entry.rawLength) plain)")
+        }
+        guard (entry.compression == .zstdAgainstBase) == (entry.base != nil) else {
+            throw .malformed("\(context()): blob \(entry.id.short) names a base only with compression 2")
+        }
+        let aad = blobAAD(type: entry.type, compression: entry.compression, rawLength: entry.rawLength, id: entry.id, base: entry.base)
+        let n = try cipher.open(key: packKey, nonce: blobNonce(offset: entry.offset), aad: aad, sealed: UnsafeRawBufferPointer(sealed),
+                                into: sealed, what: "\(context()) blob \(entry.id.short)")
+        if entry.compression == .zstdAgainstBase {
+            do { try ZstdDecompressor.checkFrame(UnsafeRawBufferPointer(rebasing: sealed[0..<n]), contentSize: Int(entry.rawLength)) } catch {
+                throw .malformed("\(context()): blob \(entry.id.short): \(error)")
+            }
+        }
+        return n
     }
 
     /// Authenticates, decrypts and decompresses one blob and checks that its plaintext hashes to its ID.
@@ -281,6 +301,9 @@
     private var scratch: [UInt8] = []
     /// The frame against a base, when a blob has one.
     private var baseScratch: [UInt8] = []
+    /// Where a frame against a base is decoded again before it is kept.
+    private var verifyScratch: [UInt8] = []
+    private var unzstd: ZstdDecompressor?
     /// Where ``add(type:id:data:policy:sink:)`` seals, one piece at a time.
     private var sealBuffer: UnsafeMutableRawBufferPointer?
     /// Size of the pieces a streamed blob is sealed in.
@@ -384,7 +407,22 @@
     private func compressAgainst(_ base: UnsafeRawBufferPointer, _ data: UnsafeRawBufferPointer, alone: Compression) throws(CoreError) -> Bool {
         let limit = (alone == .zstd ? scratch.count : data.count) / 2
         baseScratch.removeAll(keepingCapacity: true)
-        return limit > 0 ? try zstd.compress(data, against: base, into: &baseScratch, limit: limit) : false
+        guard limit > 0, try zstd.compress(data, against: base, into: &baseScratch, limit: limit) else { return false }
+        // Decoded again against the same base before it is kept: a reader can check such a blob only once it has read
+        // the base's whole chain, so the writer makes sure now.
+        let decoder: ZstdDecompressor
+        if let d = unzstd { decoder = d } else {
+            decoder = try ZstdDecompressor()
+            unzstd = decoder
+        }
+        if verifyScratch.count < data.count { verifyScratch = [UInt8](repeating: 0, count: data.count) }
+        let same = try baseScratch.withUnsafeBytesTyped { (frame) throws(CoreError) -> Bool in
+            try verifyScratch.withUnsafeMutableBytesTyped { (out) throws(CoreError) -> Bool in
+                do { try decoder.decompress(frame, into: out, expectedSize: data.count, prefix: base) } catch { return false }
+                return UnsafeRawBufferPointer(rebasing: out[0..<data.count]).elementsEqual(data)
+            }
+        }
+        return same
     }
 
     private func record(type: BlobType, id: ObjectID, compression: Compression, offset: UInt32, rawLength: Int, base: ObjectID? = nil) -> PackEntry {
@@ -417,9 +455,9 @@
     /// more than one piece (plus the compressed blob, for data that shrinks). A failure of `sink` is returned,
     /// and the pack must then be abandoned.
     ///
-    /// With `base` (the ID and plaintext of another blob stored with compression 0 or 1: the previous version of this
-    /// block of a database), the blob is compressed against it when that takes at most half of what compressing it
-    /// alone would (FORMAT.md §13), and stored with compression 2.
+    /// With `base` (the ID and plaintext of another blob: the previous version of this block of a database), the blob
+    /// is compressed against it when that takes at most half of what compressing it alone would and the frame decodes
+    /// back to the blob (FORMAT.md §13), and stored with compression 2.
     public func add<E: Error>(
         type: BlobType, id: ObjectID, data: UnsafeRawBufferPointer, policy: CompressionPolicy,
         base: (id: ObjectID, plaintext: UnsafeRawBufferPointer)? = nil,

@@ -83,6 +83,7 @@ package enum SealedFile {
     /// One zstd frame with its content size in the frame header.
     case zstd = 1
     /// Blobs only: one zstd frame that decodes against the plaintext of another blob, its base, referenced as raw
-    /// content (FORMAT.md §7.2). The entry names the base, which is itself stored with compression 0 or 1.
+    /// content (FORMAT.md §7.2). The entry names the base, which may itself be stored against a base: a chain of at
+    /// most ``PackFormat/maxBaseChain`` links.
     case zstdAgainstBase = 2
 }
