@@ -128,7 +128,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     }
 
     /// The base a fuzzed blob with compression 2 decodes against.
-    private static let fuzzBase: [UInt8] = (0..<4096).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 7) }
+    static let fuzzBase: [UInt8] = (0..<4096).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 7) }
 
     private static func listing(_ data: [UInt8]) {
         guard let tree = try? Tree.decode(data, context: "fuzz") else { return }
@@ -206,6 +206,8 @@ extension FuzzTarget {
         let entries = [
             PackEntry(id: a, type: .data, compression: .none, offset: 44, storedLength: 1016, rawLength: 1000),
             PackEntry(id: b, type: .tree, compression: .zstd, offset: 1060, storedLength: 60, rawLength: 200),
+            // A block of a database stored against the previous version of it (compression 2).
+            PackEntry(id: b, type: .data, compression: .zstdAgainstBase, offset: 1120, storedLength: 40, rawLength: 262_144, base: a),
         ]
         let index = IndexFile(packs: [IndexFile.Pack(id: a, entries: entries), IndexFile.Pack(id: b, entries: [])]).encode()
         let when = Date(timeIntervalSince1970: 1_764_500_000)
@@ -232,7 +234,7 @@ extension FuzzTarget {
             return [index, IndexFile(packs: []).encode()]
         case .packTable:
             var size = ByteWriter()
-            size.u64(1060 + 60)
+            size.u64(1120 + 40)
             return [size.bytes + PackFormat.encodeTable(entries)]
         case .blob:
             var w = ByteWriter()
@@ -248,7 +250,21 @@ extension FuzzTarget {
             z.u32(4096)
             z.u32(1060)
             z.u32(0xB2)
-            return [w.bytes + plain, z.bytes + (try zstd.compress([UInt8](repeating: 0x55, count: 4096)))]
+            // Compression 2: the fixed base with a few bytes changed, compressed against it.
+            var edited = Self.fuzzBase
+            edited[100] ^= 0xFF
+            edited[3000] ^= 0xFF
+            var frame: [UInt8] = []
+            _ = try edited.withUnsafeBytes { e in
+                try Self.fuzzBase.withUnsafeBytes { b in try zstd.compress(e, against: b, into: &frame, limit: e.count) }
+            }
+            var d = ByteWriter()
+            d.u8(0)
+            d.u8(2)
+            d.u32(UInt32(edited.count))
+            d.u32(2000)
+            d.u32(0xC3)
+            return [w.bytes + plain, z.bytes + (try zstd.compress([UInt8](repeating: 0x55, count: 4096))), d.bytes + frame]
         case .listing:
             // A listing with extended attributes (version 2) beside the first release's encoding.
             var tagged = file

@@ -182,3 +182,66 @@ private func sealByHand(_ plaintext: [UInt8], kind: FileKind, repo: Repository) 
         await #expect { try await repo.list(snapshot) } throws: { ($0 as? TriplicateError)?.message.contains("nested more than") == true }
     }
 }
+
+@Suite struct CraftedBaseChainTests {
+    /// Two blobs stored against each other (a loop of bases), one against a base no pack holds, and a plain one, each the
+    /// only chunk of a file; the pack, its index file and a snapshot are written by hand.
+    @Test func blobsStoredAgainstEachOtherOrAgainstNothingMakeNoCommandTrapOrHang() async throws {
+        let t = TempDir("base-loop")
+        let repo = try await makeRepository(t.sub("repo"))
+        let block = { (name: String) in Array(String(repeating: "catalog block \(name) ", count: 300).utf8) }
+        let a = block("A"), b = block("B"), c = block("C")
+        let good = Array("an intact photo".utf8)
+        let id = { (bytes: [UInt8]) in repo.keys.idHasher.id(bytes) }
+        let builder = try PackBuilder(keys: repo.keys)
+        var packBytes: [UInt8] = []
+        let zstd = try ZstdCompressor(level: 1)
+        for (plain, base) in [(a, id(b)), (b, id(a)), (c, ObjectID(bytes: [UInt8](repeating: 0xEE, count: 32)))] {
+            // Any frame will do: a reader must stop at the chain before it decodes anything.
+            let frame = try zstd.compress(plain)
+            _ = try frame.withUnsafeBytesTyped { (f) throws(CoreError) in
+                try builder.addStored(type: .data, id: id(plain), payload: f, compression: .zstdAgainstBase, rawLength: plain.count, base: base) {
+                    (piece: UnsafeRawBufferPointer) throws(CoreError) in packBytes.append(contentsOf: piece)
+                }.get()
+            }
+        }
+        _ = try good.withUnsafeBytesTyped { (g) throws(CoreError) in
+            try builder.add(type: .data, id: id(good), data: g, policy: .never) { (piece: UnsafeRawBufferPointer) throws(CoreError) in
+                packBytes.append(contentsOf: piece)
+            }.get()
+        }
+        let nodes = [fileNode("good.NEF", good, repo: repo), fileNode("loop.NEF", a, repo: repo), fileNode("orphan.NEF", c, repo: repo)]
+        let tree = try Tree(nodes: nodes).encode()
+        _ = try tree.withUnsafeBytesTyped { (b) throws(CoreError) in
+            try builder.add(type: .tree, id: id(tree), data: b, policy: .never) { (piece: UnsafeRawBufferPointer) throws(CoreError) in
+                packBytes.append(contentsOf: piece)
+            }.get()
+        }
+        let pack = try builder.finish()
+        try await repo.destination.put(Layout.pack(pack.id), data: packBytes + pack.bytes)
+        let index = try SealedFile.seal(IndexFile(packs: [.init(id: pack.id, entries: pack.entries)]).encode(), kind: .index, keys: repo.keys)
+        try await repo.destination.put("index/" + SHA256.hash(index).hex, data: index)
+        let record = SnapshotRecord(time: Date(), tree: id(tree), paths: ["/crafted"], hostname: "attacker", username: "x", tags: [],
+                                    excludes: [], parent: nil, summary: SnapshotSummary())
+        let file = try SealedFile.seal(try record.encode(), kind: .snapshot, keys: repo.keys)
+        try await repo.destination.put("snapshots/" + SHA256.hash(file).hex, data: file)
+        let snapshot = Snapshot(id: SHA256.hash(file), record: record)
+
+        // The readers leave both out of the index: the files that need them are listed, the intact one restores.
+        let out = t.sub("out")
+        let restored = try await repo.restore(snapshot, to: out)
+        #expect(restored.errors.contains { $0.contains("loop.NEF") } && restored.errors.contains { $0.contains("orphan.NEF") }, "\(restored.errors)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: out + "/good.NEF")) == Data(good))
+        // check names both files; reading the data authenticates the blobs without following the loop.
+        for readData in [false, true] {
+            let check = try await repo.check(readData: readData, record: false)
+            #expect(check.errors.contains { $0.contains("loop.NEF") && $0.contains("chain of bases") }, "\(check.errors)")
+            #expect(check.errors.contains { $0.contains("orphan.NEF") }, "\(check.errors)")
+        }
+        // A backup stores them again rather than point at them; prune refuses, as for any blob the repository lacks.
+        let loaded = try await repo.loadIndex()
+        #expect(loaded.contains(id(good)) && !loaded.contains(id(a)) && !loaded.contains(id(b)) && !loaded.contains(id(c)))
+        await #expect(throws: TriplicateError.self) { _ = try await repo.prune(options: PruneOptions(maxUnused: .percent(0))) }
+        _ = try await repo.repair()
+    }
+}
