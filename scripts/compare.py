@@ -114,7 +114,9 @@ class Triplicate:
         self.name = name
         self.binary = binary or TRIPLICATE
         self.repo = os.path.join(work, name + "-repo")
-        self.env = {"TRIPLICATE_PASSWORD": PASSWORD, "TRIPLICATE_REPOSITORY": self.repo}
+        # Its block cache (the last version of each database stored) lives in the work folder, as ~/.cache would.
+        self.env = {"TRIPLICATE_PASSWORD": PASSWORD, "TRIPLICATE_REPOSITORY": self.repo,
+                    "XDG_CACHE_HOME": os.path.join(work, name + "-cache")}
     def init(self): return run([self.binary, "init"], self.env)
     def backup(self, src): return run([self.binary, "backup", "--quiet", src], self.env)
     def restore(self, target): return run([self.binary, "restore", "latest", "--target", target], self.env)

@@ -5,7 +5,7 @@ set -eu
 bin="${1:-.build/release/triplicate}"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT INT TERM
-export TRIPLICATE_PASSWORD=smoke-password XDG_STATE_HOME="$work/state"
+export TRIPLICATE_PASSWORD=smoke-password XDG_STATE_HOME="$work/state" XDG_CACHE_HOME="$work/cache"
 t() { "$bin" "$@"; }
 expect() { want=$1; shift; set +e; "$bin" "$@" >"$work/out" 2>&1; got=$?; set -e
 	if [ "$got" != "$want" ]; then echo "release smoke: '$*' exited $got, expected $want:"; cat "$work/out"; exit 1; fi; }

@@ -4,7 +4,11 @@
 set -u
 log=$(mktemp)
 status=$(mktemp)
-trap 'rm -f "$log" "$status"' EXIT INT TERM
+# Backups keep a block cache of each database they store (~/.cache/triplicate): the tests keep theirs in a folder of
+# their own, removed afterwards, not in the home folder of whoever runs them.
+XDG_CACHE_HOME=$(mktemp -d)
+export XDG_CACHE_HOME
+trap 'rm -rf "$log" "$status" "$XDG_CACHE_HOME"' EXIT INT TERM
 { "$@" 2>&1; echo $? >"$status"; } | tee "$log"
 code=$(cat "$status")
 if [ "$code" -eq 0 ] && [ "${CI:-}" = "true" ] && grep -q '^➜ Test .* skipped' "$log"; then
