@@ -12,9 +12,19 @@ import TriplicateSystem
 /// A catalog like Lightroom's in miniature: one row per image with a rating, a flag and develop settings as text.
 private final class Catalog {
     let db: OpaquePointer
+    let path: String
     static let images = 24_000
 
+    /// A new catalog of ``images`` images called `name` in a new folder `Lightroom` of `t`.
+    static func created(in t: TempDir, named name: String = "Catalog.lrcat") throws -> Catalog {
+        try FileManager.default.createDirectory(atPath: t.sub("Lightroom"), withIntermediateDirectories: true)
+        let catalog = try Catalog(t.sub("Lightroom/" + name))
+        try catalog.create()
+        return catalog
+    }
+
     init(_ path: String) throws {
+        self.path = path
         var handle: OpaquePointer?
         try #require(sqlite3_open_v2(path, &handle, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nil) == SQLITE_OK)
         db = try #require(handle)
@@ -80,14 +90,18 @@ private final class PackReadCounting: Destination {
 @Suite struct DatabaseDeltaTests {
     private func contents(_ path: String) throws -> Data { try Data(contentsOf: URL(fileURLWithPath: path)) }
 
+    /// The blocks of the file whose path ends in `name` in `snapshot`, with its profile.
+    private func blocks(of name: String, in snapshot: Snapshot, _ repo: Repository) async throws -> (chunks: [ObjectID], profile: UInt8) {
+        let entry = try #require(try await repo.list(snapshot).first { $0.path.hasSuffix(name) })
+        guard case .file(let chunks, let profile, _, _) = entry.node.content else { throw TriplicateError(.invalidArgument, "\(name) is not a file") }
+        return (chunks, profile)
+    }
+
     @Test func aDayOfCatalogEditsCostsAFractionOfTheCatalogAndEveryVersionRestores() async throws {
         let t = TempDir("db-delta")
-        let folder = t.sub("Lightroom")
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         // Named like no database: the header decides.
-        let path = folder + "/Studio catalog.data"
-        let catalog = try Catalog(path)
-        try catalog.create()
+        let catalog = try Catalog.created(in: t, named: "Studio catalog.data")
+        let folder = t.sub("Lightroom"), path = catalog.path
         let repo = try await makeRepository(t.sub("repo"))
         var versions: [(snapshot: Snapshot, bytes: Data, added: Int64)] = []
         for session in 0...4 {
@@ -105,11 +119,7 @@ private final class PackReadCounting: Destination {
             #expect(v.added * 8 <= versions[0].added, "a session added \(v.added) bytes, the whole catalog \(versions[0].added)")
         }
         // Profile 4 and whole 256 KiB blocks, and the changed blocks are stored against a base.
-        let entry = try #require(try await repo.list(versions[4].snapshot).first { $0.path.hasSuffix("Studio catalog.data") })
-        guard case .file(let chunks, let profile, _, _) = entry.node.content else {
-            Issue.record("not a file")
-            return
-        }
+        let (chunks, profile) = try await blocks(of: "Studio catalog.data", in: versions[4].snapshot, repo)
         #expect(profile == ChunkingProfile.pages.id)
         let index = try await repo.loadIndex()
         #expect(chunks.count == (size + (256 << 10) - 1) / (256 << 10))
@@ -137,22 +147,15 @@ private final class PackReadCounting: Destination {
 
     @Test func aRestoreReadsTheBasesOfAChangedCatalogInAFewRequestsNotOnePerBlock() async throws {
         let t = TempDir("db-delta-requests")
-        let folder = t.sub("Lightroom")
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let path = folder + "/Catalog.lrcat"
-        let catalog = try Catalog(path)
-        try catalog.create()
+        let catalog = try Catalog.created(in: t)
+        let folder = t.sub("Lightroom"), path = catalog.path
         let repoPath = t.sub("repo")
         let repo = try await makeRepository(repoPath)
         _ = try await repo.backup(paths: [folder])
         try catalog.session(1, step: 80)
         let edited = try await repo.backup(paths: [folder])
         let index = try await repo.loadIndex()
-        let entry = try #require(try await repo.list(edited.snapshot).first { $0.path.hasSuffix("Catalog.lrcat") })
-        guard case .file(let chunks, _, _, _) = entry.node.content else {
-            Issue.record("not a file")
-            return
-        }
+        let chunks = try await blocks(of: "Catalog.lrcat", in: edited.snapshot, repo).chunks
         let based = chunks.filter { index.location($0)?.entry.base != nil }.count
         #expect(based >= 10)
         // Over the internet each request is a round trip: the blocks and their bases come in a few ranges each.
@@ -165,11 +168,8 @@ private final class PackReadCounting: Destination {
 
     @Test func theBlockCacheSparesReadingPreviousVersionsBackAndADamagedCacheIsIgnored() async throws {
         let t = TempDir("db-delta-cache")
-        let folder = t.sub("Lightroom")
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let path = folder + "/Catalog.lrcat"
-        let catalog = try Catalog(path)
-        try catalog.create()
+        let catalog = try Catalog.created(in: t)
+        let folder = t.sub("Lightroom"), path = catalog.path
         let repoPath = t.sub("repo")
         _ = try await makeRepository(repoPath)
         let counting = PackReadCounting(repoPath)
@@ -192,11 +192,7 @@ private final class PackReadCounting: Destination {
         }
         let withCache = try await editAndBackUp(1, cache: t.sub("cache"))
         let index = try await repo.loadIndex()
-        let entry = try #require(try await repo.list(withCache.snapshot).first { $0.path.hasSuffix("Catalog.lrcat") })
-        guard case .file(let chunks, _, _, _) = entry.node.content else {
-            Issue.record("not a file")
-            return
-        }
+        let chunks = try await blocks(of: "Catalog.lrcat", in: withCache.snapshot, repo).chunks
         let based = chunks.filter { index.location($0)?.entry.base != nil }.count
         #expect(based >= 10)
         #expect(withCache.reads <= 3, "\(withCache.reads) pack reads")
@@ -217,11 +213,8 @@ private final class PackReadCounting: Destination {
 
     @Test func aLostBaseLosesTheBlocksStoredAgainstItAndTheNextBackupStoresThemAgain() async throws {
         let t = TempDir("db-delta-lost")
-        let folder = t.sub("Lightroom")
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let path = folder + "/Catalog.lrcat"
-        let catalog = try Catalog(path)
-        try catalog.create()
+        let catalog = try Catalog.created(in: t)
+        let folder = t.sub("Lightroom"), path = catalog.path
         let repoPath = t.sub("repo")
         let repo = try await makeRepository(repoPath)
         _ = try await repo.backup(paths: [folder])

@@ -11,7 +11,6 @@ final class BlockCache {
     private let temporary: String
     private var previous: Int32 = -1
     private var next: Int32 = -1
-    private var buffer: [UInt8] = []
 
     /// The cache of the database at `source` for the repository `repository`, under `folder`; nil when the folder
     /// cannot be made or written (the backup then reads previous versions from the repository).
@@ -30,10 +29,10 @@ final class BlockCache {
     /// hash to `id` under `hasher`.
     func block(_ index: Int, blockSize: Int, length: Int, id: ObjectID, hasher: KeyedBlake2b) -> [UInt8]? {
         guard previous >= 0, length > 0 else { return nil }
-        if buffer.count < length { buffer = [UInt8](repeating: 0, count: length) }
+        var bytes = [UInt8](repeating: 0, count: length)
         let offset = Int64(index) * Int64(blockSize)
         let fd = previous
-        let read = buffer.withUnsafeMutableBytes { b -> Int in
+        let read = bytes.withUnsafeMutableBytes { b -> Int in
             var done = 0
             while done < length {
                 guard let n = try? FileSystem.readSome(fd, at: offset + Int64(done), into: UnsafeMutableRawBufferPointer(rebasing: b[done..<length]),
@@ -42,9 +41,7 @@ final class BlockCache {
             }
             return done
         }
-        guard read == length else { return nil }
-        let bytes = Array(buffer[0..<length])
-        return hasher.id(bytes) == id ? bytes : nil
+        return read == length && hasher.id(bytes) == id ? bytes : nil
     }
 
     /// Writes block `index` of the version being read. A failure leaves the cache out of this backup.

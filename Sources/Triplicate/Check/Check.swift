@@ -454,6 +454,23 @@ struct CheckWalker {
         return lost[blob]
     }
 
+    /// Follows the chain of bases that starts at `start` (FORMAT.md §7.2), marking each base used: a damaged pack on the
+    /// way is counted against `file`. Returns the base where the chain cannot be read (not indexed, or past 64 links:
+    /// a loop), nil when it reaches a blob stored whole or damage was counted.
+    private mutating func brokenLink(from start: ObjectID, file: String, reported: inout Set<ObjectID>) -> ObjectID? {
+        var base = start
+        for _ in 0..<PackFormat.maxBaseChain {
+            used.insert(base)
+            if let pack = damagedPack(of: base) {
+                if reported.insert(pack).inserted { affected[pack, default: []].append(file) }
+                return nil
+            }
+            guard let next = index.location(base)?.entry.base else { return index.contains(base) ? nil : base }
+            base = next
+        }
+        return base
+    }
+
     /// Walks a tree; damage is collected, but a destination that fails stops the check (thrown).
     mutating func walk(tree: ObjectID, path: String, depth: Int) async throws(TriplicateError) {
         used.insert(tree)
@@ -505,24 +522,9 @@ struct CheckWalker {
                         if reported.insert(pack).inserted { affected[pack, default: []].append("\(snapshot.short):\(childPath)") }
                     } else if location == nil {
                         missing.append(c)
-                    } else if location?.entry.base != nil {
-                        // A chunk stored against a base needs its whole chain of bases (FORMAT.md §7.2).
-                        var link = location?.entry.base
-                        var last = c
-                        var links = 0
-                        var damagedOnTheWay = false
-                        while let base = link, links < PackFormat.maxBaseChain {
-                            used.insert(base)
-                            last = base
-                            links += 1
-                            if let pack = damagedPack(of: base) {
-                                if reported.insert(pack).inserted { affected[pack, default: []].append("\(snapshot.short):\(childPath)") }
-                                damagedOnTheWay = true
-                                break
-                            }
-                            link = index.location(base)?.entry.base
-                        }
-                        if !damagedOnTheWay, index.chainLength(c) == nil { unbased.append((c, last)) }
+                    } else if let base = location?.entry.base,
+                              let broken = brokenLink(from: base, file: "\(snapshot.short):\(childPath)", reported: &reported) {
+                        unbased.append((c, broken))
                     }
                 }
                 if let first = unbased.first {

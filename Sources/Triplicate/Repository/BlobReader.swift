@@ -38,6 +38,21 @@ final class BlobOpener {
     /// The plaintext buffer, at least `size` bytes.
     func plain(_ size: Int) -> UnsafeMutableRawBufferPointer { Self.grow(&plainBuffer, to: size) }
 
+    /// Opens `sealed` in place (``PackFormat/openBlob(inPlace:entry:packKey:keys:cipher:zstd:scratch:base:context:)``),
+    /// decompressing into the plaintext buffer, against `base` (the plaintext of the entry's base) when it has one.
+    func open(_ sealed: UnsafeMutableRawBufferPointer, entry e: PackEntry, packKey: [UInt8], keys: RepositoryKeys, base: [UInt8]?,
+              context: String) throws(CoreError) -> UnsafeRawBufferPointer {
+        let scratch = plain(Int(e.rawLength))
+        guard let base else {
+            return try PackFormat.openBlob(inPlace: sealed, entry: e, packKey: packKey, keys: keys, cipher: cipher, zstd: zstd,
+                                           scratch: scratch, context: context)
+        }
+        return try base.withUnsafeBytesTyped { (b) throws(CoreError) -> UnsafeRawBufferPointer in
+            try PackFormat.openBlob(inPlace: sealed, entry: e, packKey: packKey, keys: keys, cipher: cipher, zstd: zstd,
+                                    scratch: scratch, base: b, context: context)
+        }
+    }
+
     private static func grow(_ buffer: inout UnsafeMutableRawBufferPointer?, to size: Int) -> UnsafeMutableRawBufferPointer {
         if let b = buffer, b.count >= size { return b }
         buffer?.deallocate()
@@ -250,7 +265,7 @@ final class BlobReader: @unchecked Sendable {
                 }
                 let plain: UnsafeRawBufferPointer
                 do {
-                    plain = try openBlob(sealed, entry: need.entry, key: key, base: base, name: name)
+                    plain = try opener.open(sealed, entry: need.entry, packKey: key, keys: repository.keys, base: base, context: name)
                 } catch {
                     retry.append(need)
                     continue
@@ -279,7 +294,6 @@ final class BlobReader: @unchecked Sendable {
     /// that needs it. A chain of more than ``PackFormat/maxBaseChain`` links, which a loop of bases is, is refused.
     func base(_ id: ObjectID) async throws(TriplicateError) -> [UInt8] {
         if let b = bases[id] { return b }
-        guard index.contains(id) else { throw missing(id) }
         guard baseDepth < PackFormat.maxBaseChain else {
             throw TriplicateError(.corrupt, "blob \(id.short) lies at the end of a chain of more than \(PackFormat.maxBaseChain) bases (or of a loop of them)",
                                   remedy: .check(readData: false))
@@ -331,19 +345,6 @@ final class BlobReader: @unchecked Sendable {
         }
     }
 
-    /// Opens `sealed` in place into this reader's plaintext buffer, against the entry's base when it has one (read first
-    /// through ``base(_:)``, which uses the reader's other buffers, never `sealed`'s).
-    private func openBlob(_ sealed: UnsafeMutableRawBufferPointer, entry e: PackEntry, key: [UInt8], base: [UInt8]?, name: String) throws(CoreError) -> UnsafeRawBufferPointer {
-        guard let base else {
-            return try PackFormat.openBlob(inPlace: sealed, entry: e, packKey: key, keys: repository.keys, cipher: opener.cipher,
-                                           zstd: opener.zstd, scratch: opener.plain(Int(e.rawLength)), context: name)
-        }
-        return try base.withUnsafeBytesTyped { (b) throws(CoreError) -> UnsafeRawBufferPointer in
-            try PackFormat.openBlob(inPlace: sealed, entry: e, packKey: key, keys: repository.keys, cipher: opener.cipher,
-                                    zstd: opener.zstd, scratch: opener.plain(Int(e.rawLength)), base: b, context: name)
-        }
-    }
-
     /// Reads blob `id` (at `e` in `pack`) from `copy` and opens it into this reader's buffers.
     private func open(_ id: ObjectID, pack: ObjectID, entry e: PackEntry, from copy: any Destination) async throws(Failed) -> UnsafeRawBufferPointer {
         // The base first: reading it uses the buffers this blob is then read into.
@@ -364,7 +365,7 @@ final class BlobReader: @unchecked Sendable {
             throw readError(error, name: name, entry: e, copy: copy)
         }
         do {
-            return try openBlob(sealed, entry: e, key: key, base: base, name: name)
+            return try opener.open(sealed, entry: e, packKey: key, keys: repository.keys, base: base, context: name)
         } catch {
             throw Failed(error: TriplicateError.corrupt(error, file: "pack \(name)"), damage: true)
         }

@@ -272,16 +272,7 @@ final class PackScanner: @unchecked Sendable {
         }
         let plaintext: UnsafeRawBufferPointer
         do {
-            let scratch = opener.plain(Int(e.rawLength))
-            if let basePlain {
-                plaintext = try basePlain.withUnsafeBytesTyped { (b) throws(CoreError) in
-                    try PackFormat.openBlob(inPlace: sealed, entry: e, packKey: key, keys: repository.keys, cipher: opener.cipher,
-                                            zstd: opener.zstd, scratch: scratch, base: b, context: name)
-                }
-            } else {
-                plaintext = try PackFormat.openBlob(inPlace: sealed, entry: e, packKey: key, keys: repository.keys, cipher: opener.cipher,
-                                                    zstd: opener.zstd, scratch: scratch, context: name)
-            }
+            plaintext = try opener.open(sealed, entry: e, packKey: key, keys: repository.keys, base: basePlain, context: name)
         } catch {
             result.bad[e.id] = "\(error)"
             return

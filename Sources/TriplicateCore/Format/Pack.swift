@@ -102,7 +102,7 @@
 
     /// Encodes the plaintext table of `entries`.
     public static func encodeTable(_ entries: [PackEntry]) -> [UInt8] {
-        var w = ByteWriter(capacity: 4 + entries.count * tableEntryLength + entries.filter { $0.base != nil }.count * 32)
+        var w = ByteWriter(capacity: 4 + entries.reduce(0) { $0 + tableEntryLength + ($1.base == nil ? 0 : 32) })
         w.u32(UInt32(entries.count))
         for e in entries {
             w.u8(e.type.rawValue)
